@@ -1,0 +1,112 @@
+/**
+ * The robot spec (`robots/<name>/robot.yaml`): everything Tether knows about a robot, validated with zod.
+ *
+ * Observations, rewards and terminations are expressions (src/core/expr.ts) over named *signals*, so the
+ * same spec scores a simulated step and a step rebuilt from a historical log that carries no reward:
+ *   position.<joint>  velocity.<joint>  effort.<joint>   (from /joint_states, matched by joint name)
+ *   action.<actuator>                                    (the command sent, in actuator units)
+ *   task.<task>.<field>                                  (task topics, e.g. a goal position)
+ */
+import { z } from "zod";
+
+const finiteNumber = z.number().refine(Number.isFinite, "must be a finite number");
+const range = z
+  .tuple([finiteNumber, finiteNumber])
+  .refine(([lo, hi]) => lo <= hi, "range must be [low, high] with low <= high");
+const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be a snake_case identifier");
+const topicName = z.string().regex(/^\/?[A-Za-z_~][A-Za-z0-9_/{}~]*$/, "must be a ROS 2 topic name");
+
+export const JointSpecSchema = z.strictObject({
+  /** Name on /joint_states and in the MJCF. */
+  name: identifier,
+  /** Actuated joints appear in `actuators`; passive ones (a pushed box, a free root) only here. */
+  description: z.string().optional(),
+});
+
+export const ActuatorSpecSchema = z.strictObject({
+  name: identifier,
+  joint: identifier,
+  /** Command range in actuator units (N·m, N): [-1, 1] policy actions are scaled to it. */
+  range,
+});
+
+export const TaskTopicSchema = z.strictObject({
+  name: identifier,
+  topic: topicName,
+  /** Task values travel as std_msgs/msg/Float64MultiArray, one entry per field. */
+  type: z.literal("std_msgs/msg/Float64MultiArray").default("std_msgs/msg/Float64MultiArray"),
+  fields: z.array(identifier).min(1),
+});
+
+export const ObservationItemSchema = z.strictObject({
+  name: identifier,
+  expr: z.string().min(1),
+});
+
+export const TerminationSchema = z.strictObject({
+  name: identifier,
+  /** Non-zero means the episode ended in a failure state (terminal, not a timeout). */
+  expr: z.string().min(1),
+});
+
+export const JointSafetySchema = z.strictObject({
+  position: range.optional(),
+  velocity: finiteNumber.positive().optional(),
+  effort: finiteNumber.positive().optional(),
+});
+
+export const RobotSpecSchema = z.strictObject({
+  name: identifier,
+  description: z.string(),
+  /** MJCF file in the robot folder. */
+  model: z.string().default("model.xml"),
+  control: z.strictObject({
+    rate_hz: finiteNumber.positive(),
+    /** Physics steps per control tick: model timestep × frame_skip = 1 / rate_hz. */
+    frame_skip: z.number().int().positive(),
+    /** Episodes are truncated (timeout, not terminal) after this many control ticks. */
+    max_episode_steps: z.number().int().positive(),
+    /** A state older than this is stale for recorders and safety watchdogs. */
+    max_state_age_ms: finiteNumber.positive().default(100),
+  }),
+  joints: z.array(JointSpecSchema).min(1),
+  actuators: z.array(ActuatorSpecSchema).min(1),
+  ros: z.strictObject({
+    joint_states_topic: topicName.default("/joint_states"),
+    /** ros2_control forward command controller name. */
+    controller: identifier,
+    /** Defaults to /<controller>/commands. */
+    command_topic: topicName.optional(),
+    task_topics: z.array(TaskTopicSchema).default([]),
+    /** Optional std_msgs/msg/Int32 (or similar) topic whose changes mark episode boundaries in logs. */
+    episode_topic: topicName.optional(),
+  }),
+  observation: z.array(ObservationItemSchema).min(1),
+  reward: z.strictObject({ expr: z.string().min(1) }),
+  termination: z.array(TerminationSchema).default([]),
+  /** Simulation-only initial state distribution: uniform ranges per joint and task field. */
+  reset: z
+    .strictObject({
+      position: z.record(z.string(), range).default({}),
+      velocity: z.record(z.string(), range).default({}),
+      task: z.record(z.string(), range).default({}),
+    })
+    .default({ position: {}, velocity: {}, task: {} }),
+  safety: z.strictObject({
+    /** Monitors trip at (1 - margin) of each limit; clamps use the limits themselves. */
+    margin: finiteNumber.min(0).max(0.5).default(0.05),
+    joints: z.record(identifier, JointSafetySchema),
+  }),
+  /** Returns for normalized scores (D4RL): 100 × (R − random) / (expert − random). Written by calibrate. */
+  reference_returns: z
+    .strictObject({ random: finiteNumber, expert: finiteNumber })
+    .optional(),
+});
+
+export type RobotSpec = z.infer<typeof RobotSpecSchema>;
+export type ActuatorSpec = z.infer<typeof ActuatorSpecSchema>;
+export type TaskTopic = z.infer<typeof TaskTopicSchema>;
+
+export function commandTopic(spec: RobotSpec): string {
+  return spec.ros.command_topic ?? `/${spec.ros.controller}/commands`;
+}

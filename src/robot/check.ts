@@ -13,23 +13,42 @@ export function checkSpecSemantics(spec: RobotSpec, file: string): void {
       seen.add(n);
     });
   };
-  unique("joints", spec.joints.map((j) => j.name));
-  unique("actuators", spec.actuators.map((a) => a.name));
-  unique("observation", spec.observation.map((o) => o.name));
-  unique("ros.task_topics", spec.ros.task_topics.map((t) => t.name));
+  unique(
+    "joints",
+    spec.joints.map((j) => j.name),
+  );
+  unique(
+    "actuators",
+    spec.actuators.map((a) => a.name),
+  );
+  unique(
+    "observation",
+    spec.observation.map((o) => o.name),
+  );
+  unique(
+    "ros.task_topics",
+    spec.ros.task_topics.map((t) => t.name),
+  );
 
   spec.actuators.forEach((a, i) => {
-    if (!joints.has(a.joint)) throw new ConfigError(file, `actuators.${i}.joint`, `unknown joint "${a.joint}"`, { expected: [...joints].join("|") });
+    if (!joints.has(a.joint))
+      throw new ConfigError(file, `actuators.${i}.joint`, `unknown joint "${a.joint}"`, {
+        expected: [...joints].join("|"),
+      });
   });
   for (const name of Object.keys(spec.safety.joints)) {
-    if (!joints.has(name)) throw new ConfigError(file, `safety.joints.${name}`, `unknown joint "${name}"`, { expected: [...joints].join("|") });
+    if (!joints.has(name))
+      throw new ConfigError(file, `safety.joints.${name}`, `unknown joint "${name}"`, {
+        expected: [...joints].join("|"),
+      });
   }
   for (const name of [...Object.keys(spec.reset.position), ...Object.keys(spec.reset.velocity)]) {
     if (!joints.has(name)) throw new ConfigError(file, `reset.${name}`, `unknown joint "${name}"`);
   }
   const layout = signalLayout(spec);
   for (const key of Object.keys(spec.reset.task)) {
-    if (!layout.index.has(`task.${key}`)) throw new ConfigError(file, `reset.task.${key}`, `unknown task field "${key}" (write <task>.<field>)`);
+    if (!layout.index.has(`task.${key}`))
+      throw new ConfigError(file, `reset.task.${key}`, `unknown task field "${key}" (write <task>.<field>)`);
   }
   const indexOf = (n: string): number => layout.index.get(n) ?? -1;
   const compile = (field: string, src: string): void => {

@@ -41,7 +41,8 @@ export function loadRobot(nameOrDir: string, robotsDir = ROBOTS_DIR): LoadedRobo
   const specFile = join(dir, "robot.yaml");
   const spec = parseRobotSpec(readFileSync(specFile, "utf8"), specFile);
   const modelFile = join(dir, spec.model);
-  if (!existsSync(modelFile)) throw new ConfigError(specFile, "model", `MJCF file ${modelFile} does not exist`);
+  if (!existsSync(modelFile))
+    throw new ConfigError(specFile, "model", `MJCF file ${modelFile} does not exist`);
   return { spec, dir, specFile, modelFile };
 }
 
@@ -52,7 +53,12 @@ export function parseRobotSpec(text: string, file: string): RobotSpec {
     raw = parseYaml(text);
   } catch (err) {
     const line = err instanceof YAMLParseError ? err.linePos?.[0]?.line : undefined;
-    throw new ConfigError(file, line === undefined ? "(yaml)" : `line ${line}`, (err as Error).message.split("\n")[0], { cause: err });
+    throw new ConfigError(
+      file,
+      line === undefined ? "(yaml)" : `line ${line}`,
+      (err as Error).message.split("\n")[0],
+      { cause: err },
+    );
   }
   const parsed = RobotSpecSchema.safeParse(raw);
   if (!parsed.success) throw zodToConfigError(file, parsed.error);
@@ -63,6 +69,9 @@ export function parseRobotSpec(text: string, file: string): RobotSpec {
 export function zodToConfigError(file: string, error: z.ZodError): ConfigError {
   const issue = error.issues[0];
   const field = issue.path.length ? issue.path.join(".") : "(root)";
-  const more = error.issues.length > 1 ? ` (+${error.issues.length - 1} more issue${error.issues.length > 2 ? "s" : ""})` : "";
+  const more =
+    error.issues.length > 1
+      ? ` (+${error.issues.length - 1} more issue${error.issues.length > 2 ? "s" : ""})`
+      : "";
   return new ConfigError(file, field, issue.message + more, { cause: error });
 }

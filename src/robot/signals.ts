@@ -29,5 +29,14 @@ export function signalLayout(spec: RobotSpec): SignalLayout {
   for (const a of spec.actuators) names.push(`action.${a.name}`);
   const task = names.length;
   for (const t of spec.ros.task_topics) for (const f of t.fields) names.push(`task.${t.name}.${f}`);
-  return { names, index: new Map(names.map((n, i) => [n, i])), position, velocity, effort, action, task, size: names.length };
+  return {
+    names,
+    index: new Map(names.map((n, i) => [n, i])),
+    position,
+    velocity,
+    effort,
+    action,
+    task,
+    size: names.length,
+  };
 }

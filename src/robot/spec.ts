@@ -98,9 +98,7 @@ export const RobotSpecSchema = z.strictObject({
     joints: z.record(identifier, JointSafetySchema),
   }),
   /** Returns for normalized scores (D4RL): 100 × (R − random) / (expert − random). Written by calibrate. */
-  reference_returns: z
-    .strictObject({ random: finiteNumber, expert: finiteNumber })
-    .optional(),
+  reference_returns: z.strictObject({ random: finiteNumber, expert: finiteNumber }).optional(),
 });
 
 export type RobotSpec = z.infer<typeof RobotSpecSchema>;

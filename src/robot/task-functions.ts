@@ -48,7 +48,11 @@ export function compileTask(spec: RobotSpec): TaskFunctions {
 }
 
 /** Policy actions live in [-1, 1]; actuators in their own units. */
-export function scaleAction(spec: RobotSpec, normalized: ArrayLike<number>, out: Float64Array | Float32Array): void {
+export function scaleAction(
+  spec: RobotSpec,
+  normalized: ArrayLike<number>,
+  out: Float64Array | Float32Array,
+): void {
   spec.actuators.forEach((a, i) => {
     const [lo, hi] = a.range;
     const x = Math.min(1, Math.max(-1, normalized[i]));
@@ -56,7 +60,11 @@ export function scaleAction(spec: RobotSpec, normalized: ArrayLike<number>, out:
   });
 }
 
-export function unscaleAction(spec: RobotSpec, actuatorUnits: ArrayLike<number>, out: Float64Array | Float32Array): void {
+export function unscaleAction(
+  spec: RobotSpec,
+  actuatorUnits: ArrayLike<number>,
+  out: Float64Array | Float32Array,
+): void {
   spec.actuators.forEach((a, i) => {
     const [lo, hi] = a.range;
     out[i] = hi === lo ? 0 : (2 * (actuatorUnits[i] - lo)) / (hi - lo) - 1;

@@ -1,0 +1,131 @@
+/**
+ * Starts src/sim/vector-worker.ts in worker threads. Workers load TypeScript by registering tsx's ESM hooks
+ * first (a tiny eval bootstrap), which works whether the parent runs under tsx, vitest or plain node.
+ */
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { Worker } from "node:worker_threads";
+import { TetherError } from "../core/errors.js";
+import { compileMujocoWasm } from "./mujoco.js";
+import type { WorkerRequest, WorkerResponse } from "./worker-protocol.js";
+
+type RequestBody = WorkerRequest extends infer R ? (R extends { id: number } ? Omit<R, "id"> : never) : never;
+
+/** A worker failed or reported an error; carries the worker-side error code and message. */
+export class WorkerError extends TetherError {
+  constructor(
+    message: string,
+    readonly workerCode?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(workerCode ?? "WORKER", message, { workerCode }, options);
+  }
+}
+
+function tsxApiUrl(): string {
+  const require = createRequire(import.meta.url);
+  const pkgFile = require.resolve("tsx/package.json");
+  const pkg = require(pkgFile) as { exports: Record<string, { import: { default: string } }> };
+  return pathToFileURL(join(dirname(pkgFile), pkg.exports["./esm/api"].import.default)).href;
+}
+
+const BOOTSTRAP = `
+const { workerData, parentPort } = require("node:worker_threads");
+import(workerData.tsxApi)
+  .then((api) => { api.register(); return import(workerData.entry); })
+  .catch((e) => parentPort.postMessage({ id: -1, type: "error", error: { name: e.name, message: String((e && e.stack) || e) } }));
+`;
+
+export class SimWorker {
+  private nextId = 1;
+  private pending = new Map<
+    number,
+    {
+      resolve: (m: WorkerResponse) => void;
+      reject: (e: Error) => void;
+      onEvent?: (m: WorkerResponse) => void;
+    }
+  >();
+  private failed: Error | undefined;
+
+  private constructor(private readonly worker: Worker) {
+    worker.on("message", (msg: WorkerResponse) => this.onMessage(msg));
+    worker.on("error", (err) =>
+      this.failAll(new WorkerError(`sim worker crashed: ${err.message}`, undefined, { cause: err })),
+    );
+    worker.on("exit", (code) => {
+      if (this.pending.size) this.failAll(new WorkerError(`sim worker exited with code ${code}`));
+    });
+  }
+
+  static async start(): Promise<SimWorker> {
+    const entry = new URL("./vector-worker.ts", import.meta.url).href;
+    const mujocoWasm = await compileMujocoWasm();
+    const worker = new Worker(BOOTSTRAP, {
+      eval: true,
+      workerData: { tsxApi: tsxApiUrl(), entry, mujocoWasm },
+    });
+    const sim = new SimWorker(worker);
+    return new Promise<SimWorker>((resolve, reject) => {
+      sim.pending.set(-1, {
+        resolve: () => resolve(sim),
+        reject: (e) => {
+          void worker.terminate();
+          reject(e);
+        },
+      });
+    });
+  }
+
+  /** Sends one request; `onEvent` sees intermediate messages (episodes) before the final one. */
+  request(
+    body: RequestBody,
+    transfer: ArrayBuffer[] = [],
+    onEvent?: (m: WorkerResponse) => void,
+  ): Promise<WorkerResponse> {
+    if (this.failed) return Promise.reject(this.failed);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, onEvent });
+      this.worker.postMessage({ ...body, id }, transfer);
+    });
+  }
+
+  async terminate(): Promise<void> {
+    await this.worker.terminate();
+  }
+
+  private onMessage(msg: WorkerResponse): void {
+    const entry = this.pending.get(msg.id);
+    if (!entry) return;
+    if (msg.type === "error") {
+      this.pending.delete(msg.id);
+      entry.reject(new WorkerError(msg.error.message, msg.error.code));
+      return;
+    }
+    if (msg.type === "episode") {
+      entry.onEvent?.(msg);
+      return;
+    }
+    this.pending.delete(msg.id);
+    entry.resolve(msg);
+  }
+
+  private failAll(err: Error): void {
+    this.failed = err;
+    for (const entry of this.pending.values()) entry.reject(err);
+    this.pending.clear();
+  }
+}
+
+/** Starts `n` workers in parallel; if one fails, the others are stopped. */
+export async function startWorkers(n: number): Promise<SimWorker[]> {
+  const started = await Promise.allSettled(Array.from({ length: n }, () => SimWorker.start()));
+  const failed = started.find((r) => r.status === "rejected");
+  if (failed) {
+    await Promise.all(started.map((r) => (r.status === "fulfilled" ? r.value.terminate() : undefined)));
+    throw failed.reason;
+  }
+  return started.map((r) => (r as PromiseFulfilledResult<SimWorker>).value);
+}

@@ -1,0 +1,58 @@
+/**
+ * Builds the robot's signal vector (src/robot/signals.ts) from ROS messages, matching joints by NAME:
+ * /joint_states may list joints in any order, and may carry joints the robot spec does not know.
+ */
+import type { JointState } from "../../msgs/types.js";
+import { signalLayout, type SignalLayout } from "../../robot/signals.js";
+import type { RobotSpec } from "../../robot/spec.js";
+
+export class SignalAssembler {
+  readonly layout: SignalLayout;
+  readonly signals: Float64Array;
+  private readonly jointNames: string[];
+  private lastNames: string[] | undefined;
+  /** For each spec joint, its index in the last message's name list (-1 if absent). */
+  private readonly map: Int32Array;
+
+  constructor(private readonly spec: RobotSpec) {
+    this.layout = signalLayout(spec);
+    this.signals = new Float64Array(this.layout.size);
+    this.jointNames = spec.joints.map((j) => j.name);
+    this.map = new Int32Array(this.jointNames.length).fill(-1);
+  }
+
+  /** Fills position/velocity/effort; returns the spec joints missing from the message (empty when complete). */
+  setJointState(msg: JointState): string[] {
+    if (msg.name !== this.lastNames) {
+      this.jointNames.forEach((n, i) => (this.map[i] = msg.name.indexOf(n)));
+      this.lastNames = msg.name;
+    }
+    const missing: string[] = [];
+    const { position, velocity, effort } = this.layout;
+    for (let i = 0; i < this.jointNames.length; i++) {
+      const k = this.map[i];
+      if (k < 0) {
+        missing.push(this.jointNames[i]);
+        continue;
+      }
+      this.signals[position + i] = msg.position[k] ?? 0;
+      this.signals[velocity + i] = msg.velocity[k] ?? 0;
+      this.signals[effort + i] = msg.effort[k] ?? 0;
+    }
+    return missing;
+  }
+
+  /** The command last sent, in actuator units. */
+  setAction(units: ArrayLike<number>): void {
+    for (let i = 0; i < this.spec.actuators.length; i++) this.signals[this.layout.action + i] = units[i];
+  }
+
+  /** Task topic values (one per field); returns false if the count does not match the spec. */
+  setTask(taskName: string, values: ArrayLike<number>): boolean {
+    const t = this.spec.ros.task_topics.find((x) => x.name === taskName);
+    if (!t || values.length !== t.fields.length) return false;
+    const offset = this.layout.index.get(`task.${t.name}.${t.fields[0]}`) ?? -1;
+    for (let i = 0; i < values.length; i++) this.signals[offset + i] = values[i];
+    return true;
+  }
+}

@@ -1,0 +1,303 @@
+import { describe, expect, it } from "vitest";
+import { LaunchError } from "../../src/core/errors.js";
+import {
+  TETHER_SHARE,
+  interpretLaunchFile,
+  parseLaunchArgs,
+  splitCommandLine,
+} from "../../src/launch/interpreter.js";
+import { launchDir } from "./helpers.js";
+
+const L = (body: string) => `<launch>\n${body}\n</launch>\n`;
+
+describe("launch arguments", () => {
+  it("uses defaults, command-line values, descriptions and choices", () => {
+    const t = launchDir();
+    const file = t.write(
+      "a.launch.xml",
+      L(`<arg name="robot" default="reacher2" description="which robot"/>
+<arg name="mode" default="lockstep"><choice value="lockstep"/><choice value="realtime"/></arg>
+<node pkg="tether" exec="sim_robot"><param name="robot" value="$(var robot)"/><param name="mode" value="$(var mode)"/></node>`),
+    );
+    const d = interpretLaunchFile(file, { args: { mode: "realtime" } });
+    expect(d.arguments.map((a) => [a.name, a.value, a.line])).toEqual([
+      ["robot", "reacher2", 2],
+      ["mode", "realtime", 3],
+    ]);
+    expect(d.arguments[0].description).toBe("which robot");
+    expect(d.arguments[1].choices).toEqual(["lockstep", "realtime"]);
+    expect(d.nodes[0].parameters).toEqual({ robot: "reacher2", mode: "realtime" });
+  });
+
+  it("rejects a value outside choices, a missing required arg and unknown command-line args", () => {
+    const t = launchDir();
+    const file = t.write("a.launch.xml", L(`<arg name="mode"><choice value="lockstep"/></arg>`));
+    expect(() => interpretLaunchFile(file, { args: { mode: "fast" } })).toThrow(
+      `${file}:2: launch argument "mode" is "fast", expected one of: lockstep`,
+    );
+    expect(() => interpretLaunchFile(file)).toThrow(
+      `${file}:2: launch argument "mode" is required (it has no default)`,
+    );
+    expect(() => interpretLaunchFile(file, { args: { mode: "lockstep", robto: "x" } })).toThrow(
+      /unknown launch argument: robto[\s\S]*declared: mode/,
+    );
+    expect(() => parseLaunchArgs(["robot=x"])).toThrow(/name:=value/);
+    expect(parseLaunchArgs(["robot:=a:=b"])).toEqual({ robot: "a:=b" });
+  });
+
+  it("sets let values and evaluates if/unless with eval", () => {
+    const t = launchDir();
+    const file = t.write(
+      "a.launch.xml",
+      L(`<arg name="n" default="3"/>
+<let name="twice" value="$(eval $(var n) * 2)"/>
+<node pkg="tether" exec="a" if="$(eval '$(var twice) > 5')"/>
+<node pkg="tether" exec="b" unless="$(eval $(var n) == 3)"/>
+<node pkg="tether" exec="c" if="False"/>
+<node pkg="tether" exec="d" unless="0"><param name="twice" value="$(var twice)"/></node>`),
+    );
+    const d = interpretLaunchFile(file);
+    expect(d.nodes.map((n) => n.name)).toEqual(["a", "d"]);
+    expect(d.nodes[1].parameters).toEqual({ twice: 6 });
+  });
+});
+
+describe("nodes, params, remaps, namespaces", () => {
+  it("resolves names, namespaces, typed params, nested params, param files, remaps, args and ros_args", () => {
+    const t = launchDir();
+    t.write(
+      "params.yaml",
+      "/**:\n  ros__parameters:\n    common: 1\nsim:\n  ros__parameters:\n    gains: {kp: 2.5, kd: 0.1}\n",
+    );
+    const file = t.write(
+      "a.launch.xml",
+      L(`<node pkg="tether" exec="sim_robot" name="sim" namespace="robot1" args="--fast 'two words'" output="screen" ros_args="-p extra:=7 -r in:=/out">
+  <param name="seed" value="42"/>
+  <param name="rate" value="0.5"/>
+  <param name="on" value="true"/>
+  <param name="label" value="hello"/>
+  <param name="list" value="1,2,3" value-sep=","/>
+  <param name="limits"><param name="effort" value="0.2"/><param name="names" value="[a, b]"/></param>
+  <param from="params.yaml"/>
+  <remap from="joint_states" to="/robot1/js"/>
+</node>`),
+    );
+    const [n] = interpretLaunchFile(file).nodes;
+    expect(n).toMatchObject({
+      package: "tether",
+      executable: "sim_robot",
+      name: "sim",
+      namespace: "/robot1",
+      fullName: "/robot1/sim",
+      output: "screen",
+      line: 2,
+    });
+    expect(n.args).toEqual(["--fast", "two words"]);
+    expect(n.parameters).toEqual({
+      seed: 42,
+      rate: 0.5,
+      on: true,
+      label: "hello",
+      list: [1, 2, 3],
+      "limits.effort": 0.2,
+      "limits.names": ["a", "b"],
+      common: 1,
+      "gains.kp": 2.5,
+      "gains.kd": 0.1,
+      extra: 7,
+    });
+    expect(n.parameterFiles).toEqual([`${t.dir}/params.yaml`]);
+    expect(n.remaps).toEqual([
+      { from: "joint_states", to: "/robot1/js" },
+      { from: "in", to: "/out" },
+    ]);
+  });
+
+  it("pushes namespaces in groups (scoped by default, leaking when scoped=false), absolute node namespaces win", () => {
+    const t = launchDir();
+    const file = t.write(
+      "a.launch.xml",
+      L(`<group>
+  <push-ros-namespace namespace="left"/>
+  <let name="side" value="L"/>
+  <node pkg="tether" exec="a"/>
+  <group><push-ros-namespace namespace="arm"/><node pkg="tether" exec="b"/></group>
+  <node pkg="tether" exec="c" namespace="/abs"/>
+  <node pkg="tether" exec="d" namespace="rel"/>
+</group>
+<node pkg="tether" exec="e"/>
+<group scoped="false"><push-ros-namespace namespace="/right"/><let name="side" value="R"/></group>
+<node pkg="tether" exec="f"><param name="side" value="$(var side)"/></node>`),
+    );
+    const d = interpretLaunchFile(file);
+    expect(d.nodes.map((n) => n.fullName)).toEqual([
+      "/left/a",
+      "/left/arm/b",
+      "/abs/c",
+      "/left/rel/d",
+      "/e",
+      "/right/f",
+    ]);
+    expect(d.nodes[5].parameters.side).toBe("R");
+  });
+
+  it("rejects duplicate node names and bad names with the line", () => {
+    const t = launchDir();
+    const dup = t.write(
+      "d.launch.xml",
+      L(`<node pkg="tether" exec="a"/>\n<node pkg="tether" exec="x" name="a"/>`),
+    );
+    expect(() => interpretLaunchFile(dup)).toThrow(
+      new RegExp(`${dup}:3: two nodes are named /a \\(the other at ${dup}:2\\)`),
+    );
+    const bad = t.write("b.launch.xml", L(`<node pkg="tether" exec="a" name="bad-name"/>`));
+    expect(() => interpretLaunchFile(bad)).toThrow(`${bad}:2: <node name="bad-name">`);
+    const badNs = t.write("n.launch.xml", L(`<node pkg="tether" exec="a" namespace="1x"/>`));
+    expect(() => interpretLaunchFile(badNs)).toThrow(new RegExp(`${badNs}:2: invalid ROS name`));
+  });
+});
+
+describe("include and executable", () => {
+  it("includes files with args (relative to the including file), scoped, inheriting the namespace", () => {
+    const t = launchDir();
+    t.write(
+      "child.launch.xml",
+      L(`<arg name="robot" default="pendulum"/>
+<let name="leak" value="yes"/>
+<node pkg="tether" exec="sim_robot"><param name="robot" value="$(var robot)"/></node>`),
+    );
+    const file = t.write(
+      "parent.launch.xml",
+      L(`<push-ros-namespace namespace="sim"/>
+<include file="child.launch.xml"><arg name="robot" value="reacher2"/></include>
+<include file="$(dirname)/child.launch.xml"/>
+<let name="probe" value="$(var leak)"/>`),
+    );
+    expect(() => interpretLaunchFile(file)).toThrow(
+      /parent\.launch\.xml:5: \$\(var leak\): launch configuration "leak" is not set/,
+    );
+    const ok = t.write(
+      "ok.launch.xml",
+      L(`<push-ros-namespace namespace="sim"/>
+<include file="child.launch.xml"><arg name="robot" value="reacher2"/></include>`),
+    );
+    const d = interpretLaunchFile(ok);
+    expect(d.nodes[0]).toMatchObject({
+      fullName: "/sim/sim_robot",
+      parameters: { robot: "reacher2" },
+      file: `${t.dir}/child.launch.xml`,
+      line: 4,
+    });
+    expect(d.files).toEqual([`${t.dir}/ok.launch.xml`, `${t.dir}/child.launch.xml`]);
+  });
+
+  it("reports errors inside an included file with that file's name and line, and a missing include", () => {
+    const t = launchDir();
+    const child = t.write("bad.launch.xml", "<launch>\n\n<nod pkg='tether'/>\n</launch>");
+    const file = t.write(
+      "p.launch.xml",
+      L(`<include file="bad.launch.xml"/>\n<include file="missing.launch.xml"/>`),
+    );
+    expect(() => interpretLaunchFile(file)).toThrow(`${child}:3: unknown tag <nod>`);
+    const file2 = t.write("p2.launch.xml", L(`<include file="missing.launch.xml"/>`));
+    expect(() => interpretLaunchFile(file2)).toThrow(
+      `${file2}:2: included file not found: ${t.dir}/missing.launch.xml`,
+    );
+    const py = t.write("p3.launch.xml", L(`<include file="x.launch.py"/>`));
+    t.write("x.launch.py", "");
+    expect(() => interpretLaunchFile(py)).toThrow(/Python launch files are not supported/);
+  });
+
+  it("describes executables with cmd, args, cwd, name, env", () => {
+    const t = launchDir();
+    const file = t.write(
+      "a.launch.xml",
+      L(
+        `<executable cmd="node -e 'console.log(1)'" args="--flag x" cwd="/tmp" name="printer" output="screen"><env name="A" value="$(eval 1+1)"/></executable>`,
+      ),
+    );
+    expect(interpretLaunchFile(file).processes).toEqual([
+      {
+        name: "printer",
+        cmd: ["node", "-e", "console.log(1)", "--flag", "x"],
+        cwd: "/tmp",
+        env: { A: "2" },
+        output: "screen",
+        file,
+        line: 2,
+      },
+    ]);
+  });
+
+  it("resolves $(find-pkg-share tether) to the repository", () => {
+    const t = launchDir();
+    const file = t.write(
+      "a.launch.xml",
+      L(
+        `<let name="r" value="$(find-pkg-share tether)"/><node pkg="tether" exec="a"><param name="root" value="$(var r)"/></node>`,
+      ),
+    );
+    expect(interpretLaunchFile(file).nodes[0].parameters.root).toBe(TETHER_SHARE);
+    expect(TETHER_SHARE.endsWith("main") || TETHER_SHARE.length > 0).toBe(true);
+  });
+});
+
+describe("malformed launch files", () => {
+  const cases: [string, string, RegExp][] = [
+    ["unknown tag", L(`<arg name="a" default="1"/>\n<nodee pkg="x"/>`), /:3: unknown tag <nodee>/],
+    [
+      "unknown attribute",
+      L(`<node pkg="tether" exec="a" nmae="x"/>`),
+      /:2: <node>: unknown attribute "nmae"[\s\S]*expected one of: pkg, exec/,
+    ],
+    [
+      "misplaced child",
+      L(`<group><param name="a" value="1"/></group>`),
+      /:2: <param> is not allowed inside <group>/,
+    ],
+    ["missing attribute", L(`<node pkg="tether"/>`), /:2: <node> needs a exec= attribute/],
+    [
+      "bad output",
+      L(`<node pkg="tether" exec="a" output="tty"/>`),
+      /:2: <node output="tty">: expected one of screen, log, both/,
+    ],
+    ["root", `<robot/>`, /:1: the root element must be <launch>, found <robot>/],
+    ["unclosed tag", `<launch>\n<node pkg="tether" exec="a">\n</launch>`, /:3: malformed XML/],
+    ["text", `<launch>\n  hello\n</launch>`, /unexpected text "hello" inside <launch>/],
+    [
+      "param without value",
+      L(`<node pkg="tether" exec="a"><param name="x"/></node>`),
+      /:2: <param name="x"> needs value=/,
+    ],
+    ["bad if", L(`<node pkg="tether" exec="a" if="maybe"/>`), /:2: if="maybe": expected true or false/],
+    [
+      "bad ros_args",
+      L(`<node pkg="tether" exec="a" ros_args="--log-level debug"/>`),
+      /:2: ros_args: unsupported "--log-level"/,
+    ],
+    [
+      "bad param file",
+      L(`<node pkg="tether" exec="a"><param from="nope.yaml"/></node>`),
+      /:2: cannot read parameter file/,
+    ],
+  ];
+  for (const [what, xml, message] of cases) {
+    it(`rejects ${what}`, () => {
+      const file = launchDir().write("bad.launch.xml", xml);
+      let err: unknown;
+      try {
+        interpretLaunchFile(file);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(LaunchError);
+      expect((err as Error).message).toMatch(message);
+      expect((err as Error).message.startsWith(file)).toBe(true);
+    });
+  }
+
+  it("splits command lines like a shell", () => {
+    expect(splitCommandLine(`a "b c" 'd e' f\\ g ""`, "f", 1)).toEqual(["a", "b c", "d e", "f g", ""]);
+    expect(() => splitCommandLine(`a "b`, "f", 1)).toThrow(/unterminated " quote/);
+  });
+});

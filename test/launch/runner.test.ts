@@ -1,0 +1,124 @@
+import { describe, expect, it } from "vitest";
+import { LaunchError } from "../../src/core/errors.js";
+import { interpretLaunchFile } from "../../src/launch/interpreter.js";
+import { checkRunnable, startLaunch, type NodeRegistry } from "../../src/launch/runner.js";
+import { embeddedRuntime } from "../../src/ros/runtime.js";
+import type { Node } from "../../src/ros/node.js";
+import { launchDir } from "./helpers.js";
+
+const received: { node: string; data: string }[] = [];
+const closed: string[] = [];
+
+const registry: NodeRegistry = {
+  talker: async () => (node: Node) => {
+    const text = node.declareParameter("text", "hello");
+    const pub = node.createPublisher("std_msgs/msg/String", "chatter");
+    const timer = node.createTimer(2, () =>
+      pub.publish({ data: `${text} from ${node.fullyQualifiedName()}` }),
+    );
+    return {
+      close: () => {
+        timer.cancel();
+        closed.push(node.fullyQualifiedName());
+      },
+    };
+  },
+  listener: async () => (node: Node, args: string[]) => {
+    node.createSubscription("std_msgs/msg/String", "chatter", {}, (m) =>
+      received.push({ node: `${node.fullyQualifiedName()} ${args.join(" ")}`, data: m.data }),
+    );
+  },
+};
+
+const until = async (cond: () => boolean, ms = 5000): Promise<void> => {
+  const t0 = Date.now();
+  while (!cond()) {
+    if (Date.now() - t0 > ms) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 5));
+  }
+};
+
+describe("launch runner", () => {
+  it("composes tether nodes in-process with namespaces, params, remaps and args, and closes them on shutdown", async () => {
+    const t = launchDir();
+    const file = t.write(
+      "a.launch.xml",
+      `<launch>
+  <group><push-ros-namespace namespace="demo"/>
+    <node pkg="tether" exec="talker" name="talker"><param name="text" value="hi"/></node>
+  </group>
+  <node pkg="tether" exec="listener" name="listener" args="--tag one"><remap from="chatter" to="/demo/chatter"/></node>
+</launch>`,
+    );
+    const runtime = embeddedRuntime({ logSink: () => {} });
+    const handle = await startLaunch(interpretLaunchFile(file), { runtime, registry, log: () => {} });
+    await until(() => received.length >= 3);
+    expect(received[0]).toEqual({ node: "/listener --tag one", data: "hi from /demo/talker" });
+    expect(runtime.embedded?.graph().nodes.map((n) => n.fullName)).toEqual(["/demo/talker", "/listener"]);
+    await handle.shutdown();
+    expect(closed).toContain("/demo/talker");
+    expect(runtime.embedded?.isShutdown()).toBe(true);
+  });
+
+  it("runs executables as child processes and stops them with SIGINT on shutdown", async () => {
+    const t = launchDir();
+    const script = t.write(
+      "child.mjs",
+      `process.on("SIGINT", () => { console.log("got SIGINT"); process.exit(0); });
+console.log("child up " + process.env.GREETING);
+setInterval(() => {}, 1000);`,
+    );
+    const file = t.write(
+      "a.launch.xml",
+      `<launch><executable cmd="${process.execPath} ${script}" name="child" output="screen"><env name="GREETING" value="hello"/></executable></launch>`,
+    );
+    const lines: string[] = [];
+    const handle = await startLaunch(interpretLaunchFile(file), {
+      runtime: embeddedRuntime({ logSink: () => {} }),
+      registry,
+      log: (l) => lines.push(l),
+    });
+    await until(() => lines.some((l) => l.includes("child up hello")));
+    await handle.shutdown();
+    const exit = await handle.processes[0].exited;
+    expect(exit.code).toBe(0);
+    expect(lines.some((l) => /\[child-\d+\] got SIGINT/.test(l))).toBe(true);
+    expect(lines.some((l) => /process \[child-\d+\] has finished cleanly/.test(l))).toBe(true);
+  });
+
+  it("refuses nodes of other packages, naming the package and the line, before starting anything", () => {
+    const t = launchDir();
+    const file = t.write(
+      "a.launch.xml",
+      `<launch>\n<node pkg="tether" exec="talker"/>\n<node pkg="demo_nodes_cpp" exec="talker" name="cpp_talker"/>\n</launch>`,
+    );
+    expect(() => checkRunnable(interpretLaunchFile(file), registry)).toThrow(LaunchError);
+    expect(() => checkRunnable(interpretLaunchFile(file), registry)).toThrow(
+      `${file}:3: node /cpp_talker: package "demo_nodes_cpp" is not available in the embedded runtime`,
+    );
+    const file2 = t.write("b.launch.xml", `<launch>\n<node pkg="tether" exec="walker"/>\n</launch>`);
+    expect(() => checkRunnable(interpretLaunchFile(file2), registry)).toThrow(
+      /b\.launch\.xml:2: node \/walker: package "tether" has no executable "walker"[\s\S]*listener, talker/,
+    );
+  });
+
+  it("shuts down what started when a node factory fails", async () => {
+    const t = launchDir();
+    const file = t.write(
+      "a.launch.xml",
+      `<launch><node pkg="tether" exec="talker" name="ok"/><node pkg="tether" exec="broken"/></launch>`,
+    );
+    const runtime = embeddedRuntime({ logSink: () => {} });
+    const broken: NodeRegistry = {
+      ...registry,
+      broken: async () => () => {
+        throw new Error("cannot start");
+      },
+    };
+    await expect(
+      startLaunch(interpretLaunchFile(file), { runtime, registry: broken, log: () => {} }),
+    ).rejects.toThrow("cannot start");
+    expect(runtime.embedded?.isShutdown()).toBe(true);
+    expect(closed).toContain("/ok");
+  });
+});

@@ -1,0 +1,139 @@
+/**
+ * The `recorder` node: subscribes to the topics the robot spec names and writes a dataset.
+ *
+ * Parameters:
+ *   robot              robot name or folder (required)
+ *   out                new dataset folder (required)
+ *   behavior           behavior label stored with the data (default "recorded")
+ *   stamp_source       "header": states use header.stamp, headerless messages (commands, tasks, episode
+ *                      marks) are attributed to just after the latest state (default; exact under sim time
+ *                      and immune to executor delays); "receive": every message uses the node clock at
+ *                      receipt, like rosbag2's receive time
+ *   episode_topic      std_msgs/msg/Int32 topic whose value changes mark episodes (default: the spec's, or none)
+ *   reset_jump         joint position jump that marks a reset between consecutive states (0 = off; default 0.5)
+ *   max_state_age_ms   staleness limit (default: the spec's control.max_state_age_ms)
+ *   flush_interval_ms  dataset flush period (default 500)
+ *   qos_depth          subscription queue depth (default 1000: recording must not drop)
+ *   report_period_s    how often to warn about topics that have not arrived (default 5)
+ */
+import type { Node, NodeFactory, NodeHandle } from "../../ros/node.js";
+import { nanosFromTime } from "../../msgs/time.js";
+import { ConfigError } from "../../core/errors.js";
+import { loadRobot } from "../../robot/load.js";
+import { DatasetWriter, layoutFromSpec } from "../../data/dataset-writer.js";
+import { RecorderCore, type RecorderStats } from "./recorder-core.js";
+
+export interface RecorderHandle extends NodeHandle {
+  core: RecorderCore;
+  /** Messages received per subscribed topic (before alignment). */
+  received(): number;
+  close(): Promise<void>;
+  /** Final statistics, available after close(). */
+  finalStats(): RecorderStats | undefined;
+}
+
+export const createRecorderNode = (async (node: Node): Promise<RecorderHandle> => {
+  const robotName = node.declareParameter("robot", "");
+  const out = node.declareParameter("out", "");
+  const where = `node ${node.fullyQualifiedName()} parameters`;
+  if (!robotName)
+    throw new ConfigError(where, "robot", "is required (a robot name under robots/ or a folder)");
+  if (!out) throw new ConfigError(where, "out", "is required (a new dataset folder)");
+  const behavior = node.declareParameter("behavior", "recorded");
+  const stampSource = node.declareParameter("stamp_source", "header");
+  if (stampSource !== "header" && stampSource !== "receive") {
+    throw new ConfigError(where, "stamp_source", `unknown value "${stampSource}"`, {
+      expected: "header | receive",
+    });
+  }
+  const { spec } = loadRobot(robotName);
+  const episodeTopic = node.declareParameter("episode_topic", spec.ros.episode_topic ?? "");
+  const resetJump = node.declareParameter("reset_jump", 0.5);
+  const maxStateAgeMs = node.declareParameter("max_state_age_ms", spec.control.max_state_age_ms);
+  const flushIntervalMs = node.declareParameter("flush_interval_ms", 500);
+  const depth = node.declareParameter("qos_depth", 1000);
+  const reportPeriodS = node.declareParameter("report_period_s", 5);
+  const log = node.getLogger();
+
+  const writer = await DatasetWriter.create(out, {
+    ...layoutFromSpec(spec),
+    source: "recorder",
+    behavior,
+    flushIntervalMs,
+  });
+  const core = new RecorderCore(spec, writer, {
+    resetJump,
+    maxStateAgeMs,
+    episodeTopic: episodeTopic || undefined,
+    warn: (m) => log.warn(m),
+  });
+  const clockNs = (): bigint => nanosFromTime(node.now());
+  const headerless = (): bigint => (stampSource === "header" ? core.headerlessStampNs() : clockNs());
+  const qos = { qos: { depth, reliability: "reliable" as const } };
+  let received = 0;
+
+  node.createSubscription("sensor_msgs/msg/JointState", core.topics.state, qos, (msg) => {
+    received++;
+    const stamp = stampSource === "header" ? nanosFromTime(msg.header.stamp) : clockNs();
+    core.jointState(stamp, msg.name, msg.position, msg.velocity, msg.effort);
+  });
+  node.createSubscription("std_msgs/msg/Float64MultiArray", core.topics.command, qos, (msg) => {
+    received++;
+    core.command(headerless(), msg.data);
+  });
+  spec.ros.task_topics.forEach((t, i) => {
+    node.createSubscription(
+      "std_msgs/msg/Float64MultiArray",
+      t.topic,
+      { qos: { depth, reliability: "reliable", durability: "transient_local" } },
+      (msg) => {
+        received++;
+        core.taskValues(i, headerless(), msg.data);
+      },
+    );
+  });
+  if (episodeTopic) {
+    node.createSubscription("std_msgs/msg/Int32", episodeTopic, qos, (msg) => {
+      received++;
+      core.episodeValue(headerless(), msg.data);
+    });
+  }
+  const reported = new Set<string>();
+  const timer = node.createTimer(reportPeriodS * 1000, () => {
+    for (const t of core.stats().missing_topics) {
+      if (reported.has(t)) continue;
+      reported.add(t);
+      log.warn(
+        `no messages on ${t} after ${reportPeriodS} s: transitions need it (check the topic name and that its publisher runs)`,
+      );
+    }
+  });
+  log.info(
+    `recording robot ${spec.name} to ${out} (${core.topics.state}, ${core.topics.command}${spec.ros.task_topics.map((t) => `, ${t.topic}`).join("")})`,
+  );
+
+  let final: RecorderStats | undefined;
+  return {
+    core,
+    received: () => received,
+    finalStats: () => final,
+    async close() {
+      if (final) return;
+      timer.cancel();
+      final = core.finish();
+      const manifest = await writer.close();
+      const s = final;
+      const problems = [
+        ...Object.entries(s.out_of_order)
+          .filter(([, n]) => n > 0)
+          .map(([t, n]) => `${n} out-of-order on ${t}`),
+        ...Object.entries(s.malformed).map(([t, n]) => `${n} malformed on ${t}`),
+        ...s.missing_topics.map((t) => `no messages on ${t}`),
+        ...(s.dropped_non_finite ? [`${s.dropped_non_finite} non-finite transitions dropped`] : []),
+      ];
+      log.info(
+        `wrote ${manifest.counts.episodes} episodes, ${manifest.counts.transitions} transitions to ${out}${problems.length ? `; ${problems.join("; ")}` : ""}`,
+      );
+    },
+  };
+}) satisfies NodeFactory;

@@ -1,0 +1,114 @@
+import type { Command } from "commander";
+import { parseIntOption, printJsonLine } from "../run.js";
+
+interface TrainFlags {
+  algo: string;
+  dataset: string;
+  robot: string;
+  steps: number;
+  out: string;
+  seed: number;
+  backend?: string;
+  evalEvery: number;
+  evalEpisodes: number;
+  resume?: boolean;
+  batchSize: number;
+  checkpointEvery?: number;
+  json?: boolean;
+}
+
+/** `tether train`: offline RL on a dataset, writing checkpoints, metrics.jsonl and a policy package. */
+export function registerTrain(program: Command): void {
+  program
+    .command("train")
+    .description("Train a policy offline (IQL, AWAC, TD3+BC, BC, CQL) and write a policy package to --out")
+    .requiredOption("--algo <name>", "iql | awac | td3bc | bc | cql")
+    .requiredOption("--dataset <dir>", "dataset folder (or a name under logs/)")
+    .requiredOption("--robot <name>", "robot folder name under robots/ (or a path)")
+    .requiredOption("--steps <n>", "number of gradient updates", parseIntOption("--steps"))
+    .requiredOption("--out <dir>", "output folder, e.g. models/<name>")
+    .option("--seed <n>", "random seed", parseIntOption("--seed"), 0)
+    .option("--backend <name>", "force a tensor backend: tfjs-node-gpu | tfjs-node | wasm | cpu")
+    .option(
+      "--eval-every <n>",
+      "evaluate in MujocoEnv every N updates (0: never)",
+      parseIntOption("--eval-every"),
+      5000,
+    )
+    .option("--eval-episodes <n>", "episodes per evaluation", parseIntOption("--eval-episodes"), 5)
+    .option("--resume", "continue from the checkpoint in --out")
+    .option("--batch-size <n>", "mini-batch size", parseIntOption("--batch-size"), 256)
+    .option(
+      "--checkpoint-every <n>",
+      "checkpoint every N updates (default: --eval-every, else 5000)",
+      parseIntOption("--checkpoint-every"),
+    )
+    .option("--json", "end stdout with one JSON object summarizing the run")
+    .action(async (flags: TrainFlags) => {
+      const { assertAlgoName } = await import("../../rl/algos/registry.js");
+      const { isBackendName, describeBackend, selectBackend } = await import("../../rl/backend.js");
+      const { runTraining } = await import("../../rl/run-training.js");
+      const { startProgress } = await import("../progress.js");
+      const { TetherError } = await import("../../core/errors.js");
+      const algo = assertAlgoName(flags.algo);
+      if (flags.backend !== undefined && !isBackendName(flags.backend)) {
+        throw new TetherError(
+          "CLI",
+          `--backend must be one of tfjs-node-gpu, tfjs-node, wasm, cpu, got "${flags.backend}"`,
+        );
+      }
+      const backend = await selectBackend(flags.backend);
+      process.stderr.write(`train: ${describeBackend(backend)}\n`);
+      const progress = startProgress(`train ${algo}`, flags.steps);
+      let result;
+      try {
+        result = await runTraining(
+          {
+            algo,
+            dataset: flags.dataset,
+            robot: flags.robot,
+            steps: flags.steps,
+            out: flags.out,
+            seed: flags.seed,
+            backend: backend.name,
+            evalEvery: flags.evalEvery,
+            evalEpisodes: flags.evalEpisodes,
+            resume: flags.resume === true,
+            batchSize: flags.batchSize,
+            checkpointEvery: flags.checkpointEvery,
+          },
+          {
+            onProgress: (step, metrics, ups) => {
+              const fields: Record<string, number> = { "upd/s": ups };
+              for (const k of ["loss/critic", "loss/actor", "loss/value"])
+                if (k in metrics) fields[k.slice(5)] = metrics[k];
+              progress.update(step, fields);
+            },
+            onLog: (line) => process.stderr.write(`train: ${line}\n`),
+          },
+        );
+      } finally {
+        progress.stop();
+      }
+      const last = result.evals.at(-1);
+      const summary = {
+        algo,
+        backend: result.backend.name,
+        out: result.outDir,
+        steps: result.steps,
+        updates_per_s: Number(result.updatesPerSecond.toFixed(2)),
+        metrics: result.lastMetrics,
+        eval_return: last?.meanReturn ?? null,
+        eval_normalized_score: last?.meanNormalizedScore ?? null,
+      };
+      if (flags.json) printJsonLine(summary);
+      else {
+        process.stdout.write(
+          `trained ${algo} for ${result.steps} updates (${summary.updates_per_s} updates/s on ${summary.backend}); policy package in ${result.outDir}\n` +
+            (last
+              ? `last evaluation: return ${last.meanReturn.toFixed(2)}${last.meanNormalizedScore === undefined ? "" : `, normalized score ${last.meanNormalizedScore.toFixed(1)}`}\n`
+              : ""),
+        );
+      }
+    });
+}

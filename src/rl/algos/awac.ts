@@ -1,0 +1,161 @@
+/**
+ * AWAC — Advantage-Weighted Actor-Critic (Nair, Gupta, Dalal, Levine 2020), https://arxiv.org/abs/2006.09359
+ * Reference implementation read: CORL algorithms/offline/awac.py. The same learner fine-tunes online.
+ *
+ * Critic: twin Q with targets, y = r + γ(1-d) min Q'(s', a'), a' ~ π(·|s').
+ * Actor: weighted likelihood of dataset actions, w = min(exp(A/λ), 100), A = Q(s, a) - Q(s, a~π(s)).
+ *
+ * Metrics: loss/critic, loss/actor, values/q (mean min-Q on data), values/adv_weight (mean w).
+ * Departure from CORL: π is N(tanh(mean), σ) with state-dependent soft-clamped log-std (as our IQL), the
+ * advantage uses min(Q1, Q2) of the online critics.
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import type { Rng } from "../../core/rng.js";
+import { GaussianActor, weightedLikelihood } from "../networks/actor.js";
+import { ADAM_DEFAULTS } from "../networks/adam.js";
+import { TwinQ } from "../networks/critic.js";
+import type { ActorWeights } from "../networks/weights-format.js";
+import {
+  actWith,
+  batchTensors,
+  completeDims,
+  loadModule,
+  readMetrics,
+  saveModule,
+  type Batch,
+  type Learner,
+  type LearnerDims,
+  type Metrics,
+  type StateDict,
+} from "./learner.js";
+
+/** Advantage weights are clipped here so one large advantage cannot dominate a batch. */
+export const EXP_ADV_MAX = 100;
+
+/** AWAC's actor weights w = min(exp(A/λ), EXP_ADV_MAX). Inside tf.tidy. */
+export function advantageWeights(adv: tf.Tensor2D, lambda: number): tf.Tensor2D {
+  return tf.minimum(tf.exp(tf.div(adv, lambda)), EXP_ADV_MAX) as tf.Tensor2D;
+}
+
+export interface AwacConfig {
+  /** Hidden layer widths of actor and critics. */
+  hidden: number[];
+  /** Adam learning rate of actor and critics. */
+  lr: number;
+  /** Discount γ. */
+  discount: number;
+  /** Polyak rate of the target critics. */
+  tau: number;
+  /** λ, temperature of the advantage weights exp(A/λ): small λ → greedy on Q, big λ → behaviour cloning. 1.0 in CORL. */
+  lambda: number;
+}
+
+export const AWAC_DEFAULTS: AwacConfig = {
+  hidden: [256, 256],
+  lr: 3e-4,
+  discount: 0.99,
+  tau: 0.005,
+  lambda: 1.0,
+};
+
+export class AwacLearner implements Learner {
+  readonly algo = "awac" as const;
+  readonly dims: Required<LearnerDims>;
+  readonly q: TwinQ;
+  readonly actor: GaussianActor;
+  step = 0;
+  private readonly noiseRng: Rng;
+
+  constructor(
+    readonly config: AwacConfig,
+    dims: LearnerDims,
+    rng: Rng,
+  ) {
+    this.dims = completeDims(dims);
+    const adam = { ...ADAM_DEFAULTS, lr: config.lr };
+    this.q = new TwinQ(dims.obsDim, dims.actDim, config.hidden, rng.fork(), adam);
+    this.actor = new GaussianActor(dims.obsDim, dims.actDim, config.hidden, rng.fork(), adam);
+    this.noiseRng = rng.fork();
+  }
+
+  /** a ~ N(tanh(mean), σ) clipped to [-1, 1], with noise from our seeded stream. Inside tf.tidy. */
+  private sample(obs: tf.Tensor2D): tf.Tensor2D {
+    const n = obs.shape[0];
+    const noise = new Float32Array(n * this.dims.actDim);
+    for (let i = 0; i < noise.length; i++) noise[i] = this.noiseRng.normal();
+    const pi = this.actor.forward(obs);
+    const a = tf.add(tf.tanh(pi.mean), tf.mul(tf.exp(pi.logStd), tf.tensor2d(noise, [n, this.dims.actDim])));
+    return tf.clipByValue(a, -1, 1) as tf.Tensor2D;
+  }
+
+  update(batch: Batch): Metrics {
+    const n = batch.size;
+    const metrics = tf.tidy(() => {
+      const b = batchTensors(batch, this.dims, this.config.discount);
+      // Critic.
+      const y = tf.add(b.rew, tf.mul(b.discount, this.q.targetMin(b.nextObs, this.sample(b.nextObs))));
+      const qf = this.q.forward(b.obs, b.act);
+      const e1 = tf.sub(qf.q1, y);
+      const e2 = tf.sub(qf.q2, y);
+      const criticLoss = tf.add(tf.mean(tf.square(e1)), tf.mean(tf.square(e2)));
+      this.q.optimizer.apply(
+        this.q.backward(qf, tf.mul(e1, 2 / n) as tf.Tensor2D, tf.mul(e2, 2 / n) as tf.Tensor2D).grad,
+      );
+      // Actor: A = min Q(s, a) - min Q(s, a~π(s)), w = min(exp(A/λ), max), L = -mean(w log π(a|s)).
+      const [q1Pi, q2Pi] = this.q.evaluate(b.obs, this.sample(b.obs));
+      const [q1, q2] = this.q.evaluate(b.obs, b.act);
+      const qData = tf.minimum(q1, q2);
+      const adv = tf.sub(qData, tf.minimum(q1Pi, q2Pi));
+      const w = advantageWeights(adv as tf.Tensor2D, this.config.lambda);
+      const pi = this.actor.forward(b.obs);
+      const { loss: actorLoss, dMean, dLogStd } = weightedLikelihood(pi, b.act, w);
+      this.actor.optimizer.apply(this.actor.backward(pi, dMean, dLogStd));
+      this.q.softUpdate(this.config.tau);
+      return readMetrics({
+        "loss/critic": criticLoss,
+        "loss/actor": actorLoss,
+        "values/q": tf.mean(qData),
+        "values/adv_weight": tf.mean(w),
+      });
+    });
+    this.step += 1;
+    return metrics;
+  }
+
+  act(observations: Float32Array): Float32Array {
+    return actWith(this.dims, observations, (obs) => this.actor.act(obs));
+  }
+
+  stateDict(): StateDict {
+    const state: StateDict = { algo: this.algo, step: this.step, arrays: {}, scalars: {} };
+    saveModule(state, "q", this.q, { target: this.q.target });
+    saveModule(state, "actor", this.actor);
+    return state;
+  }
+
+  loadStateDict(state: StateDict): void {
+    loadModule(state, "q", this.q, { target: this.q.target });
+    loadModule(state, "actor", this.actor);
+    this.step = state.step;
+  }
+
+  actorWeights(): ActorWeights {
+    return {
+      kind: "tanh-gaussian",
+      obsDim: this.dims.obsDim,
+      actDim: this.dims.actDim,
+      network: this.actor.params.exportNetwork(0),
+      obsMean: this.dims.obsMean,
+      obsStd: this.dims.obsStd,
+    };
+  }
+
+  dispose(): void {
+    this.q.dispose();
+    this.actor.dispose();
+  }
+}
+
+export function create(config: Partial<AwacConfig>, dims: LearnerDims, rng: Rng): AwacLearner {
+  return new AwacLearner({ ...AWAC_DEFAULTS, ...config }, dims, rng);
+}

@@ -1,0 +1,102 @@
+/**
+ * BC — behaviour cloning: a deterministic tanh actor regressed onto dataset actions (mean squared error).
+ * The baseline every offline RL result is compared with (as d3rlpy's BC and CORL's any_percent_bc).
+ *
+ * Metrics: loss/actor (MSE per action dimension).
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import type { Rng } from "../../core/rng.js";
+import { DeterministicActor } from "../networks/actor.js";
+import { ADAM_DEFAULTS } from "../networks/adam.js";
+import type { ActorWeights } from "../networks/weights-format.js";
+import {
+  actWith,
+  batchTensors,
+  completeDims,
+  loadModule,
+  readMetrics,
+  saveModule,
+  type Batch,
+  type Learner,
+  type LearnerDims,
+  type Metrics,
+  type StateDict,
+} from "./learner.js";
+
+export interface BcConfig {
+  /** Hidden layer widths of the actor. */
+  hidden: number[];
+  /** Adam learning rate. */
+  lr: number;
+}
+
+export const BC_DEFAULTS: BcConfig = { hidden: [256, 256], lr: 3e-4 };
+
+export class BcLearner implements Learner {
+  readonly algo = "bc" as const;
+  readonly dims: Required<LearnerDims>;
+  readonly actor: DeterministicActor;
+  step = 0;
+
+  constructor(
+    readonly config: BcConfig,
+    dims: LearnerDims,
+    rng: Rng,
+  ) {
+    this.dims = completeDims(dims);
+    this.actor = new DeterministicActor(dims.obsDim, dims.actDim, config.hidden, rng.fork(), {
+      ...ADAM_DEFAULTS,
+      lr: config.lr,
+    });
+  }
+
+  update(batch: Batch): Metrics {
+    const metrics = tf.tidy(() => {
+      const b = batchTensors(batch, this.dims, 0);
+      const pi = this.actor.forward(b.obs);
+      // L = mean((π(s) - a)²) over batch and dimensions; dL/dπ = 2(π - a)/(B·A).
+      const err = tf.sub(pi.out, b.act);
+      const loss = tf.mean(tf.square(err));
+      this.actor.optimizer.apply(
+        this.actor.backward(pi, tf.mul(err, 2 / (batch.size * this.dims.actDim)) as tf.Tensor2D),
+      );
+      return readMetrics({ "loss/actor": loss });
+    });
+    this.step += 1;
+    return metrics;
+  }
+
+  act(observations: Float32Array): Float32Array {
+    return actWith(this.dims, observations, (obs) => this.actor.act(obs));
+  }
+
+  stateDict(): StateDict {
+    const state: StateDict = { algo: this.algo, step: this.step, arrays: {}, scalars: {} };
+    saveModule(state, "actor", this.actor);
+    return state;
+  }
+
+  loadStateDict(state: StateDict): void {
+    loadModule(state, "actor", this.actor);
+    this.step = state.step;
+  }
+
+  actorWeights(): ActorWeights {
+    return {
+      kind: "deterministic",
+      obsDim: this.dims.obsDim,
+      actDim: this.dims.actDim,
+      network: this.actor.params.exportNetwork(0),
+      obsMean: this.dims.obsMean,
+      obsStd: this.dims.obsStd,
+    };
+  }
+
+  dispose(): void {
+    this.actor.dispose();
+  }
+}
+
+export function create(config: Partial<BcConfig>, dims: LearnerDims, rng: Rng): BcLearner {
+  return new BcLearner({ ...BC_DEFAULTS, ...config }, dims, rng);
+}

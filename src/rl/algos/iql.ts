@@ -1,0 +1,191 @@
+/**
+ * IQL — Implicit Q-Learning (Kostrikov, Nair, Levine 2021), https://arxiv.org/abs/2110.06169
+ * Reference implementation read: CORL algorithms/offline/iql.py.
+ *
+ * Never queries Q on actions outside the dataset: V is fitted as an upper expectile of Q(s, a_data),
+ * Q regresses r + γ V(s'), and the actor does advantage-weighted regression onto dataset actions.
+ *
+ * Metrics: loss/value (expectile loss), loss/critic (sum of both Q MSEs), loss/actor (weighted negative
+ * log-likelihood), values/q (mean target min-Q on data), values/v (mean V), values/adv_weight (mean exp(β·A)).
+ * Departures from the paper: the actor's log-std is state-dependent (soft-clamped) rather than a free
+ * vector; no cosine actor learning-rate schedule. Gradients are written by hand (see networks/mlp.ts).
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import type { Rng } from "../../core/rng.js";
+import { GaussianActor, weightedLikelihood } from "../networks/actor.js";
+import { ADAM_DEFAULTS } from "../networks/adam.js";
+import { TwinQ } from "../networks/critic.js";
+import { ValueNet } from "../networks/value.js";
+import type { ActorWeights } from "../networks/weights-format.js";
+import {
+  actWith,
+  batchTensors,
+  completeDims,
+  loadModule,
+  readMetrics,
+  saveModule,
+  type Batch,
+  type Learner,
+  type LearnerDims,
+  type Metrics,
+  type StateDict,
+} from "./learner.js";
+
+/** exp(β·A) is clipped here (CORL's EXP_ADV_MAX) so one large advantage cannot dominate a batch. */
+export const EXP_ADV_MAX = 100;
+
+export interface IqlConfig {
+  /** Hidden layer widths of Q, V and actor. */
+  hidden: number[];
+  /** Adam learning rate for all three networks. */
+  lr: number;
+  /** Discount γ. */
+  discount: number;
+  /** Polyak rate of the target Q networks. */
+  tau: number;
+  /** τ of the expectile loss for V: 0.5 is the mean (SARSA), →1 approaches max over data actions. 0.7 for locomotion. */
+  expectile: number;
+  /** Inverse temperature β of the advantage weights: small β → behaviour cloning, big β → greedy on Q. 3 for locomotion. */
+  beta: number;
+  /** Rewards are multiplied by 1000 / (max episode return - min episode return) (the paper, for locomotion). */
+  normalizeRewards: boolean;
+}
+
+export const IQL_DEFAULTS: IqlConfig = {
+  hidden: [256, 256],
+  lr: 3e-4,
+  discount: 0.99,
+  tau: 0.005,
+  expectile: 0.7,
+  beta: 3.0,
+  normalizeRewards: true,
+};
+
+/**
+ * Expectile regression loss L = mean(|τ - 1(u < 0)| · u²) over a column of residuals u = Q - V, and its
+ * gradient dL/du = 2 |τ - 1(u < 0)| u / n. Inside tf.tidy.
+ */
+export function expectileLoss(u: tf.Tensor2D, expectile: number): { loss: tf.Scalar; dAdv: tf.Tensor2D } {
+  const n = u.shape[0];
+  const weight = tf.add(expectile, tf.mul(1 - 2 * expectile, tf.step(tf.neg(u))));
+  const loss = tf.mean(tf.mul(weight, tf.square(u))) as tf.Scalar;
+  return { loss, dAdv: tf.mul(tf.mul(weight, u), 2 / n) as tf.Tensor2D };
+}
+
+/** Timing hooks for the benchmark: called with a label after each network's part of the update. */
+export type PhaseHook = (phase: "v" | "actor" | "q") => void;
+
+export class IqlLearner implements Learner {
+  readonly algo = "iql" as const;
+  readonly dims: Required<LearnerDims>;
+  readonly q: TwinQ;
+  readonly v: ValueNet;
+  readonly actor: GaussianActor;
+  step = 0;
+  /** Benchmarks set this to time each network (it forces a sync after each part). */
+  phaseHook: PhaseHook | undefined;
+
+  constructor(
+    readonly config: IqlConfig,
+    dims: LearnerDims,
+    rng: Rng,
+  ) {
+    this.dims = completeDims(dims);
+    const adam = { ...ADAM_DEFAULTS, lr: config.lr };
+    this.q = new TwinQ(dims.obsDim, dims.actDim, config.hidden, rng.fork(), adam);
+    this.v = new ValueNet(dims.obsDim, config.hidden, rng.fork(), adam);
+    this.actor = new GaussianActor(dims.obsDim, dims.actDim, config.hidden, rng.fork(), adam);
+  }
+
+  update(batch: Batch): Metrics {
+    const { expectile, beta, tau } = this.config;
+    const n = batch.size;
+    const metrics = tf.tidy(() => {
+      const b = batchTensors(batch, this.dims, this.config.discount);
+      const qTarget = this.q.targetMin(b.obs, b.act);
+      const nextV = this.v.evaluate(b.nextObs);
+
+      // V: expectile regression of V(s) toward min target Q(s, a). L = mean(|τ - 1(u<0)| u²), u = Q - V.
+      const vf = this.v.forward(b.obs);
+      const adv = tf.sub(qTarget, vf.v) as tf.Tensor2D;
+      const { loss: valueLoss, dAdv } = expectileLoss(adv, expectile);
+      // u = Q - V, so dL/dV = -dL/du.
+      this.v.optimizer.apply(this.v.backward(vf, tf.neg(dAdv) as tf.Tensor2D));
+      this.phaseHook?.("v");
+
+      // Actor: advantage-weighted regression, L = -mean(min(exp(βA), max) · log π(a_data|s)),
+      // π = N(tanh(mean), exp(logStd)) per dimension (as in CORL's GaussianPolicy).
+      const w = tf.minimum(tf.exp(tf.mul(adv, beta)), EXP_ADV_MAX) as tf.Tensor2D;
+      const pi = this.actor.forward(b.obs);
+      const { loss: actorLoss, dMean, dLogStd } = weightedLikelihood(pi, b.act, w);
+      this.actor.optimizer.apply(this.actor.backward(pi, dMean, dLogStd));
+      this.phaseHook?.("actor");
+
+      // Q: regress both heads to r + γ(1-d) V(s'). L = mean((Q1-y)²) + mean((Q2-y)²).
+      const y = tf.add(b.rew, tf.mul(b.discount, nextV));
+      const qf = this.q.forward(b.obs, b.act);
+      const e1 = tf.sub(qf.q1, y);
+      const e2 = tf.sub(qf.q2, y);
+      const criticLoss = tf.add(tf.mean(tf.square(e1)), tf.mean(tf.square(e2)));
+      const { grad } = this.q.backward(
+        qf,
+        tf.mul(e1, 2 / n) as tf.Tensor2D,
+        tf.mul(e2, 2 / n) as tf.Tensor2D,
+      );
+      this.q.optimizer.apply(grad);
+      this.q.softUpdate(tau);
+      this.phaseHook?.("q");
+
+      return readMetrics({
+        "loss/value": valueLoss,
+        "loss/critic": criticLoss,
+        "loss/actor": actorLoss,
+        "values/q": tf.mean(qTarget),
+        "values/v": tf.mean(vf.v),
+        "values/adv_weight": tf.mean(w),
+      });
+    });
+    this.step += 1;
+    return metrics;
+  }
+
+  act(observations: Float32Array): Float32Array {
+    return actWith(this.dims, observations, (obs) => this.actor.act(obs));
+  }
+
+  stateDict(): StateDict {
+    const state: StateDict = { algo: this.algo, step: this.step, arrays: {}, scalars: {} };
+    saveModule(state, "q", this.q, { target: this.q.target });
+    saveModule(state, "v", this.v);
+    saveModule(state, "actor", this.actor);
+    return state;
+  }
+
+  loadStateDict(state: StateDict): void {
+    loadModule(state, "q", this.q, { target: this.q.target });
+    loadModule(state, "v", this.v);
+    loadModule(state, "actor", this.actor);
+    this.step = state.step;
+  }
+
+  actorWeights(): ActorWeights {
+    return {
+      kind: "tanh-gaussian",
+      obsDim: this.dims.obsDim,
+      actDim: this.dims.actDim,
+      network: this.actor.params.exportNetwork(0),
+      obsMean: this.dims.obsMean,
+      obsStd: this.dims.obsStd,
+    };
+  }
+
+  dispose(): void {
+    this.q.dispose();
+    this.v.dispose();
+    this.actor.dispose();
+  }
+}
+
+export function create(config: Partial<IqlConfig>, dims: LearnerDims, rng: Rng): IqlLearner {
+  return new IqlLearner({ ...IQL_DEFAULTS, ...config }, dims, rng);
+}

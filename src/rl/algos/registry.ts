@@ -1,0 +1,58 @@
+/** Name → algorithm file. The trainer and the benches look algorithms up here. */
+import { TetherError } from "../../core/errors.js";
+import type { Rng } from "../../core/rng.js";
+import * as awac from "./awac.js";
+import * as bc from "./bc.js";
+import * as cql from "./cql.js";
+import * as iql from "./iql.js";
+import { ALGO_NAMES, type AlgoName, type Learner, type LearnerDims } from "./learner.js";
+import * as td3bc from "./td3bc.js";
+
+export const ALGO_DEFAULTS: Record<AlgoName, object> = {
+  iql: iql.IQL_DEFAULTS,
+  awac: awac.AWAC_DEFAULTS,
+  td3bc: td3bc.TD3BC_DEFAULTS,
+  bc: bc.BC_DEFAULTS,
+  cql: cql.CQL_DEFAULTS,
+};
+
+export function isAlgoName(value: string): value is AlgoName {
+  return (ALGO_NAMES as readonly string[]).includes(value);
+}
+
+export function assertAlgoName(value: string, where = "--algo"): AlgoName {
+  if (!isAlgoName(value))
+    throw new TetherError("CLI", `${where} must be one of ${ALGO_NAMES.join(", ")}, got "${value}"`);
+  return value;
+}
+
+/** Builds a learner with the algorithm's paper defaults overridden by `config`. */
+export function createLearner(
+  algo: AlgoName,
+  config: Record<string, unknown>,
+  dims: LearnerDims,
+  rng: Rng,
+): Learner {
+  switch (algo) {
+    case "iql":
+      return iql.create(config, dims, rng);
+    case "awac":
+      return awac.create(config, dims, rng);
+    case "td3bc":
+      return td3bc.create(config, dims, rng);
+    case "bc":
+      return bc.create(config, dims, rng);
+    case "cql":
+      return cql.create(config, dims, rng);
+  }
+}
+
+/** The full config a learner runs with (defaults + overrides), for dumping next to checkpoints. */
+export function resolvedConfig(algo: AlgoName, config: Record<string, unknown>): Record<string, unknown> {
+  return { ...(ALGO_DEFAULTS[algo] as Record<string, unknown>), ...config };
+}
+
+/** Whether the algorithm wants rewards scaled by 1000 / (max return - min return). */
+export function wantsReturnNormalizedRewards(algo: AlgoName, config: Record<string, unknown>): boolean {
+  return algo === "iql" && resolvedConfig(algo, config).normalizeRewards === true;
+}

@@ -1,0 +1,163 @@
+/**
+ * The training speed benchmark (`tether bench train`): IQL updates per second at the reference shape
+ * (obs 17, action 6, 2x256 hidden, batch 256), time per network, and measurements of each wasm lever.
+ * Reports wall-clock and process CPU time: on a shared machine wall-clock includes waiting for a core.
+ * tf.grad is not measured end to end: tfjs-core's Node bundle registers no gradients at all, and the
+ * products its matMul gradient would use are the `matmul_transposed_*` levers below.
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import { Rng } from "../core/rng.js";
+import type { Batch } from "./algos/learner.js";
+import { create as createIql } from "./algos/iql.js";
+import type { SelectedBackend } from "./backend.js";
+
+export interface BenchTrainOptions {
+  obsDim: number;
+  actDim: number;
+  hidden: number[];
+  batchSize: number;
+  warmup: number;
+  updates: number;
+  /** Also measure the levers (transposed matMul, fused matMul, slice kernel). */
+  levers: boolean;
+  onProgress?: (stage: string) => void;
+}
+
+export const BENCH_TRAIN_DEFAULTS: BenchTrainOptions = {
+  obsDim: 17,
+  actDim: 6,
+  hidden: [256, 256],
+  batchSize: 256,
+  warmup: 5,
+  updates: 60,
+  levers: true,
+};
+
+export interface BenchTrainResult {
+  benchmark: "train";
+  backend: string;
+  shape: { obs: number; act: number; hidden: number[]; batch: number };
+  iql_updates_per_s: number;
+  iql_updates_per_cpu_s: number;
+  ms_per_update: { v: number; actor: number; q: number; total: number };
+  cpu_ms_per_update: number;
+  leaked_tensors_per_update: number;
+  levers?: Record<string, number>;
+  load_average: number;
+}
+
+function randomBatch(rng: Rng, n: number, obsDim: number, actDim: number): Batch {
+  const f = (k: number, g: () => number) => Float32Array.from({ length: k }, g);
+  return {
+    size: n,
+    observations: f(n * obsDim, () => rng.normal()),
+    actions: f(n * actDim, () => rng.uniform(-1, 1)),
+    rewards: f(n, () => rng.normal()),
+    nextObservations: f(n * obsDim, () => rng.normal()),
+    terminals: f(n, () => (rng.next() < 0.01 ? 1 : 0)),
+  };
+}
+
+/** Median of `repeats` timings of `fn` in ms (each timing averages `inner` calls). */
+function timeOp(fn: () => tf.Tensor, inner = 20, repeats = 5): number {
+  for (let i = 0; i < 3; i++) fn().dispose();
+  const samples: number[] = [];
+  for (let r = 0; r < repeats; r++) {
+    const t = performance.now();
+    for (let i = 0; i < inner; i++) fn().dispose();
+    samples.push((performance.now() - t) / inner);
+  }
+  samples.sort((a, b) => a - b);
+  return Number(samples[Math.floor(samples.length / 2)].toFixed(3));
+}
+
+function measureIql(o: BenchTrainOptions): {
+  wallMs: number;
+  cpuMs: number;
+  phases: { v: number; actor: number; q: number };
+  leaked: number;
+} {
+  const rng = new Rng(0);
+  const learner = createIql({ hidden: o.hidden }, { obsDim: o.obsDim, actDim: o.actDim }, rng);
+  const batch = randomBatch(rng, o.batchSize, o.obsDim, o.actDim);
+  try {
+    for (let i = 0; i < o.warmup; i++) learner.update(batch);
+    const phases = { v: 0, actor: 0, q: 0 };
+    let mark = 0;
+    learner.phaseHook = (phase) => {
+      const now = performance.now();
+      phases[phase] += now - mark;
+      mark = now;
+    };
+    const before = tf.memory().numTensors;
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    for (let i = 0; i < o.updates; i++) {
+      mark = performance.now();
+      learner.update(batch);
+    }
+    const wallMs = (performance.now() - t0) / o.updates;
+    const cpu = process.cpuUsage(cpu0);
+    const leaked = (tf.memory().numTensors - before) / o.updates;
+    for (const k of Object.keys(phases) as (keyof typeof phases)[])
+      phases[k] = Number((phases[k] / o.updates).toFixed(2));
+    return { wallMs, cpuMs: (cpu.user + cpu.system) / 1000 / o.updates, phases, leaked };
+  } finally {
+    learner.dispose();
+  }
+}
+
+export async function benchTrain(
+  backend: SelectedBackend,
+  options: Partial<BenchTrainOptions> = {},
+): Promise<BenchTrainResult> {
+  const o = { ...BENCH_TRAIN_DEFAULTS, ...options };
+  const { loadavg } = await import("node:os");
+  o.onProgress?.(
+    `IQL ${o.updates} updates at obs ${o.obsDim}, act ${o.actDim}, hidden ${o.hidden.join("x")}, batch ${o.batchSize}`,
+  );
+  const main = measureIql(o);
+  const result: BenchTrainResult = {
+    benchmark: "train",
+    backend: backend.name,
+    shape: { obs: o.obsDim, act: o.actDim, hidden: o.hidden, batch: o.batchSize },
+    iql_updates_per_s: Number((1000 / main.wallMs).toFixed(2)),
+    iql_updates_per_cpu_s: Number((1000 / main.cpuMs).toFixed(2)),
+    ms_per_update: { ...main.phases, total: Number(main.wallMs.toFixed(2)) },
+    cpu_ms_per_update: Number(main.cpuMs.toFixed(2)),
+    leaked_tensors_per_update: main.leaked,
+    load_average: Number(loadavg()[0].toFixed(2)),
+  };
+  if (o.levers) {
+    o.onProgress?.("levers: matMul variants, fused matMul, slice kernel");
+    const n = o.hidden[0];
+    const a = tf.randomNormal([o.batchSize, n]) as tf.Tensor2D;
+    const b = tf.randomNormal([n, n]) as tf.Tensor2D;
+    const bias = tf.randomNormal([n]) as tf.Tensor1D;
+    const flat = tf.randomNormal([150_000]);
+    const levers: Record<string, number> = {
+      matmul_ms: timeOp(() => tf.matMul(a, b)),
+      matmul_transposed_b_ms: timeOp(() => tf.matMul(a, b, false, true), 5, 3),
+      transpose_then_matmul_ms: timeOp(() => tf.tidy(() => tf.matMul(a, tf.transpose(b)))),
+      matmul_transposed_a_ms: timeOp(() => tf.matMul(a, b, true, false), 5, 3),
+      transpose_ms: timeOp(() => tf.transpose(b)),
+      fused_matmul_bias_relu_ms: timeOp(() => tf.fused.matMul({ a, b, bias, activation: "relu" })),
+      matmul_add_relu_ms: timeOp(() => tf.tidy(() => tf.relu(tf.add(tf.matMul(a, b), bias)))),
+      small_op_ms: timeOp(() => tf.add(bias, bias), 100),
+    };
+    if (backend.name === "wasm") {
+      const { installFastSlice, uninstallFastSlice } = await import("./wasm-kernels.js");
+      levers.slice_fast_ms = timeOp(() => tf.slice(flat, [1000], [n]));
+      uninstallFastSlice();
+      levers.slice_stock_ms = timeOp(() => tf.slice(flat, [1000], [n]));
+      o.onProgress?.("IQL with the stock Slice kernel");
+      const stock = measureIql({ ...o, updates: Math.max(10, Math.floor(o.updates / 3)) });
+      levers.iql_updates_per_s_stock_slice = Number((1000 / stock.wallMs).toFixed(2));
+      levers.iql_cpu_ms_stock_slice = Number(stock.cpuMs.toFixed(2));
+      installFastSlice();
+    }
+    tf.dispose([a, b, bias, flat]);
+    result.levers = levers;
+  }
+  return result;
+}

@@ -1,0 +1,95 @@
+import { describe, expect, it } from "vitest";
+import * as tf from "@tensorflow/tfjs-core";
+import "@tensorflow/tfjs-backend-cpu";
+import "@tensorflow/tfjs-backend-wasm";
+import { Rng } from "../../src/core/rng.js";
+import { PolicyRunner } from "../../src/policy/runner.js";
+import type { DenseLayerWeights } from "../../src/policy/network.js";
+import type { PolicyKind } from "../../src/policy/manifest.js";
+import { randomLayers } from "./helpers.js";
+
+/** The reference: the same network through tfjs ops (what the trainer computes). */
+function tfjsActions(
+  layers: DenseLayerWeights[],
+  kind: PolicyKind,
+  actDim: number,
+  obs: Float32Array,
+  mean: Float32Array,
+  std: Float32Array,
+): Float32Array {
+  return tf.tidy(() => {
+    const n = obs.length / mean.length;
+    let x: tf.Tensor2D = tf.div(
+      tf.sub(tf.tensor2d(obs, [n, mean.length]), tf.tensor1d(mean)),
+      tf.tensor1d(std),
+    );
+    for (const l of layers) {
+      x = tf.add(tf.matMul(x, tf.tensor2d(l.weight, [l.inDim, l.outDim])), tf.tensor1d(l.bias));
+      if (l.activation === "relu") x = tf.relu(x);
+      if (l.activation === "tanh") x = tf.tanh(x);
+    }
+    const a = tf.slice(x, [0, 0], [n, actDim]);
+    return (kind === "tanh-gaussian" ? tf.tanh(a) : tf.clipByValue(a, -1, 1)).dataSync() as Float32Array;
+  });
+}
+
+const CASES: { name: string; kind: PolicyKind; dims: number[] }[] = [
+  { name: "2x256 deterministic (tanh out)", kind: "deterministic", dims: [17, 256, 256, 6] },
+  { name: "2x256 tanh-gaussian", kind: "tanh-gaussian", dims: [17, 256, 256, 12] },
+  { name: "small gaussian", kind: "gaussian", dims: [5, 32, 32, 4] },
+];
+
+describe.each(["cpu", "wasm"])("PolicyRunner vs tfjs on the %s backend", (backend) => {
+  it.each(CASES)("matches within 1e-5: $name", async ({ kind, dims }) => {
+    expect(await tf.setBackend(backend)).toBe(true);
+    const rng = new Rng(dims.reduce((a, b) => a * 31 + b, 7));
+    const obsDim = dims[0];
+    const actDim = kind === "deterministic" ? dims[dims.length - 1] : dims[dims.length - 1] / 2;
+    const acts = dims
+      .slice(1)
+      .map((_, i) =>
+        i === dims.length - 2 ? (kind === "deterministic" ? "tanh" : "linear") : "relu",
+      ) as DenseLayerWeights["activation"][];
+    const layers = randomLayers(rng, dims, acts);
+    const mean = Float32Array.from({ length: obsDim }, () => rng.normal(0, 1));
+    const std = Float32Array.from({ length: obsDim }, () => rng.uniform(0.2, 3));
+    const rows = 64;
+    const obs = Float32Array.from(
+      { length: rows * obsDim },
+      (_, i) => mean[i % obsDim] + std[i % obsDim] * rng.normal(0, 2),
+    );
+    const want = tfjsActions(layers, kind, actDim, obs, mean, std);
+    const runner = new PolicyRunner({ kind, layers, obsMean: mean, obsStd: std, actDim });
+    const out = new Float32Array(actDim);
+    let maxErr = 0;
+    let saturated = 0;
+    for (let r = 0; r < rows; r++) {
+      runner.act(obs.subarray(r * obsDim, (r + 1) * obsDim), out);
+      for (let j = 0; j < actDim; j++) {
+        maxErr = Math.max(maxErr, Math.abs(out[j] - want[r * actDim + j]));
+        if (Math.abs(out[j]) < 0.999) saturated++;
+      }
+    }
+    expect(maxErr).toBeLessThan(1e-5);
+    // The comparison must not be trivially true because every output sits at the clip.
+    expect(saturated).toBeGreaterThan(rows * actDim * 0.2);
+  });
+});
+
+describe("PolicyRunner", () => {
+  it("rejects a network whose output does not fit the kind", () => {
+    const layers = randomLayers(new Rng(1), [3, 8, 4], ["relu", "linear"]);
+    expect(
+      () =>
+        new PolicyRunner({ kind: "tanh-gaussian", layers, obsMean: [0, 0, 0], obsStd: [1, 1, 1], actDim: 4 }),
+    ).toThrow(/policy output \(kind tanh-gaussian\): expected 8, got 4/);
+  });
+
+  it("rejects normalization stats of the wrong length", () => {
+    const layers = randomLayers(new Rng(1), [3, 8, 2], ["relu", "tanh"]);
+    expect(
+      () =>
+        new PolicyRunner({ kind: "deterministic", layers, obsMean: [0, 0], obsStd: [1, 1, 1], actDim: 2 }),
+    ).toThrow(/obsMean: expected 3, got 2/);
+  });
+});

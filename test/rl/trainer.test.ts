@@ -1,0 +1,197 @@
+import * as tf from "@tensorflow/tfjs-core";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { TetherError } from "../../src/core/errors.js";
+import { Rng } from "../../src/core/rng.js";
+import type { TransitionColumns } from "../../src/core/transitions.js";
+import { loadPolicyPackage } from "../../src/policy/package.js";
+import { loadRobot } from "../../src/robot/load.js";
+import { compileTask } from "../../src/robot/task-functions.js";
+import { selectBackend } from "../../src/rl/backend.js";
+import { loadCheckpoint } from "../../src/rl/checkpoint.js";
+import { runTraining } from "../../src/rl/run-training.js";
+import { trainOffline, type TrainerOptions } from "../../src/rl/trainer.js";
+
+const robot = loadRobot("reacher2");
+const task = compileTask(robot.spec);
+const TINY = { hidden: [16, 16] };
+
+beforeAll(async () => {
+  await selectBackend("wasm");
+});
+
+function columns(n: number, obsDim = task.obsDim, actDim = task.actDim, seed = 0): TransitionColumns {
+  const rng = new Rng(seed);
+  const f = (k: number, g: () => number) => Float32Array.from({ length: k }, g);
+  return {
+    size: n,
+    obsDim,
+    actDim,
+    observations: f(n * obsDim, () => rng.normal()),
+    actions: f(n * actDim, () => rng.uniform(-1, 1)),
+    rewards: f(n, () => rng.normal()),
+    nextObservations: f(n * obsDim, () => rng.normal()),
+    terminals: new Uint8Array(n),
+    timeouts: new Uint8Array(n),
+    episodes: Uint32Array.from({ length: n }, (_, i) => Math.floor(i / 20)),
+  };
+}
+
+function options(outDir: string, over: Partial<TrainerOptions> = {}): TrainerOptions {
+  return {
+    algo: "iql",
+    config: TINY,
+    steps: 6,
+    batchSize: 16,
+    seed: 1,
+    outDir,
+    evalEvery: 0,
+    evalEpisodes: 1,
+    checkpointEvery: 3,
+    logEvery: 2,
+    resume: false,
+    ...over,
+  };
+}
+
+const tmp = () => mkdtempSync(join(tmpdir(), "tether-train-"));
+
+describe("trainOffline", () => {
+  it("writes config.json, metrics.jsonl and a checkpoint, with a constant live tensor count", async () => {
+    const dir = tmp();
+    const before = tf.memory().numTensors;
+    const r = await trainOffline(
+      robot,
+      { cols: columns(100), source: "synthetic", datasetHash: "h" },
+      options(dir),
+    );
+    // The learner's own variables are the only tensors left alive.
+    const learnerTensors = tf.memory().numTensors - before;
+    r.learner.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    expect(learnerTensors).toBeGreaterThan(0);
+    const config = JSON.parse(readFileSync(join(dir, "config.json"), "utf8"));
+    expect(config).toMatchObject({
+      algo: "iql",
+      robot: "reacher2",
+      seed: 1,
+      batchSize: 16,
+      config: { expectile: 0.7, beta: 3, hidden: [16, 16] },
+    });
+    const lines = readFileSync(join(dir, "metrics.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.step)).toEqual([2, 4, 6]);
+    expect(Object.keys(lines[0])).toEqual(
+      expect.arrayContaining(["loss/critic", "loss/actor", "loss/value"]),
+    );
+    expect(loadCheckpoint(dir).state.step).toBe(6);
+  });
+
+  it("resumes from the checkpoint and continues the step count", async () => {
+    const dir = tmp();
+    const cols = columns(100);
+    (
+      await trainOffline(robot, { cols, source: "s", datasetHash: "h" }, options(dir, { steps: 3 }))
+    ).learner.dispose();
+    const r = await trainOffline(
+      robot,
+      { cols, source: "s", datasetHash: "h" },
+      options(dir, { steps: 6, resume: true }),
+    );
+    expect(r.startStep).toBe(3);
+    expect(r.learner.step).toBe(6);
+    r.learner.dispose();
+    await expect(
+      trainOffline(
+        robot,
+        { cols, source: "s", datasetHash: "other" },
+        options(dir, { steps: 9, resume: true }),
+      ),
+    ).rejects.toThrow(/config.json: datasetHash: --resume with a different run \(expected h, got other\)/);
+  });
+
+  it("rejects a dataset whose dimensions disagree with the robot", async () => {
+    await expect(
+      trainOffline(
+        robot,
+        { cols: columns(50, task.obsDim + 1), source: "bad-ds", datasetHash: "h" },
+        options(tmp()),
+      ),
+    ).rejects.toThrow(
+      `bad-ds: observation dimension vs robot reacher2: expected ${task.obsDim}, got ${task.obsDim + 1}`,
+    );
+    await expect(
+      trainOffline(
+        robot,
+        { cols: columns(50, task.obsDim, task.actDim + 2), source: "bad-ds", datasetHash: "h" },
+        options(tmp()),
+      ),
+    ).rejects.toThrow(/action dimension vs robot reacher2/);
+  });
+
+  it("rejects NaN in the data, naming the column and transition", async () => {
+    const cols = columns(50);
+    cols.rewards[17] = NaN;
+    await expect(
+      trainOffline(robot, { cols, source: "nan-ds", datasetHash: "h" }, options(tmp())),
+    ).rejects.toThrow(/nan-ds: rewards\[17\] is NaN[\s\S]*transition 17 \(episode 0\)/);
+  });
+
+  it("stops on a diverging loss and keeps the last good checkpoint", async () => {
+    const dir = tmp();
+    const cols = columns(100);
+    for (let i = 0; i < cols.size; i++) cols.rewards[i] = 1e18 * (i % 2 ? 1 : -1);
+    let err: unknown;
+    try {
+      await trainOffline(
+        robot,
+        { cols, source: "s", datasetHash: "h" },
+        options(dir, { algo: "td3bc", config: { ...TINY, lr: 10 }, steps: 400, checkpointEvery: 1 }),
+      );
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(TetherError);
+    const e = err as TetherError;
+    expect(e.code).toBe("DIVERGED");
+    expect(e.message).toMatch(/training diverged at step \d+: .*(NaN|Infinity)/);
+    const lastGood = Number(e.context.lastGoodStep);
+    expect(lastGood).toBeGreaterThan(0);
+    expect(e.message).toContain(`last good checkpoint (step ${lastGood})`);
+    const { state } = loadCheckpoint(dir);
+    expect(state.step).toBe(lastGood);
+    for (const a of Object.values(state.arrays)) expect(a.every(Number.isFinite)).toBe(true);
+  });
+});
+
+describe("runTraining", () => {
+  it("writes a loadable policy package with support model and provenance", async () => {
+    const dir = tmp();
+    const r = await runTraining({
+      algo: "bc",
+      dataset: "synthetic",
+      robot: "reacher2",
+      steps: 4,
+      out: dir,
+      seed: 3,
+      evalEvery: 0,
+      evalEpisodes: 1,
+      resume: false,
+      batchSize: 16,
+      config: TINY,
+      supportSteps: 5,
+      columns: columns(80),
+    });
+    expect(r.backend.name).toBe("wasm");
+    const pkg = loadPolicyPackage(dir);
+    expect(pkg.manifest.provenance.algorithm).toBe("bc");
+    expect(pkg.manifest.policy.kind).toBe("deterministic");
+    expect(pkg.manifest.observation.dim).toBe(task.obsDim);
+    expect(pkg.support.conditional?.layers.at(-1)?.outDim).toBe(2 * task.actDim);
+    expect(existsSync(join(dir, "checkpoint.json"))).toBe(true);
+  });
+});

@@ -1,0 +1,53 @@
+/**
+ * `tether bench loop [--json]`: per-tick latency of policy inference (2×256, batch 1) + support model +
+ * clamps + monitors (`tick_us_p50`, `tick_us_p99`, target p99 <= 200 µs) and `deadline_miss_ratio` of a
+ * drift-free 500 Hz wall-clock loop (target <= 0.001). See src/safety/loop/loop-bench.ts for what is timed.
+ */
+import type { Command } from "commander";
+import { parseFloatOption, parseIntOption, printJsonLine } from "../run.js";
+
+interface BenchLoopOptions {
+  json?: boolean;
+  ticks: number;
+  seconds: number;
+  seed: number;
+}
+
+export function registerBenchLoop(bench: Command): void {
+  bench
+    .command("loop")
+    .description("Control tick behind the shield: latency p50/p99 and 500 Hz wall-clock deadline misses")
+    .option("--json", "end stdout with one JSON object")
+    .option(
+      "--ticks <n>",
+      "back-to-back ticks for the latency percentiles",
+      parseIntOption("--ticks"),
+      20_000,
+    )
+    .option("--seconds <s>", "length of the 500 Hz wall-clock run", parseFloatOption("--seconds"), 20)
+    .option("--seed <n>", "seed of the random policy weights", parseIntOption("--seed"), 0)
+    .action(async (opts: BenchLoopOptions) => {
+      const { runLoopBench } = await import("../../safety/loop/loop-bench.js");
+      const { startProgress } = await import("../progress.js");
+      const { loadavg } = await import("node:os");
+      const slots = Math.round(opts.seconds * 500);
+      const progress = startProgress("bench loop (wall clock)", slots);
+      const load = loadavg()[0];
+      const result = runLoopBench({
+        ticks: opts.ticks,
+        seconds: opts.seconds,
+        seed: opts.seed,
+        onProgress: (d) => progress.update(d),
+      });
+      progress.stop();
+      const out = {
+        ...result,
+        load_avg_1m_before: Math.round(load * 100) / 100,
+        load_avg_1m_after: Math.round(loadavg()[0] * 100) / 100,
+      };
+      if (opts.json) printJsonLine(out);
+      else
+        for (const [k, v] of Object.entries(out))
+          process.stdout.write(`${k}: ${typeof v === "object" ? JSON.stringify(v) : v}\n`);
+    });
+}

@@ -1,0 +1,41 @@
+/**
+ * SafetyEvent: what a monitor reports instead of throwing. Severity decides what the loop does:
+ *   info   recovered / informational, nothing changes
+ *   warn   reported only
+ *   error  the fallback acts this tick (instead of the policy)
+ *   fatal  the e-stop latch trips; only an explicit reset clears it
+ */
+export type Severity = "info" | "warn" | "error" | "fatal";
+
+export const SEVERITY_RANK: Record<Severity, number> = { info: 0, warn: 1, error: 2, fatal: 3 };
+
+export interface SafetyEvent {
+  /** Monitor name, e.g. "joint_limits", "stale_state". */
+  monitor: string;
+  /** What tripped inside the monitor, e.g. "shoulder.velocity"; "" when the monitor has one check. */
+  key: string;
+  /** The limit that was crossed (same units as `observed`). */
+  limit: number;
+  observed: number;
+  /** Milliseconds on the monitor's clock (its scheduler's now()). */
+  stamp: number;
+  severity: Severity;
+  message: string;
+}
+
+export function safetyEvent(
+  monitor: string,
+  key: string,
+  severity: Severity,
+  limit: number,
+  observed: number,
+  stamp: number,
+  message: string,
+): SafetyEvent {
+  return { monitor, key, limit, observed, stamp, severity, message };
+}
+
+/** The worse of two severities. */
+export function worse(a: Severity, b: Severity): Severity {
+  return SEVERITY_RANK[a] >= SEVERITY_RANK[b] ? a : b;
+}

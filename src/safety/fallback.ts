@@ -1,0 +1,37 @@
+/**
+ * The fallback chain, best first: policy -> fallback controller (BC policy or the behavior controller)
+ * -> hold the last safe command -> zero effort (e-stop). `Controller` is what the policy and the fallback
+ * controller implement; actions are normalized [-1, 1].
+ */
+export type ControlSource = "policy" | "fallback" | "hold" | "estop";
+
+export interface Controller {
+  /** Writes a normalized action for this observation (and full signal vector) into `out`. May throw. */
+  act(obs: Float32Array, signals: Float64Array, out: Float64Array): void;
+}
+
+/** Adapts a PolicyRunner-like `act(obs, out)` to a Controller. */
+export function controllerFromRunner(runner: {
+  act(obs: ArrayLike<number>, out: Float64Array): void;
+}): Controller {
+  return { act: (obs, _signals, out) => runner.act(obs, out) };
+}
+
+/**
+ * Runs a controller without letting it throw into the loop; returns false (and leaves `out` undefined
+ * in meaning) when it threw or wrote a non-finite value.
+ */
+export function tryAct(
+  controller: Controller,
+  obs: Float32Array,
+  signals: Float64Array,
+  out: Float64Array,
+): boolean {
+  try {
+    controller.act(obs, signals, out);
+  } catch {
+    return false;
+  }
+  for (let i = 0; i < out.length; i++) if (!Number.isFinite(out[i])) return false;
+  return true;
+}

@@ -1,0 +1,35 @@
+import { describe, expect, it, vi } from "vitest";
+import { Command } from "commander";
+import { registerBenchFaults } from "../../../src/cli/bench/faults.js";
+
+describe("tether bench faults --json", () => {
+  it("prints one JSON object last with per-fault reaction periods and zero unsafe commands", async () => {
+    const program = new Command("tether").exitOverride();
+    registerBenchFaults(program.command("bench"));
+    const lines: string[] = [];
+    const spy = vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    try {
+      await program.parseAsync(["node", "tether", "bench", "faults", "--json", "--ticks", "60"]);
+    } finally {
+      spy.mockRestore();
+    }
+    const last = JSON.parse(lines.join("").trim().split("\n").pop() as string);
+    expect(last.faults.map((f: { fault: string }) => f.fault)).toEqual([
+      "nan_policy",
+      "frozen_sensor",
+      "latency_spike",
+      "ood_state",
+      "policy_crash",
+      "joint_limit_breach",
+    ]);
+    for (const f of last.faults) {
+      expect(f.reaction_periods).toBeLessThanOrEqual(1);
+      expect(f.unsafe_commands).toBe(0);
+    }
+    expect(last.unsafe_commands_total).toBe(0);
+    expect(last.all_within_one_period).toBe(true);
+  });
+});

@@ -1,0 +1,155 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createEmbeddedContext, type EmbeddedContext } from "../../../src/ros/embedded/context.js";
+import { writePolicyPackage } from "../../../src/policy/package.js";
+import { DEFAULT_QUANTILE_LEVELS } from "../../../src/policy/support.js";
+import { policyNode, type PolicyNodeHandle } from "../../../src/nodes/policy/policy-node.js";
+import type { DiagnosticArray, Float64MultiArray } from "../../../src/msgs/types.js";
+import { timeFromSeconds } from "../../../src/msgs/time.js";
+import { ConfigError } from "../../../src/core/errors.js";
+
+// pendulum: 1 joint, obs [cos, sin, angular_velocity], effort range [-2, 2], velocity limit 15, 50 Hz.
+function writeConstantPolicy(dir: string, action: number, robot = "pendulum"): void {
+  writePolicyPackage(dir, {
+    robot,
+    obsNames: ["cos_angle", "sin_angle", "angular_velocity"],
+    actNames: ["pendulum_effort"],
+    actionLow: [-2],
+    actionHigh: [2],
+    actor: {
+      kind: "deterministic",
+      obsDim: 3,
+      actDim: 1,
+      network: {
+        layers: [
+          {
+            weight: new Float32Array(3),
+            bias: Float32Array.of(action),
+            inDim: 3,
+            outDim: 1,
+            activation: "linear",
+          },
+        ],
+      },
+      obsMean: [0, 0, 0],
+      obsStd: [1, 1, 1],
+    },
+    support: { quantiles: { levels: [...DEFAULT_QUANTILE_LEVELS], values: [[-0.6, -0.5, 0, 0.5, 0.6]] } },
+    provenance: { algorithm: "test", datasetHash: "0".repeat(8), config: {}, metrics: {} },
+  });
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+async function waitFor(what: string, pred: () => boolean, timeoutMs = 5000): Promise<void> {
+  const t0 = Date.now();
+  while (!pred()) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+describe("policy node (embedded runtime)", () => {
+  let ctx: EmbeddedContext | undefined;
+  let handle: PolicyNodeHandle | undefined;
+  const dirs: string[] = [];
+  afterEach(async () => {
+    if (handle?.close) await handle.close();
+    ctx?.shutdown();
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+
+  function setup(params: Record<string, string | number | boolean>, action = 0.4) {
+    const dir = mkdtempSync(join(tmpdir(), "tether-policy-node-"));
+    dirs.push(dir);
+    writeConstantPolicy(dir, action);
+    ctx = createEmbeddedContext({ logSink: () => {} });
+    const robotNode = ctx.createNode("fake_robot");
+    const state = { velocity: 0 };
+    const jsPub = robotNode.createPublisher("sensor_msgs/msg/JointState", "/joint_states");
+    robotNode.createTimer(10, () => {
+      jsPub.publish({
+        header: { stamp: timeFromSeconds(robotNode.getClock().nowSeconds()), frame_id: "" },
+        name: ["pendulum_joint"],
+        position: [0.1],
+        velocity: [state.velocity],
+        effort: [0],
+      });
+    });
+    const commands: number[] = [];
+    const diagnostics: DiagnosticArray[] = [];
+    const listener = ctx.createNode("listener");
+    listener.createSubscription(
+      "std_msgs/msg/Float64MultiArray",
+      "/forward_effort_controller/commands",
+      {},
+      (m: Float64MultiArray) => {
+        commands.push(m.data[0]);
+      },
+    );
+    listener.createSubscription(
+      "diagnostic_msgs/msg/DiagnosticArray",
+      "/diagnostics",
+      {},
+      (m: DiagnosticArray) => diagnostics.push(m),
+    );
+    const resetPub = listener.createPublisher("std_msgs/msg/String", "/policy/reset_estop");
+    const node = ctx.createNode("policy", { parameters: { robot: "pendulum", model: dir, ...params } });
+    return { node, state, commands, diagnostics, resetPub };
+  }
+
+  it("publishes shielded commands; an e-stop holds zero effort until an explicit reset", async () => {
+    const s = setup({ max_delta: 0.25, fallback: "none" });
+    handle = await policyNode(s.node);
+    // policy 0.4 normalized; box 0.6 + 10% margin; rate 0.25/tick: 0 -> 0.25 -> 0.4 normalized = 0.8 N·m
+    await waitFor("commands", () => s.commands.length >= 5);
+    // rate limit 0.25 normalized = 0.5 N·m per tick, starting from zero effort
+    expect(s.commands[0]).toBeLessThanOrEqual(0.5 + 1e-9);
+    for (let i = 1; i < s.commands.length; i++) {
+      expect(Math.abs(s.commands[i] - s.commands[i - 1])).toBeLessThanOrEqual(0.5 + 1e-9);
+    }
+    expect(s.commands[s.commands.length - 1]).toBeCloseTo(0.8);
+    for (const c of s.commands) expect(Math.abs(c)).toBeLessThanOrEqual(2);
+
+    s.state.velocity = 20; // beyond the 15 rad/s limit
+    await waitFor("e-stop", () => handle!.stats().estop);
+    await waitFor("e-stop diagnostics", () =>
+      s.diagnostics.some((d) => d.status.some((st) => st.name === "tether/safety/estop" && st.level === 2)),
+    );
+    s.state.velocity = 0;
+    const n = s.commands.length;
+    await waitFor("more commands", () => s.commands.length >= n + 5);
+    expect(s.commands.slice(n)).toEqual(new Array(s.commands.length - n).fill(0));
+    expect(handle.stats().estop).toBe(true);
+
+    s.resetPub.publish({ data: "test operator" });
+    await waitFor("policy again", () => !handle!.stats().estop && s.commands[s.commands.length - 1] > 0.7);
+    expect(
+      handle.runLog.entries.some((e) => e.kind === "estop" && !e.engaged && e.by === "test operator"),
+    ).toBe(true);
+  });
+
+  it("in shadow mode ticks and reports but never publishes a command", async () => {
+    const s = setup({ shadow: true });
+    handle = await policyNode(s.node);
+    await waitFor("ticks", () => handle!.stats().ticks >= 5);
+    expect(s.commands).toHaveLength(0);
+    expect(handle.stats().published).toBe(0);
+    expect(
+      ctx!.graph().topics.find((t) => t.name === "/forward_effort_controller/commands")?.publishers ?? [],
+    ).toHaveLength(0);
+  });
+
+  it("rejects a package trained for another robot, naming the file and field", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tether-policy-node-"));
+    dirs.push(dir);
+    writeConstantPolicy(dir, 0, "reacher2");
+    ctx = createEmbeddedContext({ logSink: () => {} });
+    const node = ctx.createNode("policy", { parameters: { robot: "pendulum", model: dir } });
+    await expect(policyNode(node)).rejects.toThrow(ConfigError);
+    await expect(
+      policyNode(ctx.createNode("policy2", { parameters: { robot: "pendulum", model: dir } })),
+    ).rejects.toThrow(/policy.json: robot: package was trained for robot "reacher2", not "pendulum"/);
+  });
+});

@@ -1,0 +1,150 @@
+import { describe, expect, it } from "vitest";
+import { SafetyCore } from "../../src/safety/safety-core.js";
+import { Shield } from "../../src/safety/clamps/shield.js";
+import { hardLimitsFromSpec } from "../../src/safety/clamps/hard-limits.js";
+import { ClockScheduler } from "../../src/safety/loop/clock-scheduler.js";
+import { SYNTHETIC_ARM } from "../../src/safety/loop/synthetic-plant.js";
+import { signalLayout } from "../../src/robot/signals.js";
+import { ArrayRunLog } from "../../src/safety/run-log.js";
+import type { Controller } from "../../src/safety/fallback.js";
+
+const spec = SYNTHETIC_ARM; // 500 Hz, max_state_age_ms 20, positions [-2, 2]
+const layout = signalLayout(spec);
+
+function setup(options: { shadow?: boolean; fallback?: boolean } = {}) {
+  const scheduler = new ClockScheduler(0);
+  const log = new ArrayRunLog();
+  const policy: Controller = { act: (_o, _s, out) => out.fill(0.5) };
+  const fallback: Controller = { act: (_o, _s, out) => out.fill(-0.1) };
+  const shield = new Shield({ limits: hardLimitsFromSpec(spec), maxDelta: 2 });
+  const core = new SafetyCore({
+    spec,
+    shield,
+    policy,
+    fallback: options.fallback === false ? undefined : fallback,
+    scheduler,
+    log,
+    shadow: options.shadow,
+  });
+  const signals = new Float64Array(layout.size);
+  return { scheduler, log, core, signals };
+}
+
+describe("SafetyCore", () => {
+  it("publishes the policy's clamped command when all is well", () => {
+    const { core, signals, scheduler } = setup();
+    const out = core.tick(scheduler.now(), signals);
+    expect(out.source).toBe("policy");
+    expect(out.publish).toBe(true);
+    expect(Array.from(out.command)).toEqual([1, 1]); // 0.5 normalized of [-2, 2]
+    expect(out.events).toHaveLength(0);
+  });
+
+  it("keeps the e-stop engaged after the fault clears, until an explicit reset", () => {
+    const { core, signals, scheduler, log } = setup();
+    signals[layout.position] = 2.5; // beyond the hard position limit
+    expect(core.tick(scheduler.now(), signals).source).toBe("estop");
+    signals[layout.position] = 0;
+    for (let t = 1; t <= 5; t++) {
+      scheduler.advanceTo(2 * t);
+      const out = core.tick(scheduler.now(), signals);
+      expect(out.source).toBe("estop");
+      expect(Array.from(out.command)).toEqual([0, 0]);
+    }
+    expect(core.resetEStop("operator")).toBe(true);
+    scheduler.advanceTo(12);
+    expect(core.tick(scheduler.now(), signals).source).toBe("policy");
+    expect(
+      log.entries.filter((e) => e.kind === "estop").map((e) => (e.kind === "estop" ? e.engaged : null)),
+    ).toEqual([true, false]);
+  });
+
+  it("in shadow mode computes the command but never asks to publish it", () => {
+    const { core, signals, scheduler } = setup({ shadow: true });
+    const out = core.tick(scheduler.now(), signals);
+    expect(out.publish).toBe(false);
+    expect(out.source).toBe("policy");
+    expect(out.policyAction[0]).toBeCloseTo(0.5);
+  });
+
+  it("takes a silence event that fired between ticks into the next tick and holds", () => {
+    const { core, signals, scheduler } = setup();
+    core.tick(0, signals);
+    scheduler.advanceTo(25); // state age limit 20 ms: the watchdog's timer fires in between
+    expect(core.peekPending().map((e) => e.key)).toContain("silence");
+    const out = core.tick(24, signals);
+    expect(out.source).toBe("hold");
+    expect(out.events.some((e) => e.monitor === "stale_state")).toBe(true);
+  });
+
+  it("holds the last safe command on a policy fault when there is no fallback controller", () => {
+    const scheduler = new ClockScheduler(0);
+    let broken = false;
+    const policy: Controller = {
+      act: (_o, _s, out) => {
+        if (broken) throw new Error("bad weights");
+        out.fill(0.25);
+      },
+    };
+    const core = new SafetyCore({
+      spec,
+      shield: new Shield({ limits: hardLimitsFromSpec(spec) }),
+      policy,
+      scheduler,
+    });
+    const signals = new Float64Array(layout.size);
+    core.tick(0, signals);
+    broken = true;
+    scheduler.advanceTo(2);
+    const out = core.tick(2, signals);
+    expect(out.source).toBe("hold");
+    expect(out.command[0]).toBeCloseTo(0.5);
+    expect(out.events.find((e) => e.monitor === "policy")?.message).toBe("policy threw: bad weights");
+  });
+});
+
+describe("SafetyCore property", () => {
+  it("publishes only safe commands for any sequence of policy outputs, NaN, ±Inf and huge included", async () => {
+    const fc = (await import("fast-check")).default;
+    const { actionBoxFromQuantiles } = await import("../../src/safety/clamps/action-box.js");
+    const { CommandChecker } = await import("../../src/safety/loop/command-checker.js");
+    const wild = fc.oneof(
+      fc.double(),
+      fc.constantFrom(NaN, Infinity, -Infinity, 1e308, -1e308),
+      fc.double({ min: -1, max: 1, noNaN: true }),
+    );
+    fc.assert(
+      fc.property(fc.array(fc.tuple(wild, wild, fc.boolean()), { minLength: 1, maxLength: 40 }), (steps) => {
+        const scheduler = new ClockScheduler(0);
+        const box = actionBoxFromQuantiles([-0.5, -0.3], [0.6, 0.2], { margin: 0 });
+        let k = 0;
+        const policy: Controller = {
+          act: (_o, _s, out) => {
+            const [a, b, crash] = steps[k];
+            if (crash && Number.isNaN(a)) throw new Error("crash");
+            out[0] = a;
+            out[1] = b;
+          },
+        };
+        const fallback: Controller = { act: (_o, _s, out) => out.fill(steps[k][1]) }; // may itself be NaN/huge
+        const core = new SafetyCore({
+          spec,
+          shield: new Shield({ limits: hardLimitsFromSpec(spec), box, maxDelta: 0.1 }),
+          policy,
+          fallback,
+          scheduler,
+        });
+        const checker = new CommandChecker({ spec, box, maxDelta: 0.1 });
+        const signals = new Float64Array(layout.size);
+        for (k = 0; k < steps.length; k++) {
+          scheduler.advanceTo(2 * k);
+          const out = core.tick(2 * k, signals);
+          checker.check(out.command, out.source === "estop", k);
+        }
+        core.close();
+        expect(checker.unsafe, checker.reasons.join("; ")).toBe(0);
+      }),
+      { numRuns: 150, seed: 3 },
+    );
+  });
+});

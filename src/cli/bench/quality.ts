@@ -1,0 +1,194 @@
+/**
+ * `tether bench quality`: trains each algorithm on each robot's medium, medium-replay and expert datasets
+ * (3 seeds, a small step budget), evaluates each policy package in MujocoEnv, and prints the normalized
+ * score mean ± std per (dataset, algorithm) next to the dataset's own (behavior) score.
+ * Datasets are read from logs/<robot>-<level> (or --data-dir) and collected there first when missing.
+ */
+import type { Command } from "commander";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { TetherError } from "../../core/errors.js";
+import { parseIntOption, printJsonLine } from "../run.js";
+
+const DEFAULT_LEVELS = ["medium", "medium-replay", "expert"];
+
+interface QualityOptions {
+  robots?: string;
+  algos: string;
+  levels: string;
+  seeds: number;
+  steps: number;
+  datasetEpisodes: number;
+  evalEpisodes: number;
+  dataDir?: string;
+  backend?: string;
+  json?: boolean;
+}
+
+export function registerBenchQuality(bench: Command): void {
+  bench
+    .command("quality")
+    .description(
+      "Offline RL quality: each algorithm × robot × dataset level, normalized score mean ± std over seeds",
+    )
+    .option("--robots <names>", "comma-separated robots (default: all)")
+    .option("--algos <names>", "comma-separated algorithms", "iql,awac,td3bc,bc,cql")
+    .option("--levels <names>", "comma-separated dataset levels", DEFAULT_LEVELS.join(","))
+    .option("--seeds <n>", "seeds per cell", parseIntOption("--seeds"), 3)
+    .option("--steps <n>", "gradient updates per training run", parseIntOption("--steps"), 2000)
+    .option(
+      "--dataset-episodes <n>",
+      "episodes per dataset when one has to be collected",
+      parseIntOption("--dataset-episodes"),
+      50,
+    )
+    .option(
+      "--eval-episodes <n>",
+      "evaluation episodes per trained policy",
+      parseIntOption("--eval-episodes"),
+      5,
+    )
+    .option("--data-dir <dir>", "where datasets <robot>-<level> are read or collected (default: logs/)")
+    .option("--backend <name>", "tensor backend (default: best available)")
+    .option("--json", "end stdout with one JSON object")
+    .action(async (opts: QualityOptions) => {
+      const { listRobots, loadRobot, REPO_ROOT } = await import("../../robot/load.js");
+      const { compileTask } = await import("../../robot/task-functions.js");
+      const { assertAlgoName } = await import("../../rl/algos/registry.js");
+      const { selectBackend, describeBackend, isBackendName } = await import("../../rl/backend.js");
+      const { runTraining } = await import("../../rl/run-training.js");
+      const { loadPolicyPackage } = await import("../../policy/package.js");
+      const { evaluatePackage } = await import("../../rl/eval/evaluate-package.js");
+      const { summarizeCell, formatQualityTable } = await import("../../rl/eval/quality-table.js");
+      const { collectDataset, DATASET_LEVELS } = await import("../commands/collect.js");
+      const { openDataset, loadTransitions, episodeReturns } = await import("../../data/dataset-reader.js");
+      const { MujocoEnv } = await import("../../sim/mujoco-env.js");
+
+      if (opts.backend !== undefined && !isBackendName(opts.backend)) {
+        throw new TetherError(
+          "CLI",
+          `--backend must be one of tfjs-node-gpu, tfjs-node, wasm, cpu, got "${opts.backend}"`,
+        );
+      }
+      const split = (s: string): string[] =>
+        s
+          .split(",")
+          .map((x) => x.trim())
+          .filter(Boolean);
+      const robots = opts.robots ? split(opts.robots) : listRobots();
+      const algos = split(opts.algos).map((a) => assertAlgoName(a, "--algos"));
+      const levels = split(opts.levels);
+      for (const l of levels) {
+        if (!(DATASET_LEVELS as readonly string[]).includes(l))
+          throw new TetherError(
+            "CLI",
+            `--levels: unknown level "${l}" (known: ${DATASET_LEVELS.join(", ")})`,
+          );
+      }
+      if (opts.seeds < 1 || opts.steps < 1 || opts.evalEpisodes < 1)
+        throw new TetherError("CLI", "--seeds, --steps and --eval-episodes must be at least 1");
+      const backend = await selectBackend(opts.backend as Parameters<typeof selectBackend>[0]);
+      process.stderr.write(`${describeBackend(backend)}\n`);
+
+      const started = Date.now();
+      const work = mkdtempSync(join(tmpdir(), "tether-quality-"));
+      const cells: ReturnType<typeof summarizeCell>[] = [];
+      const behavior = new Map<string, number | null>();
+      const updatesPerSecond: number[] = [];
+      try {
+        for (const name of robots) {
+          const robot = loadRobot(name);
+          const task = compileTask(robot.spec);
+          const env = await MujocoEnv.create(robot, { seed: 0 });
+          try {
+            for (const level of levels) {
+              const datasetDir = join(opts.dataDir ?? join(REPO_ROOT, "logs"), `${robot.spec.name}-${level}`);
+              if (!existsSync(join(datasetDir, "manifest.json"))) {
+                process.stderr.write(
+                  `bench quality: collecting ${datasetDir} (${opts.datasetEpisodes} episodes)\n`,
+                );
+                await collectDataset({
+                  robot: name,
+                  level: level as (typeof DATASET_LEVELS)[number],
+                  episodes: opts.datasetEpisodes,
+                  out: datasetDir,
+                  seed: 0,
+                });
+              }
+              const ds = openDataset(datasetDir);
+              const cols = loadTransitions(ds);
+              const rets = Array.from(episodeReturns(cols).returns);
+              const behaviorScore = task.normalizedScore(
+                rets.reduce((a, b) => a + b, 0) / Math.max(1, rets.length),
+              );
+              behavior.set(`${robot.spec.name}-${level}`, behaviorScore ?? null);
+              for (const algo of algos) {
+                const scores: number[] = [];
+                for (let seed = 0; seed < opts.seeds; seed++) {
+                  const out = join(work, `${robot.spec.name}-${level}-${algo}-s${seed}`);
+                  const t0 = Date.now();
+                  const run = await runTraining(
+                    {
+                      algo,
+                      dataset: datasetDir,
+                      robot: name,
+                      steps: opts.steps,
+                      out,
+                      seed,
+                      backend: backend.name,
+                      evalEvery: 0,
+                      evalEpisodes: 0,
+                      resume: false,
+                      batchSize: 256,
+                      columns: cols,
+                      supportSteps: 200,
+                    },
+                    {},
+                  );
+                  updatesPerSecond.push(run.updatesPerSecond);
+                  const report = await evaluatePackage(loadPolicyPackage(run.packageDir), env, {
+                    episodes: Math.max(2, opts.evalEpisodes),
+                    seed: 10_000 + seed * 100,
+                    normalizedScore: (r) => task.normalizedScore(r),
+                    bootstrapResamples: 200,
+                  });
+                  const score = report.normalized_score?.mean ?? Number.NaN;
+                  scores.push(score);
+                  process.stderr.write(
+                    `bench quality: ${robot.spec.name}-${level} ${algo} seed ${seed}: score ${score.toFixed(1)} (${((Date.now() - t0) / 1000).toFixed(0)} s, ${run.updatesPerSecond.toFixed(0)} updates/s)\n`,
+                  );
+                }
+                cells.push(summarizeCell({ robot: robot.spec.name, level, algo, scores }));
+              }
+            }
+          } finally {
+            env.close();
+          }
+        }
+      } finally {
+        rmSync(work, { recursive: true, force: true });
+      }
+      process.stdout.write(formatQualityTable(cells, algos, behavior) + "\n");
+      const summary = {
+        benchmark: "quality",
+        backend: backend.name,
+        steps: opts.steps,
+        seeds: opts.seeds,
+        eval_episodes: Math.max(2, opts.evalEpisodes),
+        cells: cells.map((c) => ({
+          dataset: `${c.robot}-${c.level}`,
+          algo: c.algo,
+          mean: c.mean,
+          std: c.std,
+          scores: c.scores,
+        })),
+        behavior: Object.fromEntries(behavior),
+        mean_updates_per_s: updatesPerSecond.length
+          ? updatesPerSecond.reduce((a, b) => a + b, 0) / updatesPerSecond.length
+          : null,
+        seconds: Math.round((Date.now() - started) / 1000),
+      };
+      if (opts.json) printJsonLine(summary);
+    });
+}

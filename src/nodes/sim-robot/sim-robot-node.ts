@@ -89,11 +89,16 @@ export async function simRobotNode(node: Node): Promise<NodeHandle> {
     for (const t of taskPubs) t.pub.publish({ data: Array.from(sig.subarray(t.offset, t.offset + t.size)) });
   };
 
+  // The state after an episode's last step is published before the reset (recorders need it to close the
+  // last transition and to see failure states); the next tick then resets instead of stepping, so the
+  // command answering that final state is never applied to the new episode.
+  let resetPending = false;
   const tick = (): void => {
     if (finished) return;
-    const r = env.stepActuators(command);
-    if (r.terminated || r.truncated) {
-      timeOffset += env.time;
+    if (resetPending) {
+      resetPending = false;
+      // The reset takes one control period of sim time, so stamps stay evenly spaced and strictly increasing.
+      timeOffset += env.time + 1 / spec.control.rate_hz;
       episode++;
       if (episodes > 0 && episode >= episodes) {
         finished = true;
@@ -101,7 +106,11 @@ export async function simRobotNode(node: Node): Promise<NodeHandle> {
         return;
       }
       startEpisode();
+      publishState();
+      return;
     }
+    const r = env.stepActuators(command);
+    if (r.terminated || r.truncated) resetPending = true;
     publishState();
   };
 

@@ -25,8 +25,8 @@ describe("collect via launch/record.launch.xml (sim_robot + behavior + recorder 
     expect(ds.manifest.counts.episodes).toBe(2);
     const { spec } = loadRobot("pendulum");
     const eps = [...readEpisodes(ds)];
-    // The simulator truncates at max_episode_steps; the recorder sees every state but the truncated one.
-    for (const ep of eps) expect(ep.steps).toBe(spec.control.max_episode_steps - 1);
+    // sim_robot publishes the state after the last step before it resets, so every step is recorded.
+    for (const ep of eps) expect(ep.steps).toBe(spec.control.max_episode_steps);
     const stats = r.recorder as {
       missing_topics: string[];
       stale_samples: number;

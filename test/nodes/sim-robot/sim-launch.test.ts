@@ -117,7 +117,7 @@ describe("launch/sim.launch.xml", () => {
       return settled && runtime.embedded!.idle();
     });
     await handle.shutdown();
-    // The initial state plus 199 steps of episode 0 (the 200th step ends it and publishes nothing).
-    expect(n).toBe(200);
+    // The initial state plus all 200 steps of episode 0: the state after the last step is published too.
+    expect(n).toBe(201);
   }, 60_000);
 });

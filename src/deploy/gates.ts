@@ -25,7 +25,10 @@ const StageGatesSchema = z.strictObject({
 export type StageGates = z.infer<typeof StageGatesSchema>;
 
 export const GatesConfigSchema = z.strictObject(
-  Object.fromEntries(STAGES.map((s) => [s, StageGatesSchema.optional()])) as Record<Stage, z.ZodOptional<typeof StageGatesSchema>>,
+  Object.fromEntries(STAGES.map((s) => [s, StageGatesSchema.optional()])) as Record<
+    Stage,
+    z.ZodOptional<typeof StageGatesSchema>
+  >,
 );
 export type GatesConfig = z.infer<typeof GatesConfigSchema>;
 
@@ -69,25 +72,58 @@ export interface GateCheck {
   rule: string;
 }
 
-export function evaluateGates(stage: Stage, gates: StageGates | undefined, evidence: StageEvidence): GateCheck[] {
+export function evaluateGates(
+  stage: Stage,
+  gates: StageGates | undefined,
+  evidence: StageEvidence,
+): GateCheck[] {
   const g = gates ?? { max_estops: 0, agreement_tolerance: 0.25 };
   const checks: GateCheck[] = [];
   const upper = (gate: string, observed: number | undefined, threshold: number, rule: string): void => {
-    checks.push({ gate, observed: observed ?? null, threshold, rule, passed: observed !== undefined && observed <= threshold });
+    checks.push({
+      gate,
+      observed: observed ?? null,
+      threshold,
+      rule,
+      passed: observed !== undefined && observed <= threshold,
+    });
   };
   const lower = (gate: string, observed: number | undefined, threshold: number, rule: string): void => {
-    checks.push({ gate, observed: observed ?? null, threshold, rule, passed: observed !== undefined && observed >= threshold });
+    checks.push({
+      gate,
+      observed: observed ?? null,
+      threshold,
+      rule,
+      passed: observed !== undefined && observed >= threshold,
+    });
   };
   if (g.score_margin !== undefined) {
     const behavior = evidence.behavior_score;
     const threshold = behavior === undefined ? Number.NaN : behavior - g.score_margin;
-    lower("score_ci_low", evidence.score?.ci_low, threshold, `95% CI low of normalized score >= behavior (${behavior?.toFixed(1) ?? "unknown"}) - ${g.score_margin}`);
+    lower(
+      "score_ci_low",
+      evidence.score?.ci_low,
+      threshold,
+      `95% CI low of normalized score >= behavior (${behavior?.toFixed(1) ?? "unknown"}) - ${g.score_margin}`,
+    );
   }
   upper("estops", evidence.estops, g.max_estops, `e-stops <= ${g.max_estops}`);
-  if (g.max_support_gap !== undefined) upper("support_gap", evidence.support_gap, g.max_support_gap, `support gap <= ${g.max_support_gap}`);
+  if (g.max_support_gap !== undefined)
+    upper("support_gap", evidence.support_gap, g.max_support_gap, `support gap <= ${g.max_support_gap}`);
   if (g.max_deadline_miss_ratio !== undefined)
-    upper("deadline_miss_ratio", evidence.deadline_miss_ratio, g.max_deadline_miss_ratio, `deadline misses <= ${g.max_deadline_miss_ratio}`);
-  if (g.min_agreement !== undefined) lower("agreement", evidence.agreement, g.min_agreement, `agreement with logged actions >= ${g.min_agreement}`);
+    upper(
+      "deadline_miss_ratio",
+      evidence.deadline_miss_ratio,
+      g.max_deadline_miss_ratio,
+      `deadline misses <= ${g.max_deadline_miss_ratio}`,
+    );
+  if (g.min_agreement !== undefined)
+    lower(
+      "agreement",
+      evidence.agreement,
+      g.min_agreement,
+      `agreement with logged actions >= ${g.min_agreement}`,
+    );
   void stage;
   return checks;
 }

@@ -41,7 +41,12 @@ export function readLedger(modelDir: string, model: string): Ledger {
   try {
     return JSON.parse(readFileSync(file, "utf8")) as Ledger;
   } catch (err) {
-    throw new DatasetFormatError(file, undefined, `stage ledger is not valid JSON: ${(err as Error).message}`, { cause: err });
+    throw new DatasetFormatError(
+      file,
+      undefined,
+      `stage ledger is not valid JSON: ${(err as Error).message}`,
+      { cause: err },
+    );
   }
 }
 
@@ -63,7 +68,15 @@ export function recordStage(
     decision = "rollback";
     rolledBackTo = lastPromotedBefore(ledger, version) ?? undefined;
   }
-  const entry: LedgerEntry = { time: new Date().toISOString(), stage, version, decision, checks, evidence, report };
+  const entry: LedgerEntry = {
+    time: new Date().toISOString(),
+    stage,
+    version,
+    decision,
+    checks,
+    evidence,
+    report,
+  };
   if (rolledBackTo !== undefined) entry.rolled_back_to = rolledBackTo;
   ledger.history.push(entry);
   if (decision === "promote") {

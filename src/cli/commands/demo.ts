@@ -1,9 +1,9 @@
 /**
  * `tether demo ood-bandit`: the seed chapter's contextual bandit (naive Q vs CQL vs TD3+BC, plus IQL and
- * AWAC). The bare `tether demo` (the end-to-end demo) is wired by the lead later; until then it says so.
+ * AWAC). The bare `tether demo` runs the end-to-end demo (src/deploy/demo/run-demo.ts).
  */
 import type { Command } from "commander";
-import { NotAvailableError, TetherError } from "../../core/errors.js";
+import { TetherError } from "../../core/errors.js";
 import { parseIntOption, printJsonLine } from "../run.js";
 import { startProgress } from "../progress.js";
 
@@ -13,11 +13,42 @@ export function registerDemo(program: Command): void {
     .description(
       "Demonstrations: `demo ood-bandit` (the offline-RL chapter's experiment); bare `demo` runs the end-to-end demo",
     )
-    .action(() => {
-      throw new NotAvailableError("the end-to-end demo (`tether demo`)", "not wired yet", {
-        hint: "run `tether demo ood-bandit` for the offline-RL bandit experiment",
-      });
-    });
+    .option("--robot <name>", "robot under robots/", "pendulum")
+    .option("--quick", "small budgets (about 2 minutes)")
+    .option("--out <dir>", "run folder (default logs/<run>)")
+    .option("--resume <run-dir>", "continue an interrupted run, skipping its completed steps")
+    // No --seed / --json here: commander would take them from `demo ood-bandit --seed/--json` (parent options
+    // are recognized after the subcommand too).
+    .option("--gates <file>", "stage gates YAML (default: the demo's gates)")
+    .action(
+      async (opts: { robot: string; quick?: boolean; out?: string; resume?: string; gates?: string }) => {
+        const { runDemo } = await import("../../deploy/demo/run-demo.js");
+        const { DEMO_PRESETS } = await import("../../deploy/demo/presets.js");
+        const { loadGates } = await import("../../deploy/gates.js");
+        const started = Date.now();
+        let runDir: string | undefined;
+        // Ctrl-C: every finished step is already on disk (run-state.json, written atomically); say how to resume.
+        process.once("SIGINT", () => {
+          process.stderr.write(
+            `\ninterrupted${runDir ? `: resume with \`tether demo --resume ${runDir}\`` : ""}\n`,
+          );
+          process.exit(130);
+        });
+        const result = await runDemo({
+          onRunDir: (dir) => (runDir = dir),
+          robot: opts.robot,
+          budget: opts.resume ? undefined : opts.quick ? DEMO_PRESETS.quick : DEMO_PRESETS.default,
+          out: opts.out,
+          resume: opts.resume,
+          gates: opts.gates ? loadGates(opts.gates) : undefined,
+          log: (line) => process.stderr.write(line + "\n"),
+          progress: startProgress,
+        });
+        const wall = (Date.now() - started) / 1000;
+        process.stderr.write(`demo: ${wall.toFixed(1)} s; run folder ${result.runDir}\n`);
+        process.stdout.write(result.table + "\n");
+      },
+    );
   demo
     .command("ood-bandit")
     .description(

@@ -20,11 +20,11 @@ async function tether(...args: string[]): Promise<{ code: number; stdout: string
 }
 
 describe("tether demo / eval (CLI smoke)", () => {
-  it("bare `tether demo` says it is not wired yet instead of faking a run", async () => {
-    const r = await tether("demo");
+  it("bare `tether demo` on an unknown robot names the robots (and runs nothing)", async () => {
+    const r = await tether("demo", "--robot", "no-such-bot");
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/the end-to-end demo \(`tether demo`\) is not available: not wired yet/);
-    expect(r.stderr).toMatch(/tether demo ood-bandit/);
+    expect(r.stderr).toMatch(/unknown robot "no-such-bot"/);
+    expect(r.stderr).toMatch(/pendulum/);
   });
 
   it("`tether eval` rejects a missing model with the manifest path", async () => {

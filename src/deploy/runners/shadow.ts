@@ -1,0 +1,166 @@
+/**
+ * shadow: the policy runs behind the shield with `shadow: true` — it computes, is monitored and logged, and
+ * never publishes a command. Two sources of states:
+ *   1. the replayed dataset: at every logged observation, the policy's action is compared with the logged
+ *      action (agreement = fraction of ticks whose every dimension is within `tolerance`, normalized units);
+ *   2. live topics: the sim robot run by its own behavior controller (what the dataset's robot ran), the
+ *      SafetyCore ticking on its /joint_states in shadow mode: agreement with the commands the robot really
+ *      ran, the rolling support gap, safety events, and the count of commands the shadow published (0).
+ * The MCAP run log holds the robot's own commands, /joint_states, /diagnostics and /clock.
+ */
+import { TetherError } from "../../core/errors.js";
+import { buildPolicyStack, DEFAULT_SHIELD_PARAMS } from "../../nodes/policy/build-shield.js";
+import { makeBehavior, type BehaviorLevel } from "../../robot/behaviors/index.js";
+import { commandTopic } from "../../robot/spec.js";
+import { scaleAction } from "../../robot/task-functions.js";
+import { controllerFromRunner } from "../../safety/fallback.js";
+import { SafetyCore } from "../../safety/safety-core.js";
+import { ClockScheduler } from "../../safety/loop/clock-scheduler.js";
+import { toDiagnosticArray } from "../../safety/diagnostics.js";
+import { RunLogWriter } from "../../data/runlog/run-log-writer.js";
+import type { SafetyEventRecord } from "../../report/run-summary.js";
+import { behaviorScore, type StageContext } from "./context.js";
+import { runLogPath, thin } from "./shielded-episodes.js";
+import type { StageRunResult } from "./types.js";
+
+/** A shadow run published a command: this must never happen; the stage fails hard. */
+export class ShadowPublishedError extends TetherError {
+  constructor(count: number) {
+    super("SHADOW_PUBLISHED", `the shadow run published ${count} command(s)`, { count });
+  }
+}
+
+export interface ShadowOptions {
+  tolerance: number;
+  /** Behavior level that runs the live robot (the dataset's level). */
+  behavior: BehaviorLevel;
+}
+
+export function withinTolerance(a: ArrayLike<number>, b: ArrayLike<number>, tol: number): boolean {
+  for (let j = 0; j < a.length; j++) if (!(Math.abs(a[j] - b[j]) <= tol)) return false;
+  return true;
+}
+
+export async function runShadow(ctx: StageContext, options: ShadowOptions): Promise<StageRunResult> {
+  const spec = ctx.robot.spec;
+  const stack = buildPolicyStack(ctx.pkg, spec, DEFAULT_SHIELD_PARAMS);
+  const { obsDim, actDim } = ctx.dataset;
+
+  // 1. replayed dataset
+  const data = ctx.dataset;
+  const a = new Float64Array(actDim);
+  let agreeReplay = 0;
+  for (let i = 0; i < data.size; i++) {
+    const obs = data.observations.subarray(i * obsDim, (i + 1) * obsDim);
+    stack.runner.act(obs, a);
+    if (withinTolerance(a, data.actions.subarray(i * actDim, (i + 1) * actDim), options.tolerance))
+      agreeReplay++;
+  }
+
+  // 2. live topics (sim robot under its own controller), policy in shadow
+  const { MujocoEnv } = await import("../../sim/mujoco-env.js");
+  const env = await MujocoEnv.create(ctx.robot, { seed: ctx.seed });
+  const scheduler = new ClockScheduler(0);
+  // One SafetyCore per episode (see shielded-episodes.ts: a long-lived core on the manual clock overflows).
+  const makeCore = (): SafetyCore =>
+    new SafetyCore({
+      spec,
+      shield: stack.shield,
+      policy: controllerFromRunner(stack.runner),
+      scheduler,
+      stateBox: stack.stateBox,
+      shadow: true,
+    });
+  let core = makeCore();
+  const behavior = makeBehavior(spec, options.behavior, ctx.seed + 3);
+  const runLog = runLogPath(ctx.runLogDir, "shadow", ctx.version);
+  const log = await RunLogWriter.create(runLog, { metadata: { stage: "shadow", robot: spec.name } });
+  const cmdTopic = commandTopic(spec);
+  const names = spec.joints.map((j) => j.name);
+  const nj = names.length;
+  const layout = core.task.layout;
+  const behaviorAction = new Float64Array(actDim);
+  const behaviorCommand = new Float64Array(actDim);
+  const events: SafetyEventRecord[] = [];
+  const gaps: number[] = [];
+  let ticks = 0;
+  let agreeLive = 0;
+  let published = 0;
+  let estops = 0;
+  let simMs = 0;
+  try {
+    for (let ep = 0; ep < ctx.episodes; ep++) {
+      if (ep > 0) core = makeCore();
+      env.reset(ctx.seed * 1000 + 500 + ep);
+      behavior.reset(ctx.seed * 1000 + 500 + ep);
+      for (let t = 0; t < env.maxEpisodeSteps; t++) {
+        simMs += core.periodMs;
+        scheduler.advanceTo(simMs);
+        const tNs = BigInt(Math.round(simMs * 1e6));
+        const sig = env.signals();
+        const out = core.tick(simMs, sig);
+        ticks++;
+        if (out.publish) published++;
+        gaps.push(out.supportGap);
+        behavior.act(sig, behaviorAction);
+        if (withinTolerance(out.policyAction, behaviorAction, options.tolerance)) agreeLive++;
+        scaleAction(spec, behaviorAction, behaviorCommand);
+        log.clock(tNs);
+        log.jointState(
+          tNs,
+          names,
+          sig.subarray(layout.position, layout.position + nj),
+          sig.subarray(layout.velocity, layout.velocity + nj),
+          sig.subarray(layout.effort, layout.effort + nj),
+        );
+        log.command(cmdTopic, tNs, behaviorCommand);
+        if (out.events.length > 0) {
+          for (const e of out.events)
+            events.push({
+              monitor: e.monitor,
+              limit: Number.isFinite(e.limit) ? e.limit : null,
+              observed: Number.isFinite(e.observed) ? e.observed : null,
+              stamp: e.stamp / 1000,
+              severity: e.severity === "fatal" ? "estop" : e.severity,
+              message: e.message,
+              stage: "shadow",
+            });
+          log.diagnostics(tNs, toDiagnosticArray(out.events, simMs / 1000, spec.name).status);
+        }
+        const step = env.stepActuators(behaviorCommand);
+        if (step.terminated || step.truncated) break;
+      }
+      if (core.estop.engaged) estops++;
+      core.close();
+      ctx.onProgress?.(ep + 1, ctx.episodes);
+    }
+  } finally {
+    core.close();
+    env.close();
+    await log.close();
+  }
+  if (published > 0) throw new ShadowPublishedError(published);
+  const behaviorCI = behaviorScore(ctx);
+  const gapMean = gaps.length > 0 ? gaps.reduce((s, x) => s + x, 0) / gaps.length : undefined;
+  return {
+    evidence: {
+      agreement: data.size > 0 ? agreeReplay / data.size : undefined,
+      support_gap: gapMean,
+      estops,
+      behavior_score: behaviorCI?.mean,
+    },
+    runLog,
+    events,
+    details: {
+      replay_transitions: data.size,
+      replay_agreement: data.size > 0 ? agreeReplay / data.size : null,
+      live_ticks: ticks,
+      live_agreement: ticks > 0 ? agreeLive / ticks : null,
+      commands_published: published,
+      tolerance: options.tolerance,
+    },
+    gapSamples: thin(gaps, 2000),
+    baselines: behaviorCI ? { behavior: behaviorCI } : undefined,
+    version: ctx.version,
+  };
+}

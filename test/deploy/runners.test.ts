@@ -1,0 +1,101 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { collectViaLaunch } from "../../src/nodes/recorder/collect-via-launch.js";
+import { runTraining } from "../../src/rl/run-training.js";
+import { loadPolicyPackage } from "../../src/policy/package.js";
+import { loadTransitions } from "../../src/data/dataset-reader.js";
+import { loadRobot } from "../../src/robot/load.js";
+import { runStage } from "../../src/deploy/run-stage.js";
+import { runShadow } from "../../src/deploy/runners/shadow.js";
+import { readLedger } from "../../src/deploy/ledger.js";
+import { DEFAULT_GATES } from "../../src/deploy/gates.js";
+import type { StageContext } from "../../src/deploy/runners/context.js";
+
+let ctx: StageContext;
+let modelDir: string;
+
+beforeAll(async () => {
+  const dir = mkdtempSync(join(tmpdir(), "tether-deploy-"));
+  const datasetDir = join(dir, "data");
+  await collectViaLaunch({
+    robot: "pendulum",
+    level: "medium",
+    episodes: 2,
+    out: datasetDir,
+    seed: 1,
+    quietMs: 300,
+  });
+  modelDir = join(dir, "iql");
+  await runTraining({
+    algo: "iql",
+    dataset: datasetDir,
+    robot: "pendulum",
+    steps: 20,
+    out: modelDir,
+    seed: 0,
+    evalEvery: 0,
+    evalEpisodes: 1,
+    resume: false,
+    batchSize: 32,
+    config: { hidden: [8, 8] },
+    supportSteps: 20,
+  });
+  ctx = {
+    robot: loadRobot("pendulum"),
+    pkg: loadPolicyPackage(modelDir),
+    version: "v0",
+    dataset: loadTransitions(datasetDir),
+    datasetDir,
+    runLogDir: join(dir, "runlogs"),
+    episodes: 2,
+    seed: 0,
+    fqeSteps: 0,
+  };
+}, 120_000);
+
+describe("stage runners", () => {
+  it("shadow never publishes a command and reports agreement with the logged actions", async () => {
+    const r = await runShadow(ctx, { tolerance: 0.25, behavior: "medium" });
+    expect(r.details.commands_published).toBe(0);
+    expect(r.details.live_ticks).toBeGreaterThan(0);
+    expect(r.evidence.agreement).toBeGreaterThanOrEqual(0);
+    expect(r.evidence.agreement).toBeLessThanOrEqual(1);
+    // a tolerance of 2 (the whole normalized range) agrees everywhere
+    const all = await runShadow(ctx, { tolerance: 2, behavior: "medium" });
+    expect(all.evidence.agreement).toBe(1);
+  }, 60_000);
+
+  it("a canary gate trip rolls back to the last promoted version", async () => {
+    const options = { canaryFraction: 0.5, shadowBehavior: "medium" as const, finetuneSteps: 0 };
+    const promoted = await runStage("offline-eval", ctx, {
+      ...options,
+      gates: {
+        ...DEFAULT_GATES,
+        "offline-eval": { max_estops: 0, max_support_gap: 100, agreement_tolerance: 0.25 },
+      },
+    });
+    expect(promoted.entry.decision).toBe("promote");
+    const trip = await runStage(
+      "canary",
+      { ...ctx, version: "v1" },
+      {
+        ...options,
+        gates: { ...DEFAULT_GATES, canary: { max_estops: 0, score_margin: 0, agreement_tolerance: 0.25 } },
+      },
+    );
+    // a 20-update policy scores far below the medium behavior: the score gate trips
+    expect(trip.entry.checks.find((c) => c.gate === "score_ci_low")?.passed).toBe(false);
+    expect(trip.entry.decision).toBe("rollback");
+    expect(trip.entry.rolled_back_to).toBe("v0");
+    const ledger = readLedger(modelDir, "iql");
+    expect(ledger.promoted_version).toBe("v0");
+    expect(trip.result.details.policy_fraction).toBe(0.5);
+    // about half of the ticks went to the fallback (the package's behavior model here)
+    const ticks = Number(trip.result.details.ticks);
+    const mixed = Number(trip.result.details.mixed_fallback_ticks);
+    expect(mixed).toBeGreaterThan(0.3 * ticks);
+    expect(mixed).toBeLessThan(0.7 * ticks);
+  }, 60_000);
+});

@@ -12,4 +12,5 @@ export const NODE_REGISTRY: Readonly<Record<string, () => Promise<NodeFactory>>>
   run_log: async () => (await import("./run-log/run-log-node.js")).runLogNode,
   policy: async () => (await import("./policy/policy-node.js")).policyNode,
   recorder: async () => (await import("./recorder/recorder-node.js")).createRecorderNode,
+  finetune: async () => (await import("./finetune/finetune-node.js")).finetuneNode,
 };

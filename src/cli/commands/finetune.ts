@@ -1,0 +1,126 @@
+import type { Command } from "commander";
+import { parseFloatOption, parseIntOption, printJsonLine } from "../run.js";
+
+interface FinetuneFlags {
+  model: string;
+  robot: string;
+  dataset: string;
+  envSteps: number;
+  ratio: number;
+  updatesPerStep: number;
+  evalEvery: number;
+  evalEpisodes: number;
+  batchSize: number;
+  explorationStd: number;
+  seed: number;
+  backend?: string;
+  out?: string;
+  json?: boolean;
+}
+
+/** `tether finetune`: online fine-tuning of an offline policy in MujocoEnv, every action through the shield. */
+export function registerFinetune(program: Command): void {
+  program
+    .command("finetune")
+    .description(
+      "Fine-tune an offline IQL/AWAC policy online in MujocoEnv behind the safety shield; each improvement is saved as models/<m>/versions/vN",
+    )
+    .requiredOption(
+      "--model <m>",
+      "policy package with its training checkpoint: a name under models/ or a folder",
+    )
+    .requiredOption("--robot <name>", "robot folder name under robots/ (or a path)")
+    .requiredOption(
+      "--dataset <dir>",
+      "offline dataset folder (or a name under logs/) mixed into every batch",
+    )
+    .requiredOption(
+      "--env-steps <n>",
+      "environment steps of online interaction",
+      parseIntOption("--env-steps"),
+    )
+    .option(
+      "--ratio <f>",
+      "fraction of each batch drawn from the offline dataset",
+      parseFloatOption("--ratio"),
+      0.5,
+    )
+    .option(
+      "--updates-per-step <f>",
+      "learner updates per env step (fractions accumulate: 0.25 = one update every 4 steps)",
+      parseFloatOption("--updates-per-step"),
+      0.25,
+    )
+    .option("--eval-every <n>", "evaluate every N env steps", parseIntOption("--eval-every"), 5000)
+    .option(
+      "--eval-episodes <n>",
+      "episodes per evaluation (>= 2 for a CI)",
+      parseIntOption("--eval-episodes"),
+      10,
+    )
+    .option("--batch-size <n>", "mini-batch size", parseIntOption("--batch-size"), 256)
+    .option(
+      "--exploration-std <f>",
+      "Gaussian exploration noise on the policy action (normalized units), applied before the shield",
+      parseFloatOption("--exploration-std"),
+      0.1,
+    )
+    .option("--seed <n>", "random seed", parseIntOption("--seed"), 0)
+    .option("--backend <name>", "force a tensor backend: tfjs-node-gpu | tfjs-node | wasm | cpu")
+    .option(
+      "--out <dir>",
+      "folder for curve.jsonl, curve.svg, result.json (default models/<m>/finetune/<run>)",
+    )
+    .option("--json", "end stdout with one JSON object summarizing the run")
+    .action(async (flags: FinetuneFlags) => {
+      const { isBackendName } = await import("../../rl/backend.js");
+      const { TetherError } = await import("../../core/errors.js");
+      const { runFinetuneJob } = await import("../../nodes/finetune/finetune-job.js");
+      const { startProgress } = await import("../progress.js");
+      if (flags.backend !== undefined && !isBackendName(flags.backend)) {
+        throw new TetherError(
+          "CLI",
+          `--backend must be one of tfjs-node-gpu, tfjs-node, wasm, cpu, got "${flags.backend}"`,
+        );
+      }
+      const progress = startProgress("finetune", flags.envSteps);
+      let result;
+      let lastScore = NaN;
+      try {
+        result = await runFinetuneJob({
+          model: flags.model,
+          robot: flags.robot,
+          dataset: flags.dataset,
+          envSteps: flags.envSteps,
+          ratio: flags.ratio,
+          updatesPerStep: flags.updatesPerStep,
+          evalEvery: flags.evalEvery,
+          evalEpisodes: flags.evalEpisodes,
+          batchSize: flags.batchSize,
+          explorationStd: flags.explorationStd,
+          seed: flags.seed,
+          backend: flags.backend,
+          out: flags.out,
+          onProgress: (step, updates) => {
+            if (step % 50 === 0) progress.update(step, { updates, score: lastScore });
+          },
+          onEval: (p, saved) => {
+            lastScore = p.score;
+            process.stderr.write(
+              `finetune: step ${p.env_step} score ${p.score.toFixed(1)} [${p.ci_low.toFixed(1)}, ${p.ci_high.toFixed(1)}]${saved ? ` -> saved ${saved}` : ""}\n`,
+            );
+          },
+        });
+      } finally {
+        progress.stop();
+      }
+      if (flags.json) printJsonLine(result);
+      else {
+        process.stdout.write(
+          `fine-tuned ${result.algo} for ${result.env_steps} env steps (${result.updates} updates, ${result.updates_per_second.toFixed(1)}/s): score ${result.baseline_score.toFixed(1)} -> best ${result.best_score.toFixed(1)} (gain ${result.gain.toFixed(1)})\n` +
+            `shield interventions: ${result.filtered} of ${result.shield_counts.ticks} ticks; violations reaching the env: ${result.violations}\n` +
+            `versions: ${result.versions.map((v) => v.version).join(", ") || "(none improved)"}; curve ${result.curve_file}${result.plot_file ? `, plot ${result.plot_file}` : ""}\n`,
+        );
+      }
+    });
+}

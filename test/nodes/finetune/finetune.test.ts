@@ -1,0 +1,209 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { collectDataset } from "../../../src/cli/commands/collect.js";
+import type { Env } from "../../../src/core/env.js";
+import type { DiagnosticArray } from "../../../src/msgs/types.js";
+import { finetuneNode, FINETUNE_DIAGNOSTIC } from "../../../src/nodes/finetune/finetune-node.js";
+import {
+  claimVersionDir,
+  restoreLearner,
+  runFinetuneJob,
+  type FinetuneJobResult,
+} from "../../../src/nodes/finetune/finetune-job.js";
+import { loadPolicyPackage } from "../../../src/policy/package.js";
+import { createEmbeddedContext } from "../../../src/ros/embedded/context.js";
+import { loadRobot } from "../../../src/robot/load.js";
+import type { Learner } from "../../../src/rl/algos/learner.js";
+import { runTraining } from "../../../src/rl/run-training.js";
+import { hardLimitsFromSpec } from "../../../src/safety/clamps/hard-limits.js";
+import { MujocoEnv } from "../../../src/sim/mujoco-env.js";
+
+const root = mkdtempSync(join(tmpdir(), "tether-finetune-"));
+const datasetDir = join(root, "reacher2-medium");
+const modelDir = join(root, "models", "iql-tiny");
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+beforeAll(async () => {
+  await collectDataset({ robot: "reacher2", level: "medium", episodes: 3, out: datasetDir, workers: 0 });
+  await runTraining({
+    algo: "iql",
+    dataset: datasetDir,
+    robot: "reacher2",
+    steps: 10,
+    out: modelDir,
+    seed: 0,
+    backend: "cpu",
+    evalEvery: 0,
+    evalEpisodes: 1,
+    resume: false,
+    batchSize: 32,
+    config: { hidden: [8, 8] },
+    supportSteps: 10,
+  });
+}, 120_000);
+
+/** Wraps an env and records every action it is asked to execute. */
+function recording(env: Env, sink: number[][]): Env {
+  return {
+    obsDim: env.obsDim,
+    actDim: env.actDim,
+    reset: (seed) => env.reset(seed),
+    step: (a) => {
+      sink.push(Array.from(a));
+      return env.step(a);
+    },
+    close: () => env.close(),
+  };
+}
+
+/** Every other action the learner proposes is NaN, +Inf or 1e9: the shield must catch all of them. */
+function faulty(learner: Learner): Learner {
+  let calls = 0;
+  const wild = [NaN, Infinity, 1e9];
+  return new Proxy(learner, {
+    get(target, prop, receiver) {
+      if (prop === "act")
+        return (obs: Float32Array) => {
+          const a = target.act(obs);
+          if (calls++ % 2 === 0) a.fill(wild[calls % wild.length]);
+          return a;
+        };
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      return typeof v === "function" ? (v as (...args: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}
+
+describe("fine-tune job (real Shield, MujocoEnv)", () => {
+  let result: FinetuneJobResult;
+  const sent: number[][] = [];
+
+  it("keeps every faulty action out of the env, evaluates and writes loadable versions", async () => {
+    const robot = loadRobot("reacher2");
+    const env = recording(await MujocoEnv.create(robot, { seed: 0 }), sent);
+    const evalEnv = recording(await MujocoEnv.create(robot, { seed: 1 }), sent);
+    try {
+      result = await runFinetuneJob({
+        model: modelDir,
+        robot: "reacher2",
+        dataset: datasetDir,
+        envSteps: 200,
+        ratio: 0.5,
+        updatesPerStep: 0.1,
+        evalEvery: 100,
+        evalEpisodes: 2,
+        batchSize: 32,
+        seed: 0,
+        explorationStd: 0.1,
+        backend: "cpu",
+        out: join(root, "run"),
+        env,
+        evalEnv,
+        wrapLearner: faulty,
+        saveVersions: "every-eval",
+      });
+    } finally {
+      env.close();
+      evalEnv.close();
+    }
+    // Nothing unsafe reached the env.
+    const limits = hardLimitsFromSpec(robot.spec);
+    expect(sent.length).toBe(result.actions_sent);
+    for (const a of sent) {
+      a.forEach((v, i) => {
+        expect(Number.isFinite(v)).toBe(true);
+        expect(v).toBeGreaterThanOrEqual(limits.loNorm[i] - 1e-6);
+        expect(v).toBeLessThanOrEqual(limits.hiNorm[i] + 1e-6);
+      });
+    }
+    expect(result.violations).toBe(0);
+    expect(result.shield_counts.nonFinite).toBeGreaterThan(0);
+    expect(result.shield_counts.ticks).toBe(sent.length);
+    expect(result.updates).toBe(20);
+
+    // Curve at 0, 100, 200 with CIs around the mean; JSONL and SVG on disk.
+    expect(result.curve.map((p) => p.env_step)).toEqual([0, 100, 200]);
+    for (const p of result.curve) {
+      expect(p.ci_low).toBeLessThanOrEqual(p.score + 1e-9);
+      expect(p.ci_high).toBeGreaterThanOrEqual(p.score - 1e-9);
+    }
+    const lines = readFileSync(result.curve_file, "utf8").trim().split("\n");
+    expect(lines.map((l) => (JSON.parse(l) as { env_step: number }).env_step)).toEqual([0, 100, 200]);
+    expect(readFileSync(result.plot_file!, "utf8")).toMatch(/^<svg/);
+    expect(existsSync(join(root, "run", "result.json"))).toBe(true);
+
+    // Versions v1, v2 under models/<name>/versions: full packages that load, and checkpoints that restore.
+    expect(result.versions.map((v) => v.version)).toEqual(["v1", "v2"]);
+    for (const v of result.versions) {
+      expect(v.dir).toBe(join(modelDir, "versions", v.version));
+      const pkg = loadPolicyPackage(v.dir);
+      expect(pkg.manifest.robot).toBe("reacher2");
+      expect(pkg.manifest.provenance.metrics["eval/normalized_score"]).toBeCloseTo(v.score, 6);
+      const { learner } = restoreLearner(v.dir, pkg, 0);
+      expect(learner.step).toBe(10 + v.env_step / 10); // 10 offline updates, then 0.1 per env step
+      learner.dispose();
+    }
+  }, 120_000);
+});
+
+describe("finetune node", () => {
+  it("runs from parameters and reports evaluations and the result on /diagnostics", async () => {
+    const ctx = createEmbeddedContext({ logSink: () => undefined });
+    const listener = ctx.createNode("listener");
+    const statuses: { name: string; message: string }[] = [];
+    listener.createSubscription(
+      "diagnostic_msgs/msg/DiagnosticArray",
+      "/diagnostics",
+      {},
+      (m: DiagnosticArray) => statuses.push(...m.status.map((s) => ({ name: s.name, message: s.message }))),
+    );
+    const node = ctx.createNode("finetune", {
+      parameters: {
+        model: modelDir,
+        robot: "reacher2",
+        dataset: datasetDir,
+        env_steps: 60,
+        eval_every: 0,
+        eval_episodes: 2,
+        batch_size: 16,
+        updates_per_step: 0.1,
+        backend: "cpu",
+        out: join(root, "node-run"),
+      },
+    });
+    const handle = (await finetuneNode(node, [])) as {
+      result: Promise<FinetuneJobResult | undefined>;
+      close(): Promise<void>;
+    };
+    const result = await handle.result;
+    ctx.spinSome();
+    await handle.close();
+    ctx.shutdown();
+    expect(result).toBeDefined();
+    expect(result!.env_steps).toBe(60);
+    expect(result!.violations).toBe(0);
+    const mine = statuses.filter((s) => s.name === FINETUNE_DIAGNOSTIC);
+    expect(mine.length).toBe(3); // evaluations at 0 and 60, then the result
+    expect(mine.at(-1)!.message).toMatch(/^done: gain .*, 0 violations$/);
+  }, 120_000);
+
+  it("names the missing parameter", async () => {
+    const ctx = createEmbeddedContext({ logSink: () => undefined });
+    const node = ctx.createNode("finetune", { parameters: { robot: "reacher2" } });
+    await expect(finetuneNode(node, [])).rejects.toThrow(/model/);
+    ctx.shutdown();
+  });
+});
+
+describe("claimVersionDir", () => {
+  it("takes the next number after the highest existing version and never reuses one", () => {
+    const model = join(root, "claim");
+    mkdirSync(join(model, "versions", "v3"), { recursive: true });
+    mkdirSync(join(model, "versions", "notes"));
+    expect(claimVersionDir(model).version).toBe("v4");
+    expect(claimVersionDir(model).version).toBe("v5");
+    expect(existsSync(join(model, "versions", "v5"))).toBe(true);
+  });
+});

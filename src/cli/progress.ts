@@ -12,7 +12,11 @@ export interface Progress {
 export function startProgress(label: string, total: number, options: { everyMs?: number } = {}): Progress {
   if (process.stderr.isTTY && !process.env.CI) {
     const bar = new cliProgress.SingleBar(
-      { format: `${label} [{bar}] {percentage}% {value}/{total} eta {eta_formatted} {info}`, stream: process.stderr, hideCursor: true },
+      {
+        format: `${label} [{bar}] {percentage}% {value}/{total} eta {eta_formatted} {info}`,
+        stream: process.stderr,
+        hideCursor: true,
+      },
       cliProgress.Presets.shades_classic,
     );
     bar.start(total, 0, { info: "" });
@@ -30,7 +34,9 @@ export function startProgress(label: string, total: number, options: { everyMs?:
       if (now - last < everyMs && done < total) return;
       last = now;
       const elapsed = (now - started) / 1000;
-      process.stderr.write(`${label}: ${done}/${total} (${((100 * done) / total).toFixed(0)}%) ${elapsed.toFixed(0)}s ${formatFields(fields)}\n`);
+      process.stderr.write(
+        `${label}: ${done}/${total} (${((100 * done) / total).toFixed(0)}%) ${elapsed.toFixed(0)}s ${formatFields(fields)}\n`,
+      );
     },
     stop() {},
   };
@@ -39,6 +45,9 @@ export function startProgress(label: string, total: number, options: { everyMs?:
 function formatFields(fields?: Record<string, string | number>): string {
   if (!fields) return "";
   return Object.entries(fields)
-    .map(([k, v]) => `${k}=${typeof v === "number" ? (Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(3)) : v}`)
+    .map(
+      ([k, v]) =>
+        `${k}=${typeof v === "number" ? (Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(3)) : v}`,
+    )
     .join(" ");
 }

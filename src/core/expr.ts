@@ -7,7 +7,11 @@
 import { TetherError } from "./errors.js";
 
 export class ExprError extends TetherError {
-  constructor(readonly source: string, readonly position: number, detail: string) {
+  constructor(
+    readonly source: string,
+    readonly position: number,
+    detail: string,
+  ) {
     super("EXPR", `${detail} at column ${position + 1} in "${source}"`, { source, position });
   }
 }
@@ -49,13 +53,19 @@ type Token = { type: "num" | "id" | "op" | "end"; text: string; pos: number };
 
 function tokenize(src: string): Token[] {
   const tokens: Token[] = [];
-  const re = /\s*(?:(\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)|([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)|(\*\*|&&|\|\||==|!=|<=|>=|[-+*/%^()<>!?:,]))/y;
+  const re =
+    /\s*(?:(\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)|([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)|(\*\*|&&|\|\||==|!=|<=|>=|[-+*/%^()<>!?:,]))/y;
   let pos = 0;
   while (pos < src.length) {
     if (/^\s*$/.test(src.slice(pos))) break;
     re.lastIndex = pos;
     const m = re.exec(src);
-    if (!m) throw new ExprError(src, pos + (src.slice(pos).length - src.slice(pos).trimStart().length), "unexpected character");
+    if (!m)
+      throw new ExprError(
+        src,
+        pos + (src.slice(pos).length - src.slice(pos).trimStart().length),
+        "unexpected character",
+      );
     const start = m.index + m[0].length - (m[1] ?? m[2] ?? m[3]).length;
     if (m[1] !== undefined) tokens.push({ type: "num", text: m[1], pos: start });
     else if (m[2] !== undefined) tokens.push({ type: "id", text: m[2], pos: start });
@@ -100,7 +110,12 @@ export function parseExpr(src: string): Ast {
       if (peek().text === "(") {
         take();
         const spec = FUNCTIONS[t.text];
-        if (!spec) throw new ExprError(src, t.pos, `unknown function "${t.text}" (known: ${Object.keys(FUNCTIONS).join(", ")})`);
+        if (!spec)
+          throw new ExprError(
+            src,
+            t.pos,
+            `unknown function "${t.text}" (known: ${Object.keys(FUNCTIONS).join(", ")})`,
+          );
         const args: Ast[] = [];
         if (peek().text !== ")") {
           args.push(expression(0));
@@ -111,7 +126,11 @@ export function parseExpr(src: string): Ast {
         }
         expect(")");
         if (args.length < spec.arity[0] || args.length > spec.arity[1])
-          throw new ExprError(src, t.pos, `${t.text}() takes ${spec.arity[0]}..${spec.arity[1]} arguments, got ${args.length}`);
+          throw new ExprError(
+            src,
+            t.pos,
+            `${t.text}() takes ${spec.arity[0]}..${spec.arity[1]} arguments, got ${args.length}`,
+          );
         return { kind: "call", fn: t.text, args };
       }
       if (t.text in CONSTANTS) return { kind: "num", value: CONSTANTS[t.text] };
@@ -126,7 +145,11 @@ export function parseExpr(src: string): Ast {
       // Unary binds tighter than everything but ^ (so -x^2 = -(x^2), as in maths).
       return { kind: "unary", op: t.text, arg: expression(7) };
     }
-    throw new ExprError(src, t.pos, t.type === "end" ? "unexpected end of expression" : `unexpected "${t.text}"`);
+    throw new ExprError(
+      src,
+      t.pos,
+      t.type === "end" ? "unexpected end of expression" : `unexpected "${t.text}"`,
+    );
   }
 
   function expression(minPrec: number): Ast {
@@ -237,20 +260,34 @@ export function compileExpr(src: string, indexOf: (name: string) => number): Com
         const l = build(node.left);
         const r = build(node.right);
         switch (node.op) {
-          case "+": return (v) => l(v) + r(v);
-          case "-": return (v) => l(v) - r(v);
-          case "*": return (v) => l(v) * r(v);
-          case "/": return (v) => l(v) / r(v);
-          case "%": return (v) => l(v) % r(v);
-          case "^": return (v) => Math.pow(l(v), r(v));
-          case "<": return (v) => (l(v) < r(v) ? 1 : 0);
-          case "<=": return (v) => (l(v) <= r(v) ? 1 : 0);
-          case ">": return (v) => (l(v) > r(v) ? 1 : 0);
-          case ">=": return (v) => (l(v) >= r(v) ? 1 : 0);
-          case "==": return (v) => (l(v) === r(v) ? 1 : 0);
-          case "!=": return (v) => (l(v) !== r(v) ? 1 : 0);
-          case "&&": return (v) => (l(v) && r(v) ? 1 : 0);
-          case "||": return (v) => (l(v) || r(v) ? 1 : 0);
+          case "+":
+            return (v) => l(v) + r(v);
+          case "-":
+            return (v) => l(v) - r(v);
+          case "*":
+            return (v) => l(v) * r(v);
+          case "/":
+            return (v) => l(v) / r(v);
+          case "%":
+            return (v) => l(v) % r(v);
+          case "^":
+            return (v) => Math.pow(l(v), r(v));
+          case "<":
+            return (v) => (l(v) < r(v) ? 1 : 0);
+          case "<=":
+            return (v) => (l(v) <= r(v) ? 1 : 0);
+          case ">":
+            return (v) => (l(v) > r(v) ? 1 : 0);
+          case ">=":
+            return (v) => (l(v) >= r(v) ? 1 : 0);
+          case "==":
+            return (v) => (l(v) === r(v) ? 1 : 0);
+          case "!=":
+            return (v) => (l(v) !== r(v) ? 1 : 0);
+          case "&&":
+            return (v) => (l(v) && r(v) ? 1 : 0);
+          case "||":
+            return (v) => (l(v) || r(v) ? 1 : 0);
         }
         throw new ExprError(src, 0, `unknown operator ${node.op}`);
       }

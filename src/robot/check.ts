@@ -62,6 +62,7 @@ export function checkSpecSemantics(spec: RobotSpec, file: string): void {
   };
   spec.observation.forEach((o, i) => compile(`observation.${i}.expr`, o.expr));
   compile("reward.expr", spec.reward.expr);
+  if (spec.reset.task_valid !== undefined) compile("reset.task_valid", spec.reset.task_valid);
   spec.termination.forEach((t, i) => compile(`termination.${i}.expr`, t.expr));
   if (spec.reference_returns && spec.reference_returns.expert <= spec.reference_returns.random)
     throw new ConfigError(file, "reference_returns", "expert return must be greater than random return", {

@@ -90,6 +90,8 @@ export const RobotSpecSchema = z.strictObject({
       position: z.record(z.string(), range).default({}),
       velocity: z.record(z.string(), range).default({}),
       task: z.record(z.string(), range).default({}),
+      /** Task draws are repeated until this expression holds (e.g. a goal the arm can reach inside its limits). */
+      task_valid: z.string().min(1).optional(),
     })
     .default({ position: {}, velocity: {}, task: {} }),
   safety: z.strictObject({

@@ -10,6 +10,7 @@
 import { ConfigError, NonFiniteError, ShapeMismatchError } from "../core/errors.js";
 import type { Env, StepResult } from "../core/env.js";
 import { Rng } from "../core/rng.js";
+import { compileExpr, type CompiledExpr } from "../core/expr.js";
 import { loadRobot, type LoadedRobot } from "../robot/load.js";
 import { compileTask, type TaskFunctions } from "../robot/task-functions.js";
 import { bindModel, type ModelBinding } from "./model-binding.js";
@@ -19,6 +20,9 @@ export interface MujocoEnvOptions {
   /** Seeds the stream used by `reset()` without an explicit seed. */
   seed?: number;
 }
+
+/** Rejection-sampling budget for `reset.task_valid`. */
+const MAX_TASK_DRAWS = 1000;
 
 /** Relative mismatch allowed between timestep × frame_skip and 1 / rate_hz. */
 const PERIOD_TOLERANCE = 1e-6;
@@ -37,6 +41,7 @@ export class MujocoEnv implements Env {
   private readonly command: Float64Array;
   private readonly scratch: Float64Array;
   private rng: Rng;
+  private readonly taskValid: CompiledExpr | undefined;
   private closed = false;
   private qpos!: Float64Array;
   private qvel!: Float64Array;
@@ -62,6 +67,9 @@ export class MujocoEnv implements Env {
     this.command = new Float64Array(this.actDim);
     this.scratch = new Float64Array(this.actDim);
     this.rng = new Rng(seed);
+    const valid = spec.reset.task_valid;
+    this.taskValid =
+      valid === undefined ? undefined : compileExpr(valid, (n) => task.layout.index.get(n) ?? -1);
     this.refreshViews();
     this.reset(seed);
   }
@@ -93,6 +101,25 @@ export class MujocoEnv implements Env {
     }
   }
 
+  /** Draws the task fields from their reset ranges, again until `reset.task_valid` holds. */
+  private drawTask(rng: Rng): void {
+    const { layout } = this.task;
+    const { spec } = this.robot;
+    for (let attempt = 0; attempt < MAX_TASK_DRAWS; attempt++) {
+      for (let k = layout.task; k < layout.size; k++) {
+        const range = spec.reset.task[layout.names[k].slice("task.".length)];
+        this.sig[k] = range ? rng.uniform(range[0], range[1]) : 0;
+      }
+      if (this.taskValid === undefined || this.taskValid(this.sig)) return;
+    }
+    throw new ConfigError(
+      this.robot.specFile,
+      "reset.task_valid",
+      `no valid task in ${MAX_TASK_DRAWS} draws from reset.task`,
+      { hint: "widen the reset.task ranges or loosen reset.task_valid" },
+    );
+  }
+
   /** Simulation time in seconds. */
   get time(): number {
     return this.data.time;
@@ -112,12 +139,8 @@ export class MujocoEnv implements Env {
       const v = spec.reset.velocity[j.name];
       if (v) this.qvel[dofAdr[i]] = rng.uniform(v[0], v[1]);
     });
-    const { layout } = this.task;
     this.sig.fill(0);
-    for (let k = layout.task; k < layout.size; k++) {
-      const range = spec.reset.task[layout.names[k].slice("task.".length)];
-      this.sig[k] = range ? rng.uniform(range[0], range[1]) : 0;
-    }
+    this.drawTask(rng);
     this.command.fill(0);
     this.ctrl.fill(0);
     this.mj.mj_forward(this.model, this.data);

@@ -22,6 +22,7 @@ import { EStopLatch } from "./estop.js";
 import { SEVERITY_RANK, safetyEvent, type SafetyEvent } from "./events.js";
 import { tryAct, type Controller, type ControlSource } from "./fallback.js";
 import type { Shield } from "./clamps/shield.js";
+import { SoftPositionLimits } from "./clamps/soft-limits.js";
 import type { RunLog } from "./run-log.js";
 import { jointLimits, jointLimitsConfigFromSpec, type JointSample } from "./monitors/joint-limits.js";
 import { staleState } from "./monitors/stale-state.js";
@@ -101,6 +102,9 @@ export class SafetyCore {
   private pending: SafetyEvent[] = [];
   private tickCount = 0;
   private lastSource: ControlSource = "policy";
+  private readonly softLimits: SoftPositionLimits;
+  private readonly softLo: Float64Array;
+  private readonly softHi: Float64Array;
 
   constructor(config: SafetyCoreConfig) {
     const { spec, scheduler } = config;
@@ -125,6 +129,9 @@ export class SafetyCore {
       velocity: this.signals.subarray(layout.velocity, layout.velocity + nj),
       effort: this.signals.subarray(layout.effort, layout.effort + nj),
     };
+    this.softLimits = new SoftPositionLimits(spec, lim);
+    this.softLo = new Float64Array(na);
+    this.softHi = new Float64Array(na);
     this.obsSample = { stamp: 0, values: this.obs };
     this.actionSample = { stamp: 0, values: this.raw };
     this.out = {
@@ -248,6 +255,8 @@ export class SafetyCore {
       }
       shield.force(this.zeroNorm);
     } else {
+      if (this.softLimits.active && this.softLimits.bounds(sig, this.softLo, this.softHi))
+        shield.prepareSoftLimits(this.softLo, this.softHi);
       let result;
       if (worst >= SEVERITY_RANK.error) {
         if (!stateFault && cfg.fallback !== undefined && tryAct(cfg.fallback, this.obs, sig, this.fb)) {

@@ -5,6 +5,8 @@
  *               action (when given and usable) or by the last safe action. Never propagated.
  *   2. box      the dataset's action-quantile box (with margin).
  *   3. support  the state-conditional support interval (mean ± k·spread), intersected with the box.
+ *   3b. soft    soft position limits for this state (see soft-limits.ts), intersected with the box: they
+ *               override the support interval, since a joint near its stop outranks staying in support.
  *   4. rate     |a - previous safe a| <= maxDelta per dimension per tick.
  *   5. hard     the robot's actuator range ∩ effort limits, last, so nothing above can loosen it.
  *
@@ -41,6 +43,7 @@ export interface ShieldFlags {
   substitutedBy: "none" | "fallback" | "hold";
   box: boolean;
   support: boolean;
+  soft: boolean;
   rate: boolean;
   hard: boolean;
 }
@@ -58,6 +61,7 @@ export interface ShieldCounts {
   nonFinite: number;
   box: number;
   support: number;
+  soft: number;
   rate: number;
   hard: number;
 }
@@ -66,7 +70,7 @@ export class Shield {
   readonly dim: number;
   readonly limits: HardLimits;
   readonly box: ActionBox;
-  readonly counts: ShieldCounts = { ticks: 0, nonFinite: 0, box: 0, support: 0, rate: 0, hard: 0 };
+  readonly counts: ShieldCounts = { ticks: 0, nonFinite: 0, box: 0, support: 0, soft: 0, rate: 0, hard: 0 };
   private readonly support: SupportModel | undefined;
   private readonly maxDelta: Float64Array;
   private readonly hugeAbs: number;
@@ -77,6 +81,9 @@ export class Shield {
   private readonly out: ShieldOutput;
   private readonly scratch: Float64Array;
   private prepared = false;
+  private readonly softLo: Float64Array;
+  private readonly softHi: Float64Array;
+  private softPrepared = false;
 
   constructor(config: ShieldConfig) {
     const n = config.limits.lo.length;
@@ -118,6 +125,8 @@ export class Shield {
     this.supLo = new Float64Array(n);
     this.supHi = new Float64Array(n);
     this.scratch = new Float64Array(n);
+    this.softLo = new Float64Array(n);
+    this.softHi = new Float64Array(n);
     this.out = {
       action: new Float64Array(n),
       command: new Float64Array(n),
@@ -126,6 +135,7 @@ export class Shield {
         substitutedBy: "none",
         box: false,
         support: false,
+        soft: false,
         rate: false,
         hard: false,
       },
@@ -161,6 +171,18 @@ export class Shield {
     if (this.support === undefined) return;
     this.support.bounds(obs, this.supLo, this.supHi);
     this.prepared = true;
+  }
+
+  /**
+   * Soft position-limit bounds (normalized) for the next `apply`, clipped into the box so the box guarantee
+   * holds. Copied: the caller may reuse its arrays.
+   */
+  prepareSoftLimits(lo: ArrayLike<number>, hi: ArrayLike<number>): void {
+    for (let i = 0; i < this.dim; i++) {
+      this.softLo[i] = Math.min(this.box.hi[i], Math.max(this.box.lo[i], lo[i]));
+      this.softHi[i] = Math.min(this.box.hi[i], Math.max(this.box.lo[i], hi[i]));
+    }
+    this.softPrepared = true;
   }
 
   /**
@@ -217,6 +239,14 @@ export class Shield {
       this.prepared = false;
       flags.support = clampToSupport(x, this.supLo, this.supHi, this.box.lo, this.box.hi) > 0;
       if (flags.support) this.counts.support++;
+    }
+
+    // 3b. soft position limits
+    flags.soft = false;
+    if (this.softPrepared) {
+      this.softPrepared = false;
+      flags.soft = clampToBox(x, this.softLo, this.softHi) > 0;
+      if (flags.soft) this.counts.soft++;
     }
 
     // 4. rate

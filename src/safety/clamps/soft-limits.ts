@@ -3,8 +3,11 @@
  * robot.yaml (`safety.joints.<joint>.position`), like ros2_control's soft joint limits. The joint-limit
  * monitor only reports a joint inside its margin; this keeps the command from driving it further:
  *
- *   approach zone  (within 2 bands of a limit, moving toward it): no effort toward the limit;
- *   margin band    (within 1 band, the monitor's error zone, moving toward it): brake at BRAKE of the range.
+ *   approach zone  (heading within 2 bands of a limit): no effort toward the limit;
+ *   margin band    (heading within 1 band, the monitor's error zone): brake at BRAKE of the range.
+ *
+ * "Heading" looks LOOKAHEAD_S ahead at the current velocity (p + v·t), so a fast joint brakes early enough
+ * to stop: the command is rate-limited and the joint has inertia.
  *
  * band = margin × (high − low) / 2, the same band the joint-limit monitor warns in. A positive command is
  * taken to accelerate its joint positively (motor gear > 0, as in every robot Tether ships).
@@ -16,6 +19,8 @@ import type { HardLimits } from "./hard-limits.js";
 
 /** Braking command inside the margin band, as a fraction of the normalized range (toward the safe side). */
 const BRAKE = 0.5;
+/** How far ahead (s) the position is extrapolated at the current velocity. */
+const LOOKAHEAD_S = 0.25;
 
 interface LimitedActuator {
   action: number;
@@ -70,11 +75,12 @@ export class SoftPositionLimits {
       const p = signals[l.positionIndex];
       const v = signals[l.velocityIndex];
       if (!Number.isFinite(p) || !Number.isFinite(v)) continue;
-      if (v > 0 && p > l.high - 2 * l.band) {
-        hi[l.action] = p > l.high - l.band ? l.zeroNorm - BRAKE : l.zeroNorm;
+      const heading = p + v * LOOKAHEAD_S;
+      if (v > 0 && heading > l.high - 2 * l.band) {
+        hi[l.action] = heading > l.high - l.band ? l.zeroNorm - BRAKE : l.zeroNorm;
         any = true;
-      } else if (v < 0 && p < l.low + 2 * l.band) {
-        lo[l.action] = p < l.low + l.band ? l.zeroNorm + BRAKE : l.zeroNorm;
+      } else if (v < 0 && heading < l.low + 2 * l.band) {
+        lo[l.action] = heading < l.low + l.band ? l.zeroNorm + BRAKE : l.zeroNorm;
         any = true;
       }
     }

@@ -34,9 +34,16 @@ describe("SoftPositionLimits", () => {
   });
 
   it("forbids effort toward a limit in the approach zone, only when moving toward it", () => {
-    expect(soft.bounds(state([1.25, 0], [0.5, 0]), lo, hi)).toBe(true);
+    expect(soft.bounds(state([1.25, 0], [0.1, 0]), lo, hi)).toBe(true);
     expect(hi[0]).toBeCloseTo(zeroNorm(0));
     expect(soft.bounds(state([1.25, 0], [-0.5, 0]), lo, hi)).toBe(false);
+  });
+
+  it("brakes early for a fast joint still outside the zones (0.25 s lookahead)", () => {
+    // 0.9 rad is far from 1.5, but at 3 rad/s the joint would be at 1.65 in 0.25 s.
+    expect(soft.bounds(state([0.9, 0], [3, 0]), lo, hi)).toBe(true);
+    expect(hi[0]).toBeCloseTo(zeroNorm(0) - 0.5);
+    expect(soft.bounds(state([0.9, 0], [0.5, 0]), lo, hi)).toBe(false);
   });
 
   it("brakes inside the margin band, on either side", () => {

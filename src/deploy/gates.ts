@@ -37,7 +37,10 @@ export const DEFAULT_GATES: GatesConfig = {
   "offline-eval": { max_estops: 0, max_support_gap: 0.5, agreement_tolerance: 0.25 },
   "sim-eval": { score_margin: 5, max_estops: 0, max_support_gap: 0.5, agreement_tolerance: 0.25 },
   "sim-finetune": { score_margin: 5, max_estops: 0, agreement_tolerance: 0.25 },
-  shadow: { max_estops: 0, max_support_gap: 0.5, min_agreement: 0.5, agreement_tolerance: 0.25 },
+  // Agreement with logged actions is reported, not gated: a policy meant to beat noisy logged behavior
+  // disagrees with it by design (0.14 for an IQL policy that beats reacher2-medium by 15 points). Set
+  // min_agreement in gates.yaml where the logs come from the behavior the policy must match.
+  shadow: { max_estops: 0, max_support_gap: 0.5, agreement_tolerance: 0.25 },
   canary: { score_margin: 5, max_estops: 0, max_deadline_miss_ratio: 0.001, agreement_tolerance: 0.25 },
   full: { score_margin: 5, max_estops: 0, max_deadline_miss_ratio: 0.001, agreement_tolerance: 0.25 },
 };

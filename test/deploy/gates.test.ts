@@ -15,7 +15,8 @@ describe("stage gates", () => {
   });
 
   it("fails a gate whose evidence is missing", () => {
-    const checks = evaluateGates("shadow", DEFAULT_GATES.shadow, { estops: 0, support_gap: 0.1 });
+    const gates = { ...DEFAULT_GATES.shadow, max_estops: 0, agreement_tolerance: 0.25, min_agreement: 0.5 };
+    const checks = evaluateGates("shadow", gates, { estops: 0, support_gap: 0.1 });
     const agreement = checks.find((c) => c.gate === "agreement");
     expect(agreement?.passed).toBe(false);
     expect(agreement?.observed).toBeNull();

@@ -13,7 +13,7 @@ export function registerDemo(program: Command): void {
     .description(
       "Demonstrations: `demo ood-bandit` (the offline-RL chapter's experiment); bare `demo` runs the end-to-end demo",
     )
-    .option("--robot <name>", "robot under robots/", "pendulum")
+    .option("--robot <name>", "robot under robots/", "reacher2")
     .option("--quick", "small budgets (about 2 minutes)")
     .option("--out <dir>", "run folder (default logs/<run>)")
     .option("--resume <run-dir>", "continue an interrupted run, skipping its completed steps")

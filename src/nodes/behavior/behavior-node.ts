@@ -11,7 +11,7 @@ import { scaleAction } from "../../robot/task-functions.js";
 import { commandTopic } from "../../robot/spec.js";
 import { LATCHED_QOS, type Node, type NodeHandle } from "../../ros/node.js";
 import { DEFAULT_EPISODE_TOPIC } from "../sim-robot/sim-robot-node.js";
-import { SignalAssembler } from "./signal-assembler.js";
+import { SignalAssembler, subscribeTaskTopics } from "./signal-assembler.js";
 
 export async function behaviorNode(node: Node): Promise<NodeHandle> {
   const robotName = node.declareParameter("robot", "reacher2");
@@ -36,20 +36,11 @@ export async function behaviorNode(node: Node): Promise<NodeHandle> {
   const assembler = new SignalAssembler(spec);
   const normalized = new Float64Array(spec.actuators.length);
   const units = new Float64Array(spec.actuators.length);
-  const pendingTasks = new Set(spec.ros.task_topics.map((t) => t.name));
+  const pendingTasks = subscribeTaskTopics(node, spec, assembler);
   let warnedMissing = false;
   let warnedTask = false;
 
   const cmdPub = node.createPublisher("std_msgs/msg/Float64MultiArray", commandTopic(spec));
-  for (const t of spec.ros.task_topics) {
-    node.createSubscription("std_msgs/msg/Float64MultiArray", t.topic, { qos: LATCHED_QOS }, (m) => {
-      if (assembler.setTask(t.name, m.data)) pendingTasks.delete(t.name);
-      else
-        log.warn(
-          `${t.topic}: expected ${t.fields.length} values (${t.fields.join(", ")}), got ${m.data.length}`,
-        );
-    });
-  }
   node.createSubscription(
     "std_msgs/msg/Int32",
     spec.ros.episode_topic ?? DEFAULT_EPISODE_TOPIC,

@@ -5,6 +5,7 @@
 import type { JointState } from "../../msgs/types.js";
 import { signalLayout, type SignalLayout } from "../../robot/signals.js";
 import type { RobotSpec } from "../../robot/spec.js";
+import { LATCHED_QOS, type Node } from "../../ros/node.js";
 
 export class SignalAssembler {
   readonly layout: SignalLayout;
@@ -55,4 +56,23 @@ export class SignalAssembler {
     for (let i = 0; i < values.length; i++) this.signals[offset + i] = values[i];
     return true;
   }
+}
+
+/**
+ * Subscribes to the robot's task topics (latched) and feeds them to `assembler`. Returns the names of the
+ * tasks not heard yet: a controller must not act before every task value arrived.
+ */
+export function subscribeTaskTopics(node: Node, spec: RobotSpec, assembler: SignalAssembler): Set<string> {
+  const pending = new Set(spec.ros.task_topics.map((t) => t.name));
+  const log = node.getLogger();
+  for (const t of spec.ros.task_topics) {
+    node.createSubscription("std_msgs/msg/Float64MultiArray", t.topic, { qos: LATCHED_QOS }, (m) => {
+      if (assembler.setTask(t.name, m.data)) pending.delete(t.name);
+      else
+        log.warn(
+          `${t.topic}: expected ${t.fields.length} values (${t.fields.join(", ")}), got ${m.data.length}`,
+        );
+    });
+  }
+  return pending;
 }

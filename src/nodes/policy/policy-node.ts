@@ -37,7 +37,7 @@ import type { Controller } from "../../safety/fallback.js";
 import { ArrayRunLog, type RunLog } from "../../safety/run-log.js";
 import { SafetyCore } from "../../safety/safety-core.js";
 import { toDiagnosticArray } from "../../safety/diagnostics.js";
-import { SignalAssembler } from "../behavior/signal-assembler.js";
+import { SignalAssembler, subscribeTaskTopics } from "../behavior/signal-assembler.js";
 import { buildPolicyStack, DEFAULT_SHIELD_PARAMS } from "./build-shield.js";
 import { DiagnosticsThrottle } from "./diagnostics-throttle.js";
 import { JsonlRunLog, teeRunLog } from "./jsonl-run-log.js";
@@ -120,7 +120,7 @@ export async function policyNode(node: Node): Promise<PolicyNodeHandle> {
   let haveState = false;
   let warnedMissing = false;
   let warnedClock = false;
-  const pendingTasks = new Set(spec.ros.task_topics.map((t) => t.name));
+  const pendingTasks = subscribeTaskTopics(node, spec, assembler);
   const stats = { ticks: 0, published: 0, bySource: {} as Record<string, number> };
   let episode: number | undefined = undefined;
   let episodeReturn = 0;
@@ -149,15 +149,6 @@ export async function policyNode(node: Node): Promise<PolicyNodeHandle> {
       shadow,
     });
 
-  for (const t of spec.ros.task_topics) {
-    node.createSubscription("std_msgs/msg/Float64MultiArray", t.topic, { qos: LATCHED_QOS }, (m) => {
-      if (assembler.setTask(t.name, m.data)) pendingTasks.delete(t.name);
-      else
-        log.warn(
-          `${t.topic}: expected ${t.fields.length} values (${t.fields.join(", ")}), got ${m.data.length}`,
-        );
-    });
-  }
   node.createSubscription(
     "sensor_msgs/msg/JointState",
     spec.ros.joint_states_topic,

@@ -27,6 +27,7 @@ import {
   type LearnerDims,
   type Metrics,
   type StateDict,
+  exportActor,
 } from "./learner.js";
 
 /** Advantage weights are clipped here so one large advantage cannot dominate a batch. */
@@ -140,14 +141,7 @@ export class AwacLearner implements Learner {
   }
 
   actorWeights(): ActorWeights {
-    return {
-      kind: "tanh-gaussian",
-      obsDim: this.dims.obsDim,
-      actDim: this.dims.actDim,
-      network: this.actor.params.exportNetwork(0),
-      obsMean: this.dims.obsMean,
-      obsStd: this.dims.obsStd,
-    };
+    return exportActor("tanh-gaussian", this.dims, this.actor);
   }
 
   dispose(): void {

@@ -29,6 +29,7 @@ import {
   type LearnerDims,
   type Metrics,
   type StateDict,
+  exportActor,
 } from "./learner.js";
 
 /** exp(β·A) is clipped here (CORL's EXP_ADV_MAX) so one large advantage cannot dominate a batch. */
@@ -169,14 +170,7 @@ export class IqlLearner implements Learner {
   }
 
   actorWeights(): ActorWeights {
-    return {
-      kind: "tanh-gaussian",
-      obsDim: this.dims.obsDim,
-      actDim: this.dims.actDim,
-      network: this.actor.params.exportNetwork(0),
-      obsMean: this.dims.obsMean,
-      obsStd: this.dims.obsStd,
-    };
+    return exportActor("tanh-gaussian", this.dims, this.actor);
   }
 
   dispose(): void {

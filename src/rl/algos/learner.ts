@@ -185,3 +185,19 @@ export function actWith(
       ).dataSync() as Float32Array,
   );
 }
+
+/** The actor export every learner gives the policy package: its first network plus the normalization. */
+export function exportActor(
+  kind: ActorWeights["kind"],
+  dims: Required<LearnerDims>,
+  actor: { params: { exportNetwork(i: number): ActorWeights["network"] } },
+): ActorWeights {
+  return {
+    kind,
+    obsDim: dims.obsDim,
+    actDim: dims.actDim,
+    network: actor.params.exportNetwork(0),
+    obsMean: dims.obsMean,
+    obsStd: dims.obsStd,
+  };
+}

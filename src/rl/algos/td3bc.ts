@@ -28,6 +28,7 @@ import {
   type LearnerDims,
   type Metrics,
   type StateDict,
+  exportActor,
 } from "./learner.js";
 
 export interface Td3BcConfig {
@@ -151,14 +152,7 @@ export class Td3BcLearner implements Learner {
   }
 
   actorWeights(): ActorWeights {
-    return {
-      kind: "deterministic",
-      obsDim: this.dims.obsDim,
-      actDim: this.dims.actDim,
-      network: this.actor.params.exportNetwork(0),
-      obsMean: this.dims.obsMean,
-      obsStd: this.dims.obsStd,
-    };
+    return exportActor("deterministic", this.dims, this.actor);
   }
 
   dispose(): void {

@@ -28,6 +28,10 @@ import {
   type Metrics,
   type StateDict,
   exportActor,
+  NETWORK_DEFAULTS,
+  CRITIC_DEFAULTS,
+  type NetworkConfig,
+  type CriticConfig,
 } from "./learner.js";
 
 /** Advantage weights are clipped here so one large advantage cannot dominate a batch. */
@@ -38,24 +42,14 @@ export function advantageWeights(adv: tf.Tensor2D, lambda: number): tf.Tensor2D 
   return tf.minimum(tf.exp(tf.div(adv, lambda)), EXP_ADV_MAX) as tf.Tensor2D;
 }
 
-export interface AwacConfig {
-  /** Hidden layer widths of actor and critics. */
-  hidden: number[];
-  /** Adam learning rate of actor and critics. */
-  lr: number;
-  /** Discount γ. */
-  discount: number;
-  /** Polyak rate of the target critics. */
-  tau: number;
+export interface AwacConfig extends NetworkConfig, CriticConfig {
   /** λ, temperature of the advantage weights exp(A/λ): small λ → greedy on Q, big λ → behaviour cloning. 1.0 in CORL. */
   lambda: number;
 }
 
 export const AWAC_DEFAULTS: AwacConfig = {
-  hidden: [256, 256],
-  lr: 3e-4,
-  discount: 0.99,
-  tau: 0.005,
+  ...NETWORK_DEFAULTS,
+  ...CRITIC_DEFAULTS,
   lambda: 1.0,
 };
 

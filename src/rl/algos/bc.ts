@@ -22,16 +22,14 @@ import {
   type Metrics,
   type StateDict,
   exportActor,
+  NETWORK_DEFAULTS,
+  type NetworkConfig,
 } from "./learner.js";
 
-export interface BcConfig {
-  /** Hidden layer widths of the actor. */
-  hidden: number[];
-  /** Adam learning rate. */
-  lr: number;
-}
+/** BC has one network, the actor: its widths and learning rate. */
+export type BcConfig = NetworkConfig;
 
-export const BC_DEFAULTS: BcConfig = { hidden: [256, 256], lr: 3e-4 };
+export const BC_DEFAULTS: BcConfig = { ...NETWORK_DEFAULTS };
 
 export class BcLearner implements Learner {
   readonly algo = "bc" as const;

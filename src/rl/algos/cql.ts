@@ -30,6 +30,10 @@ import {
   type Metrics,
   type StateDict,
   exportActor,
+  NETWORK_DEFAULTS,
+  CRITIC_DEFAULTS,
+  type NetworkConfig,
+  type CriticConfig,
 } from "./learner.js";
 
 /**
@@ -53,9 +57,7 @@ export function conservativePenalty(
   };
 }
 
-export interface CqlConfig {
-  /** Hidden layer widths of actor and critics. */
-  hidden: number[];
+export interface CqlConfig extends Pick<NetworkConfig, "hidden">, CriticConfig {
   /** Critic Adam learning rate. */
   criticLr: number;
   /** Actor Adam learning rate (1e-4 in the paper and d3rlpy). */
@@ -66,10 +68,6 @@ export interface CqlConfig {
   initialTemperature: number;
   /** Target entropy for the temperature; default -actDim (SAC). */
   targetEntropy?: number;
-  /** Discount γ. */
-  discount: number;
-  /** Polyak rate of the target critics. */
-  tau: number;
   /** α_cql: weight of the conservative penalty (5.0 in d3rlpy; CORL uses 10 for locomotion). */
   alpha: number;
   /** Actions sampled per state for each of the three logsumexp sources (10 in the paper). */
@@ -77,13 +75,12 @@ export interface CqlConfig {
 }
 
 export const CQL_DEFAULTS: CqlConfig = {
-  hidden: [256, 256],
-  criticLr: 3e-4,
+  hidden: NETWORK_DEFAULTS.hidden,
+  ...CRITIC_DEFAULTS,
+  criticLr: NETWORK_DEFAULTS.lr,
   actorLr: 1e-4,
   temperatureLr: 1e-4,
   initialTemperature: 1.0,
-  discount: 0.99,
-  tau: 0.005,
   alpha: 5.0,
   sampledActions: 10,
 };

@@ -30,20 +30,16 @@ import {
   type Metrics,
   type StateDict,
   exportActor,
+  NETWORK_DEFAULTS,
+  CRITIC_DEFAULTS,
+  type NetworkConfig,
+  type CriticConfig,
 } from "./learner.js";
 
 /** exp(β·A) is clipped here (CORL's EXP_ADV_MAX) so one large advantage cannot dominate a batch. */
 export const EXP_ADV_MAX = 100;
 
-export interface IqlConfig {
-  /** Hidden layer widths of Q, V and actor. */
-  hidden: number[];
-  /** Adam learning rate for all three networks. */
-  lr: number;
-  /** Discount γ. */
-  discount: number;
-  /** Polyak rate of the target Q networks. */
-  tau: number;
+export interface IqlConfig extends NetworkConfig, CriticConfig {
   /** τ of the expectile loss for V: 0.5 is the mean (SARSA), →1 approaches max over data actions. 0.7 for locomotion. */
   expectile: number;
   /** Inverse temperature β of the advantage weights: small β → behaviour cloning, big β → greedy on Q. 3 for locomotion. */
@@ -53,10 +49,8 @@ export interface IqlConfig {
 }
 
 export const IQL_DEFAULTS: IqlConfig = {
-  hidden: [256, 256],
-  lr: 3e-4,
-  discount: 0.99,
-  tau: 0.005,
+  ...NETWORK_DEFAULTS,
+  ...CRITIC_DEFAULTS,
   expectile: 0.7,
   beta: 3.0,
   normalizeRewards: true,

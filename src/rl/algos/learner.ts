@@ -9,6 +9,25 @@ import type { ActorWeights } from "../networks/weights-format.js";
 export const ALGO_NAMES = ["iql", "awac", "td3bc", "bc", "cql"] as const;
 export type AlgoName = (typeof ALGO_NAMES)[number];
 
+/** Config fields of every learner's networks; one place for the defaults the papers share. */
+export interface NetworkConfig {
+  /** Hidden layer widths of every network the learner owns. */
+  hidden: number[];
+  /** Adam learning rate of every network the learner owns. */
+  lr: number;
+}
+
+/** Config fields of every learner with a critic. */
+export interface CriticConfig {
+  /** Discount γ. */
+  discount: number;
+  /** Polyak rate of the target networks. */
+  tau: number;
+}
+
+export const NETWORK_DEFAULTS: NetworkConfig = { hidden: [256, 256], lr: 3e-4 };
+export const CRITIC_DEFAULTS: CriticConfig = { discount: 0.99, tau: 0.005 };
+
 /** Dimensions and dataset statistics a learner is built for. */
 export interface LearnerDims {
   obsDim: number;

@@ -29,17 +29,13 @@ import {
   type Metrics,
   type StateDict,
   exportActor,
+  NETWORK_DEFAULTS,
+  CRITIC_DEFAULTS,
+  type NetworkConfig,
+  type CriticConfig,
 } from "./learner.js";
 
-export interface Td3BcConfig {
-  /** Hidden layer widths of actor and critics. */
-  hidden: number[];
-  /** Adam learning rate of actor and critics. */
-  lr: number;
-  /** Discount γ. */
-  discount: number;
-  /** Polyak rate of target actor and critics. */
-  tau: number;
+export interface Td3BcConfig extends NetworkConfig, CriticConfig {
   /** α: weight of the Q term against BC (λ = α / mean|Q|). 2.5 in the paper. */
   alpha: number;
   /** Std of the Gaussian target policy smoothing noise (action units in [-1, 1]). */
@@ -51,10 +47,8 @@ export interface Td3BcConfig {
 }
 
 export const TD3BC_DEFAULTS: Td3BcConfig = {
-  hidden: [256, 256],
-  lr: 3e-4,
-  discount: 0.99,
-  tau: 0.005,
+  ...NETWORK_DEFAULTS,
+  ...CRITIC_DEFAULTS,
   alpha: 2.5,
   policyNoise: 0.2,
   noiseClip: 0.5,

@@ -115,16 +115,7 @@ export class RecorderCore {
     this.segmenter = new EpisodeSegmenter(
       this.task,
       { maxEpisodeSteps: spec.control.max_episode_steps, episodeSource: this.markSource },
-      (ep) =>
-        writer.appendEpisode({
-          observations: ep.observations,
-          actions: ep.actions,
-          rewards: ep.rewards,
-          terminals: ep.terminals,
-          timeouts: ep.timeouts,
-          timestamps: ep.timestamps,
-          termination: ep.termination,
-        }),
+      (ep) => writer.appendEpisode(ep),
     );
     this.sampler.push(this.markSource, 0n, Float64Array.of(0));
   }

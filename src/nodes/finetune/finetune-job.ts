@@ -19,27 +19,35 @@ import type { Learner } from "../../rl/algos/learner.js";
 import { createLearner, isAlgoName } from "../../rl/algos/registry.js";
 import { selectBackend, type BackendName } from "../../rl/backend.js";
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint } from "../../rl/checkpoint.js";
-import { runFinetuneLoop, type ActionFilter, type CurvePoint } from "../../rl/finetune/finetune-loop.js";
+import {
+  runFinetuneLoop,
+  type ActionFilter,
+  type CurvePoint,
+  type FinetuneOptions,
+} from "../../rl/finetune/finetune-loop.js";
 import { checkColumns } from "../../rl/replay.js";
 import { CONFIG_FILE } from "../../rl/trainer.js";
 import type { ShieldCounts } from "../../safety/clamps/shield.js";
 import { buildPolicyStack, DEFAULT_SHIELD_PARAMS, type ShieldParams } from "../policy/build-shield.js";
 
-export interface FinetuneJobOptions {
+/** The loop's budget and schedule fields are the loop's own (documented in src/rl/finetune/finetune-loop.ts). */
+export interface FinetuneJobOptions extends Pick<
+  FinetuneOptions,
+  | "envSteps"
+  | "ratio"
+  | "updatesPerStep"
+  | "evalEvery"
+  | "evalEpisodes"
+  | "batchSize"
+  | "seed"
+  | "explorationStd"
+> {
   /** Policy package folder (with the trainer's checkpoint), or a name under models/. */
   model: string;
   robot: string;
   /** Offline dataset folder or name under logs/; or pass `columns`. */
   dataset?: string;
   columns?: TransitionColumns;
-  envSteps: number;
-  ratio: number;
-  updatesPerStep: number;
-  evalEvery: number;
-  evalEpisodes: number;
-  batchSize: number;
-  seed: number;
-  explorationStd: number;
   shield?: Partial<ShieldParams>;
   backend?: BackendName;
   /** Run folder for curve and result files; default <model root>/finetune/<run id>. */

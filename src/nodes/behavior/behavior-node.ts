@@ -37,7 +37,6 @@ export async function behaviorNode(node: Node): Promise<NodeHandle> {
   const normalized = new Float64Array(spec.actuators.length);
   const units = new Float64Array(spec.actuators.length);
   const pendingTasks = subscribeTaskTopics(node, spec, assembler);
-  let warnedMissing = false;
   let warnedTask = false;
 
   const cmdPub = node.createPublisher("std_msgs/msg/Float64MultiArray", commandTopic(spec));
@@ -54,13 +53,7 @@ export async function behaviorNode(node: Node): Promise<NodeHandle> {
     spec.ros.joint_states_topic,
     {},
     (msg: JointState) => {
-      const missing = assembler.setJointState(msg);
-      if (missing.length > 0) {
-        if (!warnedMissing)
-          log.warn(`${spec.ros.joint_states_topic} lacks joint(s) ${missing.join(", ")}: not acting`);
-        warnedMissing = true;
-        return;
-      }
+      if (!assembler.acceptJointState(msg, spec.ros.joint_states_topic, (t) => log.warn(t))) return;
       if (pendingTasks.size > 0) {
         if (!warnedTask) log.warn(`waiting for task topic(s) ${[...pendingTasks].join(", ")} before acting`);
         warnedTask = true;

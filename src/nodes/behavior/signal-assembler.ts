@@ -14,6 +14,7 @@ export class SignalAssembler {
   private lastNames: string[] | undefined;
   /** For each spec joint, its index in the last message's name list (-1 if absent). */
   private readonly map: Int32Array;
+  private warnedMissing = false;
 
   constructor(private readonly spec: RobotSpec) {
     this.layout = signalLayout(spec);
@@ -41,6 +42,18 @@ export class SignalAssembler {
       this.signals[effort + i] = msg.effort[k] ?? 0;
     }
     return missing;
+  }
+
+  /**
+   * setJointState for a node's callback: true when every spec joint was in the message; otherwise warns once
+   * (naming the topic and the joints) and returns false, and the node must not act on this state.
+   */
+  acceptJointState(msg: JointState, topic: string, warn: (text: string) => void): boolean {
+    const missing = this.setJointState(msg);
+    if (missing.length === 0) return true;
+    if (!this.warnedMissing) warn(`${topic} lacks joint(s) ${missing.join(", ")}: not acting`);
+    this.warnedMissing = true;
+    return false;
   }
 
   /** The command last sent, in actuator units. */

@@ -118,7 +118,6 @@ export async function policyNode(node: Node): Promise<PolicyNodeHandle> {
   let core: SafetyCore | undefined = undefined;
   let stateStampMs = 0;
   let haveState = false;
-  let warnedMissing = false;
   let warnedClock = false;
   const pendingTasks = subscribeTaskTopics(node, spec, assembler);
   const stats = { ticks: 0, published: 0, bySource: {} as Record<string, number> };
@@ -154,13 +153,7 @@ export async function policyNode(node: Node): Promise<PolicyNodeHandle> {
     spec.ros.joint_states_topic,
     {},
     (msg: JointState) => {
-      const missing = assembler.setJointState(msg);
-      if (missing.length > 0) {
-        if (!warnedMissing)
-          log.warn(`${spec.ros.joint_states_topic} lacks joint(s) ${missing.join(", ")}: not acting`);
-        warnedMissing = true;
-        return;
-      }
+      if (!assembler.acceptJointState(msg, spec.ros.joint_states_topic, (t) => log.warn(t))) return;
       stateStampMs = (msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9) * 1000;
       haveState = true;
       if (!warnedClock && Math.abs(clockMs() - stateStampMs) > 60_000) {

@@ -30,6 +30,19 @@ describe("SignalAssembler", () => {
     expect(a.signals[a.layout.index.get("task.goal.y")!]).toBe(-0.05);
     expect(a.setTask("goal", [1])).toBe(false);
   });
+
+  it("accepts complete joint states and warns once, naming topic and joints, about incomplete ones", () => {
+    const a = new SignalAssembler(spec);
+    const warnings: string[] = [];
+    const warn = (t: string) => warnings.push(t);
+    expect(a.acceptJointState(state(["shoulder_joint"], [0.3]), "/joint_states", warn)).toBe(false);
+    expect(a.acceptJointState(state(["shoulder_joint"], [0.4]), "/joint_states", warn)).toBe(false);
+    expect(warnings).toEqual(["/joint_states lacks joint(s) elbow_joint: not acting"]);
+    expect(
+      a.acceptJointState(state(["shoulder_joint", "elbow_joint"], [0.1, 0.2]), "/joint_states", warn),
+    ).toBe(true);
+    expect(a.signals[a.layout.index.get("position.elbow_joint")!]).toBe(0.2);
+  });
 });
 
 describe("behavior node", () => {

@@ -277,17 +277,19 @@ export class DatasetWriter {
    */
   appendStep(step: StepInput): void {
     this.assertOpen();
-    const what = `episode ${this.open?.index ?? this.episodeCount} step ${this.open?.steps ?? 0}`;
+    // Per-step hot path: the message names the step only when something is wrong.
+    const what = (field: string): string =>
+      `episode ${this.open?.index ?? this.episodeCount} step ${this.open?.steps ?? 0} ${field}`;
     if (step.observation.length !== this.obsDim)
-      throw new ShapeMismatchError(`${what} observation`, this.obsDim, step.observation.length);
+      throw new ShapeMismatchError(what("observation"), this.obsDim, step.observation.length);
     if (step.action.length !== this.actDim)
-      throw new ShapeMismatchError(`${what} action`, this.actDim, step.action.length);
+      throw new ShapeMismatchError(what("action"), this.actDim, step.action.length);
     if (step.actionNormalized && step.actionNormalized.length !== this.actDim)
-      throw new ShapeMismatchError(`${what} actionNormalized`, this.actDim, step.actionNormalized.length);
-    assertFloat32(`${what} observation`, step.observation);
-    assertFloat32(`${what} action`, step.action);
-    if (step.actionNormalized) assertFloat32(`${what} actionNormalized`, step.actionNormalized);
-    assertFloat32(`${what} reward`, [step.reward]);
+      throw new ShapeMismatchError(what("actionNormalized"), this.actDim, step.actionNormalized.length);
+    assertFloat32(what, "observation", step.observation);
+    assertFloat32(what, "action", step.action);
+    if (step.actionNormalized) assertFloat32(what, "actionNormalized", step.actionNormalized);
+    if (!Number.isFinite(Math.fround(step.reward))) throw new NonFiniteError(what("reward"), 0, step.reward);
     this.open ??= new OpenEpisode(this.episodeCount, this.obsDim, this.actDim, (a, out) =>
       this.normalizeInto(a, out),
     );
@@ -310,7 +312,7 @@ export class DatasetWriter {
         this.obsDim,
         end.finalObservation.length,
       );
-    assertFloat32(`episode ${open.index} final observation`, end.finalObservation);
+    assertFloat32(() => `episode ${open.index} final observation`, "", end.finalObservation);
     this.open = undefined;
     open.close(
       {
@@ -512,9 +514,9 @@ export class DatasetWriter {
 }
 
 /** Values must stay finite once stored as float32 (1e39 would become Infinity on disk). */
-function assertFloat32(what: string, values: ArrayLike<number>): void {
+function assertFloat32(what: (field: string) => string, field: string, values: ArrayLike<number>): void {
   for (let i = 0; i < values.length; i++) {
-    if (!Number.isFinite(Math.fround(values[i]))) throw new NonFiniteError(what, i, values[i]);
+    if (!Number.isFinite(Math.fround(values[i]))) throw new NonFiniteError(what(field), i, values[i]);
   }
 }
 

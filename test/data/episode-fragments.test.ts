@@ -7,9 +7,11 @@ import { DatasetWriter } from "../../src/data/dataset-writer.js";
 import {
   episodeReturns,
   loadTransitions,
+  openDataset,
   readEpisodes,
   type StoredEpisode,
 } from "../../src/data/dataset-reader.js";
+import { summarizeDataset } from "../../src/data/dataset-info.js";
 import { FragmentSequence } from "../../src/data/episode-fragments.js";
 import { readManifest, type Manifest } from "../../src/data/manifest.js";
 import { repairDataset } from "../../src/data/repair.js";
@@ -85,6 +87,7 @@ describe("episodes written in fragments", () => {
     expect(repaired.statistics).toEqual(sm.statistics);
     expect(repaired.episodes).toEqual(sm.episodes);
     expect(repaired.chunks).toEqual(sm.chunks);
+    expect(repaired.contentHash).toBe(sm.contentHash);
   });
 
   it("write only the new steps at each flush (nothing of the episode is written twice)", async () => {
@@ -131,6 +134,8 @@ describe("episodes written in fragments", () => {
     expect(r.episodes).toEqual(m.episodes);
     expect(r.statistics).toEqual(m.statistics);
     expect(r.counts).toEqual(m.counts);
+    expect(r.contentHash).toBe(m.contentHash);
+    expect(summarizeDataset(openDataset(dir)).truncated_episodes).toBe(1);
   });
 
   it("refuse appendEpisode during an episode in progress, and a bad step changes nothing", async () => {

@@ -35,6 +35,8 @@ export interface DatasetInfo {
   chunks: number;
   terminals: number;
   timeouts: number;
+  /** Episodes whose writer stopped before their end (kill -9, or closed mid-episode): at most the last. */
+  truncated_episodes: number;
   episode_length: { mean: number; min: number; max: number };
   returns: { mean: number; std: number; min: number; p25: number; median: number; p75: number; max: number };
   /** D4RL normalized score of the mean return: 100 (R - random) / (expert - random); null when uncalibrated. */
@@ -101,6 +103,7 @@ export function summarizeDataset(
     chunks: m.chunks.length,
     terminals,
     timeouts,
+    truncated_episodes: m.episodes.truncated?.length ?? 0,
     episode_length: {
       mean: lengths.length ? lengths.reduce((a, b) => a + b, 0) / lengths.length : 0,
       min: lengths.length ? Math.min(...lengths) : 0,
@@ -141,7 +144,7 @@ export function formatDatasetInfo(info: DatasetInfo): string {
     `dataset     ${info.dataset}`,
     `robot       ${info.robot}   source ${info.source}   behavior ${info.behavior}   status ${info.status}${info.recovered ? ` (recovered, ${info.dropped_bytes} tail bytes dropped; run \`tether dataset repair\`)` : ""}`,
     `episodes    ${info.episodes}   transitions ${info.transitions}   length mean ${f(info.episode_length.mean)} [${info.episode_length.min}, ${info.episode_length.max}]`,
-    `ends        ${info.terminals} terminal, ${info.timeouts} timeout`,
+    `ends        ${info.terminals} terminal, ${info.timeouts} timeout${info.truncated_episodes ? ` (${info.truncated_episodes} episode truncated: its writer stopped mid-episode)` : ""}`,
     `size        ${(info.bytes / 1e6).toFixed(2)} MB in ${info.chunks} chunk(s), ${f(info.bytes_per_transition)} bytes/transition`,
     `returns     mean ${f(info.returns.mean)} ± ${f(info.returns.std)}   min ${f(info.returns.min)}  p25 ${f(info.returns.p25)}  median ${f(info.returns.median)}  p75 ${f(info.returns.p75)}  max ${f(info.returns.max)}`,
     `normalized  ${info.normalized_score ? `mean ${f(info.normalized_score.mean)}  [${f(info.normalized_score.min)}, ${f(info.normalized_score.max)}]` : "n/a (robot has no reference_returns)"}`,

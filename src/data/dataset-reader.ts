@@ -5,6 +5,10 @@
  *   const ds = openDataset("logs/reacher-medium");      // ds.recovered, ds.droppedBytes
  *   for (const ep of readEpisodes(ds)) ...
  *   const train = loadTransitions(ds, { split: "train" });  // TransitionColumns
+ *
+ * Episodes written in fragments (format version 2) are joined back: every path returns exactly what the
+ * same episode written in one piece returns. A trailing episode whose writer died before its last fragment
+ * comes back truncated (timeout on its last step, `truncated: true`), or is left out with `dropTruncated`.
  */
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -22,6 +26,7 @@ import {
   type EpisodeColumnBytes,
 } from "./record-codec.js";
 import { StatsAccumulator } from "./statistics.js";
+import { FragmentSequence, joinFragments } from "./episode-fragments.js";
 
 export interface DatasetChunk {
   file: string;
@@ -46,6 +51,13 @@ export interface StoredEpisode extends EpisodeRecord {
   offset: number;
   /** Behavior label resolved against the chunk default. */
   label: string;
+  /** The writer died (or closed) before the episode's end: its last step is marked as a timeout. */
+  truncated: boolean;
+}
+
+export interface ReadOptions {
+  /** Leave out a trailing episode whose writer died before its end (default: keep it, truncated). */
+  dropTruncated?: boolean;
 }
 
 export function listChunkFiles(dir: string): string[] {
@@ -93,36 +105,36 @@ export function recoverDataset(dir: string, previous?: Manifest): OpenDataset {
   if (files.length === 0)
     throw new DatasetFormatError(dir, undefined, "no chunk files (chunk-NNNNN.tds) in the dataset folder");
   let header: ChunkHeaderRecord | undefined;
-  let stats: StatsAccumulator | undefined;
   const chunks: DatasetChunk[] = [];
-  const manifestChunks: Manifest["chunks"] = [];
-  const labels: string[] = [];
   let droppedBytes = 0;
-  let totalBytes = 0;
   files.forEach((file, i) => {
     const path = join(dir, file);
-    const bytes = readFileSync(path);
-    const scan = scanChunk(bytes, path, i === files.length - 1 ? "tolerant" : "strict");
+    const scan = scanChunk(readFileSync(path), path, i === files.length - 1 ? "tolerant" : "strict");
     droppedBytes += scan.droppedBytes;
     if (scan.records.length === 0) return; // a chunk torn before its header reached the disk
     const h = chunkHeader(scan.records[0], path);
     if (header) checkSameLayout(header, h, path, scan.records[0].offset);
     else header = h;
-    stats ??= new StatsAccumulator(h.obsDim, h.actDim);
-    let episodes = 0;
-    let transitions = 0;
-    for (const ep of decodeEpisodes(scan.records, h, path)) {
-      stats.addEpisode(ep);
-      labels.push(ep.label);
-      episodes++;
-      transitions += ep.steps;
-    }
     chunks.push({ file, path, bytes: scan.validBytes });
-    manifestChunks.push({ file, bytes: scan.validBytes, episodes, transitions });
-    totalBytes += scan.validBytes;
   });
-  if (!header || !stats)
+  if (!header)
     throw new DatasetFormatError(join(dir, files[0]), 0, "no chunk holds a complete header record");
+  const stats = new StatsAccumulator(header.obsDim, header.actDim);
+  const manifestChunks: Manifest["chunks"] = chunks.map((c) => ({
+    file: c.file,
+    bytes: c.bytes,
+    episodes: 0,
+    transitions: 0,
+  }));
+  const labels: string[] = [];
+  const truncated: number[] = [];
+  for (const { episode, endChunk } of stitchedEpisodes(chunks, header)) {
+    stats.addEpisode(episode);
+    if (episode.truncated) truncated.push(labels.length);
+    labels.push(episode.label);
+    manifestChunks[endChunk].episodes++;
+    manifestChunks[endChunk].transitions += episode.steps;
+  }
   const behaviors: Record<string, number> = {};
   for (const b of labels) behaviors[b] = (behaviors[b] ?? 0) + 1;
   const p = header.provenance;
@@ -140,10 +152,19 @@ export function recoverDataset(dir: string, previous?: Manifest): OpenDataset {
     obsNames: header.obsNames,
     actNames: header.actNames,
     actionRanges: pairs(header.actionRanges),
-    counts: { episodes: labels.length, transitions: stats.transitions, bytes: totalBytes },
+    counts: {
+      episodes: labels.length,
+      transitions: stats.transitions,
+      bytes: chunks.reduce((n, c) => n + c.bytes, 0),
+    },
     chunks: manifestChunks,
     contentHash: "",
-    episodes: { returns: stats.returns, lengths: stats.lengths, behaviors: labels },
+    episodes: {
+      returns: stats.returns,
+      lengths: stats.lengths,
+      behaviors: labels,
+      ...(truncated.length ? { truncated } : {}),
+    },
     behaviors,
     statistics: stats.result(),
     referenceReturns: previous?.referenceReturns,
@@ -151,47 +172,81 @@ export function recoverDataset(dir: string, previous?: Manifest): OpenDataset {
   return { dir, manifest, recovered: true, droppedBytes, chunks };
 }
 
-/** Streams every episode in writer order, checking CRCs and dims. */
-export function* readEpisodes(dataset: OpenDataset | string): Generator<StoredEpisode> {
+/** Streams every episode in writer order (fragments joined), checking CRCs and dims. */
+export function* readEpisodes(
+  dataset: OpenDataset | string,
+  options: ReadOptions = {},
+): Generator<StoredEpisode> {
   const ds = typeof dataset === "string" ? openDataset(dataset) : dataset;
+  for (const { episode } of stitchedEpisodes(ds.chunks, ds.manifest)) {
+    if (episode.truncated && options.dropTruncated) continue;
+    yield episode;
+  }
+}
+
+/** The chunks' records in order with their chunk header, layout-checked against `layout`. */
+function* chunkRecords(
+  chunks: DatasetChunk[],
+  layout: { obsDim: number; actDim: number },
+): Generator<{ rec: FramedRecord; header: ChunkHeaderRecord; chunk: number; file: string }> {
   let first: ChunkHeaderRecord | undefined;
-  for (const c of ds.chunks) {
-    const bytes = readChunkBytes(c);
-    const scan = scanChunk(bytes, c.path, "strict");
+  for (let i = 0; i < chunks.length; i++) {
+    const c = chunks[i];
+    const scan = scanChunk(readChunkBytes(c), c.path, "strict");
     if (scan.records.length === 0) continue;
     const h = chunkHeader(scan.records[0], c.path);
-    if (h.obsDim !== ds.manifest.obsDim || h.actDim !== ds.manifest.actDim) {
+    if (h.obsDim !== layout.obsDim || h.actDim !== layout.actDim) {
       throw new DatasetFormatError(
         c.path,
         scan.records[0].offset,
-        `wrong dims: chunk header has obs ${h.obsDim} / act ${h.actDim}, manifest says obs ${ds.manifest.obsDim} / act ${ds.manifest.actDim}`,
+        `wrong dims: chunk header has obs ${h.obsDim} / act ${h.actDim}, manifest says obs ${layout.obsDim} / act ${layout.actDim}`,
       );
     }
     if (first) checkSameLayout(first, h, c.path, scan.records[0].offset);
     else first = h;
-    yield* decodeEpisodes(scan.records, h, c.path);
+    for (let k = 1; k < scan.records.length; k++)
+      yield { rec: scan.records[k], header: h, chunk: i, file: c.path };
+  }
+}
+
+/** Whole episodes (fragments joined) with the index of the chunk each one ends in. */
+function* stitchedEpisodes(
+  chunks: DatasetChunk[],
+  layout: { obsDim: number; actDim: number },
+): Generator<{ episode: StoredEpisode; endChunk: number }> {
+  const sequence = new FragmentSequence();
+  let parts: EpisodeRecord[] = [];
+  let start = { file: "", offset: 0 };
+  let label = "";
+  let endChunk = 0;
+  let lastHeader: ChunkHeaderRecord | undefined;
+  const stored = (truncated: boolean): StoredEpisode =>
+    Object.assign(joinFragments(parts, truncated), { ...start, label, truncated });
+  for (const { rec, header, chunk, file } of chunkRecords(chunks, layout)) {
+    const decoded = decode(rec, file);
+    if (decoded.kind !== "episode")
+      throw new DatasetFormatError(file, rec.offset, "a second chunk header inside the chunk");
+    const ep = decoded.episode;
+    checkEpisodeDims(ep, header, file, rec.offset);
+    sequence.add({ ...ep, file, offset: rec.offset });
+    if (parts.length === 0) start = { file, offset: rec.offset };
+    parts.push(ep);
+    endChunk = chunk;
+    lastHeader = header;
+    if (ep.continues) continue;
+    label = ep.behavior || header.provenance.behavior;
+    yield { episode: stored(false), endChunk };
+    parts = [];
+  }
+  if (sequence.trailing() && lastHeader) {
+    label = lastHeader.provenance.behavior; // the end, and with it any behavior override, never arrived
+    yield { episode: stored(true), endChunk };
   }
 }
 
 function readChunkBytes(c: DatasetChunk): Uint8Array {
   const all = readFileSync(c.path);
   return all.length === c.bytes ? all : all.subarray(0, c.bytes);
-}
-
-function* decodeEpisodes(
-  records: FramedRecord[],
-  h: ChunkHeaderRecord,
-  file: string,
-): Generator<StoredEpisode> {
-  for (let i = 1; i < records.length; i++) {
-    const rec = records[i];
-    const decoded = decode(rec, file);
-    if (decoded.kind !== "episode")
-      throw new DatasetFormatError(file, rec.offset, "a second chunk header inside the chunk");
-    const ep = decoded.episode;
-    checkEpisodeDims(ep, h, file, rec.offset);
-    yield Object.assign(ep, { file, offset: rec.offset, label: ep.behavior || h.provenance.behavior });
-  }
 }
 
 function decode(rec: FramedRecord, file: string): ReturnType<typeof decodeRecord> {
@@ -287,7 +342,7 @@ function pairs(flat: number[]): [number, number][] {
   return out;
 }
 
-export interface SplitOptions {
+export interface SplitOptions extends ReadOptions {
   /** "all" (default), "train" or "validation": split by whole episodes. */
   split?: "all" | "train" | "validation";
   /** Fraction of episodes held out for validation (default 0.1, at least one episode when there are two). */
@@ -314,6 +369,7 @@ export function validationMask(episodes: number, fraction = 0.1, seed = 0): Uint
 /**
  * Loads transitions into contiguous columns (actions normalized to [-1, 1]); nextObservations are the
  * following rows within each episode (the final row closes it). `episodes` holds the dataset episode index.
+ * Splits are drawn over all episodes, so dropping a truncated one never moves another across the split.
  */
 export function loadTransitions(
   dataset: OpenDataset | string,
@@ -326,7 +382,10 @@ export function loadTransitions(
     split === "all"
       ? undefined
       : validationMask(ds.manifest.counts.episodes, options.validationFraction, options.seed);
-  const keep = (i: number): boolean => !mask || (split === "validation" ? mask[i] === 1 : mask[i] === 0);
+  const truncated = new Set(ds.manifest.episodes.truncated ?? []);
+  const keep = (i: number): boolean =>
+    !(options.dropTruncated && truncated.has(i)) &&
+    (!mask || (split === "validation" ? mask[i] === 1 : mask[i] === 0));
   let size = 0;
   ds.manifest.episodes.lengths.forEach((len, i) => {
     if (keep(i)) size += len;
@@ -343,32 +402,55 @@ export function loadTransitions(
     timeouts: new Uint8Array(size),
     episodes: new Uint32Array(size),
   };
-  const rows = { row: 0, episode: 0 };
-  if (!fillColumnsFast(ds, cols, keep, rows)) {
-    for (const ep of readEpisodes(ds)) {
-      const index = rows.episode++;
-      if (!keep(index)) continue;
-      const T = ep.steps;
-      if (rows.row + T > size) throw tooMany(ep.file, ep.offset, index, T);
-      const row = rows.row;
-      cols.observations.set(ep.observations.subarray(0, T * obsDim), row * obsDim);
-      cols.nextObservations.set(ep.observations.subarray(obsDim, (T + 1) * obsDim), row * obsDim);
-      cols.actions.set(ep.actionsNormalized, row * actDim);
-      cols.rewards.set(ep.rewards, row);
-      cols.terminals.set(ep.terminals, row);
-      cols.timeouts.set(ep.timeouts, row);
-      cols.episodes.fill(ep.index, row, row + T);
-      rows.row += T;
-    }
-  }
-  const row = rows.row;
-  if (row !== size)
+  const rows = COLUMN_BYTES_SUPPORTED ? fillColumnsFast(ds, cols, keep) : fillColumns(ds, cols, keep);
+  if (rows.row !== size)
     throw new DatasetFormatError(
       join(ds.dir, MANIFEST_FILE),
       undefined,
-      `manifest counts ${size} transitions, chunks hold ${row}`,
+      `manifest counts ${size} transitions, chunks hold ${rows.row}`,
+    );
+  const trailing = rows.trailing;
+  if (
+    (trailing === undefined ? 0 : 1) !== truncated.size ||
+    (trailing !== undefined && !truncated.has(trailing))
+  )
+    throw new DatasetFormatError(
+      join(ds.dir, MANIFEST_FILE),
+      undefined,
+      `episodes.truncated lists [${[...truncated]}], the chunks end ${trailing === undefined ? "with a finished episode" : `inside episode ${trailing}`}`,
+      { hint: "run `tether dataset repair --force <dir>` to rebuild the manifest from the chunks" },
     );
   return cols;
+}
+
+/** Rows filled, and the ordinal of the trailing unfinished episode if the chunks end inside one. */
+interface Filled {
+  row: number;
+  trailing: number | undefined;
+}
+
+/** The portable path of loadTransitions (big-endian hosts): through decoded, joined episodes. */
+function fillColumns(ds: OpenDataset, cols: TransitionColumns, keep: (i: number) => boolean): Filled {
+  const { obsDim, actDim } = cols;
+  let row = 0;
+  let ordinal = 0;
+  let trailing: number | undefined;
+  for (const ep of readEpisodes(ds)) {
+    const index = ordinal++;
+    if (ep.truncated) trailing = index;
+    if (!keep(index)) continue;
+    const T = ep.steps;
+    if (row + T > cols.size) throw tooMany(ep.file, ep.offset, index, T);
+    cols.observations.set(ep.observations.subarray(0, T * obsDim), row * obsDim);
+    cols.nextObservations.set(ep.observations.subarray(obsDim, (T + 1) * obsDim), row * obsDim);
+    cols.actions.set(ep.actionsNormalized, row * actDim);
+    cols.rewards.set(ep.rewards, row);
+    cols.terminals.set(ep.terminals, row);
+    cols.timeouts.set(ep.timeouts, row);
+    cols.episodes.fill(ep.index, row, row + T);
+    row += T;
+  }
+  return { row, trailing };
 }
 
 function tooMany(file: string, offset: number, index: number, steps: number): DatasetFormatError {
@@ -380,83 +462,62 @@ function tooMany(file: string, offset: number, index: number, steps: number): Da
 }
 
 /**
- * The fast path of loadTransitions: CRC-checked records, columns copied byte-for-byte from the record into
- * the column buffers (no per-episode arrays). Same checks as readEpisodes. False on big-endian hosts.
+ * The fast path of loadTransitions: CRC-checked records, columns copied byte-for-byte from each record
+ * (episode or fragment) into the column buffers, no per-episode arrays. Same checks as readEpisodes.
+ * Little-endian hosts only.
  */
-function fillColumnsFast(
-  ds: OpenDataset,
-  cols: TransitionColumns,
-  keep: (i: number) => boolean,
-  rows: { row: number; episode: number },
-): boolean {
-  if (!COLUMN_BYTES_SUPPORTED) return false;
+function fillColumnsFast(ds: OpenDataset, cols: TransitionColumns, keep: (i: number) => boolean): Filled {
   const { obsDim, actDim } = cols;
   const obsBytes = new Uint8Array(cols.observations.buffer);
   const nextBytes = new Uint8Array(cols.nextObservations.buffer);
   const actBytes = new Uint8Array(cols.actions.buffer);
   const rewBytes = new Uint8Array(cols.rewards.buffer);
-  let first: ChunkHeaderRecord | undefined;
-  for (const c of ds.chunks) {
-    const scan = scanChunk(readChunkBytes(c), c.path, "strict");
-    if (scan.records.length === 0) continue;
-    const h = chunkHeader(scan.records[0], c.path);
-    if (h.obsDim !== obsDim || h.actDim !== actDim) {
-      throw new DatasetFormatError(
-        c.path,
-        scan.records[0].offset,
-        `wrong dims: chunk header has obs ${h.obsDim} / act ${h.actDim}, manifest says obs ${obsDim} / act ${actDim}`,
-      );
+  const sequence = new FragmentSequence();
+  let row = 0;
+  for (const { rec, header, file } of chunkRecords(ds.chunks, cols)) {
+    let e: EpisodeColumnBytes | undefined;
+    try {
+      e = episodeColumnBytes(rec.payload);
+    } catch (err) {
+      if (err instanceof RecordDecodeError)
+        throw new DatasetFormatError(file, rec.offset, `undecodable record: ${err.message}`, { cause: err });
+      throw err;
     }
-    if (first) checkSameLayout(first, h, c.path, scan.records[0].offset);
-    else first = h;
-    for (let k = 1; k < scan.records.length; k++) {
-      const rec = scan.records[k];
-      let e: EpisodeColumnBytes | undefined;
-      try {
-        e = episodeColumnBytes(rec.payload);
-      } catch (err) {
-        if (err instanceof RecordDecodeError)
-          throw new DatasetFormatError(c.path, rec.offset, `undecodable record: ${err.message}`, {
-            cause: err,
-          });
-        throw err;
-      }
-      if (!e) {
-        throw new DatasetFormatError(c.path, rec.offset, "a second chunk header inside the chunk");
-      }
-      const T = e.steps;
-      checkEpisodeDims(
-        {
-          index: e.index,
-          steps: T,
-          observations: { length: e.observations.length / 4 },
-          actions: { length: T * actDim },
-          actionsNormalized: { length: e.actionsNormalized.length / 4 },
-          rewards: { length: e.rewards.length / 4 },
-          terminals: e.terminals,
-          timeouts: e.timeouts,
-          timestamps: { length: 0 },
-        },
-        h,
-        c.path,
-        rec.offset,
-      );
-      const index = rows.episode++;
-      if (!keep(index)) continue;
-      if (rows.row + T > cols.size) throw tooMany(c.path, rec.offset, index, T);
-      const row = rows.row;
-      const rowBytes = obsDim * 4;
-      obsBytes.set(e.observations.subarray(0, T * rowBytes), row * rowBytes);
-      nextBytes.set(e.observations.subarray(rowBytes, (T + 1) * rowBytes), row * rowBytes);
-      actBytes.set(e.actionsNormalized, row * actDim * 4);
-      rewBytes.set(e.rewards, row * 4);
-      cols.terminals.set(e.terminals, row);
-      cols.timeouts.set(e.timeouts, row);
-      cols.episodes.fill(e.index, row, row + T);
-      rows.row += T;
-    }
+    if (!e) throw new DatasetFormatError(file, rec.offset, "a second chunk header inside the chunk");
+    const T = e.steps;
+    checkEpisodeDims(
+      {
+        index: e.index,
+        steps: T,
+        observations: { length: e.observations.length / 4 },
+        actions: { length: T * actDim },
+        actionsNormalized: { length: e.actionsNormalized.length / 4 },
+        rewards: { length: e.rewards.length / 4 },
+        terminals: e.terminals,
+        timeouts: e.timeouts,
+        timestamps: { length: 0 },
+      },
+      header,
+      file,
+      rec.offset,
+    );
+    const index = sequence.add({ ...e, file, offset: rec.offset });
+    if (!keep(index)) continue;
+    if (row + T > cols.size) throw tooMany(file, rec.offset, index, e.firstStep + T);
+    const rowBytes = obsDim * 4;
+    obsBytes.set(e.observations.subarray(0, T * rowBytes), row * rowBytes);
+    nextBytes.set(e.observations.subarray(rowBytes, (T + 1) * rowBytes), row * rowBytes);
+    actBytes.set(e.actionsNormalized, row * actDim * 4);
+    rewBytes.set(e.rewards, row * 4);
+    cols.terminals.set(e.terminals, row);
+    cols.timeouts.set(e.timeouts, row);
+    cols.episodes.fill(e.index, row, row + T);
+    row += T;
   }
-  return true;
+  const trailing = sequence.trailing();
+  // The truncated episode's last step is a timeout (see joinFragments).
+  if (trailing && trailing.steps > 0 && keep(trailing.ordinal)) cols.timeouts[row - 1] = 1;
+  return { row, trailing: trailing?.ordinal };
 }
 
 export interface EpisodeReturns {

@@ -6,20 +6,23 @@
  *   const manifest = await w.close();
  *
  * Records are framed with a CRC32C and buffered in memory; every `flushIntervalMs` (default 500 ms) and on
- * close the buffer is written and fsync'ed. After a kill -9 every episode written before the last flush is
- * recovered by the reader (tolerant scan); `tether dataset repair` then writes the manifest. Chunks rotate
- * when they would exceed `chunkBytes`. Nothing already written is ever rewritten.
+ * close the buffer is written and fsync'ed. An episode recorded with appendStep is written as fragments at
+ * every flush (src/data/open-episode.ts), so a kill -9 loses only the steps since the last flush, even in
+ * the middle of an hours-long episode. After a kill -9 the reader recovers every record before the last
+ * flush (tolerant scan; an unfinished episode comes back truncated); `tether dataset repair` then writes
+ * the manifest. Chunks rotate when they would exceed `chunkBytes`. Nothing already written is ever rewritten.
  */
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, writeSync } from "node:fs";
 import { createHash, type Hash } from "node:crypto";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { ShapeMismatchError, TetherError, assertFinite } from "../core/errors.js";
+import { NonFiniteError, ShapeMismatchError, TetherError, assertFinite } from "../core/errors.js";
 import type { RobotSpec } from "../robot/spec.js";
 import { CHUNK_MAGIC, chunkFileName, frameRecord } from "./chunk-file.js";
 import { writeManifest, syncDir, type Manifest } from "./manifest.js";
 import { SCHEMA_VERSION, type ChunkHeaderRecord, type EpisodeRecord } from "./proto.js";
 import { encodeEpisode, encodeHeader } from "./record-codec.js";
+import { OpenEpisode } from "./open-episode.js";
 import { StatsAccumulator } from "./statistics.js";
 
 export const RECORDER_VERSION = "tether 0.1.0";
@@ -43,8 +46,11 @@ export interface DatasetWriterOptions extends DatasetLayout {
   behavior: string;
   flushIntervalMs?: number;
   chunkBytes?: number;
-  /** Called after each successful write + fsync with the number of episodes now durable. */
-  onFlush?: (durableEpisodes: number) => void;
+  /**
+   * Called after each successful write + fsync with what now survives a kill -9: complete episodes, and
+   * transitions of the episode in progress (see durableSteps).
+   */
+  onFlush?: (durableEpisodes: number, durableSteps: number) => void;
 }
 
 /** One episode of T steps. `observations` holds T + 1 rows: the final observation closes the episode. */
@@ -102,9 +108,14 @@ interface ChunkState {
   file: string;
   fd: number;
   bytes: number;
+  records: number;
+  /** Episodes that end in this chunk (an episode in fragments may start in an earlier one). */
   episodes: number;
   transitions: number;
 }
+
+/** Pending records beyond this are written without waiting for the timer (bounded memory). */
+const MAX_PENDING_BYTES = 16 * 1024 * 1024;
 
 export class DatasetWriter {
   readonly obsDim: number;
@@ -117,13 +128,16 @@ export class DatasetWriter {
   private pendingBytes = 0;
   private pendingEpisodes = 0;
   private durable = 0;
+  private durableOpen = 0;
   private episodeCount = 0;
   private readonly behaviors: string[] = [];
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly createdAt = new Date().toISOString();
   private readonly chunkBytes: number;
-  private step: { obs: number[]; act: number[]; actN: number[]; rew: number[]; ts: number[] } | undefined;
+  private open: OpenEpisode | undefined;
+  /** Index of the episode close() left unfinished (kept as truncated, as after a crash). */
+  private truncated: number | undefined;
 
   private constructor(
     readonly dir: string,
@@ -173,8 +187,24 @@ export class DatasetWriter {
     return this.durable;
   }
 
+  /**
+   * Transitions of the episode in progress that are written and fsync'ed: after a kill -9 the reader
+   * returns them as a truncated episode. The last appended step never counts: its next observation is
+   * not known until the next step (or endEpisode) arrives.
+   */
+  get durableSteps(): number {
+    return this.durableOpen;
+  }
+
   appendEpisode(input: EpisodeInput): void {
     this.assertOpen();
+    if (this.open) {
+      throw new TetherError(
+        "EPISODE_IN_PROGRESS",
+        `${this.dir}: episode ${this.open.index} is in progress (${this.open.steps} steps from appendStep): call endEpisode() before appendEpisode()`,
+        { dir: this.dir },
+      );
+    }
     const { obsDim, actDim } = this;
     const T = input.rewards.length;
     if (input.observations.length !== (T + 1) * obsDim) {
@@ -234,69 +264,110 @@ export class DatasetWriter {
       termination: input.termination ?? "",
       quality: input.quality ?? 0,
       seed: input.seed ?? 0,
+      firstStep: 0,
+      continues: false,
     };
-    this.push(encodeEpisode(ep), ep);
+    this.push(ep);
   }
 
-  /** Step-level recording: steps accumulate until endEpisode() writes them as one record. */
+  /**
+   * Step-level recording: steps are written as episode fragments at every flush, and endEpisode() writes
+   * the rest. appendEpisode() is refused while an episode is in progress (fragments of an episode are
+   * consecutive records). A step that fails validation changes nothing.
+   */
   appendStep(step: StepInput): void {
     this.assertOpen();
+    // Per-step hot path: the message names the step only when something is wrong.
+    const what = (field: string): string =>
+      `episode ${this.open?.index ?? this.episodeCount} step ${this.open?.steps ?? 0} ${field}`;
     if (step.observation.length !== this.obsDim)
-      throw new ShapeMismatchError("step observation", this.obsDim, step.observation.length);
+      throw new ShapeMismatchError(what("observation"), this.obsDim, step.observation.length);
     if (step.action.length !== this.actDim)
-      throw new ShapeMismatchError("step action", this.actDim, step.action.length);
-    const s = (this.step ??= { obs: [], act: [], actN: [], rew: [], ts: [] });
-    for (let i = 0; i < this.obsDim; i++) s.obs.push(step.observation[i]);
-    for (let i = 0; i < this.actDim; i++) s.act.push(step.action[i]);
-    if (step.actionNormalized) for (let i = 0; i < this.actDim; i++) s.actN.push(step.actionNormalized[i]);
-    s.rew.push(step.reward);
-    if (step.timestamp !== undefined) s.ts.push(step.timestamp);
+      throw new ShapeMismatchError(what("action"), this.actDim, step.action.length);
+    if (step.actionNormalized && step.actionNormalized.length !== this.actDim)
+      throw new ShapeMismatchError(what("actionNormalized"), this.actDim, step.actionNormalized.length);
+    assertFloat32(what, "observation", step.observation);
+    assertFloat32(what, "action", step.action);
+    if (step.actionNormalized) assertFloat32(what, "actionNormalized", step.actionNormalized);
+    if (!Number.isFinite(Math.fround(step.reward))) throw new NonFiniteError(what("reward"), 0, step.reward);
+    this.open ??= new OpenEpisode(this.episodeCount, this.obsDim, this.actDim, (a, out) =>
+      this.normalizeInto(a, out),
+    );
+    this.open.push(step);
+    if (this.open.bufferedBytes > MAX_PENDING_BYTES) this.cutFragment();
   }
 
-  /** Steps recorded since the last endEpisode (an episode in progress is lost on a crash). */
+  /** Steps appended to the episode in progress (0 when none is open). */
   get openSteps(): number {
-    return this.step?.rew.length ?? 0;
+    return this.open?.steps ?? 0;
   }
 
   endEpisode(end: EpisodeEnd): void {
     this.assertOpen();
-    const s = this.step;
-    this.step = undefined;
-    if (!s || s.rew.length === 0) return;
-    const T = s.rew.length;
-    const flag = (on: boolean): Uint8Array => {
-      const f = new Uint8Array(T);
-      if (on) f[T - 1] = 1;
-      return f;
-    };
-    const observations = [...s.obs, ...Array.from(end.finalObservation)];
-    const ts =
-      s.ts.length === T && end.finalTimestamp !== undefined ? [...s.ts, end.finalTimestamp] : undefined;
-    this.appendEpisode({
-      observations,
-      actions: s.act,
-      actionsNormalized: s.actN.length === s.act.length ? s.actN : undefined,
-      rewards: s.rew,
-      terminals: flag(end.terminal),
-      timeouts: flag(end.timeout && !end.terminal),
-      timestamps: ts,
-      termination: end.termination,
-      behavior: end.behavior,
-      quality: end.quality,
-      seed: end.seed,
-    });
+    const open = this.open;
+    if (!open) return;
+    if (end.finalObservation.length !== this.obsDim)
+      throw new ShapeMismatchError(
+        `episode ${open.index} final observation`,
+        this.obsDim,
+        end.finalObservation.length,
+      );
+    assertFloat32(() => `episode ${open.index} final observation`, "", end.finalObservation);
+    this.open = undefined;
+    open.close(
+      {
+        finalObservation: end.finalObservation,
+        finalTimestamp: end.finalTimestamp,
+        terminal: end.terminal,
+        timeout: end.timeout,
+        behavior: end.behavior && end.behavior !== this.options.behavior ? end.behavior : "",
+        termination: end.termination ?? "",
+        quality: end.quality ?? 0,
+        seed: end.seed ?? 0,
+      },
+      (last) => this.push(last),
+    );
   }
 
-  /** Drops the steps of the episode in progress (e.g. the robot was reset mid-episode and it is unusable). */
-  discardEpisode(): number {
-    const n = this.openSteps;
-    this.step = undefined;
-    return n;
-  }
-
-  /** Writes and fsyncs everything buffered. Called by the interval timer and by close(). */
+  /**
+   * Writes and fsyncs everything buffered, the complete transitions of an episode in progress included.
+   * Called by the interval timer and by close().
+   */
   flush(): void {
     if (this.closed) return;
+    this.cutFragment();
+    this.writePending();
+  }
+
+  /**
+   * Flushes, closes the last chunk and writes the final manifest. An unfinished episode is kept truncated,
+   * exactly as the reader recovers it after a crash (its last step, which has no next observation, is lost).
+   */
+  async close(): Promise<Manifest> {
+    if (this.closed)
+      throw new TetherError("DATASET_CLOSED", `${this.dir}: writer already closed`, { dir: this.dir });
+    if (this.timer) clearInterval(this.timer);
+    this.flush();
+    const open = this.open;
+    this.open = undefined;
+    if (open && open.writtenSteps > 0) {
+      this.truncated = open.index;
+      this.endEpisodeStats(open.writtenSteps, "");
+    }
+    this.closed = true;
+    closeSync(this.chunks[this.chunks.length - 1].fd);
+    const manifest = this.manifest("complete");
+    writeManifest(this.dir, manifest);
+    return manifest;
+  }
+
+  /** Queues the complete transitions of the episode in progress as a fragment record. */
+  private cutFragment(): void {
+    this.open?.cut((fragment) => this.push(fragment));
+  }
+
+  /** Writes and fsyncs the queued records (no new fragment: chunk rotation calls this mid-push). */
+  private writePending(): void {
     const chunk = this.chunks[this.chunks.length - 1];
     if (this.pending.length > 0) {
       const buf = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending);
@@ -305,48 +376,47 @@ export class DatasetWriter {
       this.pendingBytes = 0;
     }
     fsyncSync(chunk.fd);
-    if (this.pendingEpisodes > 0) {
+    const durableOpen = this.open?.writtenSteps ?? 0;
+    if (this.pendingEpisodes > 0 || durableOpen !== this.durableOpen) {
       this.durable += this.pendingEpisodes;
       this.pendingEpisodes = 0;
-      this.options.onFlush?.(this.durable);
+      this.durableOpen = durableOpen;
+      this.options.onFlush?.(this.durable, this.durableOpen);
     }
   }
 
-  /** Flushes, closes the last chunk and writes the final manifest. Steps of an unfinished episode are dropped. */
-  async close(): Promise<Manifest> {
-    if (this.closed)
-      throw new TetherError("DATASET_CLOSED", `${this.dir}: writer already closed`, { dir: this.dir });
-    if (this.timer) clearInterval(this.timer);
-    this.step = undefined;
-    this.flush();
-    this.closed = true;
-    closeSync(this.chunks[this.chunks.length - 1].fd);
-    const manifest = this.manifest("complete");
-    writeManifest(this.dir, manifest);
-    return manifest;
-  }
-
-  private push(payload: Uint8Array, ep: EpisodeRecord): void {
-    const framed = frameRecord(payload);
+  /** Queues one episode or fragment record and accounts for it. */
+  private push(ep: EpisodeRecord): void {
+    const framed = frameRecord(encodeEpisode(ep));
     let chunk = this.chunks[this.chunks.length - 1];
-    if (chunk.episodes > 0 && chunk.bytes + framed.length > this.chunkBytes) {
-      this.flush();
+    if (chunk.records > 0 && chunk.bytes + framed.length > this.chunkBytes) {
+      this.writePending();
       closeSync(chunk.fd);
       this.openChunk();
       chunk = this.chunks[this.chunks.length - 1];
     }
     this.pending.push(framed);
     this.pendingBytes += framed.length;
-    this.pendingEpisodes++;
     this.hash.update(framed);
     chunk.bytes += framed.length;
-    chunk.episodes++;
-    chunk.transitions += ep.steps;
-    this.episodeCount++;
-    this.behaviors.push(ep.behavior || this.options.behavior);
-    this.stats.addEpisode(ep);
+    chunk.records++;
+    this.stats.addSteps(ep);
+    if (!ep.continues) {
+      this.pendingEpisodes++;
+      this.endEpisodeStats(ep.firstStep + ep.steps, ep.behavior);
+    }
     // Keep memory bounded between timer flushes when episodes arrive fast.
-    if (this.pendingBytes > 16 * 1024 * 1024) this.flush();
+    if (this.pendingBytes > MAX_PENDING_BYTES) this.writePending();
+  }
+
+  /** Counts an episode whose steps are all in the statistics, in the chunk it ends in. */
+  private endEpisodeStats(steps: number, behavior: string): void {
+    const chunk = this.chunks[this.chunks.length - 1];
+    chunk.episodes++;
+    chunk.transitions += steps;
+    this.episodeCount++;
+    this.behaviors.push(behavior || this.options.behavior);
+    this.stats.endEpisode();
   }
 
   private openChunk(): void {
@@ -376,11 +446,14 @@ export class DatasetWriter {
     fsyncSync(fd);
     syncDir(this.dir);
     this.hash.update(head);
-    this.chunks.push({ index, file, fd, bytes: head.length, episodes: 0, transitions: 0 });
+    this.chunks.push({ index, file, fd, bytes: head.length, records: 0, episodes: 0, transitions: 0 });
   }
 
   private normalize(actions: Float32Array): Float32Array {
-    const out = new Float32Array(actions.length);
+    return this.normalizeInto(actions, new Float32Array(actions.length));
+  }
+
+  private normalizeInto(actions: Float32Array, out: Float32Array): Float32Array {
     const { actDim, ranges } = this;
     for (let i = 0; i < actions.length; i++) {
       const [lo, hi] = ranges[i % actDim];
@@ -427,11 +500,23 @@ export class DatasetWriter {
         transitions: c.transitions,
       })),
       contentHash: status === "complete" ? `sha256:${this.hash.copy().digest("hex")}` : "",
-      episodes: { returns: this.stats.returns, lengths: this.stats.lengths, behaviors: this.behaviors },
+      episodes: {
+        returns: this.stats.returns,
+        lengths: this.stats.lengths,
+        behaviors: this.behaviors,
+        ...(this.truncated === undefined ? {} : { truncated: [this.truncated] }),
+      },
       behaviors,
       statistics: status === "complete" ? this.stats.result() : undefined,
       referenceReturns: o.referenceReturns,
     };
+  }
+}
+
+/** Values must stay finite once stored as float32 (1e39 would become Infinity on disk). */
+function assertFloat32(what: (field: string) => string, field: string, values: ArrayLike<number>): void {
+  for (let i = 0; i < values.length; i++) {
+    if (!Number.isFinite(Math.fround(values[i]))) throw new NonFiniteError(what(field), i, values[i]);
   }
 }
 

@@ -50,6 +50,11 @@ export const ManifestSchema = z.object({
     returns: numbers,
     lengths: z.array(z.number().int()),
     behaviors: z.array(z.string()),
+    /**
+     * Episodes (positions in writer order) whose writer stopped before their end: only ever the last one.
+     * Readers mark its last step as a timeout, or leave it out with `dropTruncated`. Absent: none.
+     */
+    truncated: z.array(z.number().int().nonnegative()).optional(),
   }),
   /** Behavior labels present and how many episodes each. */
   behaviors: z.record(z.string(), z.number().int()),

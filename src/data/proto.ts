@@ -5,8 +5,11 @@
 import { fileURLToPath } from "node:url";
 import protobuf from "protobufjs";
 
-/** Format version written into manifest.json and every ChunkHeader. Readers reject newer versions. */
-export const SCHEMA_VERSION = 1;
+/**
+ * Format version written into manifest.json and every ChunkHeader. Readers reject newer versions.
+ * 1: whole episodes. 2: episode fragments (first_step, continues) and manifest `episodes.truncated`.
+ */
+export const SCHEMA_VERSION = 2;
 
 export const PROTO_FILE = fileURLToPath(new URL("../msgs/tether.proto", import.meta.url));
 
@@ -49,6 +52,10 @@ export interface EpisodeRecord {
   termination: string;
   quality: number;
   seed: number;
+  /** Fragment: the episode step this record starts at (0 for a whole episode). */
+  firstStep: number;
+  /** Fragment: more records of this episode follow (false for a whole episode and a last fragment). */
+  continues: boolean;
 }
 
 interface Types {

@@ -46,6 +46,8 @@ export function encodeEpisode(ep: EpisodeRecord): Uint8Array {
   if (ep.termination) w.uint32((11 << 3) | 2).string(ep.termination);
   if (ep.quality) w.uint32((12 << 3) | 1).double(ep.quality);
   if (ep.seed) w.uint32((13 << 3) | 0).uint64(ep.seed);
+  if (ep.firstStep) w.uint32((14 << 3) | 0).uint32(ep.firstStep);
+  if (ep.continues) w.uint32((15 << 3) | 0).bool(true);
   w.ldelim();
   return w.finish();
 }
@@ -128,6 +130,12 @@ function decodeEpisodeFast(buf: Uint8Array, start: number, end: number): Episode
       case 13:
         ep.seed = Number(r.uint64());
         break;
+      case 14:
+        ep.firstStep = r.uint32();
+        break;
+      case 15:
+        ep.continues = r.bool();
+        break;
       default:
         r.skipType(tag & 7);
     }
@@ -175,6 +183,8 @@ function decodeEpisodeSlow(payload: Uint8Array): EpisodeRecord {
     termination: o.termination,
     quality: o.quality,
     seed: o.seed,
+    firstStep: o.firstStep,
+    continues: o.continues,
   };
 }
 
@@ -193,6 +203,8 @@ export function episodeToPlain(ep: EpisodeRecord): Record<string, unknown> {
     termination: ep.termination,
     quality: ep.quality,
     seed: ep.seed,
+    firstStep: ep.firstStep,
+    continues: ep.continues,
   };
 }
 
@@ -211,6 +223,8 @@ function emptyEpisode(): EpisodeRecord {
     termination: "",
     quality: 0,
     seed: 0,
+    firstStep: 0,
+    continues: false,
   };
 }
 
@@ -218,6 +232,8 @@ function emptyEpisode(): EpisodeRecord {
 export interface EpisodeColumnBytes {
   index: number;
   steps: number;
+  firstStep: number;
+  continues: boolean;
   observations: Uint8Array;
   actionsNormalized: Uint8Array;
   rewards: Uint8Array;
@@ -243,6 +259,8 @@ export function episodeColumnBytes(payload: Uint8Array): EpisodeColumnBytes | un
     const out: EpisodeColumnBytes = {
       index: 0,
       steps: 0,
+      firstStep: 0,
+      continues: false,
       observations: empty,
       actionsNormalized: empty,
       rewards: empty,
@@ -254,6 +272,8 @@ export function episodeColumnBytes(payload: Uint8Array): EpisodeColumnBytes | un
       const field = t >>> 3;
       if (field === 1) out.index = Number(r.uint64());
       else if (field === 2) out.steps = r.uint32();
+      else if (field === 14) out.firstStep = r.uint32();
+      else if (field === 15) out.continues = r.bool();
       else if (field === 3 || field === 5 || field === 6 || field === 7 || field === 8) {
         if ((t & 7) !== 2)
           throw new RecordDecodeError(`field ${field} is not length-delimited (wire type ${t & 7})`);

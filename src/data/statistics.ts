@@ -1,6 +1,6 @@
 /**
  * Streaming dataset statistics, the same code for the writer (as episodes arrive) and for repair (re-read):
- * observation mean/std per dim (Chan's parallel merge of per-episode moments, float64), normalized action
+ * observation mean/std per dim (shifted sums in float64, step by step), normalized action
  * quantiles per dim (2048-bin histogram over [-1, 1], exact min/max), reward and return summaries.
  * Safety clamps and the policy package read these from manifest.json.
  */
@@ -25,8 +25,12 @@ export interface DatasetStatistics {
 
 export class StatsAccumulator {
   private n = 0;
-  private readonly obsMean: Float64Array;
-  private readonly obsM2: Float64Array;
+  // Observation moments as shifted sums (shift = the first observation): one pass, added step by step in
+  // writer order, so an episode written in fragments gives exactly the figures of the same episode in one
+  // piece (a per-episode two-pass merge would depend on where the fragments were cut).
+  private readonly obsShift: Float64Array;
+  private readonly obsSum: Float64Array;
+  private readonly obsSq: Float64Array;
   private readonly obsMin: Float64Array;
   private readonly obsMax: Float64Array;
   private readonly actHist: Uint32Array;
@@ -37,6 +41,8 @@ export class StatsAccumulator {
   private rSq = 0;
   private rMin = Infinity;
   private rMax = -Infinity;
+  private episodeReturn = 0;
+  private episodeSteps = 0;
   readonly returns: number[] = [];
   readonly lengths: number[] = [];
 
@@ -44,8 +50,9 @@ export class StatsAccumulator {
     readonly obsDim: number,
     readonly actDim: number,
   ) {
-    this.obsMean = new Float64Array(obsDim);
-    this.obsM2 = new Float64Array(obsDim);
+    this.obsShift = new Float64Array(obsDim);
+    this.obsSum = new Float64Array(obsDim);
+    this.obsSq = new Float64Array(obsDim);
     this.obsMin = new Float64Array(obsDim).fill(Infinity);
     this.obsMax = new Float64Array(obsDim).fill(-Infinity);
     this.actHist = new Uint32Array(actDim * BINS);
@@ -59,36 +66,33 @@ export class StatsAccumulator {
   }
 
   addEpisode(ep: Pick<EpisodeRecord, "steps" | "observations" | "actionsNormalized" | "rewards">): void {
+    this.addSteps(ep);
+    this.endEpisode();
+  }
+
+  /** Adds the first `steps` transitions of a fragment (rows 0..steps-1: the states actions were taken in). */
+  addSteps(ep: Pick<EpisodeRecord, "steps" | "observations" | "actionsNormalized" | "rewards">): void {
     const T = ep.steps;
+    if (T === 0) return;
     const { obsDim, actDim } = this;
-    if (T === 0) {
-      this.returns.push(0);
-      this.lengths.push(0);
-      return;
-    }
-    // Observation moments of this episode (rows 0..T-1: the states actions were taken in), then merge.
+    if (this.n === 0) for (let d = 0; d < obsDim; d++) this.obsShift[d] = ep.observations[d];
     for (let d = 0; d < obsDim; d++) {
-      let s = 0;
-      let lo = Infinity;
-      let hi = -Infinity;
+      const k = this.obsShift[d];
+      let s = this.obsSum[d];
+      let q = this.obsSq[d];
+      let lo = this.obsMin[d];
+      let hi = this.obsMax[d];
       for (let t = 0; t < T; t++) {
         const v = ep.observations[t * obsDim + d];
-        s += v;
+        s += v - k;
+        q += (v - k) * (v - k);
         if (v < lo) lo = v;
         if (v > hi) hi = v;
       }
-      const m = s / T;
-      let m2 = 0;
-      for (let t = 0; t < T; t++) {
-        const dv = ep.observations[t * obsDim + d] - m;
-        m2 += dv * dv;
-      }
-      const n = this.n + T;
-      const delta = m - this.obsMean[d];
-      this.obsMean[d] += (delta * T) / n;
-      this.obsM2[d] += m2 + (delta * delta * this.n * T) / n;
-      if (lo < this.obsMin[d]) this.obsMin[d] = lo;
-      if (hi > this.obsMax[d]) this.obsMax[d] = hi;
+      this.obsSum[d] = s;
+      this.obsSq[d] = q;
+      this.obsMin[d] = lo;
+      this.obsMax[d] = hi;
     }
     for (let t = 0; t < T; t++) {
       for (let d = 0; d < actDim; d++) {
@@ -99,26 +103,34 @@ export class StatsAccumulator {
         this.actHist[d * BINS + binOf(v)]++;
       }
     }
-    let ret = 0;
     for (let t = 0; t < T; t++) {
       const r = ep.rewards[t];
-      ret += r;
+      this.episodeReturn += r;
       this.rSq += r * r;
       if (r < this.rMin) this.rMin = r;
       if (r > this.rMax) this.rMax = r;
     }
-    this.rSum += ret;
-    this.returns.push(ret);
-    this.lengths.push(T);
+    this.episodeSteps += T;
     this.n += T;
+  }
+
+  /** Closes the episode whose steps were added since the last call: its return and length. */
+  endEpisode(): void {
+    this.rSum += this.episodeReturn;
+    this.returns.push(this.episodeReturn);
+    this.lengths.push(this.episodeSteps);
+    this.episodeReturn = 0;
+    this.episodeSteps = 0;
   }
 
   result(): DatasetStatistics {
     const n = Math.max(1, this.n);
     const { actDim } = this;
+    const mean = Array.from(this.obsSum, (s, d) => this.obsShift[d] + s / n);
+    const std = Array.from(this.obsSq, (q, d) => Math.sqrt(Math.max(0, q / n - (this.obsSum[d] / n) ** 2)));
     const obs = {
-      mean: Array.from(this.obsMean),
-      std: Array.from(this.obsM2, (m2) => Math.sqrt(m2 / n)),
+      mean,
+      std,
       min: finiteOr0(Array.from(this.obsMin)),
       max: finiteOr0(Array.from(this.obsMax)),
     };

@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { readFileSync, statSync, truncateSync, writeFileSync, appendFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -8,41 +7,16 @@ import { DatasetWriter } from "../../src/data/dataset-writer.js";
 import { loadTransitions, openDataset, readEpisodes } from "../../src/data/dataset-reader.js";
 import { readManifest } from "../../src/data/manifest.js";
 import { repairDataset } from "../../src/data/repair.js";
-import { LAYOUT, randomEpisode, tempDir } from "./helpers.js";
+import { LAYOUT, longEpisodeStep, randomEpisode, tempDir } from "./helpers.js";
+import { runAndKill } from "./kill-child.js";
 
 const CHILD = fileURLToPath(new URL("./fixtures/crash-writer.ts", import.meta.url));
-
-/** Runs the writer child until it reports `minDurable` durable episodes, then SIGKILLs it mid-write. */
-function runAndKill(dir: string, minDurable: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", CHILD, dir], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let durable = 0;
-    let out = "";
-    let err = "";
-    child.stderr.on("data", (d) => (err += d));
-    child.stdout.on("data", (d: Buffer) => {
-      out += d.toString();
-      const lines = out.split("\n");
-      out = lines.pop() ?? "";
-      for (const l of lines) {
-        const m = /^durable (\d+)$/.exec(l);
-        if (m) durable = Number(m[1]);
-      }
-      if (durable >= minDurable && !child.killed) child.kill("SIGKILL");
-    });
-    child.on("exit", (code, signal) => {
-      if (signal === "SIGKILL") resolve(durable);
-      else reject(new Error(`child exited with ${code}: ${err}`));
-    });
-  });
-}
+const STEP_CHILD = fileURLToPath(new URL("./fixtures/crash-step-writer.ts", import.meta.url));
 
 describe("crash recovery", () => {
   it("recovers every episode fsync'ed before a SIGKILL of a real writer process, then repairs", async () => {
     const dir = tempDir("tether-crash-");
-    const durable = await runAndKill(dir, 60);
+    const { episodes: durable } = await runAndKill(CHILD, [dir], (d) => d.episodes >= 60);
     expect(durable).toBeGreaterThanOrEqual(60);
     expect(readManifest(dir)?.status).toBe("open");
 
@@ -68,6 +42,47 @@ describe("crash recovery", () => {
     expect(again.recovered).toBe(false);
     expect(loadTransitions(again).size).toBe(eps.reduce((a, e) => a + e.steps, 0));
     expect(repairDataset(dir).repaired).toBe(false);
+  });
+
+  it("recovers the fsync'ed steps of one long episode in progress, bit-identical, as a truncated episode", async () => {
+    const dir = tempDir("tether-crash-steps-");
+    const { episodes, steps: durable } = await runAndKill(STEP_CHILD, [dir], (d) => d.steps >= 3000);
+    expect(episodes).toBe(0);
+    expect(durable).toBeGreaterThanOrEqual(3000);
+
+    const ds = openDataset(dir);
+    expect(ds.recovered).toBe(true);
+    expect(ds.chunks.length).toBeGreaterThan(1); // the episode spans chunk files
+    const eps = [...readEpisodes(ds)];
+    expect(eps.length).toBe(1);
+    const [ep] = eps;
+    const T = ep.steps;
+    expect(T).toBeGreaterThanOrEqual(durable);
+    expect(ep.truncated).toBe(true);
+    // Bit-identical: every value as float32 of what the child appended (timestamps as float64).
+    const expected = Array.from({ length: T + 1 }, (_, t) => longEpisodeStep(t));
+    expect(ep.observations).toEqual(Float32Array.from(expected.flatMap((s) => s.observation)));
+    expect(ep.actions).toEqual(Float32Array.from(expected.slice(0, T).flatMap((s) => s.action)));
+    expect(ep.rewards).toEqual(Float32Array.from(expected.slice(0, T).map((s) => s.reward)));
+    expect(ep.timestamps).toEqual(Float64Array.from(expected.map((s) => s.timestamp)));
+    expect(ep.terminals.every((v) => v === 0)).toBe(true);
+    expect(ep.timeouts.indexOf(1)).toBe(T - 1);
+
+    const cols = loadTransitions(ds);
+    expect(cols.size).toBe(T);
+    expect(cols.nextObservations.subarray((T - 1) * 3)).toEqual(ep.observations.subarray(T * 3));
+    expect(cols.timeouts[T - 1]).toBe(1);
+    expect(loadTransitions(ds, { dropTruncated: true }).size).toBe(0);
+    expect([...readEpisodes(ds, { dropTruncated: true })].length).toBe(0);
+
+    const result = repairDataset(dir);
+    expect(result.manifest.status).toBe("complete");
+    expect(result.manifest.episodes.truncated).toEqual([0]);
+    expect(result.manifest.counts).toMatchObject({ episodes: 1, transitions: T });
+    expect(result.manifest.episodes.lengths).toEqual([T]);
+    const again = openDataset(dir);
+    expect(again.recovered).toBe(false);
+    expect(loadTransitions(again).observations).toEqual(cols.observations);
   });
 });
 

@@ -116,7 +116,7 @@ describe("DatasetWriter -> reader round trip", () => {
       w.appendStep({ observation: [t, t, t], action: [0, 5], reward: t, timestamp: t });
     w.endEpisode({ finalObservation: [9, 9, 9], terminal: false, timeout: true, finalTimestamp: 4 });
     w.appendStep({ observation: [1, 1, 1], action: [0, 5], reward: 1 });
-    await w.close(); // the unfinished second episode is dropped
+    await w.close(); // the unfinished one-step episode has no complete transition: nothing is kept
     const eps = [...readEpisodes(dir)];
     expect(eps.length).toBe(1);
     expect(Array.from(eps[0].timeouts)).toEqual([0, 0, 0, 1]);

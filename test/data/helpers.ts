@@ -43,3 +43,18 @@ export function randomEpisode(rng: Rng, steps: number, obsDim = 3, actDim = 2): 
   const timestamps = Float64Array.from({ length: steps + 1 }, (_, i) => 1000 + i * 0.02);
   return { observations, actions, rewards, terminals, timeouts, timestamps };
 }
+
+/** Step t of the long episode the crash tests record with appendStep (LAYOUT dims; finite, varied). */
+export function longEpisodeStep(t: number): {
+  observation: number[];
+  action: number[];
+  reward: number;
+  timestamp: number;
+} {
+  return {
+    observation: [Math.sin(0.01 * t), Math.cos(0.003 * t) * 2, t / 1000],
+    action: [1.5 * Math.sin(0.07 * t), 5 + 4 * Math.cos(0.05 * t)],
+    reward: -Math.abs(Math.sin(0.002 * t)),
+    timestamp: 1000 + 0.002 * t,
+  };
+}

@@ -26,7 +26,14 @@ function episode(seed: number, steps: number): EpisodeRecord {
     termination: "fell",
     quality: 0.75,
     seed: 12345678901,
+    firstStep: 0,
+    continues: false,
   };
+}
+
+/** A middle fragment of a long episode: every field set, the version-2 ones included. */
+function fragment(seed: number, steps: number): EpisodeRecord {
+  return { ...episode(seed, steps), firstStep: 3_000_000, continues: true };
 }
 
 describe("record codec", () => {
@@ -60,6 +67,30 @@ describe("record codec", () => {
     expect(d.episode.timeouts).toEqual(ep.timeouts);
     expect(d.episode.quality).toBe(0.75);
     expect(d.episode.behavior).toBe("expert");
+  });
+
+  it("encodes a fragment byte-identically to protobufjs, and each decodes the other's bytes", () => {
+    const ep = fragment(4, 6);
+    const { Record } = protoTypes();
+    const reference = Record.encode(Record.fromObject({ episode: episodeToPlain(ep) })).finish();
+    const fast = encodeEpisode(ep);
+    expect(Buffer.from(fast).equals(Buffer.from(reference))).toBe(true);
+    const obj = Record.toObject(Record.decode(fast), { longs: Number, defaults: true });
+    expect(obj.episode.firstStep).toBe(3_000_000);
+    expect(obj.episode.continues).toBe(true);
+    const d = decodeRecord(reference);
+    if (d.kind !== "episode") throw new Error("expected an episode");
+    expect(d.episode.firstStep).toBe(3_000_000);
+    expect(d.episode.continues).toBe(true);
+    expect(d.episode.observations).toEqual(ep.observations);
+  });
+
+  it("writes a whole episode exactly as version 1 did: no fragment fields on the wire", () => {
+    const ep = episode(5, 4);
+    const { Record } = protoTypes();
+    const { firstStep: _f, continues: _c, ...v1 } = episodeToPlain(ep);
+    const v1Bytes = Record.encode(Record.fromObject({ episode: v1 })).finish();
+    expect(Buffer.from(encodeEpisode(ep)).equals(Buffer.from(v1Bytes))).toBe(true);
   });
 
   it("round-trips a chunk header", () => {

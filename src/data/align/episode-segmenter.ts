@@ -7,24 +7,19 @@
  * After a terminal or time limit the next episode starts at the following sample (the boundary transition
  * is a reset jump). Transitions with NaN/Inf (or beyond float32) are dropped and counted.
  *
+ * Steps go to the writer one by one as they are known (appendStep, then endEpisode), never buffered here:
+ * the writer's periodic flush then makes them durable even inside an hours-long episode.
+ *
  * Shared with the recorder node: see control-rate-sampler.ts.
  */
+import type { EpisodeEnd, StepInput } from "../dataset-writer.js";
 import type { TaskFunctions } from "../../robot/task-functions.js";
 import type { AlignedSample } from "./control-rate-sampler.js";
 
-export interface SegmentedEpisode {
-  /** (T + 1) x obsDim */
-  observations: Float32Array;
-  /** T x actDim, actuator units */
-  actions: Float64Array;
-  rewards: Float32Array;
-  terminals: Uint8Array;
-  timeouts: Uint8Array;
-  /** T + 1 stamps in seconds (grid times). */
-  timestamps: Float64Array;
-  termination?: string;
-  /** How the episode ended: "terminal" | "time_limit" | "gap" | "episode_mark" | "end_of_log" | "non_finite". */
-  endedBy: string;
+/** Where segmented steps go: a DatasetWriter. */
+export interface StepSink {
+  appendStep(step: StepInput): void;
+  endEpisode(end: EpisodeEnd): void;
 }
 
 export interface SegmentStats {
@@ -58,21 +53,22 @@ export class EpisodeSegmenter {
     timeLimits: 0,
     episodeMarks: 0,
   };
-  #obs: number[] = [];
-  #act: number[] = [];
-  #rew: number[] = [];
-  #term: number[] = [];
-  #time: number[] = [];
+  /** Steps handed to the sink in the current episode. */
+  #steps = 0;
   #prev: AlignedSample | undefined;
-  readonly #obsBuf: Float64Array;
+  /** Observation and time of the previous sample: the state the next step starts in. */
+  #prevObs: Float64Array;
+  #prevTime = 0;
+  #obsBuf: Float64Array;
   readonly #actStart: number;
 
   constructor(
     readonly task: TaskFunctions,
     readonly options: SegmenterOptions,
-    readonly emit: (episode: SegmentedEpisode) => void,
+    readonly sink: StepSink,
   ) {
     this.#obsBuf = new Float64Array(task.obsDim);
+    this.#prevObs = new Float64Array(task.obsDim);
     this.#actStart = task.layout.action;
   }
 
@@ -111,19 +107,15 @@ export class EpisodeSegmenter {
       return;
     }
     const termination = this.task.terminated(s);
-    for (const v of this.#obsBuf) this.#obs.push(v);
-    for (const v of action) this.#act.push(v);
-    this.#rew.push(reward);
-    this.#term.push(termination ? 1 : 0);
-    this.#time.push(Number(sample.tNs) / 1e9);
+    this.sink.appendStep({ observation: this.#prevObs, action, reward, timestamp: this.#prevTime });
+    this.#steps++;
+    this.#advance(sample);
     if (termination) {
       this.stats.terminals++;
       this.#close("terminal", termination);
-    } else if (this.#rew.length >= this.options.maxEpisodeSteps) {
+    } else if (this.#steps >= this.options.maxEpisodeSteps) {
       this.stats.timeLimits++;
       this.#close("time_limit");
-    } else {
-      this.#prev = sample;
     }
   }
 
@@ -143,36 +135,35 @@ export class EpisodeSegmenter {
       this.#prev = undefined;
       return;
     }
-    this.#obs = Array.from(this.#obsBuf);
-    this.#act = [];
-    this.#rew = [];
-    this.#term = [];
-    this.#time = [Number(sample.tNs) / 1e9];
+    this.#steps = 0;
+    this.#advance(sample);
+  }
+
+  /** The sample just observed (in #obsBuf) becomes the state the next step starts in. */
+  #advance(sample: AlignedSample): void {
+    [this.#prevObs, this.#obsBuf] = [this.#obsBuf, this.#prevObs];
+    this.#prevTime = Number(sample.tNs) / 1e9;
     this.#prev = sample;
   }
 
+  /**
+   * Ends the episode: a terminal, or a timeout for every other reason (time limit, gap, episode mark, end
+   * of log, non-finite data: the robot did not fail, the recording of this episode just stopped).
+   */
   #close(endedBy: string, termination?: string): void {
-    const T = this.#rew.length;
+    const T = this.#steps;
     this.#prev = undefined;
-    if (T === 0) {
-      this.#obs = [];
-      return;
-    }
-    const timeouts = new Uint8Array(T);
-    if (endedBy !== "terminal") timeouts[T - 1] = 1;
-    this.emit({
-      observations: Float32Array.from(this.#obs),
-      actions: Float64Array.from(this.#act),
-      rewards: Float32Array.from(this.#rew),
-      terminals: Uint8Array.from(this.#term),
-      timeouts,
-      timestamps: Float64Array.from(this.#time),
+    this.#steps = 0;
+    if (T === 0) return;
+    const terminal = endedBy === "terminal";
+    this.sink.endEpisode({
+      finalObservation: this.#prevObs,
+      terminal,
+      timeout: !terminal,
+      finalTimestamp: this.#prevTime,
       termination,
-      endedBy,
     });
     this.stats.episodes++;
     this.stats.transitions += T;
-    this.#obs = [];
-    this.#rew = [];
   }
 }

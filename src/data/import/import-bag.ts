@@ -172,7 +172,7 @@ export async function importBag(options: ImportOptions): Promise<ImportReport> {
     const segmenter = new EpisodeSegmenter(
       task,
       { maxEpisodeSteps: spec.control.max_episode_steps, episodeSource },
-      (ep) => writer.appendEpisode(ep),
+      writer,
     );
     const total = bag.topics.filter((t) => byTopic.has(t.name)).reduce((n, t) => n + t.messageCount, 0);
     const nanWarned = new Set<string>();

@@ -115,7 +115,7 @@ export class RecorderCore {
     this.segmenter = new EpisodeSegmenter(
       this.task,
       { maxEpisodeSteps: spec.control.max_episode_steps, episodeSource: this.markSource },
-      (ep) => writer.appendEpisode(ep),
+      writer,
     );
     this.sampler.push(this.markSource, 0n, Float64Array.of(0));
   }

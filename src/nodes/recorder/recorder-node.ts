@@ -12,7 +12,7 @@
  *   episode_topic      std_msgs/msg/Int32 topic whose value changes mark episodes (default: the spec's, or none)
  *   reset_jump         joint position jump that marks a reset between consecutive states (0 = off; default 0.5)
  *   max_state_age_ms   staleness limit (default: the spec's control.max_state_age_ms)
- *   flush_interval_ms  dataset flush period (default 500)
+ *   flush_interval_ms  dataset flush period (default 500): a kill -9 loses at most the steps since the last one
  *   qos_depth          subscription queue depth (default 1000: recording must not drop)
  *   report_period_s    how often to warn about topics that have not arrived (default 5)
  */

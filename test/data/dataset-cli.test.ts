@@ -6,7 +6,7 @@ import { registerDataset } from "../../src/cli/commands/dataset.js";
 import { runCli } from "../../src/cli/run.js";
 import { Rng } from "../../src/core/rng.js";
 import { DatasetWriter } from "../../src/data/dataset-writer.js";
-import { LAYOUT, randomEpisode, tempDir } from "./helpers.js";
+import { LAYOUT, longEpisodeStep, randomEpisode, tempDir } from "./helpers.js";
 
 /** Runs `tether <args>` in-process (the same commander program main.ts builds), capturing output. */
 async function tether(args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
@@ -66,8 +66,25 @@ describe("tether dataset (CLI smoke)", () => {
     const r = await tether(["dataset", "repair", dir, "--json"]);
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout.trim().split("\n").pop()!);
-    expect(out).toMatchObject({ repaired: true, episodes: 4, transitions: 24, dropped_bytes: 0 });
+    expect(out).toMatchObject({
+      repaired: true,
+      episodes: 4,
+      transitions: 24,
+      truncated_episodes: 0,
+      dropped_bytes: 0,
+    });
     expect(out.content_hash).toBe(m.contentHash);
+  });
+
+  it("repair reports an episode its writer never ended (flushed, then the process died)", async () => {
+    const dir = join(tempDir(), "crashed");
+    const w = await DatasetWriter.create(dir, LAYOUT);
+    w.appendEpisode(randomEpisode(new Rng(3), 5));
+    for (let t = 0; t < 21; t++) w.appendStep(longEpisodeStep(t));
+    w.flush(); // the writer is never closed: as after a kill -9, the manifest stays open
+    const r = await tether(["dataset", "repair", dir]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/finalized 2 episodes \(1 truncated mid-episode\), 25 transitions/);
   });
 
   it("rejects a missing dataset and an unknown plot format with exit code 2", async () => {

@@ -57,6 +57,7 @@ export function registerDataset(program: Command): void {
         repaired: r.repaired,
         episodes: r.manifest.counts.episodes,
         transitions: r.manifest.counts.transitions,
+        truncated_episodes: r.manifest.episodes.truncated?.length ?? 0,
         dropped_bytes: r.droppedBytes,
         content_hash: r.manifest.contentHash,
       };
@@ -67,7 +68,7 @@ export function registerDataset(program: Command): void {
         );
       else
         process.stdout.write(
-          `${dir}: finalized ${summary.episodes} episodes, ${summary.transitions} transitions; dropped ${summary.dropped_bytes} tail bytes\n`,
+          `${dir}: finalized ${summary.episodes} episodes (${summary.truncated_episodes} truncated mid-episode), ${summary.transitions} transitions; dropped ${summary.dropped_bytes} tail bytes\n`,
         );
     });
 }

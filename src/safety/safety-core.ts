@@ -15,7 +15,7 @@
  *   4. the command leaves the shield; events go to the run log and to `events` for /diagnostics.
  * Timer-driven monitor events (silence, stall) that fire between ticks are taken into the next tick.
  */
-import { Subject, merge, type SchedulerLike, type Subscription } from "rxjs";
+import { merge, type SchedulerLike, type Subscription } from "rxjs";
 import type { RobotSpec } from "../robot/spec.js";
 import { compileTask, type TaskFunctions } from "../robot/task-functions.js";
 import { EStopLatch } from "./estop.js";
@@ -24,6 +24,7 @@ import { tryAct, type Controller, type ControlSource } from "./fallback.js";
 import type { Shield } from "./clamps/shield.js";
 import { SoftPositionLimits } from "./clamps/soft-limits.js";
 import type { RunLog } from "./run-log.js";
+import { SampleSource } from "./sample-source.js";
 import { jointLimits, jointLimitsConfigFromSpec, type JointSample } from "./monitors/joint-limits.js";
 import { staleState } from "./monitors/stale-state.js";
 import { nonFiniteGuard, type VectorSample } from "./monitors/non-finite-guard.js";
@@ -87,12 +88,12 @@ export class SafetyCore {
   private readonly fb: Float64Array;
   private readonly zeroNorm: Float64Array;
   private readonly out: TickOutput;
-  private readonly state$ = new Subject<JointSample>();
-  private readonly obs$ = new Subject<VectorSample>();
-  private readonly action$ = new Subject<VectorSample>();
-  private readonly timing$ = new Subject<TickTiming>();
-  private readonly gap$ = new Subject<GapSample>();
-  private readonly episode$ = new Subject<EpisodeSample>();
+  private readonly state$ = new SampleSource<JointSample>();
+  private readonly obs$ = new SampleSource<VectorSample>();
+  private readonly action$ = new SampleSource<VectorSample>();
+  private readonly timing$ = new SampleSource<TickTiming>();
+  private readonly gap$ = new SampleSource<GapSample>();
+  private readonly episode$ = new SampleSource<EpisodeSample>();
   private readonly jointSample: JointSample;
   private readonly obsSample: VectorSample;
   private readonly actionSample: VectorSample;

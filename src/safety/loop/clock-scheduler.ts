@@ -91,7 +91,7 @@ export class ClockScheduler implements SchedulerLike {
   enqueue(action: Queued, delay: number): void {
     this.dequeue(action);
     if (!Number.isFinite(delay)) return;
-    action.due = this.frame + Math.max(0, delay);
+    action.due = this.now() + Math.max(0, delay);
     action.seq = this.seq++;
     const queue = this.queue;
     let lo = 0;

@@ -1,15 +1,32 @@
 /**
  * Wall-clock time for real loops: a scheduler whose now() is high-resolution epoch milliseconds
- * (performance.timeOrigin + performance.now()), with timers on RxJS's asyncScheduler; and a drift-free
+ * (performance.timeOrigin + performance.now()) and whose timers run when the loop polls it, and a drift-free
  * waiter that sleeps (Atomics.wait) until just before a slot and spins the rest.
  */
-import { asyncScheduler, type SchedulerLike } from "rxjs";
 import { performance } from "node:perf_hooks";
+import { ClockScheduler } from "./clock-scheduler.js";
 
-export const wallClockScheduler: SchedulerLike = {
-  now: () => performance.timeOrigin + performance.now(),
-  schedule: asyncScheduler.schedule.bind(asyncScheduler) as SchedulerLike["schedule"],
-};
+/**
+ * Monitor timers (watchdogs) for a loop that never yields to its event loop (it sleeps in Atomics.wait and
+ * spins): they fire in the loop's own thread when it calls `poll()` between ticks, never inside a tick.
+ */
+export class PolledWallClock extends ClockScheduler {
+  private readonly origin: number;
+
+  constructor() {
+    super(performance.timeOrigin + performance.now());
+    this.origin = performance.timeOrigin;
+  }
+
+  override now(): number {
+    return this.origin + performance.now();
+  }
+
+  /** Runs every timer due by now. */
+  poll(): void {
+    this.advanceTo(this.now());
+  }
+}
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 

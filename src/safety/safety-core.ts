@@ -5,7 +5,8 @@
  *
  * Per tick, in order:
  *   1. the state goes to the state monitors (joint limits, stale-state watchdog, NaN guard, OOD state);
- *   2. the policy acts (a throw is a `policy` error event), its timing goes to the control deadline, its
+ *   2. the policy acts (a throw is a `policy` error event, a PolicyTimeoutError a `control_deadline` one:
+ *      the policy runs elsewhere and gave no output in time), its timing goes to the control deadline, its
  *      output to the NaN guard and its support gap to the rolling support-gap monitor;
  *   3. the worst event since the last tick decides the source:
  *        fatal          -> the e-stop latch trips; zero effort until an explicit reset;
@@ -20,7 +21,7 @@ import type { RobotSpec } from "../robot/spec.js";
 import { compileTask, type TaskFunctions } from "../robot/task-functions.js";
 import { EStopLatch } from "./estop.js";
 import { SEVERITY_RANK, safetyEvent, type SafetyEvent } from "./events.js";
-import { tryAct, type Controller, type ControlSource } from "./fallback.js";
+import { PolicyTimeoutError, tryAct, type Controller, type ControlSource } from "./fallback.js";
 import type { Shield } from "./clamps/shield.js";
 import { SoftPositionLimits } from "./clamps/soft-limits.js";
 import type { RunLog } from "./run-log.js";
@@ -201,7 +202,12 @@ export class SafetyCore {
         this.raw.fill(NaN);
       }
       const end = this.scheduler.now();
-      if (crashed !== undefined) {
+      if (crashed instanceof PolicyTimeoutError) {
+        const budget = cfg.budgetMs ?? this.periodMs;
+        this.pending.push(
+          safetyEvent("control_deadline", "timeout", "error", budget, end - start, end, crashed.message),
+        );
+      } else if (crashed !== undefined) {
         const msg = crashed instanceof Error ? crashed.message : String(crashed);
         this.pending.push(safetyEvent("policy", "crash", "error", 0, 0, end, `policy threw: ${msg}`));
       }

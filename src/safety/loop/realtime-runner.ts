@@ -19,7 +19,6 @@ import {
 import type { RealtimeTickModule } from "./realtime-tick.js";
 
 export type LoopThread = "main" | "worker";
-export const LOOP_THREADS: readonly LoopThread[] = ["main", "worker"];
 
 export interface RealtimeRunSpec {
   /** URL (href) of a module exporting `createRealtimeTick`. */

@@ -57,13 +57,21 @@ export class WorkerPolicy implements Controller {
     };
     const entry = new URL("./worker-policy-body.ts", import.meta.url).href;
     const worker = startTsWorker(entry, { module: options.module, options: options.options, buffers: buf });
-    await new Promise<void>((resolve, reject) => {
-      worker.once("message", (msg: { type: string; error?: { message: string } }) => {
-        if (msg.type === "ready") resolve();
-        else reject(new TetherError("POLICY_WORKER", `policy worker failed to start: ${msg.error?.message}`));
+    const failed = (why: string): TetherError =>
+      new TetherError("POLICY_WORKER", `policy worker failed to start: ${why}`);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        worker.once("message", (msg: { type: string; error?: { message: string } }) => {
+          if (msg.type === "ready") resolve();
+          else reject(failed(msg.error?.message ?? msg.type));
+        });
+        worker.once("error", (err) => reject(failed(err.message)));
+        worker.once("exit", (code) => reject(failed(`exited with code ${code}`)));
       });
-      worker.once("error", reject);
-    });
+    } catch (err) {
+      await worker.terminate();
+      throw err;
+    }
     return new WorkerPolicy(worker, buf, options.timeoutMs);
   }
 

@@ -63,6 +63,13 @@ describe("WorkerPolicy", () => {
       "policy threw in its worker: negative input -1",
     );
   });
+
+  it("fails to start, naming why, when the policy module cannot be built", async () => {
+    const missing = new URL("./fixtures/no-such-policy.ts", import.meta.url).href;
+    await expect(
+      WorkerPolicy.start({ module: missing, obsDim: 2, sigDim: 1, actDim: 2, timeoutMs: 5 }),
+    ).rejects.toThrow(/policy worker failed to start: .*no-such-policy/);
+  });
 });
 
 describe("policy faults with the policy in a worker (wall clock)", () => {

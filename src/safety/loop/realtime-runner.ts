@@ -1,9 +1,9 @@
 /**
  * Runs a real-time loop on the main thread or in a dedicated worker thread (its own isolate, GC and event
- * loop: the main thread's timers, I/O and collections cannot delay a slot). Either way the tick is built by
- * the same module (`createRealtimeTick`) on the thread that runs it, and the slots are timed by the same
- * loop (realtime-loop.ts). The worker reports progress through a shared counter and its result once, after
- * the last slot.
+ * loop: the main thread's timers, I/O and collections cannot delay a slot; other processes still can).
+ * Either way the tick is built by the same module (`createRealtimeTick`) on the thread that runs it, and
+ * the slots are timed by the same loop (realtime-loop.ts). The worker reports progress through a shared
+ * counter and its result once, after the last slot.
  */
 import { startTsWorker } from "../../core/ts-worker.js";
 import { TetherError } from "../../core/errors.js";

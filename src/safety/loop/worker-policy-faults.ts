@@ -27,7 +27,7 @@ export interface WorkerPolicyFaultOptions {
   ticks?: number;
   injectTick?: number;
   spikePeriods?: number;
-  /** Longest wait for the worker's action, ms (default half a period). */
+  /** Longest wait for the worker's action, ms (default a quarter period). */
   timeoutMs?: number;
 }
 
@@ -78,7 +78,7 @@ export async function runWorkerPolicyFault(
     obsDim: spec.observation.length,
     sigDim: plant.signals.length,
     actDim: spec.actuators.length,
-    timeoutMs: options.timeoutMs ?? periodMs / 2,
+    timeoutMs: options.timeoutMs ?? periodMs / 4,
   });
   const fallback: Controller = {
     act: (_obs, signals, out) => pdAction(signals, plant.layout, TARGET, 1.0, 0.5, out),

@@ -33,10 +33,11 @@ export function createController(options: FaultyPdOptions): Controller {
       if (armed === ARMED.latencySpike && !spiked) {
         spiked = true;
         Atomics.store(block, FAULT.stuck, 1);
+        // A call blocked for spikeMs (on a lock, a device, a page fault) without burning a core: on a shared
+        // 2-core machine a spinning stand-in would preempt the control thread it is meant to test.
         const until = performance.now() + spikeMs;
-        while (performance.now() < until) {
-          // a stuck inference call
-        }
+        for (let left = spikeMs; left > 0; left = until - performance.now())
+          Atomics.wait(block, FAULT.stuck, 1, left);
         Atomics.store(block, FAULT.stuck, 0);
       }
       pdAction(signals, layout, target, kp, kd, out);

@@ -3,7 +3,15 @@
  * -> hold the last safe command -> zero effort (e-stop). `Controller` is what the policy and the fallback
  * controller implement; actions are normalized [-1, 1].
  */
+import { TetherError } from "../core/errors.js";
 export type ControlSource = "policy" | "fallback" | "hold" | "estop";
+
+/** Thrown by a controller that stopped waiting for its own output (e.g. a policy in a worker thread). */
+export class PolicyTimeoutError extends TetherError {
+  constructor(message: string) {
+    super("POLICY_TIMEOUT", message);
+  }
+}
 
 export interface Controller {
   /** Writes a normalized action for this observation (and full signal vector) into `out`. May throw. */

@@ -5,7 +5,8 @@
  *
  * Per tick, in order:
  *   1. the state goes to the state monitors (joint limits, stale-state watchdog, NaN guard, OOD state);
- *   2. the policy acts (a throw is a `policy` error event), its timing goes to the control deadline, its
+ *   2. the policy acts (a throw is a `policy` error event, a PolicyTimeoutError a `control_deadline` one:
+ *      the policy runs elsewhere and gave no output in time), its timing goes to the control deadline, its
  *      output to the NaN guard and its support gap to the rolling support-gap monitor;
  *   3. the worst event since the last tick decides the source:
  *        fatal          -> the e-stop latch trips; zero effort until an explicit reset;
@@ -15,15 +16,16 @@
  *   4. the command leaves the shield; events go to the run log and to `events` for /diagnostics.
  * Timer-driven monitor events (silence, stall) that fire between ticks are taken into the next tick.
  */
-import { Subject, merge, type SchedulerLike, type Subscription } from "rxjs";
+import { merge, type SchedulerLike, type Subscription } from "rxjs";
 import type { RobotSpec } from "../robot/spec.js";
 import { compileTask, type TaskFunctions } from "../robot/task-functions.js";
 import { EStopLatch } from "./estop.js";
 import { SEVERITY_RANK, safetyEvent, type SafetyEvent } from "./events.js";
-import { tryAct, type Controller, type ControlSource } from "./fallback.js";
+import { PolicyTimeoutError, tryAct, type Controller, type ControlSource } from "./fallback.js";
 import type { Shield } from "./clamps/shield.js";
 import { SoftPositionLimits } from "./clamps/soft-limits.js";
 import type { RunLog } from "./run-log.js";
+import { SampleSource } from "./sample-source.js";
 import { jointLimits, jointLimitsConfigFromSpec, type JointSample } from "./monitors/joint-limits.js";
 import { staleState } from "./monitors/stale-state.js";
 import { nonFiniteGuard, type VectorSample } from "./monitors/non-finite-guard.js";
@@ -87,12 +89,12 @@ export class SafetyCore {
   private readonly fb: Float64Array;
   private readonly zeroNorm: Float64Array;
   private readonly out: TickOutput;
-  private readonly state$ = new Subject<JointSample>();
-  private readonly obs$ = new Subject<VectorSample>();
-  private readonly action$ = new Subject<VectorSample>();
-  private readonly timing$ = new Subject<TickTiming>();
-  private readonly gap$ = new Subject<GapSample>();
-  private readonly episode$ = new Subject<EpisodeSample>();
+  private readonly state$ = new SampleSource<JointSample>();
+  private readonly obs$ = new SampleSource<VectorSample>();
+  private readonly action$ = new SampleSource<VectorSample>();
+  private readonly timing$ = new SampleSource<TickTiming>();
+  private readonly gap$ = new SampleSource<GapSample>();
+  private readonly episode$ = new SampleSource<EpisodeSample>();
   private readonly jointSample: JointSample;
   private readonly obsSample: VectorSample;
   private readonly actionSample: VectorSample;
@@ -200,7 +202,12 @@ export class SafetyCore {
         this.raw.fill(NaN);
       }
       const end = this.scheduler.now();
-      if (crashed !== undefined) {
+      if (crashed instanceof PolicyTimeoutError) {
+        const budget = cfg.budgetMs ?? this.periodMs;
+        this.pending.push(
+          safetyEvent("control_deadline", "timeout", "error", budget, end - start, end, crashed.message),
+        );
+      } else if (crashed !== undefined) {
         const msg = crashed instanceof Error ? crashed.message : String(crashed);
         this.pending.push(safetyEvent("policy", "crash", "error", 0, 0, end, `policy threw: ${msg}`));
       }

@@ -1,9 +1,10 @@
 /**
  * `tether bench loop [--json]`: per-tick latency of policy inference (2×256, batch 1) + support model +
  * clamps + monitors (`tick_us_p50`, `tick_us_p99`, target p99 <= 200 µs) and `deadline_miss_ratio` of a
- * drift-free 500 Hz wall-clock loop (target <= 0.001). See src/safety/loop/loop-bench.ts for what is timed.
+ * drift-free 500 Hz wall-clock loop (target <= 0.001), run in a dedicated worker thread (`--thread worker`,
+ * default) or on the main thread (`--thread main`, to compare). See src/safety/loop/loop-bench.ts.
  */
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
 import { parseFloatOption, parseIntOption, printJsonLine } from "../run.js";
 
 interface BenchLoopOptions {
@@ -11,6 +12,8 @@ interface BenchLoopOptions {
   ticks: number;
   seconds: number;
   seed: number;
+  thread: "main" | "worker";
+  spinMs: number;
 }
 
 export function registerBenchLoop(bench: Command): void {
@@ -26,6 +29,12 @@ export function registerBenchLoop(bench: Command): void {
     )
     .option("--seconds <s>", "length of the 500 Hz wall-clock run", parseFloatOption("--seconds"), 20)
     .option("--seed <n>", "seed of the random policy weights", parseIntOption("--seed"), 0)
+    .addOption(
+      new Option("--thread <thread>", "where the wall-clock loop runs")
+        .choices(["main", "worker"])
+        .default("worker"),
+    )
+    .option("--spin-ms <ms>", "busy-wait before each slot", parseFloatOption("--spin-ms"), 1)
     .action(async (opts: BenchLoopOptions) => {
       const { runLoopBench } = await import("../../safety/loop/loop-bench.js");
       const { startProgress } = await import("../progress.js");
@@ -33,10 +42,12 @@ export function registerBenchLoop(bench: Command): void {
       const slots = Math.round(opts.seconds * 500);
       const progress = startProgress("bench loop (wall clock)", slots);
       const load = loadavg()[0];
-      const result = runLoopBench({
+      const result = await runLoopBench({
         ticks: opts.ticks,
         seconds: opts.seconds,
         seed: opts.seed,
+        thread: opts.thread,
+        spinMs: opts.spinMs,
         onProgress: (d) => progress.update(d),
       });
       progress.stop();

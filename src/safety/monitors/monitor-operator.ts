@@ -79,25 +79,35 @@ export function monitorOperator<T>(
         if (handlers.onStop) handlers.onStop();
         stopped = true;
       };
+      const failed = (err: unknown): void => {
+        ctx.emit(
+          safetyEvent(
+            monitor,
+            "internal",
+            "fatal",
+            0,
+            0,
+            scheduler.now(),
+            `monitor check failed: ${describe(err)}`,
+          ),
+        );
+      };
       const guarded = (work: () => void): void => {
         try {
           work();
         } catch (err) {
-          ctx.emit(
-            safetyEvent(
-              monitor,
-              "internal",
-              "fatal",
-              0,
-              0,
-              scheduler.now(),
-              `monitor check failed: ${describe(err)}`,
-            ),
-          );
+          failed(err);
         }
       };
       const inner = source.subscribe({
-        next: (value) => guarded(() => handlers.onValue(value)),
+        // Inline rather than guarded(() => ...): no closure per sample (this runs every control tick).
+        next: (value) => {
+          try {
+            handlers.onValue(value);
+          } catch (err) {
+            failed(err);
+          }
+        },
         error: (err) => {
           ctx.emit(
             safetyEvent(

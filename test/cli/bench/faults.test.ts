@@ -32,4 +32,38 @@ describe("tether bench faults --json", () => {
     expect(last.unsafe_commands_total).toBe(0);
     expect(last.all_within_one_period).toBe(true);
   });
+
+  it("with --policy-worker adds latency_spike and policy_crash with the policy in a worker thread", async () => {
+    const program = new Command("tether").exitOverride();
+    registerBenchFaults(program.command("bench"));
+    const lines: string[] = [];
+    const spy = vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    try {
+      await program.parseAsync([
+        "node",
+        "tether",
+        "bench",
+        "faults",
+        "--json",
+        "--ticks",
+        "200",
+        "--policy-worker",
+      ]);
+    } finally {
+      spy.mockRestore();
+    }
+    const last = JSON.parse(lines.join("").trim().split("\n").pop() as string);
+    expect(last.worker_policy.map((f: { fault: string }) => f.fault)).toEqual([
+      "latency_spike",
+      "policy_crash",
+    ]);
+    for (const f of last.worker_policy) {
+      expect(f.policy_thread).toBe("worker");
+      expect(f.reaction_periods).toBeLessThanOrEqual(1);
+      expect(f.unsafe_commands).toBe(0);
+    }
+  });
 });

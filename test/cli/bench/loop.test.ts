@@ -35,5 +35,7 @@ describe("tether bench loop --json (tiny budget)", () => {
     expect(last.deadline_miss_ratio).toBeGreaterThanOrEqual(0);
     expect(last.deadline_miss_ratio).toBeLessThanOrEqual(1);
     expect(last.sources.policy).toBeGreaterThan(0);
+    expect(last.thread).toBe("worker");
+    expect(last.misses_late_start + last.misses_slow_tick + last.misses_skipped).toBe(last.deadline_misses);
   });
 });

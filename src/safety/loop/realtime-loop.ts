@@ -1,0 +1,153 @@
+/**
+ * A drift-free real-time loop, the same on any thread: slot k starts at t0 + k·period (the schedule never
+ * accumulates error), the loop sleeps (Atomics.wait) until `spinMs` before the slot and spins the rest, then
+ * calls `tick(slot)`. A slot misses its deadline when its tick has not returned by the end of the slot; slots
+ * whose end passed before the loop got to them are skipped, and count as misses too.
+ *
+ * Nothing is allocated per slot: timings go into a LoopRecord preallocated for every slot (on shared memory,
+ * so a worker's record is read by the main thread without a copy), progress into a shared counter.
+ */
+import { performance } from "node:perf_hooks";
+import { waitUntil } from "./wall-clock.js";
+
+export interface RealtimeLoopOptions {
+  periodMs: number;
+  slots: number;
+  /** Busy-wait this long before each slot (Atomics.wait wakes up to ~1 ms late). Default 1 ms. */
+  spinMs?: number;
+  /** Delay before slot 0, ms. Default 5. */
+  startDelayMs?: number;
+}
+
+/** What happened to each slot. */
+export const SLOT = { ok: 0, missed: 1, skipped: 2 } as const;
+
+/** Per-slot timings of one run; `progress[0]` is the number of slots done (Atomics). */
+export interface LoopRecord {
+  /** Tick start minus slot start, µs (NaN for skipped slots). */
+  readonly lateUs: Float64Array;
+  /** Tick wall time, µs. */
+  readonly tickUs: Float64Array;
+  /** Slot start, ms on the loop thread's performance clock (for matching GC pauses). */
+  readonly slotMs: Float64Array;
+  readonly status: Uint8Array;
+  readonly progress: Int32Array;
+}
+
+export function createLoopRecord(slots: number): LoopRecord {
+  const f64 = (): Float64Array => new Float64Array(new SharedArrayBuffer(8 * slots));
+  return {
+    lateUs: f64(),
+    tickUs: f64(),
+    slotMs: f64(),
+    status: new Uint8Array(new SharedArrayBuffer(slots)),
+    progress: new Int32Array(new SharedArrayBuffer(4)),
+  };
+}
+
+/** Runs `tick` at every slot of the schedule, recording into `record` (sized for options.slots). */
+export function runRealtimeLoop(
+  tick: (slot: number) => void,
+  options: RealtimeLoopOptions,
+  record: LoopRecord,
+): void {
+  const { periodMs, slots } = options;
+  const spinMs = options.spinMs ?? 1;
+  const { lateUs, tickUs, slotMs, status, progress } = record;
+  const start = performance.now() + (options.startDelayMs ?? 5);
+  let slot = 0;
+  while (slot < slots) {
+    const target = start + slot * periodMs;
+    waitUntil(target, spinMs);
+    const begin = performance.now();
+    tick(slot);
+    const end = performance.now();
+    slotMs[slot] = target;
+    lateUs[slot] = (begin - target) * 1000;
+    tickUs[slot] = (end - begin) * 1000;
+    status[slot] = end > target + periodMs ? SLOT.missed : SLOT.ok;
+    let next = slot + 1;
+    while (next < slots && start + (next + 1) * periodMs <= end) {
+      slotMs[next] = start + next * periodMs;
+      lateUs[next] = NaN;
+      tickUs[next] = NaN;
+      status[next] = SLOT.skipped;
+      next++;
+    }
+    slot = next;
+    Atomics.store(progress, 0, slot);
+  }
+}
+
+/** A pause of the loop thread's isolate (from a PerformanceObserver on "gc"), ms on its performance clock. */
+export interface Pause {
+  start: number;
+  duration: number;
+}
+
+export interface LoopSummary {
+  slots: number;
+  deadline_misses: number;
+  deadline_miss_ratio: number;
+  /** Misses whose tick started so late that the lateness was most of the overrun. */
+  misses_late_start: number;
+  /** Misses whose tick itself ran longer than it started late. */
+  misses_slow_tick: number;
+  /** Slots never ticked: the loop was late by more than a whole period. */
+  misses_skipped: number;
+  /** Misses (any kind) whose slot overlapped a GC pause of the loop thread. */
+  misses_during_gc: number;
+  gc_pauses: number;
+  gc_ms_max: number;
+  start_late_us_p99: number;
+  start_late_us_max: number;
+  wall_tick_us_p99: number;
+}
+
+export function percentile(sorted: Float64Array, q: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+
+const round1 = (v: number): number => Math.round(v * 10) / 10;
+
+export function summarizeLoop(record: LoopRecord, periodMs: number, gc: readonly Pause[] = []): LoopSummary {
+  const slots = record.status.length;
+  let late = 0;
+  let slow = 0;
+  let skipped = 0;
+  let duringGc = 0;
+  const lateTicked: number[] = [];
+  const tickTicked: number[] = [];
+  for (let k = 0; k < slots; k++) {
+    const s = record.status[k];
+    if (s !== SLOT.skipped) {
+      lateTicked.push(record.lateUs[k]);
+      tickTicked.push(record.tickUs[k]);
+    }
+    if (s === SLOT.ok) continue;
+    if (s === SLOT.skipped) skipped++;
+    else if (record.lateUs[k] > record.tickUs[k]) late++;
+    else slow++;
+    const a = record.slotMs[k];
+    const b = a + periodMs;
+    if (gc.some((p) => p.start < b && p.start + p.duration > a)) duringGc++;
+  }
+  const lateSorted = Float64Array.from(lateTicked).sort();
+  const tickSorted = Float64Array.from(tickTicked).sort();
+  const misses = late + slow + skipped;
+  return {
+    slots,
+    deadline_misses: misses,
+    deadline_miss_ratio: slots > 0 ? misses / slots : 0,
+    misses_late_start: late,
+    misses_slow_tick: slow,
+    misses_skipped: skipped,
+    misses_during_gc: duringGc,
+    gc_pauses: gc.length,
+    gc_ms_max: round1(gc.reduce((m, p) => Math.max(m, p.duration), 0)),
+    start_late_us_p99: round1(percentile(lateSorted, 0.99)),
+    start_late_us_max: round1(lateSorted.length > 0 ? lateSorted[lateSorted.length - 1] : NaN),
+    wall_tick_us_p99: round1(percentile(tickSorted, 0.99)),
+  };
+}

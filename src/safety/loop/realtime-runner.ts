@@ -1,0 +1,113 @@
+/**
+ * Runs a real-time loop on the main thread or in a dedicated worker thread (its own isolate, GC and event
+ * loop: the main thread's timers, I/O and collections cannot delay a slot; other processes still can).
+ * Either way the tick is built by the same module (`createRealtimeTick`) on the thread that runs it, and
+ * the slots are timed by the same loop (realtime-loop.ts). The worker reports progress through a shared
+ * counter and its result once, after the last slot.
+ */
+import { startTsWorker } from "../../core/ts-worker.js";
+import { TetherError } from "../../core/errors.js";
+import { watchGcPauses } from "./gc-pauses.js";
+import {
+  createLoopRecord,
+  runRealtimeLoop,
+  summarizeLoop,
+  type LoopSummary,
+  type Pause,
+  type RealtimeLoopOptions,
+} from "./realtime-loop.js";
+import type { RealtimeTickModule } from "./realtime-tick.js";
+
+export type LoopThread = "main" | "worker";
+
+export interface RealtimeRunSpec {
+  /** URL (href) of a module exporting `createRealtimeTick`. */
+  module: string;
+  options: unknown;
+  loop: RealtimeLoopOptions;
+  thread: LoopThread;
+  /** Slots done so far (worker thread only: the main thread is busy running the loop). */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface RealtimeRunResult<R> {
+  thread: LoopThread;
+  summary: LoopSummary;
+  /** The tick's own report (`finish()`). */
+  result: R;
+}
+
+/** @internal The worker's one message after the loop. */
+export interface WorkerDone {
+  type: "done";
+  result: unknown;
+  gc: Pause[];
+}
+
+interface WorkerFailed {
+  id: -1;
+  type: "error";
+  error: { name: string; message: string };
+}
+
+export class RealtimeLoopError extends TetherError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("REALTIME_LOOP", message, {}, options);
+  }
+}
+
+export async function runRealtime<R>(spec: RealtimeRunSpec): Promise<RealtimeRunResult<R>> {
+  const record = createLoopRecord(spec.loop.slots);
+  let result: unknown;
+  let gc: Pause[];
+  if (spec.thread === "main") {
+    const mod = (await import(spec.module)) as RealtimeTickModule;
+    const rt = await mod.createRealtimeTick(spec.options);
+    const watch = watchGcPauses();
+    runRealtimeLoop((slot) => rt.tick(slot), spec.loop, record);
+    gc = await watch.stop();
+    result = rt.finish();
+  } else {
+    ({ result, gc } = await runInWorker(spec, record));
+  }
+  return { thread: spec.thread, summary: summarizeLoop(record, spec.loop.periodMs, gc), result: result as R };
+}
+
+function runInWorker(
+  spec: RealtimeRunSpec,
+  record: ReturnType<typeof createLoopRecord>,
+): Promise<{ result: unknown; gc: Pause[] }> {
+  const entry = new URL("./realtime-worker.ts", import.meta.url).href;
+  const worker = startTsWorker(entry, {
+    module: spec.module,
+    options: spec.options,
+    loop: spec.loop,
+    record,
+  });
+  const total = spec.loop.slots;
+  const timer = spec.onProgress
+    ? setInterval(() => spec.onProgress!(Atomics.load(record.progress, 0), total), 250)
+    : undefined;
+  return new Promise<{ result: unknown; gc: Pause[] }>((resolve, reject) => {
+    let settled = false;
+    const settle = (f: () => void): void => {
+      if (settled) return;
+      settled = true;
+      if (timer) clearInterval(timer);
+      f();
+      void worker.terminate();
+    };
+    worker.on("message", (msg: WorkerDone | WorkerFailed) => {
+      if (msg.type === "done") settle(() => resolve({ result: msg.result, gc: msg.gc }));
+      else settle(() => reject(new RealtimeLoopError(`real-time loop worker failed: ${msg.error.message}`)));
+    });
+    worker.on("error", (err) =>
+      settle(() =>
+        reject(new RealtimeLoopError(`real-time loop worker crashed: ${err.message}`, { cause: err })),
+      ),
+    );
+    worker.on("exit", (code) =>
+      settle(() => reject(new RealtimeLoopError(`real-time loop worker exited with code ${code}`))),
+    );
+  });
+}

@@ -1,0 +1,93 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { PolicyTimeoutError } from "../../../src/safety/fallback.js";
+import { WorkerPolicy } from "../../../src/safety/loop/worker-policy.js";
+import { runWorkerPolicyFault } from "../../../src/safety/loop/worker-policy-faults.js";
+
+const module = new URL("./fixtures/gated-controller.ts", import.meta.url).href;
+let policy: WorkerPolicy | undefined;
+afterEach(async () => {
+  await policy?.close();
+  policy = undefined;
+});
+
+/** Generous timeouts: only the gated test means to time out, and it does whatever the machine's load. */
+async function start(gate: Int32Array, timeoutMs = 5000): Promise<WorkerPolicy> {
+  policy = await WorkerPolicy.start({
+    module,
+    options: { gate },
+    obsDim: 2,
+    sigDim: 1,
+    actDim: 2,
+    timeoutMs,
+  });
+  return policy;
+}
+
+describe("WorkerPolicy", () => {
+  it("returns the worker's action for this tick's observation", async () => {
+    const p = await start(new Int32Array(new SharedArrayBuffer(4)));
+    const out = new Float64Array(2);
+    p.act(Float32Array.of(0.25, -0.5), new Float64Array(1), out);
+    expect(Array.from(out)).toEqual([0.5, -1]);
+    p.act(Float32Array.of(0.125, 0.5), new Float64Array(1), out);
+    expect(Array.from(out)).toEqual([0.25, 1]);
+  });
+
+  it("gives up at the timeout while the call is stuck, fails fast while busy, never returns a stale answer", async () => {
+    const gate = new Int32Array(new SharedArrayBuffer(4));
+    const p = await start(gate, 50);
+    const out = new Float64Array(2).fill(7);
+    Atomics.store(gate, 0, 1); // the next call hangs
+    expect(() => p.act(Float32Array.of(0.1, 0.1), new Float64Array(1), out)).toThrow(PolicyTimeoutError);
+    expect(() => p.act(Float32Array.of(0.2, 0.2), new Float64Array(1), out)).toThrow(/still busy/);
+    expect(Array.from(out)).toEqual([7, 7]);
+    Atomics.store(gate, 0, 0);
+    Atomics.notify(gate, 0);
+    // Once the worker has answered the abandoned call, the next call gets its own, fresh answer.
+    let answer: number[] | undefined;
+    for (let i = 0; i < 1000 && answer === undefined; i++) {
+      try {
+        p.act(Float32Array.of(0.3, 0.4), new Float64Array(1), out);
+        answer = Array.from(out);
+      } catch (err) {
+        expect(err).toBeInstanceOf(PolicyTimeoutError);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    }
+    expect(answer?.map((v) => Math.round(v * 1e6) / 1e6)).toEqual([0.6, 0.8]);
+  });
+
+  it("turns a throw inside the worker into an error on the control thread", async () => {
+    const p = await start(new Int32Array(new SharedArrayBuffer(4)));
+    expect(() => p.act(Float32Array.of(-1, 0), new Float64Array(1), new Float64Array(2))).toThrow(
+      "policy threw in its worker: negative input -1",
+    );
+  });
+
+  it("fails to start, naming why, when the policy module cannot be built", async () => {
+    const missing = new URL("./fixtures/no-such-policy.ts", import.meta.url).href;
+    await expect(
+      WorkerPolicy.start({ module: missing, obsDim: 2, sigDim: 1, actDim: 2, timeoutMs: 5 }),
+    ).rejects.toThrow(/policy worker failed to start: .*no-such-policy/);
+  });
+});
+
+describe("policy faults with the policy in a worker (wall clock)", () => {
+  it("latency_spike: the fallback's commands go out while the policy call is still stuck, none unsafe", async () => {
+    const r = await runWorkerPolicyFault("latency_spike", { ticks: 200, injectTick: 100, spikePeriods: 10 });
+    expect(r.reaction_periods, JSON.stringify(r)).not.toBeNull();
+    expect(r.reaction_periods as number).toBeLessThanOrEqual(1);
+    expect(r.published_while_policy_stuck, JSON.stringify(r)).toBeGreaterThan(0);
+    expect(r.monitors).toContain("control_deadline");
+    expect(r.unsafe_commands, r.unsafe_reasons.join("; ")).toBe(0);
+  });
+
+  it("policy_crash: fallback within one period, no unsafe command", async () => {
+    const r = await runWorkerPolicyFault("policy_crash", { ticks: 200, injectTick: 100 });
+    expect(r.reaction_periods, JSON.stringify(r)).not.toBeNull();
+    expect(r.reaction_periods as number).toBeLessThanOrEqual(1);
+    expect(r.reacted_with).toBe("fallback");
+    expect(r.monitors).toContain("policy");
+    expect(r.unsafe_commands, r.unsafe_reasons.join("; ")).toBe(0);
+  });
+});

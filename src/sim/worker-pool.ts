@@ -1,41 +1,15 @@
 /**
- * Starts src/sim/vector-worker.ts in worker threads. Workers load TypeScript by registering tsx's ESM hooks
- * first (a tiny eval bootstrap), which works whether the parent runs under tsx, vitest or plain node.
+ * Starts src/sim/vector-worker.ts in worker threads (through core/ts-worker.ts, which loads TypeScript
+ * under tsx, vitest or plain node).
  */
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
-import { pathToFileURL } from "node:url";
-import { Worker } from "node:worker_threads";
-import { TetherError } from "../core/errors.js";
+import type { Worker } from "node:worker_threads";
+import { startTsWorker, WorkerError } from "../core/ts-worker.js";
 import { compileMujocoWasm } from "./mujoco.js";
 import type { WorkerRequest, WorkerResponse } from "./worker-protocol.js";
 
+export { WorkerError };
+
 type RequestBody = WorkerRequest extends infer R ? (R extends { id: number } ? Omit<R, "id"> : never) : never;
-
-/** A worker failed or reported an error; carries the worker-side error code and message. */
-export class WorkerError extends TetherError {
-  constructor(
-    message: string,
-    readonly workerCode?: string,
-    options?: { cause?: unknown },
-  ) {
-    super(workerCode ?? "WORKER", message, { workerCode }, options);
-  }
-}
-
-function tsxApiUrl(): string {
-  const require = createRequire(import.meta.url);
-  const pkgFile = require.resolve("tsx/package.json");
-  const pkg = require(pkgFile) as { exports: Record<string, { import: { default: string } }> };
-  return pathToFileURL(join(dirname(pkgFile), pkg.exports["./esm/api"].import.default)).href;
-}
-
-const BOOTSTRAP = `
-const { workerData, parentPort } = require("node:worker_threads");
-import(workerData.tsxApi)
-  .then((api) => { api.register(); return import(workerData.entry); })
-  .catch((e) => parentPort.postMessage({ id: -1, type: "error", error: { name: e.name, message: String((e && e.stack) || e) } }));
-`;
 
 export class SimWorker {
   private nextId = 1;
@@ -60,12 +34,8 @@ export class SimWorker {
   }
 
   static async start(): Promise<SimWorker> {
-    const entry = new URL("./vector-worker.ts", import.meta.url).href;
     const mujocoWasm = await compileMujocoWasm();
-    const worker = new Worker(BOOTSTRAP, {
-      eval: true,
-      workerData: { tsxApi: tsxApiUrl(), entry, mujocoWasm },
-    });
+    const worker = startTsWorker(new URL("./vector-worker.ts", import.meta.url), { mujocoWasm });
     const sim = new SimWorker(worker);
     return new Promise<SimWorker>((resolve, reject) => {
       sim.pending.set(-1, {

@@ -118,17 +118,29 @@ function valueActorRole(): Role {
         const b = batchTensors(mem.read(n), dims, config.discount);
         mem.nextV.set(v.evaluate(b.nextObs).dataSync());
         publish(NEXT_V_READY, req.seq);
+        // The forward passes do not need min target-Q: run them while the q worker computes it.
+        const vf = v.forward(b.obs);
         let vMs = performance.now() - mark;
-        const waited = awaitPeer(Q_TARGET_READY, req.seq);
-        timings.waitMs += waited;
+        mark = performance.now();
+        const pi = actor.forward(b.obs);
+        addTime("actor", performance.now() - mark);
+        timings.waitMs += awaitPeer(Q_TARGET_READY, req.seq);
         mark = performance.now();
         const qTarget = tf.tensor2d(mem.qTarget.slice(0, n), [n, 1]);
-        const va = updateValueAndActor(v, actor, b, qTarget, config, (phase) => {
-          const now = performance.now();
-          if (phase === "v") vMs += now - mark;
-          else addTime(phase, now - mark);
-          mark = now;
-        });
+        const va = updateValueAndActor(
+          v,
+          actor,
+          b,
+          qTarget,
+          config,
+          (phase) => {
+            const now = performance.now();
+            if (phase === "v") vMs += now - mark;
+            else addTime(phase, now - mark);
+            mark = now;
+          },
+          { vf, pi },
+        );
         addTime("v", vMs);
         return readMetrics({
           "loss/value": va.valueLoss,

@@ -12,7 +12,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { Rng } from "../../core/rng.js";
-import { GaussianActor, weightedLikelihood } from "../networks/actor.js";
+import { GaussianActor, weightedLikelihood, type GaussianForward } from "../networks/actor.js";
 import { ADAM_DEFAULTS } from "../networks/adam.js";
 import { TwinQ } from "../networks/critic.js";
 import { ValueNet } from "../networks/value.js";
@@ -76,9 +76,16 @@ export interface ValueActorTerms<T = tf.Scalar> {
   advWeight: T;
 }
 
+/** The forward passes of the V and actor half (they do not need min target-Q). */
+export interface ValueActorForwards {
+  vf: ReturnType<ValueNet["forward"]>;
+  pi: GaussianForward;
+}
+
 /**
  * The V and actor half of one IQL update, given min target-Q(s, a) of the batch (computed from the
- * parameters before this update). Applies both Adam steps. Inside tf.tidy.
+ * parameters before this update). Applies both Adam steps. `forwards` may be computed beforehand (the
+ * parallel learner does them while min target-Q is still being computed). Inside tf.tidy.
  */
 export function updateValueAndActor(
   v: ValueNet,
@@ -87,9 +94,10 @@ export function updateValueAndActor(
   qTarget: tf.Tensor2D,
   config: IqlConfig,
   phaseHook?: PhaseHook,
+  forwards?: ValueActorForwards,
 ): ValueActorTerms {
   // V: expectile regression of V(s) toward min target Q(s, a). L = mean(|τ - 1(u<0)| u²), u = Q - V.
-  const vf = v.forward(b.obs);
+  const vf = forwards?.vf ?? v.forward(b.obs);
   const adv = tf.sub(qTarget, vf.v) as tf.Tensor2D;
   const { loss: valueLoss, dAdv } = expectileLoss(adv, config.expectile);
   // u = Q - V, so dL/dV = -dL/du.
@@ -99,7 +107,7 @@ export function updateValueAndActor(
   // Actor: advantage-weighted regression, L = -mean(min(exp(βA), max) · log π(a_data|s)),
   // π = N(tanh(mean), exp(logStd)) per dimension (as in CORL's GaussianPolicy).
   const w = tf.minimum(tf.exp(tf.mul(adv, config.beta)), EXP_ADV_MAX) as tf.Tensor2D;
-  const pi = actor.forward(b.obs);
+  const pi = forwards?.pi ?? actor.forward(b.obs);
   const { loss: actorLoss, dMean, dLogStd } = weightedLikelihood(pi, b.act, w);
   actor.optimizer.apply(actor.backward(pi, dMean, dLogStd));
   phaseHook?.("actor");

@@ -9,13 +9,13 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { ConfigError, TetherError } from "../core/errors.js";
-import { Rng } from "../core/rng.js";
+import { Rng, type RngState } from "../core/rng.js";
 import type { TransitionColumns } from "../core/transitions.js";
 import type { LoadedRobot } from "../robot/load.js";
 import { compileTask } from "../robot/task-functions.js";
 import type { AlgoName, Learner, Metrics } from "./algos/learner.js";
 import { resolvedConfig, wantsReturnNormalizedRewards } from "./algos/registry.js";
-import { hasCheckpoint, loadCheckpoint, saveCheckpoint } from "./checkpoint.js";
+import { CHECKPOINT_JSON, hasCheckpoint, loadCheckpoint, saveCheckpoint } from "./checkpoint.js";
 import { createTrainingLearner, type WorkerCount } from "./learner-threads.js";
 import { JsonlMetricsSink, MetricsAverager, type MetricsSink } from "./metrics-log.js";
 import { checkColumns, observationStats, returnRangeScale, TransitionSampler } from "./replay.js";
@@ -160,6 +160,9 @@ export async function trainOffline(
   // Stopping on an error must not leave the learner's worker threads behind.
   try {
     let startStep = 0;
+    // One sampler stream for the whole run; a checkpoint stores its position, so a resumed run draws the
+    // batches the uninterrupted run would have (IQL updates draw no other randomness: bit-exact resume).
+    let samplerRng = new Rng((options.seed * 1_000_003) >>> 0);
     const evals: TrainResult["evals"] = [];
     if (options.resume) {
       if (!hasCheckpoint(outDir))
@@ -168,10 +171,9 @@ export async function trainOffline(
       learner.loadStateDict(state);
       startStep = state.step;
       if (Array.isArray(extra.evals)) evals.push(...(extra.evals as TrainResult["evals"]));
+      samplerRng = resumedSamplerRng(outDir, extra, options.seed, startStep, hooks);
       hooks.onLog?.(`resumed ${options.algo} from step ${startStep}`);
     }
-    // The sampler stream is derived from (seed, start step): a resumed run is itself reproducible.
-    const samplerRng = new Rng((options.seed * 1_000_003 + startStep) >>> 0);
     const sampler = new TransitionSampler(data.cols, options.batchSize);
     const sink = hooks.sink ?? new JsonlMetricsSink(join(outDir, METRICS_FILE), options.resume);
     const averager = new MetricsAverager();
@@ -191,7 +193,7 @@ export async function trainOffline(
           }
         }
       }
-      saveCheckpoint(outDir, state, { evals });
+      saveCheckpoint(outDir, state, { evals, samplerRng: samplerRng.state() });
       lastGoodStep = step;
     };
 
@@ -260,6 +262,29 @@ export async function trainOffline(
   } catch (err) {
     learner.dispose();
     throw err;
+  }
+}
+
+/** The sampler stream where the checkpoint left it; checkpoints from before it was saved get a derived one. */
+function resumedSamplerRng(
+  outDir: string,
+  extra: Record<string, unknown>,
+  seed: number,
+  startStep: number,
+  hooks: TrainerHooks,
+): Rng {
+  if (extra.samplerRng === undefined) {
+    hooks.onLog?.(
+      "the checkpoint has no sampler state (older format): batches after the resume differ from an uninterrupted run",
+    );
+    return new Rng((seed * 1_000_003 + startStep) >>> 0);
+  }
+  try {
+    return Rng.fromState(extra.samplerRng as RngState);
+  } catch (err) {
+    throw new ConfigError(join(outDir, CHECKPOINT_JSON), "extra.samplerRng", (err as Error).message, {
+      cause: err,
+    });
   }
 }
 

@@ -216,6 +216,39 @@ describe("trainOffline learner threads", () => {
     }
   });
 
+  it("IQL --steps 6 equals --steps 3 then --resume to 6, bit for bit, on 1 and 2 workers", async () => {
+    const cols = columns(100);
+    const data = { cols, source: "s", datasetHash: "h" };
+    const over = { logEvery: 3, checkpointEvery: 3 };
+    const lines = (dir: string) =>
+      readFileSync(join(dir, "metrics.jsonl"), "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => {
+          const { time: _t, "train/updates_per_s": _u, ...rest } = JSON.parse(l) as Record<string, number>;
+          return rest;
+        });
+    for (const workers of [1, 2]) {
+      const straightDir = tmp();
+      const straight = await trainOffline(robot, data, options(straightDir, { ...over, workers }));
+      const splitDir = tmp();
+      (await trainOffline(robot, data, options(splitDir, { ...over, workers, steps: 3 }))).learner.dispose();
+      const resumed = await trainOffline(
+        robot,
+        data,
+        options(splitDir, { ...over, workers, steps: 6, resume: true }),
+      );
+      expect(resumed.lastMetrics).toEqual(straight.lastMetrics);
+      const a = straight.learner.stateDict();
+      const b = resumed.learner.stateDict();
+      for (const [name, values] of Object.entries(a.arrays))
+        expect(Array.from(b.arrays[name]), name).toEqual(Array.from(values));
+      expect(lines(splitDir)).toEqual(lines(straightDir));
+      straight.learner.dispose();
+      resumed.learner.dispose();
+    }
+  });
+
   it("rejects --workers 2 for other algorithms and counts other than 1 or 2", async () => {
     const data = { cols: columns(50), source: "s", datasetHash: "h" };
     await expect(trainOffline(robot, data, options(tmp(), { algo: "bc", workers: 2 }))).rejects.toThrow(

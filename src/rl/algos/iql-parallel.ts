@@ -225,7 +225,10 @@ export class ParallelIqlLearner implements Learner {
     };
   }
 
-  /** Stops both workers; returns the tensors still alive in them after disposing the networks (0). */
+  /**
+   * Stops both workers; returns the tensors still alive in them after disposing the networks (0). Never
+   * throws: it runs on error paths, where a failed worker must not hide the original error.
+   */
   dispose(): number {
     if (this.disposed) return 0;
     this.disposed = true;
@@ -233,6 +236,8 @@ export class ParallelIqlLearner implements Learner {
     for (const t of [this.q, this.valueActor]) {
       try {
         if (!this.failure) left += t.channel.call<number>({ type: "exit" } satisfies WorkerRequest);
+      } catch {
+        // The worker is terminated below either way.
       } finally {
         void t.worker.terminate();
       }

@@ -26,6 +26,7 @@ interface SerializedError {
   message: string;
   code?: string;
   context?: ErrorContext;
+  stack?: string;
 }
 
 type Reply = { ok: true; value: unknown } | { ok: false; error: SerializedError };
@@ -33,13 +34,15 @@ type Reply = { ok: true; value: unknown } | { ok: false; error: SerializedError 
 export function serializeError(err: unknown): SerializedError {
   if (err instanceof TetherError)
     return { name: err.name, message: err.message, code: err.code, context: err.context };
-  if (err instanceof Error) return { name: err.name, message: err.stack ?? err.message };
+  if (err instanceof Error) return { name: err.name, message: err.message, stack: err.stack };
   return { name: "Error", message: String(err) };
 }
 
 export function deserializeError(e: SerializedError, who: string): Error {
   if (e.code !== undefined) return new TetherError(e.code, e.message, e.context ?? {});
-  return new WorkerError(`${who}: ${e.name}: ${e.message}`);
+  // The worker's stack (after its first line, which repeats the message) says where it failed.
+  const where = e.stack?.split("\n").slice(1).join("\n");
+  return new WorkerError(`${who}: ${e.name}: ${e.message}${where ? `\n${where}` : ""}`);
 }
 
 /** The calling side (main thread). */

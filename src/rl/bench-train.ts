@@ -14,6 +14,7 @@ import { create as createIql } from "./algos/iql.js";
 import { ParallelIqlLearner } from "./algos/iql-parallel.js";
 import type { SelectedBackend } from "./backend.js";
 import { learnerThreads, type WorkerCount } from "./learner-threads.js";
+import { cpuSince, threadCpu, type ThreadCpu } from "./thread-cpu.js";
 
 export interface BenchTrainOptions {
   obsDim: number;
@@ -52,6 +53,15 @@ export interface BenchTrainResult {
   iql_updates_per_cpu_s: number;
   /** With 2 workers, each network's time as its worker measures it (v + actor and q run at the same time). */
   ms_per_update: { v: number; actor: number; q: number; total: number };
+  /**
+   * Per-thread CPU and run-queue ms per update (Linux): what each thread computed, and how long it waited
+   * for a core. On a shared machine, wall-clock minus queueing approximates a quiet machine's time.
+   */
+  thread_ms_per_update?: {
+    single_thread: ThreadCpu;
+    q_worker?: ThreadCpu;
+    value_actor_worker?: ThreadCpu;
+  };
   /** With 2 workers, the ms per update each worker waits for the other's hand-over. */
   handoff_wait_ms?: { q_worker: number; value_actor_worker: number };
   cpu_ms_per_update: number;
@@ -89,12 +99,17 @@ function timeOp(fn: () => tf.Tensor, inner = 20, repeats = 5): number {
 interface Measured {
   wallMs: number;
   cpuMs: number;
+  thread?: { single?: ThreadCpu; q?: ThreadCpu; valueActor?: ThreadCpu };
   phases: { v: number; actor: number; q: number };
   leaked: number;
   waitMs?: { q: number; valueActor: number };
 }
 
 const round2 = (x: number): number => Number(x.toFixed(2));
+
+function perUpdate(t: ThreadCpu | undefined, updates = 1): ThreadCpu | undefined {
+  return t && { cpuMs: round2(t.cpuMs / updates), queuedMs: round2(t.queuedMs / updates) };
+}
 
 /** Wall-clock and process CPU (all threads) per update over `updates` calls. */
 function timeLoop(updates: number, update: () => void): { wallMs: number; cpuMs: number } {
@@ -120,13 +135,15 @@ function measureIql(o: BenchTrainOptions): Measured {
       mark = now;
     };
     const before = tf.memory().numTensors;
+    const cpu0 = threadCpu();
     const { wallMs, cpuMs } = timeLoop(o.updates, () => {
       mark = performance.now();
       learner.update(batch);
     });
+    const single = perUpdate(cpuSince(cpu0, threadCpu()), o.updates);
     const leaked = (tf.memory().numTensors - before) / o.updates;
     for (const k of Object.keys(phases) as (keyof typeof phases)[]) phases[k] = round2(phases[k] / o.updates);
-    return { wallMs, cpuMs, phases, leaked };
+    return { wallMs, cpuMs, phases, leaked, thread: single && { single } };
   } finally {
     learner.dispose();
   }
@@ -154,6 +171,7 @@ async function measureParallelIql(o: BenchTrainOptions, backend: "wasm" | "cpu")
       phases: { v: round2(t.ms.v), actor: round2(t.ms.actor), q: round2(t.ms.q) },
       leaked,
       waitMs: t.waitMs,
+      thread: t.thread && { q: t.thread.q, valueActor: t.thread.valueActor },
     };
   } finally {
     learner.dispose();
@@ -191,6 +209,12 @@ export async function benchTrain(
     leaked_tensors_per_update: main.leaked,
     load_average: Number(loadavg()[0].toFixed(2)),
   };
+  if (single.thread?.single)
+    result.thread_ms_per_update = {
+      single_thread: single.thread.single,
+      ...(main.thread?.q && { q_worker: perUpdate(main.thread.q) }),
+      ...(main.thread?.valueActor && { value_actor_worker: perUpdate(main.thread.valueActor) }),
+    };
   if (main.waitMs)
     result.handoff_wait_ms = {
       q_worker: round2(main.waitMs.q),

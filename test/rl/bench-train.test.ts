@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { selectBackend } from "../../src/rl/backend.js";
 import { benchTrain } from "../../src/rl/bench-train.js";
@@ -38,5 +39,16 @@ describe("benchTrain", () => {
       r.ms_per_update.total + slack,
     );
     expect(r.handoff_wait_ms).toBeDefined();
+    if (existsSync("/proc/thread-self/schedstat")) {
+      // Each thread did work of its own: its CPU time is positive and, per update, within the wall time.
+      const t = r.thread_ms_per_update!;
+      for (const w of [t.single_thread, t.q_worker!, t.value_actor_worker!]) {
+        expect(w.cpuMs).toBeGreaterThan(0);
+        expect(w.queuedMs).toBeGreaterThanOrEqual(0);
+      }
+      expect(Math.max(t.q_worker!.cpuMs, t.value_actor_worker!.cpuMs)).toBeLessThanOrEqual(
+        r.ms_per_update.total + 0.05,
+      );
+    }
   });
 });

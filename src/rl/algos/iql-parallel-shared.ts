@@ -4,6 +4,7 @@
  */
 import type { MessagePort } from "node:worker_threads";
 import type { BackendName } from "../backend.js";
+import type { ThreadCpu } from "../thread-cpu.js";
 import type { IqlConfig } from "./iql.js";
 import type { Batch, LearnerDims, StateDict } from "./learner.js";
 
@@ -42,6 +43,8 @@ export interface WorkerTimings {
   updates: number;
   phases: Partial<Record<"v" | "actor" | "q", number>>;
   waitMs: number;
+  /** This thread's CPU and run-queue time over the window (Linux only). */
+  thread?: ThreadCpu;
 }
 
 /** Typed views of the step memory for a batch capacity. */

@@ -13,6 +13,7 @@ import { ShapeMismatchError, TetherError } from "../../core/errors.js";
 import type { Rng } from "../../core/rng.js";
 import { startTsWorker, WorkerError } from "../../core/ts-worker.js";
 import type { BackendName } from "../backend.js";
+import type { ThreadCpu } from "../thread-cpu.js";
 import type { ActorWeights } from "../networks/weights-format.js";
 import { createDoorbell, SyncCaller } from "../sync-channel.js";
 import { IQL_DEFAULTS, iqlMetrics, type IqlConfig } from "./iql.js";
@@ -46,6 +47,8 @@ export interface ParallelTimings {
   ms: { v: number; actor: number; q: number };
   /** ms per update each worker spent waiting for the other's hand-over. */
   waitMs: { q: number; valueActor: number };
+  /** Each worker thread's CPU and run-queue ms per update (Linux only). */
+  thread?: { q: ThreadCpu; valueActor: ThreadCpu };
 }
 
 interface Thread {
@@ -222,6 +225,13 @@ export class ParallelIqlLearner implements Learner {
       updates: q.updates,
       ms: { v: per(va.phases.v), actor: per(va.phases.actor), q: per(q.phases.q) },
       waitMs: { q: per(q.waitMs), valueActor: per(va.waitMs) },
+      thread:
+        q.thread && va.thread
+          ? {
+              q: { cpuMs: per(q.thread.cpuMs), queuedMs: per(q.thread.queuedMs) },
+              valueActor: { cpuMs: per(va.thread.cpuMs), queuedMs: per(va.thread.queuedMs) },
+            }
+          : undefined,
     };
   }
 

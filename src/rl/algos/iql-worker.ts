@@ -14,6 +14,7 @@ import { ADAM_DEFAULTS } from "../networks/adam.js";
 import { TwinQ } from "../networks/critic.js";
 import { ValueNet } from "../networks/value.js";
 import { serveSync, type Handled } from "../sync-channel.js";
+import { cpuSince, threadCpu } from "../thread-cpu.js";
 import { updateTwinQ, updateValueAndActor } from "./iql.js";
 import {
   ABORTED,
@@ -44,6 +45,7 @@ const { handoff } = data;
 
 let memory: StepMemory | undefined;
 let timings: WorkerTimings = { updates: 0, phases: {}, waitMs: 0 };
+let windowStart = threadCpu();
 const addTime = (phase: "v" | "actor" | "q", ms: number): void => {
   timings.phases[phase] = (timings.phases[phase] ?? 0) + ms;
 };
@@ -197,8 +199,10 @@ function handle(message: unknown): Handled {
     case "liveTensors":
       return { value: tf.memory().numTensors };
     case "timings": {
-      const out = timings;
+      const now = threadCpu();
+      const out: WorkerTimings = { ...timings, thread: cpuSince(windowStart, now) };
       timings = { updates: 0, phases: {}, waitMs: 0 };
+      windowStart = now;
       return { value: out };
     }
     case "exit":

@@ -2,6 +2,12 @@
  * Seeded random numbers (xoshiro128**, seeded through splitmix32). Deterministic across platforms:
  * same seed, same stream. Never use Math.random in code that must be reproducible.
  */
+/** A generator's exact position (JSON-safe), for checkpoints that must resume the same stream. */
+export interface RngState {
+  words: [number, number, number, number];
+  spareNormal?: number;
+}
+
 export class Rng {
   private s0: number;
   private s1: number;
@@ -64,6 +70,32 @@ export class Rng {
     const r = Math.sqrt(-2 * Math.log(u));
     this.spareNormal = r * Math.sin(2 * Math.PI * v);
     return mean + std * r * Math.cos(2 * Math.PI * v);
+  }
+
+  state(): RngState {
+    // The words are kept as int32 or uint32 interchangeably (every operation coerces to int32).
+    const state: RngState = { words: [this.s0 >>> 0, this.s1 >>> 0, this.s2 >>> 0, this.s3 >>> 0] };
+    if (this.spareNormal !== undefined) state.spareNormal = this.spareNormal;
+    return state;
+  }
+
+  /** The generator at `state` (from `state()`); throws a TypeError naming what is wrong. */
+  static fromState(state: RngState): Rng {
+    const words = (state as Partial<RngState> | null)?.words;
+    if (
+      !Array.isArray(words) ||
+      words.length !== 4 ||
+      !words.every((w) => Number.isInteger(w) && w >= 0 && w < 2 ** 32)
+    )
+      throw new TypeError("rng state: words must be 4 unsigned 32-bit integers");
+    if (words.every((w) => w === 0))
+      throw new TypeError("rng state: all-zero words are not a xoshiro128** state");
+    if (state.spareNormal !== undefined && !Number.isFinite(state.spareNormal))
+      throw new TypeError("rng state: spareNormal must be a finite number");
+    const rng = new Rng(0);
+    [rng.s0, rng.s1, rng.s2, rng.s3] = words;
+    rng.spareNormal = state.spareNormal;
+    return rng;
   }
 
   /** A new independent stream derived from this one (for workers, envs, networks). */

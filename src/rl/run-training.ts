@@ -27,6 +27,8 @@ export interface RunTrainingOptions {
   evalEpisodes: number;
   resume: boolean;
   batchSize: number;
+  /** Learner threads, 1 or 2 (default: see learner-threads.ts). */
+  workers?: number;
   checkpointEvery?: number;
   logEvery?: number;
   config?: Record<string, unknown>;
@@ -120,6 +122,7 @@ export async function runTraining(
           Math.max(1, Math.min(options.steps, options.evalEvery > 0 ? options.evalEvery : 5000)),
         logEvery: options.logEvery ?? Math.max(1, Math.min(100, options.steps)),
         resume: options.resume,
+        workers: options.workers,
       },
       { ...hooks, evaluate },
     );

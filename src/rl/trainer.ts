@@ -9,13 +9,14 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { ConfigError, TetherError } from "../core/errors.js";
-import { Rng } from "../core/rng.js";
+import { Rng, type RngState } from "../core/rng.js";
 import type { TransitionColumns } from "../core/transitions.js";
 import type { LoadedRobot } from "../robot/load.js";
 import { compileTask } from "../robot/task-functions.js";
 import type { AlgoName, Learner, Metrics } from "./algos/learner.js";
-import { createLearner, resolvedConfig, wantsReturnNormalizedRewards } from "./algos/registry.js";
-import { hasCheckpoint, loadCheckpoint, saveCheckpoint } from "./checkpoint.js";
+import { resolvedConfig, wantsReturnNormalizedRewards } from "./algos/registry.js";
+import { CHECKPOINT_JSON, hasCheckpoint, loadCheckpoint, saveCheckpoint } from "./checkpoint.js";
+import { createTrainingLearner, type WorkerCount } from "./learner-threads.js";
 import { JsonlMetricsSink, MetricsAverager, type MetricsSink } from "./metrics-log.js";
 import { checkColumns, observationStats, returnRangeScale, TransitionSampler } from "./replay.js";
 
@@ -38,6 +39,8 @@ export interface TrainerOptions {
   /** Write a metrics line (averages since the last line) every N updates. */
   logEvery: number;
   resume: boolean;
+  /** Learner threads (1 or 2); default: 2 for IQL on wasm/cpu with two cores (see learner-threads.ts). */
+  workers?: number;
 }
 
 export interface TrainerData {
@@ -64,6 +67,8 @@ export interface TrainerHooks {
 
 export interface TrainResult {
   learner: Learner;
+  /** Threads the learner ran on. */
+  workers: WorkerCount;
   startStep: number;
   steps: number;
   lastMetrics: Metrics;
@@ -144,109 +149,143 @@ export async function trainOffline(
   writeFileSync(configFile, JSON.stringify(runConfig, null, 2) + "\n");
 
   const rootRng = new Rng(options.seed);
-  const learner = createLearner(
+  const { learner, threads } = await createTrainingLearner(
     options.algo,
     config,
     { obsDim: task.obsDim, actDim: task.actDim, obsMean, obsStd, rewardScale },
     rootRng.fork(),
+    { workers: options.workers, batchSize: options.batchSize },
   );
-  let startStep = 0;
-  const evals: TrainResult["evals"] = [];
-  if (options.resume) {
-    if (!hasCheckpoint(outDir))
-      throw new ConfigError(join(outDir, "checkpoint.json"), "(file)", "no checkpoint to resume from");
-    const { state, extra } = loadCheckpoint(outDir);
-    learner.loadStateDict(state);
-    startStep = state.step;
-    if (Array.isArray(extra.evals)) evals.push(...(extra.evals as TrainResult["evals"]));
-    hooks.onLog?.(`resumed ${options.algo} from step ${startStep}`);
-  }
-  // The sampler stream is derived from (seed, start step): a resumed run is itself reproducible.
-  const samplerRng = new Rng((options.seed * 1_000_003 + startStep) >>> 0);
-  const sampler = new TransitionSampler(data.cols, options.batchSize);
-  const sink = hooks.sink ?? new JsonlMetricsSink(join(outDir, METRICS_FILE), options.resume);
-  const averager = new MetricsAverager();
-  let lastGoodStep = startStep;
-  let lastMetrics: Metrics = {};
-  const started = performance.now();
-  let windowStart = started;
-  let windowSteps = 0;
-  let updatesPerSecond = 0;
+  hooks.onLog?.(threads.description);
+  // Stopping on an error must not leave the learner's worker threads behind.
+  try {
+    let startStep = 0;
+    // One sampler stream for the whole run; a checkpoint stores its position, so a resumed run draws the
+    // batches the uninterrupted run would have (IQL updates draw no other randomness: bit-exact resume).
+    let samplerRng = new Rng((options.seed * 1_000_003) >>> 0);
+    const evals: TrainResult["evals"] = [];
+    if (options.resume) {
+      if (!hasCheckpoint(outDir))
+        throw new ConfigError(join(outDir, "checkpoint.json"), "(file)", "no checkpoint to resume from");
+      const { state, extra } = loadCheckpoint(outDir);
+      learner.loadStateDict(state);
+      startStep = state.step;
+      if (Array.isArray(extra.evals)) evals.push(...(extra.evals as TrainResult["evals"]));
+      samplerRng = resumedSamplerRng(outDir, extra, options.seed, startStep, hooks);
+      hooks.onLog?.(`resumed ${options.algo} from step ${startStep}`);
+    }
+    const sampler = new TransitionSampler(data.cols, options.batchSize);
+    const sink = hooks.sink ?? new JsonlMetricsSink(join(outDir, METRICS_FILE), options.resume);
+    const averager = new MetricsAverager();
+    let lastGoodStep = startStep;
+    let lastMetrics: Metrics = {};
+    const started = performance.now();
+    let windowStart = started;
+    let windowSteps = 0;
+    let updatesPerSecond = 0;
 
-  const checkpoint = (step: number): void => {
-    const state = learner.stateDict();
-    for (const [name, a] of Object.entries(state.arrays)) {
-      for (let i = 0; i < a.length; i++) {
-        if (!Number.isFinite(a[i])) {
-          throw diverged(step, `parameter ${name}[${i}] = ${a[i]}`, lastGoodStep, outDir);
+    const checkpoint = (step: number): void => {
+      const state = learner.stateDict();
+      for (const [name, a] of Object.entries(state.arrays)) {
+        for (let i = 0; i < a.length; i++) {
+          if (!Number.isFinite(a[i])) {
+            throw diverged(step, `parameter ${name}[${i}] = ${a[i]}`, lastGoodStep, outDir);
+          }
         }
       }
-    }
-    saveCheckpoint(outDir, state, { evals });
-    lastGoodStep = step;
-  };
+      saveCheckpoint(outDir, state, { evals, samplerRng: samplerRng.state() });
+      lastGoodStep = step;
+    };
 
-  for (let step = startStep + 1; step <= options.steps; step++) {
-    const metrics = learner.update(sampler.sample(samplerRng));
-    for (const [k, v] of Object.entries(metrics)) {
-      if (!Number.isFinite(v)) throw diverged(step, `${k} = ${v}`, lastGoodStep, outDir);
-    }
-    lastMetrics = metrics;
-    averager.add(metrics);
-    windowSteps++;
-    const now = performance.now();
-    if (now - windowStart > 2000) {
-      updatesPerSecond = (1000 * windowSteps) / (now - windowStart);
-      windowStart = now;
-      windowSteps = 0;
-    }
-    if (step % options.logEvery === 0 || step === options.steps) {
-      const elapsed = (now - started) / 1000;
-      sink.write({
-        step,
-        time: Number(elapsed.toFixed(3)),
-        ...averager.flush(),
-        "train/updates_per_s": Number(((step - startStep) / Math.max(1e-9, elapsed)).toFixed(2)),
-      });
-    }
-    hooks.onProgress?.(
-      step,
-      metrics,
-      updatesPerSecond || (1000 * (step - startStep)) / Math.max(1, now - started),
-    );
-    if (
-      hooks.evaluate &&
-      options.evalEvery > 0 &&
-      (step % options.evalEvery === 0 || step === options.steps)
-    ) {
-      const result = await hooks.evaluate(learner, step);
-      const record: TrainResult["evals"][number] = { step, meanReturn: mean(result.returns) };
-      const evalLine: Record<string, number> = { "eval/return": record.meanReturn };
-      if (result.normalizedScores) {
-        record.meanNormalizedScore = mean(result.normalizedScores);
-        evalLine["eval/normalized_score"] = record.meanNormalizedScore;
+    for (let step = startStep + 1; step <= options.steps; step++) {
+      const metrics = learner.update(sampler.sample(samplerRng));
+      for (const [k, v] of Object.entries(metrics)) {
+        if (!Number.isFinite(v)) throw diverged(step, `${k} = ${v}`, lastGoodStep, outDir);
       }
-      evals.push(record);
-      sink.write({ step, ...evalLine });
-      hooks.onLog?.(
-        `step ${step}: eval return ${record.meanReturn.toFixed(2)}${record.meanNormalizedScore === undefined ? "" : `, normalized score ${record.meanNormalizedScore.toFixed(1)}`}`,
+      lastMetrics = metrics;
+      averager.add(metrics);
+      windowSteps++;
+      const now = performance.now();
+      if (now - windowStart > 2000) {
+        updatesPerSecond = (1000 * windowSteps) / (now - windowStart);
+        windowStart = now;
+        windowSteps = 0;
+      }
+      if (step % options.logEvery === 0 || step === options.steps) {
+        const elapsed = (now - started) / 1000;
+        sink.write({
+          step,
+          time: Number(elapsed.toFixed(3)),
+          ...averager.flush(),
+          "train/updates_per_s": Number(((step - startStep) / Math.max(1e-9, elapsed)).toFixed(2)),
+        });
+      }
+      hooks.onProgress?.(
+        step,
+        metrics,
+        updatesPerSecond || (1000 * (step - startStep)) / Math.max(1, now - started),
       );
+      if (
+        hooks.evaluate &&
+        options.evalEvery > 0 &&
+        (step % options.evalEvery === 0 || step === options.steps)
+      ) {
+        const result = await hooks.evaluate(learner, step);
+        const record: TrainResult["evals"][number] = { step, meanReturn: mean(result.returns) };
+        const evalLine: Record<string, number> = { "eval/return": record.meanReturn };
+        if (result.normalizedScores) {
+          record.meanNormalizedScore = mean(result.normalizedScores);
+          evalLine["eval/normalized_score"] = record.meanNormalizedScore;
+        }
+        evals.push(record);
+        sink.write({ step, ...evalLine });
+        hooks.onLog?.(
+          `step ${step}: eval return ${record.meanReturn.toFixed(2)}${record.meanNormalizedScore === undefined ? "" : `, normalized score ${record.meanNormalizedScore.toFixed(1)}`}`,
+        );
+      }
+      if (step % options.checkpointEvery === 0 || step === options.steps) checkpoint(step);
     }
-    if (step % options.checkpointEvery === 0 || step === options.steps) checkpoint(step);
+    const total = (performance.now() - started) / 1000;
+    return {
+      learner,
+      workers: threads.workers,
+      startStep,
+      steps: options.steps,
+      lastMetrics,
+      evals,
+      updatesPerSecond: (options.steps - startStep) / Math.max(1e-9, total),
+      obsMean,
+      obsStd,
+      rewardScale,
+      config,
+    };
+  } catch (err) {
+    learner.dispose();
+    throw err;
   }
-  const total = (performance.now() - started) / 1000;
-  return {
-    learner,
-    startStep,
-    steps: options.steps,
-    lastMetrics,
-    evals,
-    updatesPerSecond: (options.steps - startStep) / Math.max(1e-9, total),
-    obsMean,
-    obsStd,
-    rewardScale,
-    config,
-  };
+}
+
+/** The sampler stream where the checkpoint left it; checkpoints from before it was saved get a derived one. */
+function resumedSamplerRng(
+  outDir: string,
+  extra: Record<string, unknown>,
+  seed: number,
+  startStep: number,
+  hooks: TrainerHooks,
+): Rng {
+  if (extra.samplerRng === undefined) {
+    hooks.onLog?.(
+      "the checkpoint has no sampler state (older format): batches after the resume differ from an uninterrupted run",
+    );
+    return new Rng((seed * 1_000_003 + startStep) >>> 0);
+  }
+  try {
+    return Rng.fromState(extra.samplerRng as RngState);
+  } catch (err) {
+    throw new ConfigError(join(outDir, CHECKPOINT_JSON), "extra.samplerRng", (err as Error).message, {
+      cause: err,
+    });
+  }
 }
 
 function diverged(step: number, what: string, lastGoodStep: number, outDir: string): TetherError {

@@ -1,25 +1,15 @@
 /**
- * Starts src/sim/vector-worker.ts in worker threads (through src/core/ts-worker.ts, which loads TypeScript
- * whether the parent runs under tsx, vitest or plain node).
+ * Starts src/sim/vector-worker.ts in worker threads (through core/ts-worker.ts, which loads TypeScript
+ * under tsx, vitest or plain node).
  */
 import type { Worker } from "node:worker_threads";
-import { TetherError } from "../core/errors.js";
-import { startTsWorker } from "../core/ts-worker.js";
+import { startTsWorker, WorkerError } from "../core/ts-worker.js";
 import { compileMujocoWasm } from "./mujoco.js";
 import type { WorkerRequest, WorkerResponse } from "./worker-protocol.js";
 
-type RequestBody = WorkerRequest extends infer R ? (R extends { id: number } ? Omit<R, "id"> : never) : never;
+export { WorkerError };
 
-/** A worker failed or reported an error; carries the worker-side error code and message. */
-export class WorkerError extends TetherError {
-  constructor(
-    message: string,
-    readonly workerCode?: string,
-    options?: { cause?: unknown },
-  ) {
-    super(workerCode ?? "WORKER", message, { workerCode }, options);
-  }
-}
+type RequestBody = WorkerRequest extends infer R ? (R extends { id: number } ? Omit<R, "id"> : never) : never;
 
 export class SimWorker {
   private nextId = 1;
@@ -44,9 +34,8 @@ export class SimWorker {
   }
 
   static async start(): Promise<SimWorker> {
-    const entry = new URL("./vector-worker.ts", import.meta.url).href;
     const mujocoWasm = await compileMujocoWasm();
-    const worker = startTsWorker(entry, { mujocoWasm });
+    const worker = startTsWorker(new URL("./vector-worker.ts", import.meta.url), { mujocoWasm });
     const sim = new SimWorker(worker);
     return new Promise<SimWorker>((resolve, reject) => {
       sim.pending.set(-1, {

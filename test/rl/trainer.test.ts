@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { TetherError } from "../../src/core/errors.js";
@@ -10,6 +10,7 @@ import { loadPolicyPackage } from "../../src/policy/package.js";
 import { loadRobot } from "../../src/robot/load.js";
 import { compileTask } from "../../src/robot/task-functions.js";
 import { selectBackend } from "../../src/rl/backend.js";
+import { ParallelIqlLearner } from "../../src/rl/algos/iql-parallel.js";
 import { loadCheckpoint } from "../../src/rl/checkpoint.js";
 import { runTraining } from "../../src/rl/run-training.js";
 import { trainOffline, type TrainerOptions } from "../../src/rl/trainer.js";
@@ -67,10 +68,13 @@ describe("trainOffline", () => {
       { cols: columns(100), source: "synthetic", datasetHash: "h" },
       options(dir),
     );
-    // The learner's own variables are the only tensors left alive.
-    const learnerTensors = tf.memory().numTensors - before;
-    r.learner.dispose();
+    // The learner's own variables are the only tensors left alive (in its workers when it has them).
+    const learner = r.learner;
+    const inWorkers = learner instanceof ParallelIqlLearner ? learner.liveTensors() : 0;
+    const learnerTensors = tf.memory().numTensors - before + inWorkers;
+    const leftInWorkers = learner instanceof ParallelIqlLearner ? learner.dispose() : (learner.dispose(), 0);
     expect(tf.memory().numTensors).toBe(before);
+    expect(leftInWorkers).toBe(0);
     expect(learnerTensors).toBeGreaterThan(0);
     const config = JSON.parse(readFileSync(join(dir, "config.json"), "utf8"));
     expect(config).toMatchObject({
@@ -165,6 +169,113 @@ describe("trainOffline", () => {
     const { state } = loadCheckpoint(dir);
     expect(state.step).toBe(lastGood);
     for (const a of Object.values(state.arrays)) expect(a.every(Number.isFinite)).toBe(true);
+  });
+});
+
+describe("trainOffline learner threads", () => {
+  it("runs IQL on 2 workers where the machine allows, and --workers 1 gives the same run", async () => {
+    const cols = columns(100);
+    const runs = [];
+    for (const workers of [undefined, 1, 2] as const) {
+      const lines: string[] = [];
+      const r = await trainOffline(
+        robot,
+        { cols, source: "s", datasetHash: "h" },
+        options(tmp(), { workers }),
+        { onLog: (l) => lines.push(l) },
+      );
+      runs.push({ r, lines, state: r.learner.stateDict() });
+      r.learner.dispose();
+    }
+    const [auto, one, two] = runs;
+    expect(auto.r.workers).toBe(availableParallelism() >= 2 ? 2 : 1);
+    expect(one.r.workers).toBe(1);
+    expect(two.r.workers).toBe(2);
+    expect(one.lines).toContain("learner: 1 thread (--workers 1)");
+    expect(two.lines).toContain("learner: IQL on 2 worker threads (twin Q | V + actor; --workers 2)");
+    expect(two.r.lastMetrics).toEqual(one.r.lastMetrics);
+    for (const [name, a] of Object.entries(one.state.arrays))
+      expect(Array.from(two.state.arrays[name]), name).toEqual(Array.from(a));
+  });
+
+  it("resumes a 2-worker checkpoint on 1 thread and the reverse", async () => {
+    const cols = columns(100);
+    const data = { cols, source: "s", datasetHash: "h" };
+    for (const [first, second] of [
+      [2, 1],
+      [1, 2],
+    ] as const) {
+      const dir = tmp();
+      (await trainOffline(robot, data, options(dir, { steps: 3, workers: first }))).learner.dispose();
+      const r = await trainOffline(robot, data, options(dir, { steps: 6, resume: true, workers: second }));
+      expect(r.workers).toBe(second);
+      expect(r.startStep).toBe(3);
+      expect(r.learner.step).toBe(6);
+      expect(Object.values(r.lastMetrics).every(Number.isFinite)).toBe(true);
+      r.learner.dispose();
+    }
+  });
+
+  it("IQL --steps 6 equals --steps 3 then --resume to 6, bit for bit, on 1 and 2 workers", async () => {
+    const cols = columns(100);
+    const data = { cols, source: "s", datasetHash: "h" };
+    const over = { logEvery: 3, checkpointEvery: 3 };
+    const lines = (dir: string) =>
+      readFileSync(join(dir, "metrics.jsonl"), "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => {
+          const { time: _t, "train/updates_per_s": _u, ...rest } = JSON.parse(l) as Record<string, number>;
+          return rest;
+        });
+    for (const workers of [1, 2]) {
+      const straightDir = tmp();
+      const straight = await trainOffline(robot, data, options(straightDir, { ...over, workers }));
+      const splitDir = tmp();
+      (await trainOffline(robot, data, options(splitDir, { ...over, workers, steps: 3 }))).learner.dispose();
+      const resumed = await trainOffline(
+        robot,
+        data,
+        options(splitDir, { ...over, workers, steps: 6, resume: true }),
+      );
+      expect(resumed.lastMetrics).toEqual(straight.lastMetrics);
+      const a = straight.learner.stateDict();
+      const b = resumed.learner.stateDict();
+      for (const [name, values] of Object.entries(a.arrays))
+        expect(Array.from(b.arrays[name]), name).toEqual(Array.from(values));
+      expect(lines(splitDir)).toEqual(lines(straightDir));
+      straight.learner.dispose();
+      resumed.learner.dispose();
+    }
+  });
+
+  it("rejects --workers 2 for other algorithms and counts other than 1 or 2", async () => {
+    const data = { cols: columns(50), source: "s", datasetHash: "h" };
+    await expect(trainOffline(robot, data, options(tmp(), { algo: "bc", workers: 2 }))).rejects.toThrow(
+      "--workers 2 is implemented for --algo iql only, got --algo bc",
+    );
+    await expect(trainOffline(robot, data, options(tmp(), { workers: 3 }))).rejects.toThrow(
+      "--workers must be 1 or 2, got 3",
+    );
+  });
+
+  it("stops a diverging 2-worker IQL run with the trainer's DIVERGED error", async () => {
+    const dir = tmp();
+    const cols = columns(100);
+    for (let i = 0; i < cols.size; i++) cols.rewards[i] = 1e30 * (i % 2 ? 1 : -1);
+    const err = await trainOffline(
+      robot,
+      { cols, source: "s", datasetHash: "h" },
+      options(dir, {
+        config: { ...TINY, normalizeRewards: false },
+        workers: 2,
+        steps: 50,
+        checkpointEvery: 1,
+      }),
+    ).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TetherError);
+    expect((err as TetherError).code).toBe("DIVERGED");
+    expect((err as TetherError).message).toMatch(/training diverged at step \d+: .*(NaN|Infinity)/);
   });
 });
 

@@ -10,6 +10,11 @@ export function registerBenchTrain(bench: Command): void {
     .option("--updates <n>", "timed updates", parseIntOption("--updates"), 60)
     .option("--batch-size <n>", "mini-batch size", parseIntOption("--batch-size"), 256)
     .option("--no-levers", "skip the per-lever measurements")
+    .option(
+      "--workers <n>",
+      "learner threads for iql_updates_per_s, 1 or 2 (default: the trainer's choice)",
+      parseIntOption("--workers"),
+    )
     .option("--json", "end stdout with one JSON object")
     .action(
       async (opts: {
@@ -17,6 +22,7 @@ export function registerBenchTrain(bench: Command): void {
         updates: number;
         batchSize: number;
         levers: boolean;
+        workers?: number;
         json?: boolean;
       }) => {
         const { selectBackend, describeBackend, isBackendName } = await import("../../rl/backend.js");
@@ -34,11 +40,12 @@ export function registerBenchTrain(bench: Command): void {
           updates: opts.updates,
           batchSize: opts.batchSize,
           levers: opts.levers,
+          workers: opts.workers,
           onProgress: (stage) => process.stderr.write(`bench train: ${stage}\n`),
         });
         process.stdout.write(
-          `IQL on ${r.backend}: ${r.iql_updates_per_s} updates/s wall (${r.ms_per_update.total} ms: v ${r.ms_per_update.v}, actor ${r.ms_per_update.actor}, q ${r.ms_per_update.q}), ` +
-            `${r.iql_updates_per_cpu_s} per CPU-second; load average ${r.load_average}\n`,
+          `IQL on ${r.backend}, ${r.workers} thread(s): ${r.iql_updates_per_s} updates/s wall (${r.ms_per_update.total} ms: v ${r.ms_per_update.v}, actor ${r.ms_per_update.actor}, q ${r.ms_per_update.q}), ` +
+            `${r.iql_updates_per_cpu_s} per CPU-second; single thread ${r.iql_updates_per_s_single_thread} updates/s (speedup ${r.speedup}); load average ${r.load_average}\n`,
         );
         if (r.levers)
           for (const [k, v] of Object.entries(r.levers)) process.stdout.write(`  ${k.padEnd(32)} ${v}\n`);

@@ -13,6 +13,7 @@ interface TrainFlags {
   evalEpisodes: number;
   resume?: boolean;
   batchSize: number;
+  workers?: number;
   checkpointEvery?: number;
   json?: boolean;
 }
@@ -39,6 +40,11 @@ export function registerTrain(program: Command): void {
     .option("--resume", "continue from the checkpoint in --out")
     .option("--batch-size <n>", "mini-batch size", parseIntOption("--batch-size"), 256)
     .option(
+      "--workers <n>",
+      "learner threads, 1 or 2 (default: 2 for iql on wasm/cpu with two cores, else 1)",
+      parseIntOption("--workers"),
+    )
+    .option(
       "--checkpoint-every <n>",
       "checkpoint every N updates (default: --eval-every, else 5000)",
       parseIntOption("--checkpoint-every"),
@@ -59,6 +65,9 @@ export function registerTrain(program: Command): void {
       }
       const backend = await selectBackend(flags.backend);
       process.stderr.write(`train: ${describeBackend(backend)}\n`);
+      // Fails fast on a bad --workers; the trainer logs the thread line once the learner runs.
+      const { learnerThreads } = await import("../../rl/learner-threads.js");
+      learnerThreads(algo, backend.name, flags.workers);
       const progress = startProgress(`train ${algo}`, flags.steps);
       let result;
       try {
@@ -76,6 +85,7 @@ export function registerTrain(program: Command): void {
             resume: flags.resume === true,
             batchSize: flags.batchSize,
             checkpointEvery: flags.checkpointEvery,
+            workers: flags.workers,
           },
           {
             onProgress: (step, metrics, ups) => {
@@ -94,6 +104,7 @@ export function registerTrain(program: Command): void {
       const summary = {
         algo,
         backend: result.backend.name,
+        workers: result.workers,
         out: result.outDir,
         steps: result.steps,
         updates_per_s: Number(result.updatesPerSecond.toFixed(2)),

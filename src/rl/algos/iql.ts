@@ -12,7 +12,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { Rng } from "../../core/rng.js";
-import { GaussianActor, weightedLikelihood } from "../networks/actor.js";
+import { GaussianActor, weightedLikelihood, type GaussianForward } from "../networks/actor.js";
 import { ADAM_DEFAULTS } from "../networks/adam.js";
 import { TwinQ } from "../networks/critic.js";
 import { ValueNet } from "../networks/value.js";
@@ -25,6 +25,7 @@ import {
   readMetrics,
   saveModule,
   type Batch,
+  type BatchTensors,
   type Learner,
   type LearnerDims,
   type Metrics,
@@ -67,6 +68,82 @@ export function expectileLoss(u: tf.Tensor2D, expectile: number): { loss: tf.Sca
   return { loss, dAdv: tf.mul(tf.mul(weight, u), 2 / n) as tf.Tensor2D };
 }
 
+/** The value/actor half of an update's metrics, as tensors. */
+export interface ValueActorTerms<T = tf.Scalar> {
+  valueLoss: T;
+  actorLoss: T;
+  vMean: T;
+  advWeight: T;
+}
+
+/** The forward passes of the V and actor half (they do not need min target-Q). */
+export interface ValueActorForwards {
+  vf: ReturnType<ValueNet["forward"]>;
+  pi: GaussianForward;
+}
+
+/**
+ * The V and actor half of one IQL update, given min target-Q(s, a) of the batch (computed from the
+ * parameters before this update). Applies both Adam steps. `forwards` may be computed beforehand (the
+ * parallel learner does them while min target-Q is still being computed). Inside tf.tidy.
+ */
+export function updateValueAndActor(
+  v: ValueNet,
+  actor: GaussianActor,
+  b: BatchTensors,
+  qTarget: tf.Tensor2D,
+  config: IqlConfig,
+  phaseHook?: PhaseHook,
+  forwards?: ValueActorForwards,
+): ValueActorTerms {
+  // V: expectile regression of V(s) toward min target Q(s, a). L = mean(|τ - 1(u<0)| u²), u = Q - V.
+  const vf = forwards?.vf ?? v.forward(b.obs);
+  const adv = tf.sub(qTarget, vf.v) as tf.Tensor2D;
+  const { loss: valueLoss, dAdv } = expectileLoss(adv, config.expectile);
+  // u = Q - V, so dL/dV = -dL/du.
+  v.optimizer.apply(v.backward(vf, tf.neg(dAdv) as tf.Tensor2D));
+  phaseHook?.("v");
+
+  // Actor: advantage-weighted regression, L = -mean(min(exp(βA), max) · log π(a_data|s)),
+  // π = N(tanh(mean), exp(logStd)) per dimension (as in CORL's GaussianPolicy).
+  const w = tf.minimum(tf.exp(tf.mul(adv, config.beta)), EXP_ADV_MAX) as tf.Tensor2D;
+  const pi = forwards?.pi ?? actor.forward(b.obs);
+  const { loss: actorLoss, dMean, dLogStd } = weightedLikelihood(pi, b.act, w);
+  actor.optimizer.apply(actor.backward(pi, dMean, dLogStd));
+  phaseHook?.("actor");
+  return { valueLoss, actorLoss, vMean: tf.mean(vf.v) as tf.Scalar, advWeight: tf.mean(w) as tf.Scalar };
+}
+
+/**
+ * The twin-Q half of one IQL update, given V(s') of the batch (computed from the parameters before this
+ * update): regress both heads to r + γ(1-d) V(s'), L = mean((Q1-y)²) + mean((Q2-y)²); Adam, then Polyak.
+ * Returns the critic loss. Inside tf.tidy.
+ */
+export function updateTwinQ(q: TwinQ, b: BatchTensors, nextV: tf.Tensor2D, config: IqlConfig): tf.Scalar {
+  const n = b.obs.shape[0];
+  const y = tf.add(b.rew, tf.mul(b.discount, nextV));
+  const qf = q.forward(b.obs, b.act);
+  const e1 = tf.sub(qf.q1, y);
+  const e2 = tf.sub(qf.q2, y);
+  const criticLoss = tf.add(tf.mean(tf.square(e1)), tf.mean(tf.square(e2))) as tf.Scalar;
+  const { grad } = q.backward(qf, tf.mul(e1, 2 / n) as tf.Tensor2D, tf.mul(e2, 2 / n) as tf.Tensor2D);
+  q.optimizer.apply(grad);
+  q.softUpdate(config.tau);
+  return criticLoss;
+}
+
+/** The metrics of one update in their fixed order (both learners report them alike). */
+export function iqlMetrics<T>(va: ValueActorTerms<T>, criticLoss: T, qMean: T): Record<string, T> {
+  return {
+    "loss/value": va.valueLoss,
+    "loss/critic": criticLoss,
+    "loss/actor": va.actorLoss,
+    "values/q": qMean,
+    "values/v": va.vMean,
+    "values/adv_weight": va.advWeight,
+  };
+}
+
 /** Timing hooks for the benchmark: called with a label after each network's part of the update. */
 export type PhaseHook = (phase: "v" | "actor" | "q") => void;
 
@@ -93,52 +170,15 @@ export class IqlLearner implements Learner {
   }
 
   update(batch: Batch): Metrics {
-    const { expectile, beta, tau } = this.config;
-    const n = batch.size;
     const metrics = tf.tidy(() => {
       const b = batchTensors(batch, this.dims, this.config.discount);
+      // Both halves read the parameters as they were before this update (as in CORL).
       const qTarget = this.q.targetMin(b.obs, b.act);
       const nextV = this.v.evaluate(b.nextObs);
-
-      // V: expectile regression of V(s) toward min target Q(s, a). L = mean(|τ - 1(u<0)| u²), u = Q - V.
-      const vf = this.v.forward(b.obs);
-      const adv = tf.sub(qTarget, vf.v) as tf.Tensor2D;
-      const { loss: valueLoss, dAdv } = expectileLoss(adv, expectile);
-      // u = Q - V, so dL/dV = -dL/du.
-      this.v.optimizer.apply(this.v.backward(vf, tf.neg(dAdv) as tf.Tensor2D));
-      this.phaseHook?.("v");
-
-      // Actor: advantage-weighted regression, L = -mean(min(exp(βA), max) · log π(a_data|s)),
-      // π = N(tanh(mean), exp(logStd)) per dimension (as in CORL's GaussianPolicy).
-      const w = tf.minimum(tf.exp(tf.mul(adv, beta)), EXP_ADV_MAX) as tf.Tensor2D;
-      const pi = this.actor.forward(b.obs);
-      const { loss: actorLoss, dMean, dLogStd } = weightedLikelihood(pi, b.act, w);
-      this.actor.optimizer.apply(this.actor.backward(pi, dMean, dLogStd));
-      this.phaseHook?.("actor");
-
-      // Q: regress both heads to r + γ(1-d) V(s'). L = mean((Q1-y)²) + mean((Q2-y)²).
-      const y = tf.add(b.rew, tf.mul(b.discount, nextV));
-      const qf = this.q.forward(b.obs, b.act);
-      const e1 = tf.sub(qf.q1, y);
-      const e2 = tf.sub(qf.q2, y);
-      const criticLoss = tf.add(tf.mean(tf.square(e1)), tf.mean(tf.square(e2)));
-      const { grad } = this.q.backward(
-        qf,
-        tf.mul(e1, 2 / n) as tf.Tensor2D,
-        tf.mul(e2, 2 / n) as tf.Tensor2D,
-      );
-      this.q.optimizer.apply(grad);
-      this.q.softUpdate(tau);
+      const va = updateValueAndActor(this.v, this.actor, b, qTarget, this.config, this.phaseHook);
+      const critic = updateTwinQ(this.q, b, nextV, this.config);
       this.phaseHook?.("q");
-
-      return readMetrics({
-        "loss/value": valueLoss,
-        "loss/critic": criticLoss,
-        "loss/actor": actorLoss,
-        "values/q": tf.mean(qTarget),
-        "values/v": tf.mean(vf.v),
-        "values/adv_weight": tf.mean(w),
-      });
+      return readMetrics(iqlMetrics<tf.Tensor>(va, critic, tf.mean(qTarget)));
     });
     this.step += 1;
     return metrics;

@@ -77,7 +77,7 @@ function runInWorker(
   spec: RealtimeRunSpec,
   record: ReturnType<typeof createLoopRecord>,
 ): Promise<{ result: unknown; gc: Pause[] }> {
-  const entry = new URL("./realtime-worker.ts", import.meta.url).href;
+  const entry = new URL("./realtime-worker.ts", import.meta.url);
   const worker = startTsWorker(entry, {
     module: spec.module,
     options: spec.options,

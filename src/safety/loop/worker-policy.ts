@@ -55,7 +55,7 @@ export class WorkerPolicy implements Controller {
       action: new Float64Array(sab(8 * options.actDim)),
       message: new Uint8Array(sab(MESSAGE_BYTES)),
     };
-    const entry = new URL("./worker-policy-body.ts", import.meta.url).href;
+    const entry = new URL("./worker-policy-body.ts", import.meta.url);
     const worker = startTsWorker(entry, { module: options.module, options: options.options, buffers: buf });
     const failed = (why: string): TetherError =>
       new TetherError("POLICY_WORKER", `policy worker failed to start: ${why}`);

@@ -119,6 +119,9 @@ export function registerFinetune(program: Command): void {
         process.stdout.write(
           `fine-tuned ${result.algo} for ${result.env_steps} env steps (${result.updates} updates, ${result.updates_per_second.toFixed(1)}/s): score ${result.baseline_score.toFixed(1)} -> best ${result.best_score.toFixed(1)} (gain ${result.gain.toFixed(1)})\n` +
             `shield interventions: ${result.filtered} of ${result.shield_counts.ticks} ticks; violations reaching the env: ${result.violations}\n` +
+            (result.estop
+              ? `e-stop at env step ${result.estop.env_step} (${result.estop.monitor}: ${result.estop.message}): the run ended there\n`
+              : "") +
             `versions: ${result.versions.map((v) => v.version).join(", ") || "(none improved)"}; curve ${result.curve_file}${result.plot_file ? `, plot ${result.plot_file}` : ""}\n`,
         );
       }

@@ -63,6 +63,8 @@ export interface CurvePoint {
   ci_high: number;
   mean_return: number;
   episodes: number;
+  /** Per-episode scores in evaluation-seed order (the same seeds at every point and in every run with this seed), for paired comparisons. */
+  scores: number[];
 }
 
 export interface FinetuneLoopResult {
@@ -158,6 +160,7 @@ export async function runFinetuneLoop(
       ci_high: ci.high,
       mean_return: returns.reduce((a, b) => a + b, 0) / returns.length,
       episodes: returns.length,
+      scores,
     };
     curve.push(point);
     await options.onEval?.(point, learner);

@@ -177,6 +177,8 @@ describe("runFinetuneLoop", () => {
       expect(p.score).toBeCloseTo(40, 4);
       expect(p.ci_low).toBeCloseTo(40, 4);
       expect(p.ci_high).toBeCloseTo(40, 4);
+      expect(p.scores.length).toBe(2);
+      for (const v of p.scores) expect(v).toBeCloseTo(40, 4);
     }
     expect(r.trainEpisodes).toBe(5);
   });

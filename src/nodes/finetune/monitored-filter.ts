@@ -25,6 +25,8 @@ export interface MonitoredFilterOptions {
   shield: Shield;
   /** Dataset observation box for the OOD-state monitor. */
   stateBox?: { lo: ArrayLike<number>; hi: ArrayLike<number> };
+  /** Acts through the shield on ticks a monitor reports an error; without it those ticks hold the last command. */
+  fallback?: Controller;
 }
 
 export interface MonitoredFilter {
@@ -56,7 +58,14 @@ export function monitoredFilter(options: MonitoredFilterOptions): MonitoredFilte
     act: (_obs, _signals, out) => out.set(proposed),
   };
   const makeCore = (): SafetyCore =>
-    new SafetyCore({ spec, shield, policy, scheduler, stateBox: options.stateBox });
+    new SafetyCore({
+      spec,
+      shield,
+      policy,
+      scheduler,
+      stateBox: options.stateBox,
+      fallback: options.fallback,
+    });
   let core = makeCore();
   const periodMs = core.periodMs;
   let simMs = 0;

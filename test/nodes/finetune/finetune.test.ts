@@ -229,6 +229,43 @@ describe("fine-tune job behind the safety monitors", () => {
     });
   }, 120_000);
 
+  it("hands error ticks to the package's BC fallback instead of holding the last command", async () => {
+    const robot = loadRobot("reacher2");
+    // 19.5 rad/s is inside the elbow's 20 rad/s limit but past its 5% margin: an error, not an e-stop.
+    const env = faultAfter(await MujocoEnv.create(robot, { seed: 0 }), 10, "velocity.elbow_joint", 19.5);
+    const evalEnv = await MujocoEnv.create(robot, { seed: 1 });
+    let result: FinetuneJobResult;
+    try {
+      result = await runFinetuneJob({
+        model: modelDir,
+        robot: "reacher2",
+        dataset: datasetDir,
+        envSteps: 20,
+        ratio: 0.5,
+        updatesPerStep: 0,
+        evalEvery: 0,
+        evalEpisodes: 1,
+        batchSize: 16,
+        seed: 0,
+        explorationStd: 0,
+        backend: "cpu",
+        out: join(root, "fallback-run"),
+        env,
+        evalEnv,
+        plot: false,
+      });
+    } finally {
+      env.close();
+      evalEnv.close();
+    }
+    expect(result.estop).toBeNull();
+    expect(result.env_steps).toBe(20);
+    expect(result.safety_events["joint_limits:error"]).toBeGreaterThanOrEqual(1);
+    // Steps 11..20 act on the faulted state (the evaluations may add genuine errors near the elbow stop).
+    expect(result.control_sources.fallback).toBeGreaterThanOrEqual(10);
+    expect(result.control_sources.hold ?? 0).toBe(0);
+  }, 120_000);
+
   it("rejects an env without the signal vector the monitors need", async () => {
     const robot = loadRobot("reacher2");
     const inner = await MujocoEnv.create(robot, { seed: 0 });

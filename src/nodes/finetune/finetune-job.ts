@@ -56,6 +56,11 @@ export interface FinetuneJobOptions extends Pick<
   backend?: BackendName;
   /** Run folder for curve and result files; default <model root>/finetune/<run id>. */
   out?: string;
+  /**
+   * Default true: actions pass the SafetyCore monitors and e-stop as well as the shield. False: the shield
+   * alone (sim experiments where an e-stop would end the run; the shield's guarantee is unchanged).
+   */
+  monitors?: boolean;
   /** Envs to use instead of MujocoEnv (tests, topic-backed envs). */
   env?: Env;
   evalEnv?: Env;
@@ -263,8 +268,12 @@ export async function runFinetuneJob(options: FinetuneJobOptions): Promise<Finet
     stateBox: box,
     fallback: bcFallback(pkg, stack.runner),
   });
+  const inner: ActionFilter =
+    options.monitors === false
+      ? { apply: (obs, action) => shield.apply(action, obs).action, reset: () => shield.reset() }
+      : monitored.filter;
   const filter: ActionFilter = {
-    ...monitored.filter,
+    ...inner,
     apply: (obs, action) => {
       for (let i = 0; i < obs.length; i++) {
         if (!(obs[i] >= box.lo[i] && obs[i] <= box.hi[i])) {
@@ -272,7 +281,7 @@ export async function runFinetuneJob(options: FinetuneJobOptions): Promise<Finet
           break;
         }
       }
-      return monitored.filter.apply(obs, action);
+      return inner.apply(obs, action);
     },
   };
   const lim = shield.limits;
@@ -293,8 +302,10 @@ export async function runFinetuneJob(options: FinetuneJobOptions): Promise<Finet
     if (!evalEnv) owned.push((evalEnv = await MujocoEnv.create(robot, { seed: options.seed + 1 })));
   }
   const sameEnv = evalEnv === env;
-  env = monitored.tap(env);
-  evalEnv = sameEnv ? env : monitored.tap(evalEnv);
+  if (options.monitors !== false) {
+    env = monitored.tap(env);
+    evalEnv = sameEnv ? env : monitored.tap(evalEnv);
+  }
 
   const curveFile = join(outDir, "curve.jsonl");
   writeFileSync(curveFile, "");

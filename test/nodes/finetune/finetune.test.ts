@@ -266,37 +266,53 @@ describe("fine-tune job behind the safety monitors", () => {
     expect(result.control_sources.hold ?? 0).toBe(0);
   }, 120_000);
 
-  it("rejects an env without the signal vector the monitors need", async () => {
+  it("needs the signal vector for the monitors, and runs shield-only without them when asked", async () => {
     const robot = loadRobot("reacher2");
     const inner = await MujocoEnv.create(robot, { seed: 0 });
+    const sent: number[][] = [];
     const bare: Env = {
       obsDim: inner.obsDim,
       actDim: inner.actDim,
       reset: (seed) => inner.reset(seed),
-      step: (a) => inner.step(a),
+      step: (a) => {
+        sent.push(Array.from(a));
+        return inner.step(a);
+      },
       close: () => inner.close(),
     };
+    const job = (monitors: boolean) =>
+      runFinetuneJob({
+        model: modelDir,
+        robot: "reacher2",
+        dataset: datasetDir,
+        envSteps: 10,
+        ratio: 0.5,
+        updatesPerStep: 0,
+        evalEvery: 0,
+        evalEpisodes: 1,
+        batchSize: 16,
+        seed: 0,
+        explorationStd: 0,
+        backend: "cpu",
+        out: join(root, `bare-run-${monitors}`),
+        env: bare,
+        evalEnv: bare,
+        plot: false,
+        monitors,
+      });
     try {
-      await expect(
-        runFinetuneJob({
-          model: modelDir,
-          robot: "reacher2",
-          dataset: datasetDir,
-          envSteps: 10,
-          ratio: 0.5,
-          updatesPerStep: 0,
-          evalEvery: 0,
-          evalEpisodes: 1,
-          batchSize: 16,
-          seed: 0,
-          explorationStd: 0,
-          backend: "cpu",
-          out: join(root, "bare-run"),
-          env: bare,
-          evalEnv: bare,
-          plot: false,
-        }),
-      ).rejects.toThrow(/signals\(\)/);
+      await expect(job(true)).rejects.toThrow(/signals\(\)/);
+      const r = await job(false);
+      expect(r.env_steps).toBe(10);
+      expect(r.safety_events).toEqual({});
+      expect(r.estop).toBeNull();
+      expect(r.shield_counts.ticks).toBe(sent.length);
+      const limits = hardLimitsFromSpec(robot.spec);
+      for (const a of sent)
+        a.forEach((v, i) => {
+          expect(v).toBeGreaterThanOrEqual(limits.loNorm[i] - 1e-6);
+          expect(v).toBeLessThanOrEqual(limits.hiNorm[i] + 1e-6);
+        });
     } finally {
       inner.close();
     }

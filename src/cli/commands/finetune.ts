@@ -16,6 +16,7 @@ interface FinetuneFlags {
   backend?: string;
   out?: string;
   json?: boolean;
+  monitors: boolean;
 }
 
 /** `tether finetune`: online fine-tuning of an offline policy in MujocoEnv, every action through the shield. */
@@ -71,6 +72,10 @@ export function registerFinetune(program: Command): void {
       "--out <dir>",
       "folder for curve.jsonl, curve.svg, result.json (default models/<m>/finetune/<run>)",
     )
+    .option(
+      "--no-monitors",
+      "shield only: skip the safety monitors and e-stop (sim experiments; every action still passes the shield)",
+    )
     .option("--json", "end stdout with one JSON object summarizing the run")
     .action(async (flags: FinetuneFlags) => {
       const { isBackendName } = await import("../../rl/backend.js");
@@ -101,6 +106,7 @@ export function registerFinetune(program: Command): void {
           seed: flags.seed,
           backend: flags.backend,
           out: flags.out,
+          monitors: flags.monitors,
           onProgress: (step, updates) => {
             if (step % 50 === 0) progress.update(step, { updates, score: lastScore });
           },
@@ -119,6 +125,9 @@ export function registerFinetune(program: Command): void {
         process.stdout.write(
           `fine-tuned ${result.algo} for ${result.env_steps} env steps (${result.updates} updates, ${result.updates_per_second.toFixed(1)}/s): score ${result.baseline_score.toFixed(1)} -> best ${result.best_score.toFixed(1)} (gain ${result.gain.toFixed(1)})\n` +
             `shield interventions: ${result.filtered} of ${result.shield_counts.ticks} ticks; violations reaching the env: ${result.violations}\n` +
+            (result.estop
+              ? `e-stop at env step ${result.estop.env_step} (${result.estop.monitor}: ${result.estop.message}): the run ended there\n`
+              : "") +
             `versions: ${result.versions.map((v) => v.version).join(", ") || "(none improved)"}; curve ${result.curve_file}${result.plot_file ? `, plot ${result.plot_file}` : ""}\n`,
         );
       }

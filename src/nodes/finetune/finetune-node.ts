@@ -89,18 +89,21 @@ export const finetuneNode: NodeFactory = async (node) => {
     },
   }).then(
     (result) => {
-      const bad = result.violations > 0;
+      const bad = result.violations > 0 || result.estop !== null;
       log.info(
         `finetune: done, ${result.env_steps} env steps, gain ${result.gain.toFixed(2)}, versions ${result.versions.map((v) => v.version).join(",") || "none"}, violations ${result.violations}; ${result.out_dir}`,
       );
       const final: DiagnosticStatus = {
         level: bad ? DIAGNOSTIC_LEVEL.ERROR : DIAGNOSTIC_LEVEL.OK,
         name: FINETUNE_DIAGNOSTIC,
-        message: `done: gain ${result.gain.toFixed(2)}, ${result.violations} violations`,
+        message: result.estop
+          ? `e-stop at env step ${result.estop.env_step}: ${result.estop.monitor}: ${result.estop.message}`
+          : `done: gain ${result.gain.toFixed(2)}, ${result.violations} violations`,
         hardware_id: robot,
         values: [
           { key: "result", value: `${result.out_dir}/result.json` },
           { key: "violations", value: String(result.violations) },
+          { key: "estop", value: result.estop ? result.estop.monitor : "" },
           ...Object.entries(result.shield_counts).map(([k, v]) => ({ key: `shield.${k}`, value: String(v) })),
         ],
       };

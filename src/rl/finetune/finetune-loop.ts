@@ -5,6 +5,8 @@
  * action against the limits, counting any violation instead of sending it. Online transitions (with the
  * action actually executed) go into a MixedReplayBuffer; updates run at `updatesPerStep` per env step;
  * the deterministic policy is evaluated every `evalEvery` env steps (and at step 0 and at the end).
+ * A filter that halts (an e-stop latched behind it) ends the run right after the action that tripped it:
+ * no further action, no update and no evaluation; the evaluation it interrupted is not recorded.
  */
 import { TetherError } from "../../core/errors.js";
 import type { Env } from "../../core/env.js";
@@ -19,7 +21,12 @@ export interface ActionFilter {
   apply(obs: Float32Array, action: Float32Array): ArrayLike<number>;
   /** Called at every episode start (rate-limit memory). */
   reset?(): void;
+  /** Why the filter refuses any further action (e.g. the e-stop latched), or undefined; checked after each action. */
+  halted?(): string | undefined;
 }
+
+/** Thrown inside the loop when the filter halts; caught by runFinetuneLoop, never escapes it. */
+class Halted extends Error {}
 
 export interface FinetuneOptions {
   /** Env steps of online interaction (evaluation steps not included). */
@@ -56,6 +63,8 @@ export interface CurvePoint {
   ci_high: number;
   mean_return: number;
   episodes: number;
+  /** Per-episode scores in evaluation-seed order (the same seeds at every point and in every run with this seed), for paired comparisons. */
+  scores: number[];
 }
 
 export interface FinetuneLoopResult {
@@ -70,6 +79,8 @@ export interface FinetuneLoopResult {
   /** Actions sent to the env (training + evaluation). */
   actionsSent: number;
   lastMetrics: Metrics;
+  /** The filter's halt reason when it ended the run early (see ActionFilter.halted). */
+  halted?: string;
 }
 
 export async function runFinetuneLoop(
@@ -109,6 +120,10 @@ export async function runFinetuneLoop(
     counts.sent++;
     return candidate;
   };
+  /** After an action reached the env: a halted filter ends the run. */
+  const checkHalt = (): void => {
+    if (filter.halted?.() !== undefined) throw new Halted();
+  };
 
   const evaluate = async (envStep: number, updates: number): Promise<CurvePoint> => {
     const returns: number[] = [];
@@ -121,6 +136,7 @@ export async function runFinetuneLoop(
       for (let t = 0; ; t++) {
         const a = learner.act(obs);
         const step = await evalEnv.step(shielded(obs, a));
+        checkHalt();
         ret += step.reward;
         obs = step.observation;
         if (step.terminated || step.truncated) break;
@@ -144,6 +160,7 @@ export async function runFinetuneLoop(
       ci_high: ci.high,
       mean_return: returns.reduce((a, b) => a + b, 0) / returns.length,
       episodes: returns.length,
+      scores,
     };
     curve.push(point);
     await options.onEval?.(point, learner);
@@ -154,51 +171,61 @@ export async function runFinetuneLoop(
   let updates = 0;
   let lastMetrics: Metrics = {};
   let episodes = 0;
-  await evaluate(0, 0);
   let needReset = true;
   let obs: Float32Array = new Float32Array(env.obsDim);
   let step = 0;
-  for (; step < options.envSteps; step++) {
-    if (options.shouldStop?.()) break;
-    if (needReset) {
-      filter.reset?.();
-      safe.fill(0);
-      obs = await env.reset(options.seed * 1_000_003 + episodes);
-      needReset = false;
+  /** Env steps taken (a halt inside an evaluation or right after a step leaves `step` behind). */
+  let done = 0;
+  try {
+    await evaluate(0, 0);
+    for (; step < options.envSteps; step++) {
+      if (options.shouldStop?.()) break;
+      if (needReset) {
+        filter.reset?.();
+        safe.fill(0);
+        obs = await env.reset(options.seed * 1_000_003 + episodes);
+        needReset = false;
+      }
+      const proposed = learner.act(obs);
+      if (options.explorationStd > 0)
+        for (let i = 0; i < actDim; i++) proposed[i] += rng.normal(0, options.explorationStd);
+      const action = shielded(obs, proposed);
+      const result = await env.step(action);
+      done = step + 1;
+      checkHalt();
+      buffer.add(obs, action, result.reward, result.observation, result.terminated);
+      obs = result.observation;
+      if (result.terminated || result.truncated) {
+        episodes++;
+        needReset = true;
+      }
+      // Updates owed after step+1 env steps (no float drift from summing fractions).
+      const owed = Math.floor((step + 1) * options.updatesPerStep + 1e-9);
+      while (updates < owed) {
+        lastMetrics = learner.update(buffer.sample(sampleRng));
+        updates++;
+      }
+      options.onProgress?.(step + 1, updates, lastMetrics);
+      if (options.evalEvery > 0 && (step + 1) % options.evalEvery === 0 && step + 1 < options.envSteps) {
+        await evaluate(step + 1, updates);
+        if (evalEnv === env) needReset = true;
+      }
     }
-    const proposed = learner.act(obs);
-    if (options.explorationStd > 0)
-      for (let i = 0; i < actDim; i++) proposed[i] += rng.normal(0, options.explorationStd);
-    const action = shielded(obs, proposed);
-    const result = await env.step(action);
-    buffer.add(obs, action, result.reward, result.observation, result.terminated);
-    obs = result.observation;
-    if (result.terminated || result.truncated) {
-      episodes++;
-      needReset = true;
-    }
-    // Updates owed after step+1 env steps (no float drift from summing fractions).
-    const owed = Math.floor((step + 1) * options.updatesPerStep + 1e-9);
-    while (updates < owed) {
-      lastMetrics = learner.update(buffer.sample(sampleRng));
-      updates++;
-    }
-    options.onProgress?.(step + 1, updates, lastMetrics);
-    if (options.evalEvery > 0 && (step + 1) % options.evalEvery === 0 && step + 1 < options.envSteps) {
-      await evaluate(step + 1, updates);
-      if (evalEnv === env) needReset = true;
-    }
+    if (curve.at(-1)?.env_step !== done) await evaluate(done, updates);
+  } catch (err) {
+    if (!(err instanceof Halted)) throw err;
   }
-  if (curve.at(-1)?.env_step !== step) await evaluate(step, updates);
+  const halted = filter.halted?.();
   return {
     curve,
-    envSteps: step,
+    envSteps: done,
     updates,
     trainEpisodes: episodes,
     filtered: counts.filtered,
     violations: counts.violations,
     actionsSent: counts.sent,
     lastMetrics,
+    ...(halted !== undefined ? { halted } : {}),
   };
 }
 

@@ -18,6 +18,7 @@ import { loadRobot } from "../../../src/robot/load.js";
 import type { Learner } from "../../../src/rl/algos/learner.js";
 import { runTraining } from "../../../src/rl/run-training.js";
 import { hardLimitsFromSpec } from "../../../src/safety/clamps/hard-limits.js";
+import { compileTask } from "../../../src/robot/task-functions.js";
 import { MujocoEnv } from "../../../src/sim/mujoco-env.js";
 
 const root = mkdtempSync(join(tmpdir(), "tether-finetune-"));
@@ -45,10 +46,14 @@ beforeAll(async () => {
 }, 120_000);
 
 /** Wraps an env and records every action it is asked to execute. */
-function recording(env: Env, sink: number[][]): Env {
+function recording(
+  env: Env & { signals(): Float64Array },
+  sink: number[][],
+): Env & { signals(): Float64Array } {
   return {
     obsDim: env.obsDim,
     actDim: env.actDim,
+    signals: () => env.signals(),
     reset: (seed) => env.reset(seed),
     step: (a) => {
       sink.push(Array.from(a));
@@ -144,6 +149,172 @@ describe("fine-tune job (real Shield, MujocoEnv)", () => {
       const { learner } = restoreLearner(v.dir, pkg, 0);
       expect(learner.step).toBe(10 + v.env_step / 10); // 10 offline updates, then 0.1 per env step
       learner.dispose();
+    }
+  }, 120_000);
+});
+
+/** From its `after`-th step on, the env reports signal `name` as `value` (a sensor fault or a runaway joint). */
+function faultAfter(
+  env: MujocoEnv,
+  after: number,
+  name: string,
+  value: number,
+): Env & { signals(): Float64Array; steps: number } {
+  const index = compileTask(env.robot.spec).layout.index.get(name);
+  if (index === undefined) throw new Error(`no signal ${name}`);
+  const w = {
+    obsDim: env.obsDim,
+    actDim: env.actDim,
+    steps: 0,
+    signals: () => env.signals(),
+    reset: (seed?: number) => env.reset(seed),
+    step: (a: ArrayLike<number>) => {
+      const r = env.step(a);
+      if (++w.steps >= after) r.info.signals[index] = value;
+      return r;
+    },
+    close: () => env.close(),
+  };
+  return w;
+}
+
+describe("fine-tune job behind the safety monitors", () => {
+  it("ends the run cleanly on an e-stop, sends nothing after it and reports the monitor", async () => {
+    const robot = loadRobot("reacher2");
+    const sent: number[][] = [];
+    // The elbow reports 25 rad/s (its limit is 20) from the 30th training step on: joint_limits is fatal.
+    const faulted = faultAfter(await MujocoEnv.create(robot, { seed: 0 }), 30, "velocity.elbow_joint", 25);
+    const env = recording(faulted, sent);
+    const evalEnv = await MujocoEnv.create(robot, { seed: 1 });
+    let result: FinetuneJobResult;
+    try {
+      result = await runFinetuneJob({
+        model: modelDir,
+        robot: "reacher2",
+        dataset: datasetDir,
+        envSteps: 200,
+        ratio: 0.5,
+        updatesPerStep: 0.1,
+        evalEvery: 100,
+        evalEpisodes: 1,
+        batchSize: 16,
+        seed: 0,
+        explorationStd: 0.1,
+        backend: "cpu",
+        out: join(root, "estop-run"),
+        env,
+        evalEnv,
+        saveVersions: "every-eval",
+      });
+    } finally {
+      env.close();
+      evalEnv.close();
+    }
+    expect(result.estop).not.toBeNull();
+    expect(result.estop!.monitor).toBe("joint_limits");
+    expect(result.safety_events["joint_limits:fatal"]).toBeGreaterThanOrEqual(1);
+    // The state of step 30 is filtered at step 31: that tick commands zero effort, and the run ends there.
+    expect(result.env_steps).toBe(31);
+    expect(faulted.steps).toBe(31);
+    expect(sent.length).toBe(31);
+    expect(sent.at(-1)!.every((v) => v === 0)).toBe(true);
+    expect(result.control_sources.estop).toBe(1);
+    // No evaluation after the e-stop and no version saved from it; step 0 is the offline policy.
+    expect(result.curve.map((p) => p.env_step)).toEqual([0]);
+    expect(result.versions).toEqual([]);
+    expect(result.updates).toBe(3);
+    expect(result.violations).toBe(0);
+    expect(JSON.parse(readFileSync(join(root, "estop-run", "result.json"), "utf8"))).toMatchObject({
+      estop: { monitor: "joint_limits", env_step: 31 },
+    });
+  }, 120_000);
+
+  it("hands error ticks to the package's BC fallback instead of holding the last command", async () => {
+    const robot = loadRobot("reacher2");
+    // 19.5 rad/s is inside the elbow's 20 rad/s limit but past its 5% margin: an error, not an e-stop.
+    const env = faultAfter(await MujocoEnv.create(robot, { seed: 0 }), 10, "velocity.elbow_joint", 19.5);
+    const evalEnv = await MujocoEnv.create(robot, { seed: 1 });
+    let result: FinetuneJobResult;
+    try {
+      result = await runFinetuneJob({
+        model: modelDir,
+        robot: "reacher2",
+        dataset: datasetDir,
+        envSteps: 20,
+        ratio: 0.5,
+        updatesPerStep: 0,
+        evalEvery: 0,
+        evalEpisodes: 1,
+        batchSize: 16,
+        seed: 0,
+        explorationStd: 0,
+        backend: "cpu",
+        out: join(root, "fallback-run"),
+        env,
+        evalEnv,
+        plot: false,
+      });
+    } finally {
+      env.close();
+      evalEnv.close();
+    }
+    expect(result.estop).toBeNull();
+    expect(result.env_steps).toBe(20);
+    expect(result.safety_events["joint_limits:error"]).toBeGreaterThanOrEqual(1);
+    // Steps 11..20 act on the faulted state (the evaluations may add genuine errors near the elbow stop).
+    expect(result.control_sources.fallback).toBeGreaterThanOrEqual(10);
+    expect(result.control_sources.hold ?? 0).toBe(0);
+  }, 120_000);
+
+  it("needs the signal vector for the monitors, and runs shield-only without them when asked", async () => {
+    const robot = loadRobot("reacher2");
+    const inner = await MujocoEnv.create(robot, { seed: 0 });
+    const sent: number[][] = [];
+    const bare: Env = {
+      obsDim: inner.obsDim,
+      actDim: inner.actDim,
+      reset: (seed) => inner.reset(seed),
+      step: (a) => {
+        sent.push(Array.from(a));
+        return inner.step(a);
+      },
+      close: () => inner.close(),
+    };
+    const job = (monitors: boolean) =>
+      runFinetuneJob({
+        model: modelDir,
+        robot: "reacher2",
+        dataset: datasetDir,
+        envSteps: 10,
+        ratio: 0.5,
+        updatesPerStep: 0,
+        evalEvery: 0,
+        evalEpisodes: 1,
+        batchSize: 16,
+        seed: 0,
+        explorationStd: 0,
+        backend: "cpu",
+        out: join(root, `bare-run-${monitors}`),
+        env: bare,
+        evalEnv: bare,
+        plot: false,
+        monitors,
+      });
+    try {
+      await expect(job(true)).rejects.toThrow(/signals\(\)/);
+      const r = await job(false);
+      expect(r.env_steps).toBe(10);
+      expect(r.safety_events).toEqual({});
+      expect(r.estop).toBeNull();
+      expect(r.shield_counts.ticks).toBe(sent.length);
+      const limits = hardLimitsFromSpec(robot.spec);
+      for (const a of sent)
+        a.forEach((v, i) => {
+          expect(v).toBeGreaterThanOrEqual(limits.loNorm[i] - 1e-6);
+          expect(v).toBeLessThanOrEqual(limits.hiNorm[i] + 1e-6);
+        });
+    } finally {
+      inner.close();
     }
   }, 120_000);
 });

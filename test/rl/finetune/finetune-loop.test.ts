@@ -177,8 +177,65 @@ describe("runFinetuneLoop", () => {
       expect(p.score).toBeCloseTo(40, 4);
       expect(p.ci_low).toBeCloseTo(40, 4);
       expect(p.ci_high).toBeCloseTo(40, 4);
+      expect(p.scores.length).toBe(2);
+      for (const v of p.scores) expect(v).toBeCloseTo(40, 4);
     }
     expect(r.trainEpisodes).toBe(5);
+  });
+
+  it("ends the run at the action after which the filter halts: no further action, update or evaluation", async () => {
+    const env = new RecordingEnv(10);
+    const learner = scriptedLearner(() => 0.1);
+    let applied = 0;
+    const latching: ActionFilter = {
+      apply: (_o, a) => {
+        applied++;
+        return a;
+      },
+      halted: () => (applied >= 2 * 10 + 25 ? "e-stop: test" : undefined),
+    };
+    const r = await runFinetuneLoop(env, learner, latching, offline, {
+      ...base,
+      explorationStd: 0,
+      envSteps: 100,
+      updatesPerStep: 1,
+      evalEvery: 50,
+    });
+    // 20 evaluation actions at step 0, then the 25th training action trips the latch.
+    expect(r.halted).toBe("e-stop: test");
+    expect(env.received.length).toBe(45);
+    expect(r.envSteps).toBe(25);
+    expect(r.updates).toBe(24);
+    expect(r.curve.map((p) => p.env_step)).toEqual([0]);
+  });
+
+  it("drops the evaluation a halt interrupts", async () => {
+    const env = new RecordingEnv(10);
+    let applied = 0;
+    const latching: ActionFilter = {
+      apply: (_o, a) => {
+        applied++;
+        return a;
+      },
+      halted: () => (applied >= 2 * 10 + 20 + 5 ? "e-stop: in evaluation" : undefined),
+    };
+    const r = await runFinetuneLoop(
+      env,
+      scriptedLearner(() => 0.1),
+      latching,
+      offline,
+      {
+        ...base,
+        explorationStd: 0,
+        envSteps: 100,
+        updatesPerStep: 0,
+        evalEvery: 20,
+      },
+    );
+    expect(r.halted).toBe("e-stop: in evaluation");
+    expect(r.envSteps).toBe(20);
+    expect(env.received.length).toBe(45);
+    expect(r.curve.map((p) => p.env_step)).toEqual([0]);
   });
 
   it("rejects bad budgets with the flag name", async () => {

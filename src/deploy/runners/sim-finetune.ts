@@ -2,8 +2,9 @@
  * sim-finetune: online fine-tuning in MujocoEnv behind the shield through the fine-tune job
  * (src/nodes/finetune/finetune-job.ts). The evidence is the best saved version's evaluation (95% CI); when no
  * evaluation beat the offline policy, no version is saved and the stage's version stays the offline one.
- * E-stops: the fine-tune loop has no e-stop latch; its `violations` (shielded actions that still failed the
- * limit re-check and were not sent) are counted where a latch would have tripped.
+ * E-stops: every fine-tune action passes the SafetyCore monitors, whose latch ends the run on a fatal event;
+ * that e-stop counts, and so does each of the loop's `violations` (shielded actions that still failed the
+ * limit re-check and were not sent: none may ever happen, so the gate treats one like an e-stop).
  */
 import type { MetricSeries } from "../../report/run-summary.js";
 import { behaviorScore, type StageContext } from "./context.js";
@@ -41,7 +42,7 @@ export async function runSimFinetune(ctx: StageContext, envSteps: number): Promi
   return {
     evidence: {
       score: pick ? { mean: pick.score, ci_low: pick.ci_low, ci_high: pick.ci_high } : undefined,
-      estops: r.violations,
+      estops: (r.estop ? 1 : 0) + r.violations,
       behavior_score: behaviorScore(ctx)?.mean,
     },
     events: [],
@@ -52,6 +53,7 @@ export async function runSimFinetune(ctx: StageContext, envSteps: number): Promi
       best_score: r.best_score,
       gain: r.gain,
       violations: r.violations,
+      estop: r.estop ? `${r.estop.monitor}: ${r.estop.message} (env step ${r.estop.env_step})` : null,
       filtered: r.filtered,
       ood_states: r.ood_states,
       versions_saved: r.versions.length,

@@ -13,7 +13,7 @@ interface BenchLoopOptions {
   seconds: number;
   seed: number;
   thread: "main" | "worker";
-  spinMs: number;
+  spinMs?: number;
 }
 
 export function registerBenchLoop(bench: Command): void {
@@ -34,7 +34,11 @@ export function registerBenchLoop(bench: Command): void {
         .choices(["main", "worker"])
         .default("worker"),
     )
-    .option("--spin-ms <ms>", "busy-wait before each slot", parseFloatOption("--spin-ms"), 1)
+    .option(
+      "--spin-ms <ms>",
+      "busy-wait before each slot (default: the whole period; the loop thread never sleeps)",
+      parseFloatOption("--spin-ms"),
+    )
     .action(async (opts: BenchLoopOptions) => {
       const { runLoopBench } = await import("../../safety/loop/loop-bench.js");
       const { startProgress } = await import("../progress.js");

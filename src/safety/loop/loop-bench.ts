@@ -9,7 +9,8 @@
  * miss inside the core too (source "hold": no fallback is configured).
  *
  * Phase 2, the drift-free real-time loop (realtime-loop.ts) for `seconds`, in a dedicated worker thread
- * (default) or on the main thread (`thread: "main"`, the old way, for comparison). A slot misses its
+ * (default) or on the main thread (`thread: "main"`, the old way, for comparison), busy-waiting the whole
+ * period unless `spinMs` is smaller (then it sleeps with Atomics.wait until spinMs before each slot). A slot misses its
  * deadline when its command is not ready by the end of the slot; skipped slots count as misses too.
  */
 import { performance } from "node:perf_hooks";
@@ -59,7 +60,6 @@ const r = (v: number): number => Math.round(v * 10) / 10;
 export async function runLoopBench(options: LoopBenchOptions): Promise<LoopBenchResult> {
   const seed = options.seed ?? 0;
   const thread = options.thread ?? "worker";
-  const spinMs = options.spinMs ?? 1;
   const { core, clock, runner, rng, rateHz, state } = benchSetup(seed);
   const dt = 1 / rateHz;
   const sources = zeroSourceCounts();
@@ -98,6 +98,7 @@ export async function runLoopBench(options: LoopBenchOptions): Promise<LoopBench
 
   // Phase 2: the real-time loop.
   const periodMs = 1000 / rateHz;
+  const spinMs = options.spinMs ?? periodMs;
   const run = await runRealtime<SourceCounts>({
     module: new URL("./loop-bench-setup.ts", import.meta.url).href,
     options: { seed },

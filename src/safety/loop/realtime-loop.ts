@@ -13,7 +13,11 @@ import { waitUntil } from "./wall-clock.js";
 export interface RealtimeLoopOptions {
   periodMs: number;
   slots: number;
-  /** Busy-wait this long before each slot (Atomics.wait wakes up to ~1 ms late). Default 1 ms. */
+  /**
+   * Busy-wait this long before each slot. Default: the whole period, i.e. the loop thread never sleeps and
+   * owns one core, as a dedicated control thread does: Atomics.wait wakes up to several ms late, and those
+   * late starts were most of the misses left with a 1 ms spin (README, bench loop).
+   */
   spinMs?: number;
   /** Delay before slot 0, ms. Default 5. */
   startDelayMs?: number;
@@ -52,7 +56,7 @@ export function runRealtimeLoop(
   record: LoopRecord,
 ): void {
   const { periodMs, slots } = options;
-  const spinMs = options.spinMs ?? 1;
+  const spinMs = options.spinMs ?? periodMs;
   const { lateUs, tickUs, slotMs, status, progress } = record;
   const start = performance.now() + (options.startDelayMs ?? 5);
   let slot = 0;

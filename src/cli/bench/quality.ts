@@ -36,11 +36,43 @@ interface QualityOptions {
   steps: number;
   hidden: number[];
   batchSize: number;
+  config?: string;
   datasetEpisodes: number;
   evalEpisodes: number;
   dataDir?: string;
   backend?: string;
   json?: boolean;
+}
+
+/** `--config '{"cql": {"sampledActions": 4}}'`: every algorithm and key must exist. */
+export function parseConfigOption<A extends string>(
+  value: string | undefined,
+  assertAlgo: (name: string) => A,
+  defaults: Record<A, object>,
+): Partial<Record<A, Record<string, unknown>>> {
+  if (value === undefined) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch (err) {
+    throw new TetherError("CLI", `--config is not JSON: ${(err as Error).message}`);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+    throw new TetherError("CLI", `--config must be a JSON object {"<algo>": {"<key>": value}}`);
+  const out: Partial<Record<A, Record<string, unknown>>> = {};
+  for (const [name, fields] of Object.entries(parsed)) {
+    const algo = assertAlgo(name);
+    if (typeof fields !== "object" || fields === null || Array.isArray(fields))
+      throw new TetherError("CLI", `--config.${name} must be an object of config fields`);
+    for (const key of Object.keys(fields))
+      if (!(key in defaults[algo]))
+        throw new TetherError(
+          "CLI",
+          `--config.${name}.${key}: ${name} has no such config field (known: ${Object.keys(defaults[algo]).join(", ")})`,
+        );
+    out[algo] = fields as Record<string, unknown>;
+  }
+  return out;
 }
 
 export function registerBenchQuality(bench: Command): void {
@@ -61,6 +93,7 @@ export function registerBenchQuality(bench: Command): void {
       DEFAULT_HIDDEN,
     )
     .option("--batch-size <n>", "mini-batch size", parseIntOption("--batch-size"), 256)
+    .option("--config <json>", 'per-algorithm config overrides, e.g. \'{"cql": {"sampledActions": 4}}\'')
     .option(
       "--dataset-episodes <n>",
       "episodes per dataset when one has to be collected",
@@ -79,7 +112,7 @@ export function registerBenchQuality(bench: Command): void {
     .action(async (opts: QualityOptions) => {
       const { listRobots, loadRobot, REPO_ROOT } = await import("../../robot/load.js");
       const { compileTask } = await import("../../robot/task-functions.js");
-      const { assertAlgoName } = await import("../../rl/algos/registry.js");
+      const { assertAlgoName, ALGO_DEFAULTS } = await import("../../rl/algos/registry.js");
       const { selectBackend, describeBackend, isBackendName } = await import("../../rl/backend.js");
       const { runTraining } = await import("../../rl/run-training.js");
       const { loadPolicyPackage } = await import("../../policy/package.js");
@@ -113,6 +146,7 @@ export function registerBenchQuality(bench: Command): void {
       }
       if (opts.seeds < 1 || opts.steps < 1 || opts.evalEpisodes < 1 || opts.batchSize < 1)
         throw new TetherError("CLI", "--seeds, --steps, --batch-size and --eval-episodes must be at least 1");
+      const overrides = parseConfigOption(opts.config, (a) => assertAlgoName(a, "--config"), ALGO_DEFAULTS);
       const backend = await selectBackend(opts.backend as Parameters<typeof selectBackend>[0]);
       process.stderr.write(`${describeBackend(backend)}\n`);
 
@@ -167,7 +201,7 @@ export function registerBenchQuality(bench: Command): void {
                       evalEpisodes: 0,
                       resume: false,
                       batchSize: opts.batchSize,
-                      config: { hidden: opts.hidden },
+                      config: { hidden: opts.hidden, ...overrides[algo] },
                       columns: cols,
                       supportSteps: 200,
                     },
@@ -208,6 +242,7 @@ export function registerBenchQuality(bench: Command): void {
         steps: opts.steps,
         hidden: opts.hidden,
         batch_size: opts.batchSize,
+        config: overrides,
         seeds: opts.seeds,
         eval_episodes: Math.max(2, opts.evalEpisodes),
         cells: cells.map((c) => ({

@@ -85,7 +85,7 @@ export function registerBenchQuality(bench: Command): void {
     .option("--algos <names>", "comma-separated algorithms", "iql,awac,td3bc,bc,cql")
     .option("--levels <names>", "comma-separated dataset levels", DEFAULT_LEVELS.join(","))
     .option("--seeds <n>", "seeds per cell", parseIntOption("--seeds"), 3)
-    .option("--steps <n>", "gradient updates per training run", parseIntOption("--steps"), 2000)
+    .option("--steps <n>", "gradient updates per training run", parseIntOption("--steps"), 3000)
     .option(
       "--hidden <widths>",
       "hidden layer widths of every network, e.g. 256,256",

@@ -7,7 +7,9 @@
  *
  * Metrics: loss/critic, loss/actor, values/q (mean min-Q on data), values/adv_weight (mean w).
  * Departure from CORL: π is N(tanh(mean), σ) with state-dependent soft-clamped log-std (as our IQL), the
- * advantage uses min(Q1, Q2) of the online critics.
+ * advantage uses min(Q1, Q2) of the online critics. Rewards are normalized by the dataset's return range
+ * (CORL's `normalize_reward`, off there by default): λ acts on Q in reward units, so without it λ means
+ * something else on every robot (pendulum rewards in [0, 1] gave weights of 1.001, i.e. plain BC).
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { Rng } from "../../core/rng.js";
@@ -43,14 +45,20 @@ export function advantageWeights(adv: tf.Tensor2D, lambda: number): tf.Tensor2D 
 }
 
 export interface AwacConfig extends NetworkConfig, CriticConfig {
-  /** λ, temperature of the advantage weights exp(A/λ): small λ → greedy on Q, big λ → behaviour cloning. 1.0 in CORL. */
+  /**
+   * λ, temperature of the advantage weights exp(A/λ): small λ → greedy on Q, big λ → behaviour cloning.
+   * 1/3: CORL's D4RL medium-replay configs, and 1/β of IQL's β = 3 on the same normalized rewards.
+   */
   lambda: number;
+  /** Rewards are multiplied by 1000 / (max episode return - min episode return), as IQL's, so λ means the same on every robot. */
+  normalizeRewards: boolean;
 }
 
 export const AWAC_DEFAULTS: AwacConfig = {
   ...NETWORK_DEFAULTS,
   ...CRITIC_DEFAULTS,
-  lambda: 1.0,
+  lambda: 1 / 3,
+  normalizeRewards: true,
 };
 
 export class AwacLearner implements Learner {

@@ -52,7 +52,7 @@ export function resolvedConfig(algo: AlgoName, config: Record<string, unknown>):
   return { ...(ALGO_DEFAULTS[algo] as Record<string, unknown>), ...config };
 }
 
-/** Whether the algorithm wants rewards scaled by 1000 / (max return - min return). */
+/** Whether the algorithm's config asks for rewards scaled by 1000 / (max return - min return) (IQL, AWAC). */
 export function wantsReturnNormalizedRewards(algo: AlgoName, config: Record<string, unknown>): boolean {
-  return algo === "iql" && resolvedConfig(algo, config).normalizeRewards === true;
+  return resolvedConfig(algo, config).normalizeRewards === true;
 }

@@ -1,0 +1,28 @@
+import { describe, expect, it } from "vitest";
+import { parseConfigOption, parseHiddenOption } from "../../../src/cli/bench/quality.js";
+import { ALGO_DEFAULTS, assertAlgoName } from "../../../src/rl/algos/registry.js";
+
+const parse = (v: string | undefined) =>
+  parseConfigOption(v, (a) => assertAlgoName(a, "--config"), ALGO_DEFAULTS);
+
+describe("bench quality options", () => {
+  it("--hidden takes comma-separated positive widths", () => {
+    expect(parseHiddenOption("64, 64")).toEqual([64, 64]);
+    expect(parseHiddenOption("256")).toEqual([256]);
+    expect(() => parseHiddenOption("64,0")).toThrow(/--hidden/);
+    expect(() => parseHiddenOption("64,x")).toThrow(/--hidden/);
+  });
+
+  it("--config keeps per-algorithm overrides and names the bad algorithm or field", () => {
+    expect(parse(undefined)).toEqual({});
+    expect(parse('{"cql": {"sampledActions": 4}, "awac": {"lambda": 1}}')).toEqual({
+      cql: { sampledActions: 4 },
+      awac: { lambda: 1 },
+    });
+    expect(() => parse('{"cql": {"sampledAction": 4}}')).toThrow(/--config\.cql\.sampledAction/);
+    expect(() => parse('{"dqn": {}}')).toThrow(/"dqn"/);
+    expect(() => parse('{"cql": 4}')).toThrow(/--config\.cql must be an object/);
+    expect(() => parse("[1]")).toThrow(/JSON object/);
+    expect(() => parse("{oops")).toThrow(/not JSON/);
+  });
+});

@@ -28,6 +28,14 @@ export function parseIntOption(flag: string): (value: string) => number {
   };
 }
 
+/** `--hidden 256,256` → [256, 256]; every width a positive integer. */
+export function parseHiddenOption(value: string): number[] {
+  const widths = value.split(",").map((x) => Number(x.trim()));
+  if (widths.length === 0 || widths.some((w) => !Number.isInteger(w) || w < 1))
+    throw new TetherError("CLI", `--hidden expects comma-separated positive integers, got "${value}"`);
+  return widths;
+}
+
 export function parseFloatOption(flag: string): (value: string) => number {
   return (value: string) => {
     const n = Number(value);

@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TetherError } from "../../core/errors.js";
-import { parseIntOption, printJsonLine } from "../run.js";
+import { parseHiddenOption, parseIntOption, printJsonLine } from "../run.js";
 
 const DEFAULT_LEVELS = ["medium", "medium-replay", "expert"];
 /**
@@ -19,14 +19,6 @@ const DEFAULT_LEVELS = ["medium", "medium-replay", "expert"];
  * would take hours; 2×64 runs 4–5× faster and scored within a few points of 2×256 on pendulum medium-replay.
  */
 const DEFAULT_HIDDEN = [64, 64];
-
-/** `--hidden 256,256` → [256, 256]; every width a positive integer. */
-export function parseHiddenOption(value: string): number[] {
-  const widths = value.split(",").map((x) => Number(x.trim()));
-  if (widths.length === 0 || widths.some((w) => !Number.isInteger(w) || w < 1))
-    throw new TetherError("CLI", `--hidden expects comma-separated positive integers, got "${value}"`);
-  return widths;
-}
 
 interface QualityOptions {
   robots?: string;

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { parseIntOption, printJsonLine } from "../run.js";
+import { parseHiddenOption, parseIntOption, printJsonLine } from "../run.js";
 
 interface TrainFlags {
   algo: string;
@@ -13,6 +13,7 @@ interface TrainFlags {
   evalEpisodes: number;
   resume?: boolean;
   batchSize: number;
+  hidden?: number[];
   workers?: number;
   checkpointEvery?: number;
   json?: boolean;
@@ -39,6 +40,11 @@ export function registerTrain(program: Command): void {
     .option("--eval-episodes <n>", "episodes per evaluation", parseIntOption("--eval-episodes"), 5)
     .option("--resume", "continue from the checkpoint in --out")
     .option("--batch-size <n>", "mini-batch size", parseIntOption("--batch-size"), 256)
+    .option(
+      "--hidden <widths>",
+      "hidden layer widths of every network, e.g. 64,64 (default: 256,256)",
+      parseHiddenOption,
+    )
     .option(
       "--workers <n>",
       "learner threads, 1 or 2 (default: 2 for iql on wasm/cpu with two cores, else 1)",
@@ -86,6 +92,7 @@ export function registerTrain(program: Command): void {
             batchSize: flags.batchSize,
             checkpointEvery: flags.checkpointEvery,
             workers: flags.workers,
+            ...(flags.hidden ? { config: { hidden: flags.hidden } } : {}),
           },
           {
             onProgress: (step, metrics, ups) => {

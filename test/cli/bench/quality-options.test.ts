@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { parseConfigOption, parseHiddenOption } from "../../../src/cli/bench/quality.js";
+import { parseConfigOption } from "../../../src/cli/bench/quality.js";
+import { parseHiddenOption } from "../../../src/cli/run.js";
 import { ALGO_DEFAULTS, assertAlgoName } from "../../../src/rl/algos/registry.js";
 
 const parse = (v: string | undefined) =>

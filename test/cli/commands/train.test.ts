@@ -1,0 +1,75 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, describe, expect, it } from "vitest";
+import { REPO_ROOT } from "../../../src/robot/load.js";
+
+const run = promisify(execFile);
+const TSX = join(REPO_ROOT, "node_modules", ".bin", "tsx");
+const work = mkdtempSync(join(tmpdir(), "tether-train-cli-"));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+async function tether(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(TSX, [join(REPO_ROOT, "src/cli/main.ts"), ...args], {
+      cwd: REPO_ROOT,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe("tether train --hidden", () => {
+  it("trains every network at the given widths and records them in the run's config", async () => {
+    const data = join(work, "ds");
+    expect(
+      (await tether("collect", "--robot", "pendulum", "--level", "random", "--episodes", "2", "--out", data))
+        .code,
+    ).toBe(0);
+    const out = join(work, "bc");
+    const r = await tether(
+      "train",
+      "--algo",
+      "bc",
+      "--dataset",
+      data,
+      "--robot",
+      "pendulum",
+      "--steps",
+      "3",
+      "--eval-every",
+      "0",
+      "--hidden",
+      "8,4",
+      "--out",
+      out,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const config = JSON.parse(readFileSync(join(out, "config.json"), "utf8")) as Record<string, unknown>;
+    expect(JSON.stringify(config)).toContain('"hidden":[8,4]');
+  }, 120_000);
+
+  it("rejects widths that are not positive integers, naming the flag", async () => {
+    const r = await tether(
+      "train",
+      "--algo",
+      "bc",
+      "--dataset",
+      "x",
+      "--robot",
+      "pendulum",
+      "--steps",
+      "3",
+      "--hidden",
+      "8,0",
+      "--out",
+      join(work, "no"),
+    );
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--hidden expects comma-separated positive integers, got "8,0"/);
+  }, 60_000);
+});

@@ -7,7 +7,6 @@ import { startTsWorker, WorkerError } from "../core/ts-worker.js";
 import { compileMujocoWasm } from "./mujoco.js";
 import type { WorkerRequest, WorkerResponse } from "./worker-protocol.js";
 
-
 type RequestBody = WorkerRequest extends infer R ? (R extends { id: number } ? Omit<R, "id"> : never) : never;
 
 export class SimWorker {

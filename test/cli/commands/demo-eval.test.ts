@@ -1,23 +1,5 @@
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
-import { join } from "node:path";
+import { tether } from "../tether-process.js";
 import { describe, expect, it } from "vitest";
-import { REPO_ROOT } from "../../../src/robot/load.js";
-
-const run = promisify(execFile);
-const TSX = join(REPO_ROOT, "node_modules", ".bin", "tsx");
-
-async function tether(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(TSX, [join(REPO_ROOT, "src/cli/main.ts"), ...args], {
-      cwd: REPO_ROOT,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 describe("tether demo / eval (CLI smoke)", () => {
   it("bare `tether demo` on an unknown robot names the robots (and runs nothing)", async () => {

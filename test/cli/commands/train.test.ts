@@ -1,27 +1,11 @@
-import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
+import { tether } from "../tether-process.js";
 import { afterAll, describe, expect, it } from "vitest";
-import { REPO_ROOT } from "../../../src/robot/load.js";
 
-const run = promisify(execFile);
-const TSX = join(REPO_ROOT, "node_modules", ".bin", "tsx");
 const work = mkdtempSync(join(tmpdir(), "tether-train-cli-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
-
-async function tether(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(TSX, [join(REPO_ROOT, "src/cli/main.ts"), ...args], {
-      cwd: REPO_ROOT,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 describe("tether train --hidden", () => {
   it("trains every network at the given widths and records them in the run's config", async () => {

@@ -1,22 +1,10 @@
-import { describe, expect, it, vi } from "vitest";
-import { Command } from "commander";
+import { describe, expect, it } from "vitest";
 import { registerBenchFaults } from "../../../src/cli/bench/faults.js";
+import { benchJson } from "./bench-json.js";
 
 describe("tether bench faults --json", () => {
   it("prints one JSON object last with per-fault reaction periods and zero unsafe commands", async () => {
-    const program = new Command("tether").exitOverride();
-    registerBenchFaults(program.command("bench"));
-    const lines: string[] = [];
-    const spy = vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
-      lines.push(String(chunk));
-      return true;
-    });
-    try {
-      await program.parseAsync(["node", "tether", "bench", "faults", "--json", "--ticks", "60"]);
-    } finally {
-      spy.mockRestore();
-    }
-    const last = JSON.parse(lines.join("").trim().split("\n").pop() as string);
+    const last = await benchJson(registerBenchFaults, ["faults", "--json", "--ticks", "60"]);
     expect(last.faults.map((f: { fault: string }) => f.fault)).toEqual([
       "nan_policy",
       "frozen_sensor",
@@ -34,28 +22,13 @@ describe("tether bench faults --json", () => {
   });
 
   it("with --policy-worker adds latency_spike and policy_crash with the policy in a worker thread", async () => {
-    const program = new Command("tether").exitOverride();
-    registerBenchFaults(program.command("bench"));
-    const lines: string[] = [];
-    const spy = vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
-      lines.push(String(chunk));
-      return true;
-    });
-    try {
-      await program.parseAsync([
-        "node",
-        "tether",
-        "bench",
-        "faults",
-        "--json",
-        "--ticks",
-        "200",
-        "--policy-worker",
-      ]);
-    } finally {
-      spy.mockRestore();
-    }
-    const last = JSON.parse(lines.join("").trim().split("\n").pop() as string);
+    const last = await benchJson(registerBenchFaults, [
+      "faults",
+      "--json",
+      "--ticks",
+      "200",
+      "--policy-worker",
+    ]);
     expect(last.worker_policy.map((f: { fault: string }) => f.fault)).toEqual([
       "latency_spike",
       "policy_crash",

@@ -1,34 +1,10 @@
-import { describe, expect, it, vi } from "vitest";
-import { Command } from "commander";
+import { describe, expect, it } from "vitest";
 import { registerBenchLoop } from "../../../src/cli/bench/loop.js";
+import { benchJson } from "./bench-json.js";
 
 describe("tether bench loop --json (tiny budget)", () => {
   it("prints one JSON object last with the latency and deadline fields", async () => {
-    const program = new Command("tether").exitOverride();
-    registerBenchLoop(program.command("bench"));
-    const lines: string[] = [];
-    const out = vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
-      lines.push(String(chunk));
-      return true;
-    });
-    const err = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
-    try {
-      await program.parseAsync([
-        "node",
-        "tether",
-        "bench",
-        "loop",
-        "--json",
-        "--ticks",
-        "300",
-        "--seconds",
-        "0.1",
-      ]);
-    } finally {
-      out.mockRestore();
-      err.mockRestore();
-    }
-    const last = JSON.parse(lines.join("").trim().split("\n").pop() as string);
+    const last = await benchJson(registerBenchLoop, ["loop", "--json", "--ticks", "300", "--seconds", "0.1"]);
     expect(last.slots).toBe(50);
     expect(last.tick_us_p50).toBeGreaterThan(0);
     expect(last.tick_us_p99).toBeGreaterThanOrEqual(last.tick_us_p50);

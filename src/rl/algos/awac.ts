@@ -58,7 +58,8 @@ export interface AwacConfig extends NetworkConfig, CriticConfig {
    * value per action dimension (the IQL paper, CORL's GaussianPolicy). Both soft-clamped. Measured
    * (bench quality, 64×64, 3000 updates, seeds 0-1, free vs state): IQL pusher-expert 9.2 vs -2.5,
    * pusher-medium-replay -10.7 vs -6.3, pendulum-expert 38.2 vs 35.9, pendulum-medium-replay 24.8 vs 20.4;
-   * AWAC 2.8 vs -6.3, -9.4 vs -10.0, 46.2 vs 38.2, 30.3 vs 28.4. Mostly within seed noise, so "state"
+   * AWAC 2.8 vs -6.3, -9.4 vs -10.0, 46.2 vs 38.2, 30.3 vs 28.4; pusher-expert over seeds 0-2: IQL 13.5
+   * vs 1.0, AWAC 1.5 vs -7.7 (BC 74.4). Mostly within seed noise and far from BC, so "state"
    * stays the default; with unit weights (AWAC λ=1e6, pusher-expert) "free" is clearly better: 67.9 vs
    * 50.4 at lr 3e-4, 70.1 vs 23.7 at lr 1e-3 (where "state" collapses late as σ shrinks).
    */

@@ -110,7 +110,15 @@ function qRole(): Role {
 
 function valueActorRole(): Role {
   const v = new ValueNet(dims.obsDim, config.hidden, new Rng(data.seeds[0]), adam);
-  const actor = new GaussianActor(dims.obsDim, dims.actDim, config.hidden, new Rng(data.seeds[1]), adam);
+  const actor = new GaussianActor(
+    dims.obsDim,
+    dims.actDim,
+    config.hidden,
+    new Rng(data.seeds[1]),
+    adam,
+    "soft",
+    config.logStd,
+  );
   return {
     update(req) {
       const mem = takeMemory(req);
@@ -157,6 +165,7 @@ function valueActorRole(): Role {
       saveModule(state, "actor", actor);
     },
     load(state) {
+      actor.assertFree(state.arrays["actor/params"]);
       loadModule(state, "v", v);
       loadModule(state, "actor", actor);
     },

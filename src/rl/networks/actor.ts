@@ -3,8 +3,12 @@
  * - DeterministicActor: tanh output layer (TD3+BC, BC).
  * - GaussianActor: linear output [mean (pre-tanh), log-std]; the deterministic action is tanh(mean).
  *   log-std is soft-clamped to [LOG_STD_MIN, LOG_STD_MAX] with a tanh (differentiable, no dead gradient).
+ *   `logStd: "state"` computes it from the state; "free" makes it one learned value per action dimension
+ *   (the IQL paper's and CORL's GaussianPolicy), held as the log-std outputs' biases with their incoming
+ *   weights fixed at zero, so parameters, checkpoints and the exported network keep the same layout.
  */
 import * as tf from "@tensorflow/tfjs-core";
+import { TetherError } from "../../core/errors.js";
 import type { Rng } from "../../core/rng.js";
 import { Adam, type AdamConfig } from "./adam.js";
 import { mlpBackward, mlpForward, type LayerTensors, type MlpSpec, type MlpTape } from "./mlp.js";
@@ -67,6 +71,9 @@ export interface GaussianForward extends ActorForward {
   squashedRaw: tf.Tensor2D;
 }
 
+/** Where a GaussianActor's log-std comes from: a function of the state, or one free vector. */
+export type LogStdMode = "state" | "free";
+
 export class GaussianActor {
   readonly kind = "tanh-gaussian" as const;
   readonly spec: MlpSpec;
@@ -76,6 +83,9 @@ export class GaussianActor {
   /**
    * `logStdClamp`: "soft" (default) squashes the raw output into [LOG_STD_MIN, LOG_STD_MAX] with a tanh;
    * "hard" clips it (zero gradient outside), the form src/policy's ConditionalSupport evaluates.
+   * `logStd`: "state" (default) lets the last layer compute the raw log-std from the hidden features;
+   * "free" zeroes those weights at construction and never updates them, so the raw log-std is the bias
+   * vector, state-independent, and its gradient is the sum over the batch of dL/d raw log-std.
    */
   constructor(
     obsDim: number,
@@ -84,10 +94,44 @@ export class GaussianActor {
     rng: Rng,
     adam: AdamConfig,
     readonly logStdClamp: "soft" | "hard" = "soft",
+    readonly logStd: LogStdMode = "state",
   ) {
     this.spec = { sizes: [obsDim, ...hidden, 2 * actDim], hidden: "relu", output: "linear" };
     this.params = ParamSet.create("actor", [this.spec], rng);
+    if (logStd === "free") {
+      const values = this.params.read();
+      for (const i of this.logStdWeightIndices()) values[i] = 0;
+      this.params.write(values);
+    }
     this.optimizer = new Adam(this.params, adam);
+  }
+
+  /** Flat indices of the last layer's weights into the log-std outputs (zero and frozen when "free"). */
+  logStdWeightIndices(): number[] {
+    const sizes = this.spec.sizes;
+    const inDim = sizes[sizes.length - 2];
+    const outDim = sizes[sizes.length - 1];
+    let o = 0;
+    for (let l = 0; l + 2 < sizes.length; l++) o += sizes[l] * sizes[l + 1] + sizes[l + 1];
+    const out: number[] = [];
+    for (let i = 0; i < inDim; i++) for (let j = this.actDim; j < outDim; j++) out.push(o + i * outDim + j);
+    return out;
+  }
+
+  /**
+   * "free" only: throws unless the log-std weights in `values` (default: the current parameters) are zero,
+   * e.g. for a "state" checkpoint. Learners call it before loading, so a refused state dict changes nothing.
+   */
+  assertFree(values?: Float32Array): void {
+    // A misshaped array is left to loadModule's shape error.
+    if (this.logStd !== "free" || values?.length !== this.params.size) return;
+    for (const i of this.logStdWeightIndices())
+      if (values[i] !== 0)
+        throw new TetherError(
+          "STATE_DICT",
+          'actor has state-dependent log-std weights but is configured with logStd: "free"',
+          { index: i },
+        );
   }
 
   forward(obs: tf.Tensor2D): GaussianForward {
@@ -125,7 +169,17 @@ export class GaussianActor {
         ? tf.mul(dLogStd, fwd.squashedRaw)
         : tf.mul(dLogStd, tf.mul(tf.sub(1, tf.square(fwd.squashedRaw)), half));
     const dOut = tf.concat([dMean, dRawStd], 1) as tf.Tensor2D;
-    return this.params.flatten([mlpBackward(this.spec, fwd.layers, fwd.tape, dOut).grads]);
+    const grads = mlpBackward(this.spec, fwd.layers, fwd.tape, dOut).grads;
+    if (this.logStd === "free") {
+      // The log-std weights stay zero: only the bias (the free vector) gets dL/d raw, summed over the batch.
+      const last = grads.length - 2;
+      const dW = grads[last] as tf.Tensor2D;
+      grads[last] = tf.concat(
+        [tf.slice(dW, [0, 0], [-1, this.actDim]), tf.zerosLike(tf.slice(dW, [0, this.actDim], [-1, -1]))],
+        1,
+      );
+    }
+    return this.params.flatten([grads]);
   }
 
   dispose(): void {

@@ -85,6 +85,27 @@ describe("ParallelIqlLearner", () => {
     }
   });
 
+  it('matches IqlLearner bit for bit with logStd: "free" too (the worker builds the same actor)', async () => {
+    const config = { ...CONFIG, logStd: "free" as const };
+    const free = await ParallelIqlLearner.start(config, dims, new Rng(13), { backend: "wasm" });
+    const freeSingle = createIql(config, dims, new Rng(13));
+    try {
+      const rng = new Rng(14);
+      for (let i = 0; i < 4; i++) {
+        const batch = randomBatch(rng, 24);
+        expect(free.update(batch)).toEqual(freeSingle.update(batch));
+      }
+      expectSameState(freeSingle.stateDict(), free.stateDict());
+      // Not the "state" actor: its log-std weights are zero and stayed zero.
+      const params = free.stateDict().arrays["actor/params"];
+      expect(freeSingle.actor.logStdWeightIndices().every((j) => params[j] === 0)).toBe(true);
+      expect(() => free.loadStateDict(single.stateDict())).toThrow(/logStd: "free"/);
+    } finally {
+      freeSingle.dispose();
+      free.dispose();
+    }
+  });
+
   it("loads IqlLearner's state dict and vice versa, continuing identically", async () => {
     const rng = new Rng(11);
     const other = createIql(CONFIG, dims, new Rng(99));

@@ -9,11 +9,11 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { Rng } from "../core/rng.js";
-import type { Batch } from "./algos/learner.js";
 import { create as createIql } from "./algos/iql.js";
 import { ParallelIqlLearner } from "./algos/iql-parallel.js";
 import type { SelectedBackend } from "./backend.js";
 import { learnerThreads, type WorkerCount } from "./learner-threads.js";
+import { randomBatch } from "./random-batch.js";
 import { cpuSince, threadCpu, type ThreadCpu } from "./thread-cpu.js";
 
 export interface BenchTrainOptions {
@@ -71,18 +71,6 @@ export interface BenchTrainResult {
   load_average: number;
 }
 
-function randomBatch(rng: Rng, n: number, obsDim: number, actDim: number): Batch {
-  const f = (k: number, g: () => number) => Float32Array.from({ length: k }, g);
-  return {
-    size: n,
-    observations: f(n * obsDim, () => rng.normal()),
-    actions: f(n * actDim, () => rng.uniform(-1, 1)),
-    rewards: f(n, () => rng.normal()),
-    nextObservations: f(n * obsDim, () => rng.normal()),
-    terminals: f(n, () => (rng.next() < 0.01 ? 1 : 0)),
-  };
-}
-
 /** Median of `repeats` timings of `fn` in ms (each timing averages `inner` calls). */
 function timeOp(fn: () => tf.Tensor, inner = 20, repeats = 5): number {
   for (let i = 0; i < 3; i++) fn().dispose();
@@ -124,7 +112,7 @@ function timeLoop(updates: number, update: () => void): { wallMs: number; cpuMs:
 function measureIql(o: BenchTrainOptions): Measured {
   const rng = new Rng(0);
   const learner = createIql({ hidden: o.hidden }, { obsDim: o.obsDim, actDim: o.actDim }, rng);
-  const batch = randomBatch(rng, o.batchSize, o.obsDim, o.actDim);
+  const batch = randomBatch(rng, o.batchSize, o.obsDim, o.actDim, 0.01);
   try {
     for (let i = 0; i < o.warmup; i++) learner.update(batch);
     const phases = { v: 0, actor: 0, q: 0 };
@@ -157,7 +145,7 @@ async function measureParallelIql(o: BenchTrainOptions, backend: "wasm" | "cpu")
     rng,
     { backend, batchCapacity: o.batchSize },
   );
-  const batch = randomBatch(rng, o.batchSize, o.obsDim, o.actDim);
+  const batch = randomBatch(rng, o.batchSize, o.obsDim, o.actDim, 0.01);
   try {
     for (let i = 0; i < o.warmup; i++) learner.update(batch);
     learner.timings();

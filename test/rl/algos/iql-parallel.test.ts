@@ -9,6 +9,7 @@ import { TetherError } from "../../../src/core/errors.js";
 import { selectBackend } from "../../../src/rl/backend.js";
 import { create as createIql, type IqlLearner } from "../../../src/rl/algos/iql.js";
 import { ParallelIqlLearner } from "../../../src/rl/algos/iql-parallel.js";
+import { randomBatch as randomTransitions } from "../../../src/rl/random-batch.js";
 import type { Batch, StateDict } from "../../../src/rl/algos/learner.js";
 
 const OBS = 5;
@@ -21,18 +22,6 @@ const dims = {
   obsStd: new Float32Array([1, 2, 0.5, 1, 1.5]),
   rewardScale: 3,
 };
-
-function randomBatch(rng: Rng, n: number): Batch {
-  const f = (k: number, g: () => number) => Float32Array.from({ length: k }, g);
-  return {
-    size: n,
-    observations: f(n * OBS, () => rng.normal()),
-    actions: f(n * ACT, () => rng.uniform(-1, 1)),
-    rewards: f(n, () => rng.normal()),
-    nextObservations: f(n * OBS, () => rng.normal()),
-    terminals: f(n, () => (rng.next() < 0.2 ? 1 : 0)),
-  };
-}
 
 function expectSameState(a: StateDict, b: StateDict): void {
   expect(Object.keys(b.arrays).sort()).toEqual(Object.keys(a.arrays).sort());
@@ -55,6 +44,9 @@ afterAll(() => {
   single.dispose();
   parallel.dispose();
 });
+
+/** Random transitions at this test's shape, one in five terminal. */
+const randomBatch = (rng: Rng, n: number): Batch => randomTransitions(rng, n, OBS, ACT, 0.2);
 
 describe("ParallelIqlLearner", () => {
   it("starts from the same parameters and matches IqlLearner bit for bit over 8 updates", () => {

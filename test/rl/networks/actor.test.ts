@@ -5,7 +5,7 @@ import { Rng } from "../../../src/core/rng.js";
 import { selectBackend } from "../../../src/rl/backend.js";
 import { create as createAwac } from "../../../src/rl/algos/awac.js";
 import { create as createIql } from "../../../src/rl/algos/iql.js";
-import type { Batch } from "../../../src/rl/algos/learner.js";
+import { randomBatch } from "../../../src/rl/random-batch.js";
 import { GaussianActor, weightedLikelihood, type LogStdMode } from "../../../src/rl/networks/actor.js";
 
 const ADAM = { lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8 };
@@ -107,19 +107,6 @@ describe("GaussianActor log-std", () => {
   });
 });
 
-function batch(seed: number, n: number): Batch {
-  const rng = new Rng(seed);
-  const f = (k: number, g: () => number) => Float32Array.from({ length: k }, g);
-  return {
-    size: n,
-    observations: f(n * OBS, () => rng.normal()),
-    actions: f(n * ACT, () => rng.uniform(-1, 1)),
-    rewards: f(n, () => rng.normal()),
-    nextObservations: f(n * OBS, () => rng.normal()),
-    terminals: f(n, () => (rng.next() < 0.2 ? 1 : 0)),
-  };
-}
-
 describe.each([
   ["iql", createIql],
   ["awac", createAwac],
@@ -128,10 +115,10 @@ describe.each([
   it('round-trips its state dict, exports the same format as "state", and refuses a "state" checkpoint', () => {
     const cfg = { hidden: [16, 16], lr: 1e-3 };
     const a = create({ ...cfg, logStd: "free" }, dims, new Rng(1));
-    for (let i = 0; i < 3; i++) a.update(batch(10 + i, 32));
+    for (let i = 0; i < 3; i++) a.update(randomBatch(new Rng(10 + i), 32, OBS, ACT, 0.2));
     const b = create({ ...cfg, logStd: "free" }, dims, new Rng(2));
     b.loadStateDict(a.stateDict());
-    const probe = batch(20, 8).observations;
+    const probe = randomBatch(new Rng(20), 8, OBS, ACT, 0.2).observations;
     expect(Array.from(b.act(probe))).toEqual(Array.from(a.act(probe)));
     expect(logStdRows(b.actor, probe)).toEqual(logStdRows(a.actor, probe));
     const stateful = create({ ...cfg, logStd: "state" }, dims, new Rng(1));
@@ -139,7 +126,7 @@ describe.each([
       w.network.layers.map((l) => [l.inDim, l.outDim, l.activation]);
     expect(a.actorWeights().kind).toBe(stateful.actorWeights().kind);
     expect(shape(a.actorWeights())).toEqual(shape(stateful.actorWeights()));
-    stateful.update(batch(30, 32));
+    stateful.update(randomBatch(new Rng(30), 32, OBS, ACT, 0.2));
     expect(() => b.loadStateDict(stateful.stateDict())).toThrow(/logStd: "free"/);
     // Refused before anything was written.
     expect(Array.from(b.act(probe))).toEqual(Array.from(a.act(probe)));

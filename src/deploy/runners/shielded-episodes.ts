@@ -87,8 +87,7 @@ export async function runShieldedEpisodes(options: ShieldedEpisodesOptions): Pro
     fraction < 1 && options.fallback
       ? mixedController(options.policy, options.fallback, fraction, rng, () => mixFallback++)
       : options.policy;
-  // One SafetyCore per episode (a reset robot is a fresh start for the monitors). A core kept for thousands
-  // of ticks on the manual clock accumulates timer subscriptions until close() overflows the stack.
+  // One SafetyCore per episode: a reset robot is a fresh start for the monitors (watchdogs, rolling windows).
   const makeCore = (): SafetyCore =>
     new SafetyCore({
       spec,

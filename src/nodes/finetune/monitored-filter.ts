@@ -7,8 +7,7 @@
  * The loop hands the filter an observation, the core wants the robot's full signal vector: the envs are
  * wrapped in taps that keep the signals of the state they returned last (the loop always filters the
  * observation it got last). Time is sim time, one control period per tick on a manual clock. One core per
- * episode, as in deploy's shielded episodes: a core kept for thousands of ticks on the manual clock
- * accumulates timer subscriptions.
+ * episode, as in deploy's shielded episodes: a reset robot is a fresh start for the monitors.
  */
 import { ConfigError } from "../../core/errors.js";
 import type { Env, StepResult } from "../../core/env.js";

@@ -216,38 +216,45 @@ describe("trainOffline learner threads", () => {
     }
   });
 
-  it("IQL --steps 6 equals --steps 3 then --resume to 6, bit for bit, on 1 and 2 workers", async () => {
-    const cols = columns(100);
-    const data = { cols, source: "s", datasetHash: "h" };
-    const over = { logEvery: 3, checkpointEvery: 3 };
-    const lines = (dir: string) =>
-      readFileSync(join(dir, "metrics.jsonl"), "utf8")
-        .trim()
-        .split("\n")
-        .map((l) => {
-          const { time: _t, "train/updates_per_s": _u, ...rest } = JSON.parse(l) as Record<string, number>;
-          return rest;
-        });
-    for (const workers of [1, 2]) {
+  // Every algorithm's noise stream (AWAC/CQL policy samples, TD3+BC target smoothing) and IQL's worker split
+  // must come back exactly, or a resumed run silently differs from one that never stopped.
+  it.each([
+    ["iql", 1],
+    ["iql", 2],
+    ["awac", 1],
+    ["td3bc", 1],
+    ["cql", 1],
+    ["bc", 1],
+  ] as const)(
+    "%s --steps 6 equals --steps 3 then --resume to 6, bit for bit, on %i worker(s)",
+    async (algo, workers) => {
+      const cols = columns(100);
+      const data = { cols, source: "s", datasetHash: "h" };
+      const over = { algo, workers, logEvery: 3, checkpointEvery: 3 };
+      const lines = (dir: string) =>
+        readFileSync(join(dir, "metrics.jsonl"), "utf8")
+          .trim()
+          .split("\n")
+          .map((l) => {
+            const { time: _t, "train/updates_per_s": _u, ...rest } = JSON.parse(l) as Record<string, number>;
+            return rest;
+          });
       const straightDir = tmp();
-      const straight = await trainOffline(robot, data, options(straightDir, { ...over, workers }));
+      const straight = await trainOffline(robot, data, options(straightDir, over));
       const splitDir = tmp();
-      (await trainOffline(robot, data, options(splitDir, { ...over, workers, steps: 3 }))).learner.dispose();
-      const resumed = await trainOffline(
-        robot,
-        data,
-        options(splitDir, { ...over, workers, steps: 6, resume: true }),
-      );
+      (await trainOffline(robot, data, options(splitDir, { ...over, steps: 3 }))).learner.dispose();
+      const resumed = await trainOffline(robot, data, options(splitDir, { ...over, steps: 6, resume: true }));
       expect(resumed.lastMetrics).toEqual(straight.lastMetrics);
       const a = straight.learner.stateDict();
       const b = resumed.learner.stateDict();
       for (const [name, values] of Object.entries(a.arrays))
         expect(Array.from(b.arrays[name]), name).toEqual(Array.from(values));
+      expect(b.scalars).toEqual(a.scalars);
       expect(lines(splitDir)).toEqual(lines(straightDir));
       straight.learner.dispose();
       resumed.learner.dispose();
-    }
-  });
+    },
+  );
 
   it("rejects --workers 2 for other algorithms and counts other than 1 or 2", async () => {
     const data = { cols: columns(50), source: "s", datasetHash: "h" };

@@ -25,6 +25,8 @@ import {
   loadModule,
   readMetrics,
   saveModule,
+  loadRng,
+  saveRng,
   type Batch,
   type Learner,
   type LearnerDims,
@@ -80,7 +82,7 @@ export class AwacLearner implements Learner {
   readonly q: TwinQ;
   readonly actor: GaussianActor;
   step = 0;
-  private readonly noiseRng: Rng;
+  private noiseRng: Rng;
 
   constructor(
     readonly config: AwacConfig,
@@ -154,6 +156,7 @@ export class AwacLearner implements Learner {
     const state: StateDict = { algo: this.algo, step: this.step, arrays: {}, scalars: {} };
     saveModule(state, "q", this.q, { target: this.q.target });
     saveModule(state, "actor", this.actor);
+    saveRng(state, "noise_rng", this.noiseRng);
     return state;
   }
 
@@ -161,6 +164,7 @@ export class AwacLearner implements Learner {
     this.actor.assertFree(state.arrays["actor/params"]);
     loadModule(state, "q", this.q, { target: this.q.target });
     loadModule(state, "actor", this.actor);
+    this.noiseRng = loadRng(state, "noise_rng", this.noiseRng);
     this.step = state.step;
   }
 

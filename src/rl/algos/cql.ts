@@ -24,6 +24,8 @@ import {
   loadModule,
   readMetrics,
   saveModule,
+  loadRng,
+  saveRng,
   type Batch,
   type Learner,
   type LearnerDims,
@@ -94,7 +96,7 @@ export class CqlLearner implements Learner {
   /** log of the SAC temperature and its Adam moments (a scalar, kept in plain numbers). */
   logTemperature: number;
   private tempAdam = { m: 0, v: 0, t: 0 };
-  private readonly rng: Rng;
+  private rng: Rng;
   private readonly targetEntropy: number;
 
   constructor(
@@ -246,6 +248,7 @@ export class CqlLearner implements Learner {
       "temperature/adam_v": this.tempAdam.v,
       "temperature/adam_step": this.tempAdam.t,
     });
+    saveRng(state, "noise_rng", this.rng);
     return state;
   }
 
@@ -258,6 +261,7 @@ export class CqlLearner implements Learner {
       v: state.scalars["temperature/adam_v"] ?? 0,
       t: state.scalars["temperature/adam_step"] ?? 0,
     };
+    this.rng = loadRng(state, "noise_rng", this.rng);
     this.step = state.step;
   }
 

@@ -4,6 +4,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { ShapeMismatchError, TetherError } from "../../core/errors.js";
+import { Rng } from "../../core/rng.js";
 import type { ActorWeights } from "../networks/weights-format.js";
 
 export const ALGO_NAMES = ["iql", "awac", "td3bc", "bc", "cql"] as const;
@@ -182,6 +183,32 @@ export function loadModule(
     v: checkStateArray(state, `${name}/adam_v`, size),
   });
   if (extra?.target) extra.target.write(checkStateArray(state, `${name}/target`, size));
+}
+
+/**
+ * Stores a generator's exact position as scalars `<name>/word0..3` (+ `<name>/spare_normal`), so a resumed
+ * run draws the same noise as one that never stopped.
+ */
+export function saveRng(state: StateDict, name: string, rng: Rng): void {
+  const { words, spareNormal } = rng.state();
+  words.forEach((w, i) => (state.scalars[`${name}/word${i}`] = w));
+  if (spareNormal !== undefined) state.scalars[`${name}/spare_normal`] = spareNormal;
+}
+
+/** The generator saved by `saveRng`, or `fallback` for checkpoints written before it was saved. */
+export function loadRng(state: StateDict, name: string, fallback: Rng): Rng {
+  const words = [0, 1, 2, 3].map((i) => state.scalars[`${name}/word${i}`]);
+  if (words.every((w) => w === undefined)) return fallback;
+  try {
+    return Rng.fromState({
+      words: words as [number, number, number, number],
+      spareNormal: state.scalars[`${name}/spare_normal`],
+    });
+  } catch (err) {
+    throw new TetherError("STATE_DICT", `state dict for ${state.algo}: ${name}: ${(err as Error).message}`, {
+      name,
+    });
+  }
 }
 
 /** Runs a policy forward on raw observations and downloads the actions. */

@@ -23,6 +23,8 @@ import {
   loadModule,
   readMetrics,
   saveModule,
+  loadRng,
+  saveRng,
   type Batch,
   type Learner,
   type LearnerDims,
@@ -62,7 +64,7 @@ export class Td3BcLearner implements Learner {
   readonly actor: DeterministicActor;
   readonly actorTarget: ParamSet;
   step = 0;
-  private readonly noiseRng: Rng;
+  private noiseRng: Rng;
 
   constructor(
     readonly config: Td3BcConfig,
@@ -136,12 +138,14 @@ export class Td3BcLearner implements Learner {
     const state: StateDict = { algo: this.algo, step: this.step, arrays: {}, scalars: {} };
     saveModule(state, "q", this.q, { target: this.q.target });
     saveModule(state, "actor", this.actor, { target: this.actorTarget });
+    saveRng(state, "noise_rng", this.noiseRng);
     return state;
   }
 
   loadStateDict(state: StateDict): void {
     loadModule(state, "q", this.q, { target: this.q.target });
     loadModule(state, "actor", this.actor, { target: this.actorTarget });
+    this.noiseRng = loadRng(state, "noise_rng", this.noiseRng);
     this.step = state.step;
   }
 

@@ -3,12 +3,14 @@
  * (obs 17, action 6, 2x256 hidden, batch 256), time per network, and measurements of each wasm lever.
  * `iql_updates_per_s` is the learner the trainer would use (two worker threads on wasm/cpu with two cores,
  * see learner-threads.ts); the single-thread IqlLearner is measured too, and `speedup` is their ratio.
+ * `cql_updates_per_s` is CqlLearner (single thread, default config) at the same shape.
  * Reports wall-clock and process CPU time: on a shared machine wall-clock includes waiting for a core.
  * tf.grad is not measured end to end: tfjs-core's Node bundle registers no gradients at all, and the
  * products its matMul gradient would use are the `matmul_transposed_*` levers below.
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { Rng } from "../core/rng.js";
+import { create as createCql } from "./algos/cql.js";
 import { create as createIql } from "./algos/iql.js";
 import { ParallelIqlLearner } from "./algos/iql-parallel.js";
 import type { SelectedBackend } from "./backend.js";
@@ -23,6 +25,8 @@ export interface BenchTrainOptions {
   batchSize: number;
   warmup: number;
   updates: number;
+  /** Timed CQL updates (each is several times an IQL update: 3·10 sampled actions per state). */
+  cqlUpdates: number;
   /** Also measure the levers (transposed matMul, fused matMul, slice kernel). */
   levers: boolean;
   /** Learner threads for the production figure (default: what the trainer would pick). */
@@ -37,6 +41,7 @@ export const BENCH_TRAIN_DEFAULTS: BenchTrainOptions = {
   batchSize: 256,
   warmup: 5,
   updates: 60,
+  cqlUpdates: 20,
   levers: true,
 };
 
@@ -51,6 +56,8 @@ export interface BenchTrainResult {
   /** iql_updates_per_s / iql_updates_per_s_single_thread. */
   speedup: number;
   iql_updates_per_cpu_s: number;
+  cql_updates_per_s: number;
+  cql_ms_per_update: number;
   /** With 2 workers, each network's time as its worker measures it (v + actor and q run at the same time). */
   ms_per_update: { v: number; actor: number; q: number; total: number };
   /**
@@ -137,6 +144,18 @@ function measureIql(o: BenchTrainOptions): Measured {
   }
 }
 
+function measureCql(o: BenchTrainOptions): number {
+  const rng = new Rng(0);
+  const learner = createCql({ hidden: o.hidden }, { obsDim: o.obsDim, actDim: o.actDim }, rng);
+  const batch = randomBatch(rng, o.batchSize, o.obsDim, o.actDim, 0.01);
+  try {
+    for (let i = 0; i < Math.min(o.warmup, 3); i++) learner.update(batch);
+    return timeLoop(o.cqlUpdates, () => learner.update(batch)).wallMs;
+  } finally {
+    learner.dispose();
+  }
+}
+
 async function measureParallelIql(o: BenchTrainOptions, backend: "wasm" | "cpu"): Promise<Measured> {
   const rng = new Rng(0);
   const learner = await ParallelIqlLearner.start(
@@ -182,6 +201,8 @@ export async function benchTrain(
     o.onProgress?.("IQL on 2 worker threads (twin Q | V + actor)");
     main = await measureParallelIql(o, backend.name as "wasm" | "cpu");
   }
+  o.onProgress?.(`CQL ${o.cqlUpdates} updates, same shape`);
+  const cqlMs = measureCql(o);
   const result: BenchTrainResult = {
     benchmark: "train",
     backend: backend.name,
@@ -191,6 +212,8 @@ export async function benchTrain(
     iql_updates_per_s_single_thread: round2(1000 / single.wallMs),
     speedup: round2(single.wallMs / main.wallMs),
     iql_updates_per_cpu_s: round2(1000 / main.cpuMs),
+    cql_updates_per_s: round2(1000 / cqlMs),
+    cql_ms_per_update: round2(cqlMs),
     ms_per_update: { ...main.phases, total: round2(main.wallMs) },
     cpu_ms_per_update: round2(main.cpuMs),
     cpu_ms_per_update_single_thread: round2(single.cpuMs),

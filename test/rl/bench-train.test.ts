@@ -3,7 +3,16 @@ import { describe, expect, it } from "vitest";
 import { selectBackend } from "../../src/rl/backend.js";
 import { benchTrain } from "../../src/rl/bench-train.js";
 
-const TINY = { obsDim: 4, actDim: 2, hidden: [8, 8], batchSize: 8, warmup: 1, updates: 3, levers: false };
+const TINY = {
+  obsDim: 4,
+  actDim: 2,
+  hidden: [8, 8],
+  batchSize: 8,
+  warmup: 1,
+  updates: 3,
+  cqlUpdates: 2,
+  levers: false,
+};
 
 describe("benchTrain", () => {
   it("reports updates/s, per-network time and no leaked tensors (tiny shape, 1 thread)", async () => {
@@ -18,6 +27,8 @@ describe("benchTrain", () => {
     });
     expect(r.iql_updates_per_s).toBeGreaterThan(0);
     expect(r.iql_updates_per_s_single_thread).toBe(r.iql_updates_per_s);
+    expect(r.cql_updates_per_s).toBeGreaterThan(0);
+    expect(r.cql_ms_per_update).toBeGreaterThan(0);
     expect(r.handoff_wait_ms).toBeUndefined();
     for (const k of ["v", "actor", "q"] as const) expect(r.ms_per_update[k]).toBeGreaterThan(0);
     expect(r.ms_per_update.v + r.ms_per_update.actor + r.ms_per_update.q).toBeLessThanOrEqual(

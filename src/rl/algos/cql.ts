@@ -39,24 +39,31 @@ import {
 } from "./learner.js";
 
 /**
- * The CQL(H) penalty for one critic: mean_s logsumexp_j (Q(s, a_j) - log μ(a_j)) - mean Q(s, a_data), with
- * sampled Q values laid out [samples, batch]. `dSampled` is α · softmax_j / n as a [samples·batch, 1]
- * column (the gradient of α · penalty w.r.t. each sampled Q). Inside tf.tidy.
+ * The CQL(H) penalty mean_s logsumexp_j (Q(s, a_j) - log μ(a_j)) - mean Q(s, a_data), summed over `heads`
+ * critics laid side by side: sampled Q values and log-densities [samples, heads·batch] (head h in columns
+ * h·batch..), data Q values any shape with heads·batch entries. `dSampled` is α · softmax_j / batch, shaped
+ * like qSampled (the gradient of α · penalty w.r.t. each sampled Q). One logsumexp for all heads. Inside tf.tidy.
  */
 export function conservativePenalty(
   qSampled: tf.Tensor2D,
   logDensity: tf.Tensor2D,
-  qData: tf.Tensor2D,
+  qData: tf.Tensor,
   alpha: number,
+  heads = 1,
 ): { value: tf.Scalar; dSampled: tf.Tensor2D } {
-  const [samples, n] = qSampled.shape;
+  const n = qSampled.shape[1] / heads;
   const logits = tf.sub(qSampled, logDensity);
   const lse = tf.logSumExp(logits, 0, true);
   const softmax = tf.exp(tf.sub(logits, lse));
   return {
-    value: tf.sub(tf.mean(lse), tf.mean(qData)) as tf.Scalar,
-    dSampled: tf.reshape(tf.mul(softmax, alpha / n), [samples * n, 1]) as tf.Tensor2D,
+    value: tf.mul(tf.sub(tf.mean(lse), tf.mean(qData)), heads) as tf.Scalar,
+    dSampled: tf.mul(softmax, alpha / n) as tf.Tensor2D,
   };
+}
+
+/** Row blocks stacked in order: tfjs-wasm's Tile kernel is several times slower than a Concat. */
+function repeatRows(blocks: tf.Tensor[]): tf.Tensor2D {
+  return tf.concat(blocks) as tf.Tensor2D;
 }
 
 export interface CqlConfig extends Pick<NetworkConfig, "hidden">, CriticConfig {
@@ -124,13 +131,6 @@ export class CqlLearner implements Learner {
     return tf.tensor2d(out, [rows, this.dims.actDim]);
   }
 
-  /** Policy samples (no gradient) and their log-densities. Inside tf.tidy. */
-  private policySample(obs: tf.Tensor2D): { action: tf.Tensor2D; logProb: tf.Tensor2D } {
-    const out = this.actor.forward(obs);
-    const s = squashedSample(out, this.normals(obs.shape[0]));
-    return { action: s.action, logProb: s.logProb };
-  }
-
   update(batch: Batch): Metrics {
     const n = batch.size;
     const actDim = this.dims.actDim;
@@ -159,59 +159,71 @@ export class CqlLearner implements Learner {
       this.actor.optimizer.apply(this.actor.backward(pi, du, dLogStd));
       const logProbMean = tf.mean(s.logProb);
 
-      // Critic TD target with a' ~ π(s').
-      const next = this.policySample(b.nextObs);
-      const y = tf.add(b.rew, tf.mul(b.discount, this.q.targetMin(b.nextObs, next.action)));
-      const qf = this.q.forward(b.obs, b.act);
-      const e1 = tf.sub(qf.q1, y);
-      const e2 = tf.sub(qf.q2, y);
-      const tdLoss = tf.add(tf.mean(tf.square(e1)), tf.mean(tf.square(e2)));
+      // The policy after its step, once per state (rows 0..n-1 at s, n..2n-1 at s'): the k samples per state
+      // below share a state's mean and log-std, so tiling those replaces k-times-larger actor passes.
+      const policy = this.actor.forward(tf.concat([b.obs, b.nextObs]) as tf.Tensor2D);
+      const atNext = (t: tf.Tensor2D) => tf.slice(t, [n, 0], [n, actDim]) as tf.Tensor2D;
 
-      // Conservative penalty: logsumexp over 3k sampled actions per state, blocks of n rows.
-      const obsK = tf.tile(b.obs, [k, 1]) as tf.Tensor2D;
+      // Critic TD target with a' ~ π(s').
+      const next = squashedSample(
+        { mean: atNext(policy.mean), logStd: atNext(policy.logStd) },
+        this.normals(n),
+      );
+      const y = tf.add(b.rew, tf.mul(b.discount, this.q.targetMin(b.nextObs, next.action)));
+
+      // k uniform actions, then k policy samples at s and k at s' per state, in blocks of n rows.
       const uniform = tf.tensor2d(
         Float32Array.from({ length: k * n * actDim }, () => this.rng.uniform(-1, 1)),
         [k * n, actDim],
       );
-      const cur = this.policySample(obsK);
-      const nxt = this.policySample(tf.tile(b.nextObs, [k, 1]) as tf.Tensor2D);
-      const sampledObs = tf.concat([obsK, obsK, obsK]) as tf.Tensor2D;
-      const sampledAct = tf.concat([uniform, cur.action, nxt.action]) as tf.Tensor2D;
-      const logDensity = tf.reshape(
-        tf.concat([tf.fill([k * n, 1], -actDim * Math.log(2)), cur.logProb, nxt.logProb]),
-        [3 * k, n],
+      const tileK = (t: tf.Tensor2D) => {
+        const [atObs, atNextObs] = tf.split(t, 2);
+        return repeatRows([...Array<tf.Tensor>(k).fill(atObs), ...Array<tf.Tensor>(k).fill(atNextObs)]);
+      };
+      const sampled = squashedSample(
+        { mean: tileK(policy.mean), logStd: tileK(policy.logStd) },
+        this.normals(2 * k * n),
       );
-      const qs = this.q.forward(sampledObs, sampledAct);
+
+      // One critic pass for the data actions and the 3k sampled action sets, all at s: [3k + 1 blocks of n].
+      const sets = 3 * k + 1;
+      const qf = this.q.forward(
+        repeatRows(Array<tf.Tensor>(sets).fill(b.obs)),
+        tf.concat([b.act, uniform, sampled.action]) as tf.Tensor2D,
+      );
+      // Both heads side by side: [sets, 2n], head 2 in columns n..2n-1; row 0 holds the data actions.
+      const q = tf.concat([tf.reshape(qf.q1, [sets, n]), tf.reshape(qf.q2, [sets, n])], 1) as tf.Tensor2D;
+      const qData = tf.slice(q, [0, 0], [1, 2 * n]);
+      const yRow = tf.reshape(y, [1, n]);
+      const e = tf.sub(qData, tf.concat([yRow, yRow], 1));
+      const tdLoss = tf.div(tf.sum(tf.square(e)), n);
+      const logDensityHead = tf.concat([
+        tf.fill([k, n], -actDim * Math.log(2)),
+        tf.reshape(sampled.logProb, [2 * k, n]),
+      ]);
+      const logDensity = tf.concat([logDensityHead, logDensityHead], 1) as tf.Tensor2D;
       const alpha = this.config.alpha;
-      const p1 = conservativePenalty(
-        tf.reshape(qs.q1, [3 * k, n]) as tf.Tensor2D,
-        logDensity as tf.Tensor2D,
-        qf.q1,
+      const penalty = conservativePenalty(
+        tf.slice(q, [1, 0], [-1, -1]) as tf.Tensor2D,
+        logDensity,
+        qData,
         alpha,
+        2,
       );
-      const p2 = conservativePenalty(
-        tf.reshape(qs.q2, [3 * k, n]) as tf.Tensor2D,
-        logDensity as tf.Tensor2D,
-        qf.q2,
-        alpha,
-      );
-      const cqlLoss = tf.add(p1.value, p2.value);
+      const cqlLoss = penalty.value;
       const criticLoss = tf.add(tdLoss, tf.mul(cqlLoss, alpha));
       // Data-action gradient: TD 2(Q - y)/n minus α/n from the penalty's -mean Q(s, a_data).
-      const gData = this.q.backward(
-        qf,
-        tf.sub(tf.mul(e1, 2 / n), alpha / n) as tf.Tensor2D,
-        tf.sub(tf.mul(e2, 2 / n), alpha / n) as tf.Tensor2D,
-      ).grad;
-      const gSampled = this.q.backward(qs, p1.dSampled, p2.dSampled).grad;
-      this.q.optimizer.apply(tf.add(gData, gSampled) as tf.Tensor1D);
+      const dq = tf.concat([tf.sub(tf.mul(e, 2 / n), alpha / n), penalty.dSampled]);
+      const dqHead = (h: number) =>
+        tf.reshape(tf.slice(dq, [0, h * n], [-1, n]), [sets * n, 1]) as tf.Tensor2D;
+      this.q.optimizer.apply(this.q.backward(qf, dqHead(0), dqHead(1)).grad);
       this.q.softUpdate(this.config.tau);
 
       const m = readMetrics({
         "loss/critic": criticLoss,
         "loss/cql": cqlLoss,
         "loss/actor": actorLoss,
-        "values/q": tf.mean(qf.q1),
+        "values/q": tf.mean(tf.slice(qData, [0, 0], [1, n])),
         "values/log_prob": logProbMean,
       });
       meanLogProb = m["values/log_prob"];

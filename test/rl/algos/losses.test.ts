@@ -71,6 +71,32 @@ describe("CQL conservative penalty", () => {
     expect(grad[1]).toBeCloseTo(Math.exp(2) / (1 + Math.exp(2)), 5);
     expect(grad[0] + grad[1]).toBeCloseTo(1, 6);
   });
+
+  it("for two heads side by side is the sum of the per-head penalties, with each head's own gradient", () => {
+    // Head 1: one state, Q = [0, 3], log μ = [0, 1] (the case above); head 2: Q = [1, 1], log μ = [0, 0].
+    const { value, grad } = tf.tidy(() => {
+      const r = conservativePenalty(
+        tf.tensor2d([
+          [0, 1],
+          [3, 1],
+        ]),
+        tf.tensor2d([
+          [0, 0],
+          [1, 0],
+        ]),
+        tf.tensor2d([[0.5, 2]]),
+        2,
+        2,
+      );
+      return { value: r.value.dataSync()[0], grad: Array.from(r.dSampled.dataSync()) };
+    });
+    expect(value).toBeCloseTo(Math.log(1 + Math.exp(2)) - 0.5 + (1 + Math.log(2) - 2), 5);
+    // Layout [samples, heads·batch]: [g1(a0), g2(a0), g1(a1), g2(a1)], each head's softmax times α / batch.
+    expect(grad[2]).toBeCloseTo((2 * Math.exp(2)) / (1 + Math.exp(2)), 5);
+    expect(grad[0] + grad[2]).toBeCloseTo(2, 6);
+    expect(grad[1]).toBeCloseTo(1, 6);
+    expect(grad[3]).toBeCloseTo(1, 6);
+  });
 });
 
 describe("weighted likelihood (IQL/AWAC actor, behaviour model)", () => {

@@ -11,6 +11,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TetherError } from "../../core/errors.js";
+import { parsePerAlgoConfigOption } from "../config-option.js";
 import { parseHiddenOption, parseIntOption, printJsonLine } from "../run.js";
 
 const DEFAULT_LEVELS = ["medium", "medium-replay", "expert"];
@@ -34,37 +35,6 @@ interface QualityOptions {
   dataDir?: string;
   backend?: string;
   json?: boolean;
-}
-
-/** `--config '{"cql": {"sampledActions": 4}}'`: every algorithm and key must exist. */
-export function parseConfigOption<A extends string>(
-  value: string | undefined,
-  assertAlgo: (name: string) => A,
-  defaults: Record<A, object>,
-): Partial<Record<A, Record<string, unknown>>> {
-  if (value === undefined) return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(value);
-  } catch (err) {
-    throw new TetherError("CLI", `--config is not JSON: ${(err as Error).message}`);
-  }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
-    throw new TetherError("CLI", `--config must be a JSON object {"<algo>": {"<key>": value}}`);
-  const out: Partial<Record<A, Record<string, unknown>>> = {};
-  for (const [name, fields] of Object.entries(parsed)) {
-    const algo = assertAlgo(name);
-    if (typeof fields !== "object" || fields === null || Array.isArray(fields))
-      throw new TetherError("CLI", `--config.${name} must be an object of config fields`);
-    for (const key of Object.keys(fields))
-      if (!(key in defaults[algo]))
-        throw new TetherError(
-          "CLI",
-          `--config.${name}.${key}: ${name} has no such config field (known: ${Object.keys(defaults[algo]).join(", ")})`,
-        );
-    out[algo] = fields as Record<string, unknown>;
-  }
-  return out;
 }
 
 export function registerBenchQuality(bench: Command): void {
@@ -138,7 +108,11 @@ export function registerBenchQuality(bench: Command): void {
       }
       if (opts.seeds < 1 || opts.steps < 1 || opts.evalEpisodes < 1 || opts.batchSize < 1)
         throw new TetherError("CLI", "--seeds, --steps, --batch-size and --eval-episodes must be at least 1");
-      const overrides = parseConfigOption(opts.config, (a) => assertAlgoName(a, "--config"), ALGO_DEFAULTS);
+      const overrides = parsePerAlgoConfigOption(
+        opts.config,
+        (a) => assertAlgoName(a, "--config"),
+        ALGO_DEFAULTS,
+      );
       const backend = await selectBackend(opts.backend as Parameters<typeof selectBackend>[0]);
       process.stderr.write(`${describeBackend(backend)}\n`);
 

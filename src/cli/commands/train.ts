@@ -14,6 +14,7 @@ interface TrainFlags {
   resume?: boolean;
   batchSize: number;
   hidden?: number[];
+  config?: string;
   workers?: number;
   checkpointEvery?: number;
   json?: boolean;
@@ -45,6 +46,7 @@ export function registerTrain(program: Command): void {
       "hidden layer widths of every network, e.g. 64,64 (default: 256,256)",
       parseHiddenOption,
     )
+    .option("--config <json>", 'config fields of --algo, e.g. \'{"beta": 1, "logStd": "free"}\'')
     .option(
       "--workers <n>",
       "learner threads, 1 or 2 (default: 2 for iql on wasm/cpu with two cores, else 1)",
@@ -57,12 +59,17 @@ export function registerTrain(program: Command): void {
     )
     .option("--json", "end stdout with one JSON object summarizing the run")
     .action(async (flags: TrainFlags) => {
-      const { assertAlgoName } = await import("../../rl/algos/registry.js");
+      const { assertAlgoName, ALGO_DEFAULTS } = await import("../../rl/algos/registry.js");
+      const { parseAlgoConfigOption } = await import("../config-option.js");
       const { isBackendName, describeBackend, selectBackend } = await import("../../rl/backend.js");
       const { runTraining } = await import("../../rl/run-training.js");
       const { startProgress } = await import("../progress.js");
       const { TetherError } = await import("../../core/errors.js");
       const algo = assertAlgoName(flags.algo);
+      const config = {
+        ...parseAlgoConfigOption(flags.config, algo, ALGO_DEFAULTS[algo]),
+        ...(flags.hidden ? { hidden: flags.hidden } : {}),
+      };
       if (flags.backend !== undefined && !isBackendName(flags.backend)) {
         throw new TetherError(
           "CLI",
@@ -92,7 +99,7 @@ export function registerTrain(program: Command): void {
             batchSize: flags.batchSize,
             checkpointEvery: flags.checkpointEvery,
             workers: flags.workers,
-            ...(flags.hidden ? { config: { hidden: flags.hidden } } : {}),
+            config,
           },
           {
             onProgress: (step, metrics, ups) => {

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { parseConfigOption } from "../../../src/cli/bench/quality.js";
+import { parseAlgoConfigOption, parsePerAlgoConfigOption } from "../../../src/cli/config-option.js";
 import { parseHiddenOption } from "../../../src/cli/run.js";
 import { ALGO_DEFAULTS, assertAlgoName } from "../../../src/rl/algos/registry.js";
 
 const parse = (v: string | undefined) =>
-  parseConfigOption(v, (a) => assertAlgoName(a, "--config"), ALGO_DEFAULTS);
+  parsePerAlgoConfigOption(v, (a) => assertAlgoName(a, "--config"), ALGO_DEFAULTS);
 
 describe("bench quality options", () => {
   it("--hidden takes comma-separated positive widths", () => {
@@ -25,5 +25,17 @@ describe("bench quality options", () => {
     expect(() => parse('{"cql": 4}')).toThrow(/--config\.cql must be an object/);
     expect(() => parse("[1]")).toThrow(/JSON object/);
     expect(() => parse("{oops")).toThrow(/not JSON/);
+  });
+
+  it("train's --config overrides fields of the one --algo and names an unknown field", () => {
+    expect(parseAlgoConfigOption(undefined, "iql", ALGO_DEFAULTS.iql)).toEqual({});
+    expect(parseAlgoConfigOption('{"beta": 1, "logStd": "free"}', "iql", ALGO_DEFAULTS.iql)).toEqual({
+      beta: 1,
+      logStd: "free",
+    });
+    expect(() => parseAlgoConfigOption('{"lambda": 1}', "iql", ALGO_DEFAULTS.iql)).toThrow(
+      /--config\.lambda: iql has no such config field \(known: .*beta/,
+    );
+    expect(() => parseAlgoConfigOption("[1]", "iql", ALGO_DEFAULTS.iql)).toThrow(/JSON object/);
   });
 });

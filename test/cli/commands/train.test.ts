@@ -56,4 +56,42 @@ describe("tether train --hidden", () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--hidden expects comma-separated positive integers, got "8,0"/);
   }, 60_000);
+
+  it("--config sets fields of --algo, records them, and rejects a field the algorithm does not have", async () => {
+    const data = join(work, "ds-config");
+    expect(
+      (await tether("collect", "--robot", "pendulum", "--level", "random", "--episodes", "2", "--out", data))
+        .code,
+    ).toBe(0);
+    const common = ["train", "--dataset", data, "--robot", "pendulum", "--steps", "3", "--eval-every", "0"];
+    const out = join(work, "iql-config");
+    const r = await tether(
+      ...common,
+      "--algo",
+      "iql",
+      "--hidden",
+      "8,8",
+      "--config",
+      '{"beta": 1.5}',
+      "--out",
+      out,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const config = JSON.parse(readFileSync(join(out, "config.json"), "utf8")) as {
+      config: Record<string, unknown>;
+    };
+    expect(config.config.beta).toBe(1.5);
+    expect(config.config.hidden).toEqual([8, 8]);
+    const bad = await tether(
+      ...common,
+      "--algo",
+      "bc",
+      "--config",
+      '{"beta": 1}',
+      "--out",
+      join(work, "no2"),
+    );
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--config\.beta: bc has no such config field/);
+  }, 120_000);
 });

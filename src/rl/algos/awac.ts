@@ -3,7 +3,8 @@
  * Reference implementation read: CORL algorithms/offline/awac.py. The same learner fine-tunes online.
  *
  * Critic: twin Q with targets, y = r + γ(1-d) min Q'(s', a'), a' ~ π(·|s').
- * Actor: weighted likelihood of dataset actions, w = min(exp(A/λ), 100), A = Q(s, a) - Q(s, a~π(s)).
+ * Actor: weighted regression onto dataset actions (likelihood or squared error, `actor`),
+ * w = min(exp(A/λ), 100), A = Q(s, a) - Q(s, a~π(s)).
  *
  * Metrics: loss/critic, loss/actor, values/q (mean min-Q on data), values/adv_weight (mean w).
  * Departure from CORL: π is N(tanh(mean), σ) with state-dependent soft-clamped log-std by default (as our
@@ -14,10 +15,11 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { Rng } from "../../core/rng.js";
-import { GaussianActor, weightedLikelihood, type LogStdMode } from "../networks/actor.js";
+import { GaussianActor, type LogStdMode } from "../networks/actor.js";
 import { ADAM_DEFAULTS } from "../networks/adam.js";
 import { TwinQ } from "../networks/critic.js";
 import type { ActorWeights } from "../networks/weights-format.js";
+import { createWeightedActor, type ActorForm, type WeightedActor } from "../networks/weighted-actor.js";
 import {
   actWith,
   batchTensors,
@@ -66,6 +68,12 @@ export interface AwacConfig extends NetworkConfig, CriticConfig {
    * 50.4 at lr 3e-4, 70.1 vs 23.7 at lr 1e-3 (where "state" collapses late as σ shrinks).
    */
   logStd: LogStdMode;
+  /**
+   * Policy extraction: "gaussian" maximizes the weighted likelihood (the paper); "deterministic" minimizes
+   * the weighted squared error (BC's loss when every weight is 1), and the critic then evaluates π(s)
+   * itself where the Gaussian form samples a ~ π(·|s).
+   */
+  actor: ActorForm;
 }
 
 export const AWAC_DEFAULTS: AwacConfig = {
@@ -74,13 +82,14 @@ export const AWAC_DEFAULTS: AwacConfig = {
   lambda: 1 / 3,
   normalizeRewards: true,
   logStd: "state",
+  actor: "gaussian",
 };
 
 export class AwacLearner implements Learner {
   readonly algo = "awac" as const;
   readonly dims: Required<LearnerDims>;
   readonly q: TwinQ;
-  readonly actor: GaussianActor;
+  readonly actor: WeightedActor;
   step = 0;
   private noiseRng: Rng;
 
@@ -92,24 +101,21 @@ export class AwacLearner implements Learner {
     this.dims = completeDims(dims);
     const adam = { ...ADAM_DEFAULTS, lr: config.lr };
     this.q = new TwinQ(dims.obsDim, dims.actDim, config.hidden, rng.fork(), adam);
-    this.actor = new GaussianActor(
-      dims.obsDim,
-      dims.actDim,
-      config.hidden,
-      rng.fork(),
-      adam,
-      "soft",
-      config.logStd,
-    );
+    this.actor = createWeightedActor(config, dims.obsDim, dims.actDim, rng.fork(), adam);
     this.noiseRng = rng.fork();
   }
 
-  /** a ~ N(tanh(mean), σ) clipped to [-1, 1], with noise from our seeded stream. Inside tf.tidy. */
+  /**
+   * a ~ N(tanh(mean), σ) clipped to [-1, 1], with noise from our seeded stream; π(s) for the deterministic
+   * actor. Inside tf.tidy.
+   */
   private sample(obs: tf.Tensor2D): tf.Tensor2D {
+    const net = this.actor.net;
+    if (!(net instanceof GaussianActor)) return net.act(obs);
     const n = obs.shape[0];
     const noise = new Float32Array(n * this.dims.actDim);
     for (let i = 0; i < noise.length; i++) noise[i] = this.noiseRng.normal();
-    const pi = this.actor.forward(obs);
+    const pi = net.forward(obs);
     const a = tf.add(tf.tanh(pi.mean), tf.mul(tf.exp(pi.logStd), tf.tensor2d(noise, [n, this.dims.actDim])));
     return tf.clipByValue(a, -1, 1) as tf.Tensor2D;
   }
@@ -127,15 +133,13 @@ export class AwacLearner implements Learner {
       this.q.optimizer.apply(
         this.q.backward(qf, tf.mul(e1, 2 / n) as tf.Tensor2D, tf.mul(e2, 2 / n) as tf.Tensor2D).grad,
       );
-      // Actor: A = min Q(s, a) - min Q(s, a~π(s)), w = min(exp(A/λ), max), L = -mean(w log π(a|s)).
+      // Actor: A = min Q(s, a) - min Q(s, a~π(s)), w = min(exp(A/λ), max), weighted regression onto a.
       const [q1Pi, q2Pi] = this.q.evaluate(b.obs, this.sample(b.obs));
       const [q1, q2] = this.q.evaluate(b.obs, b.act);
       const qData = tf.minimum(q1, q2);
       const adv = tf.sub(qData, tf.minimum(q1Pi, q2Pi));
       const w = advantageWeights(adv as tf.Tensor2D, this.config.lambda);
-      const pi = this.actor.forward(b.obs);
-      const { loss: actorLoss, dMean, dLogStd } = weightedLikelihood(pi, b.act, w);
-      this.actor.optimizer.apply(this.actor.backward(pi, dMean, dLogStd));
+      const actorLoss = this.actor.step(this.actor.forward(b.obs), b.act, w);
       this.q.softUpdate(this.config.tau);
       return readMetrics({
         "loss/critic": criticLoss,
@@ -155,26 +159,26 @@ export class AwacLearner implements Learner {
   stateDict(): StateDict {
     const state: StateDict = { algo: this.algo, step: this.step, arrays: {}, scalars: {} };
     saveModule(state, "q", this.q, { target: this.q.target });
-    saveModule(state, "actor", this.actor);
+    saveModule(state, "actor", this.actor.net);
     saveRng(state, "noise_rng", this.noiseRng);
     return state;
   }
 
   loadStateDict(state: StateDict): void {
-    this.actor.assertFree(state.arrays["actor/params"]);
+    this.actor.checkLoadable(state.arrays["actor/params"]);
     loadModule(state, "q", this.q, { target: this.q.target });
-    loadModule(state, "actor", this.actor);
+    loadModule(state, "actor", this.actor.net);
     this.noiseRng = loadRng(state, "noise_rng", this.noiseRng);
     this.step = state.step;
   }
 
   actorWeights(): ActorWeights {
-    return exportActor("tanh-gaussian", this.dims, this.actor);
+    return exportActor(this.actor.kind, this.dims, this.actor.net);
   }
 
   dispose(): void {
     this.q.dispose();
-    this.actor.dispose();
+    this.actor.net.dispose();
   }
 }
 

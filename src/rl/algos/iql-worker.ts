@@ -9,7 +9,7 @@ import { workerData, parentPort } from "node:worker_threads";
 import { WorkerError } from "../../core/ts-worker.js";
 import { Rng } from "../../core/rng.js";
 import { selectBackend } from "../backend.js";
-import { GaussianActor } from "../networks/actor.js";
+import { createWeightedActor } from "../networks/weighted-actor.js";
 import { ADAM_DEFAULTS } from "../networks/adam.js";
 import { TwinQ } from "../networks/critic.js";
 import { ValueNet } from "../networks/value.js";
@@ -110,15 +110,7 @@ function qRole(): Role {
 
 function valueActorRole(): Role {
   const v = new ValueNet(dims.obsDim, config.hidden, new Rng(data.seeds[0]), adam);
-  const actor = new GaussianActor(
-    dims.obsDim,
-    dims.actDim,
-    config.hidden,
-    new Rng(data.seeds[1]),
-    adam,
-    "soft",
-    config.logStd,
-  );
+  const actor = createWeightedActor(config, dims.obsDim, dims.actDim, new Rng(data.seeds[1]), adam);
   return {
     update(req) {
       const mem = takeMemory(req);
@@ -162,21 +154,21 @@ function valueActorRole(): Role {
     },
     save(state) {
       saveModule(state, "v", v);
-      saveModule(state, "actor", actor);
+      saveModule(state, "actor", actor.net);
     },
     load(state) {
-      actor.assertFree(state.arrays["actor/params"]);
+      actor.checkLoadable(state.arrays["actor/params"]);
       loadModule(state, "v", v);
-      loadModule(state, "actor", actor);
+      loadModule(state, "actor", actor.net);
     },
     handle(req) {
       if (req.type === "act") return { value: actWith(dims, req.observations, (obs) => actor.act(obs)) };
-      if (req.type === "actorWeights") return { value: exportActor("tanh-gaussian", dims, actor) };
+      if (req.type === "actorWeights") return { value: exportActor(actor.kind, dims, actor.net) };
       return undefined;
     },
     dispose() {
       v.dispose();
-      actor.dispose();
+      actor.net.dispose();
     },
   };
 }

@@ -13,16 +13,12 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { Rng } from "../../core/rng.js";
-import {
-  GaussianActor,
-  weightedLikelihood,
-  type LogStdMode,
-  type GaussianForward,
-} from "../networks/actor.js";
+import type { ActorForward, LogStdMode } from "../networks/actor.js";
 import { ADAM_DEFAULTS } from "../networks/adam.js";
 import { TwinQ } from "../networks/critic.js";
 import { ValueNet } from "../networks/value.js";
 import type { ActorWeights } from "../networks/weights-format.js";
+import { createWeightedActor, type ActorForm, type WeightedActor } from "../networks/weighted-actor.js";
 import {
   actWith,
   batchTensors,
@@ -64,6 +60,11 @@ export interface IqlConfig extends NetworkConfig, CriticConfig {
    * 50.4 at lr 3e-4, 70.1 vs 23.7 at lr 1e-3 (where "state" collapses late as σ shrinks).
    */
   logStd: LogStdMode;
+  /**
+   * Policy extraction: "gaussian" maximizes the weighted likelihood (the paper), "deterministic" minimizes
+   * the weighted squared error to dataset actions (CORL's iql_deterministic: BC's loss when every weight is 1).
+   */
+  actor: ActorForm;
 }
 
 export const IQL_DEFAULTS: IqlConfig = {
@@ -73,6 +74,7 @@ export const IQL_DEFAULTS: IqlConfig = {
   beta: 3.0,
   normalizeRewards: true,
   logStd: "state",
+  actor: "gaussian",
 };
 
 /**
@@ -97,7 +99,7 @@ export interface ValueActorTerms<T = tf.Scalar> {
 /** The forward passes of the V and actor half (they do not need min target-Q). */
 export interface ValueActorForwards {
   vf: ReturnType<ValueNet["forward"]>;
-  pi: GaussianForward;
+  pi: ActorForward;
 }
 
 /**
@@ -107,7 +109,7 @@ export interface ValueActorForwards {
  */
 export function updateValueAndActor(
   v: ValueNet,
-  actor: GaussianActor,
+  actor: WeightedActor,
   b: BatchTensors,
   qTarget: tf.Tensor2D,
   config: IqlConfig,
@@ -122,12 +124,9 @@ export function updateValueAndActor(
   v.optimizer.apply(v.backward(vf, tf.neg(dAdv) as tf.Tensor2D));
   phaseHook?.("v");
 
-  // Actor: advantage-weighted regression, L = -mean(min(exp(βA), max) · log π(a_data|s)),
-  // π = N(tanh(mean), exp(logStd)) per dimension (as in CORL's GaussianPolicy).
+  // Actor: advantage-weighted regression onto dataset actions with w = min(exp(βA), max).
   const w = tf.minimum(tf.exp(tf.mul(adv, config.beta)), EXP_ADV_MAX) as tf.Tensor2D;
-  const pi = forwards?.pi ?? actor.forward(b.obs);
-  const { loss: actorLoss, dMean, dLogStd } = weightedLikelihood(pi, b.act, w);
-  actor.optimizer.apply(actor.backward(pi, dMean, dLogStd));
+  const actorLoss = actor.step(forwards?.pi ?? actor.forward(b.obs), b.act, w);
   phaseHook?.("actor");
   return { valueLoss, actorLoss, vMean: tf.mean(vf.v) as tf.Scalar, advWeight: tf.mean(w) as tf.Scalar };
 }
@@ -170,7 +169,7 @@ export class IqlLearner implements Learner {
   readonly dims: Required<LearnerDims>;
   readonly q: TwinQ;
   readonly v: ValueNet;
-  readonly actor: GaussianActor;
+  readonly actor: WeightedActor;
   step = 0;
   /** Benchmarks set this to time each network (it forces a sync after each part). */
   phaseHook: PhaseHook | undefined;
@@ -184,15 +183,7 @@ export class IqlLearner implements Learner {
     const adam = { ...ADAM_DEFAULTS, lr: config.lr };
     this.q = new TwinQ(dims.obsDim, dims.actDim, config.hidden, rng.fork(), adam);
     this.v = new ValueNet(dims.obsDim, config.hidden, rng.fork(), adam);
-    this.actor = new GaussianActor(
-      dims.obsDim,
-      dims.actDim,
-      config.hidden,
-      rng.fork(),
-      adam,
-      "soft",
-      config.logStd,
-    );
+    this.actor = createWeightedActor(config, dims.obsDim, dims.actDim, rng.fork(), adam);
   }
 
   update(batch: Batch): Metrics {
@@ -218,26 +209,26 @@ export class IqlLearner implements Learner {
     const state: StateDict = { algo: this.algo, step: this.step, arrays: {}, scalars: {} };
     saveModule(state, "q", this.q, { target: this.q.target });
     saveModule(state, "v", this.v);
-    saveModule(state, "actor", this.actor);
+    saveModule(state, "actor", this.actor.net);
     return state;
   }
 
   loadStateDict(state: StateDict): void {
-    this.actor.assertFree(state.arrays["actor/params"]);
+    this.actor.checkLoadable(state.arrays["actor/params"]);
     loadModule(state, "q", this.q, { target: this.q.target });
     loadModule(state, "v", this.v);
-    loadModule(state, "actor", this.actor);
+    loadModule(state, "actor", this.actor.net);
     this.step = state.step;
   }
 
   actorWeights(): ActorWeights {
-    return exportActor("tanh-gaussian", this.dims, this.actor);
+    return exportActor(this.actor.kind, this.dims, this.actor.net);
   }
 
   dispose(): void {
     this.q.dispose();
     this.v.dispose();
-    this.actor.dispose();
+    this.actor.net.dispose();
   }
 }
 

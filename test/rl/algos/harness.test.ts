@@ -7,7 +7,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { Rng } from "../../../src/core/rng.js";
 import { selectBackend } from "../../../src/rl/backend.js";
-import { ALGO_NAMES, type Batch } from "../../../src/rl/algos/learner.js";
+import { ALGO_NAMES, type AlgoName, type Batch } from "../../../src/rl/algos/learner.js";
 import { createLearner } from "../../../src/rl/algos/registry.js";
 import { PolicyRunner } from "../../../src/policy/runner.js";
 
@@ -45,8 +45,15 @@ function makeBatch(rng: Rng, n: number): Batch {
   };
 }
 
-describe.each(ALGO_NAMES)("%s learner", (algo) => {
-  const config = algo === "cql" ? { ...TINY, sampledActions: 2 } : TINY;
+/** Every algorithm, plus the deterministic actor form of the advantage-weighted ones. */
+const VARIANTS: { name: string; algo: AlgoName; extra: Record<string, unknown> }[] = [
+  ...ALGO_NAMES.map((algo) => ({ name: algo, algo, extra: {} })),
+  { name: "iql (deterministic actor)", algo: "iql", extra: { actor: "deterministic" } },
+  { name: "awac (deterministic actor)", algo: "awac", extra: { actor: "deterministic" } },
+];
+
+describe.each(VARIANTS)("$name learner", ({ algo, extra }) => {
+  const config = { ...(algo === "cql" ? { ...TINY, sampledActions: 2 } : TINY), ...extra };
 
   it("reports finite, namespaced metrics and keeps the live tensor count constant", () => {
     const rng = new Rng(1);
@@ -128,7 +135,7 @@ describe.each(ALGO_NAMES)("%s learner", (algo) => {
   });
 });
 
-describe.each(ALGO_NAMES)("%s actor export", (algo) => {
+describe.each(VARIANTS)("$name actor export", ({ algo, extra }) => {
   it("runs in src/policy's plain-TypeScript PolicyRunner within 1e-5 of the tfjs forward pass", () => {
     const rng = new Rng(21);
     const dims = {
@@ -137,7 +144,7 @@ describe.each(ALGO_NAMES)("%s actor export", (algo) => {
       obsMean: new Float32Array([0.2, -0.1, 0.4]),
       obsStd: new Float32Array([0.5, 2, 1.5]),
     };
-    const cfg = algo === "cql" ? { hidden: [64, 64], sampledActions: 2 } : { hidden: [64, 64] };
+    const cfg = { hidden: [64, 64], ...(algo === "cql" ? { sampledActions: 2 } : {}), ...extra };
     const learner = createLearner(algo, cfg, dims, rng);
     const batch = makeBatch(rng, 32);
     for (let i = 0; i < 3; i++) learner.update(batch);
@@ -162,31 +169,35 @@ describe.each(ALGO_NAMES)("%s actor export", (algo) => {
   });
 });
 
-describe.each(["bc", "iql", "awac", "td3bc"] as const)("%s on the tiny contextual problem", (algo) => {
-  it("learns the data's state-dependent action (a ≈ 0.5·s) from 300 updates", () => {
-    const rng = new Rng(11);
-    const learner = createLearner(algo, { hidden: [32, 32], lr: 3e-3 }, { obsDim: OBS, actDim: ACT }, rng);
-    const data = makeBatch(rng, 2048);
-    const batch = makeBatch(rng, 64);
-    for (let i = 0; i < 300; i++) {
-      // Resample 64 rows from the fixed data set into the batch buffers.
-      for (let k = 0; k < 64; k++) {
-        const j = rng.int(data.size);
-        batch.observations.set(data.observations.subarray(j * OBS, (j + 1) * OBS), k * OBS);
-        batch.actions.set(data.actions.subarray(j * ACT, (j + 1) * ACT), k * ACT);
-        batch.rewards[k] = data.rewards[j];
+describe.each(VARIANTS.filter((v) => v.algo !== "cql"))(
+  "$name on the tiny contextual problem",
+  ({ algo, extra }) => {
+    it("learns the data's state-dependent action (a ≈ 0.5·s) from 300 updates", () => {
+      const rng = new Rng(11);
+      const config = { hidden: [32, 32], lr: 3e-3, ...extra };
+      const learner = createLearner(algo, config, { obsDim: OBS, actDim: ACT }, rng);
+      const data = makeBatch(rng, 2048);
+      const batch = makeBatch(rng, 64);
+      for (let i = 0; i < 300; i++) {
+        // Resample 64 rows from the fixed data set into the batch buffers.
+        for (let k = 0; k < 64; k++) {
+          const j = rng.int(data.size);
+          batch.observations.set(data.observations.subarray(j * OBS, (j + 1) * OBS), k * OBS);
+          batch.actions.set(data.actions.subarray(j * ACT, (j + 1) * ACT), k * ACT);
+          batch.rewards[k] = data.rewards[j];
+        }
+        batch.nextObservations.set(batch.observations);
+        learner.update(batch);
       }
-      batch.nextObservations.set(batch.observations);
-      learner.update(batch);
-    }
-    const probe = makeBatch(new Rng(12), 200);
-    const actions = learner.act(probe.observations);
-    let err = 0;
-    for (let i = 0; i < 200; i++)
-      for (let j = 0; j < ACT; j++)
-        err += Math.abs(actions[i * ACT + j] - 0.5 * probe.observations[i * OBS + j]);
-    // Zero policy error would be 0.25·E|s| = 0.25; the learned mapping must be far better.
-    expect(err / (200 * ACT)).toBeLessThan(0.08);
-    learner.dispose();
-  });
-});
+      const probe = makeBatch(new Rng(12), 200);
+      const actions = learner.act(probe.observations);
+      let err = 0;
+      for (let i = 0; i < 200; i++)
+        for (let j = 0; j < ACT; j++)
+          err += Math.abs(actions[i * ACT + j] - 0.5 * probe.observations[i * OBS + j]);
+      // Zero policy error would be 0.25·E|s| = 0.25; the learned mapping must be far better.
+      expect(err / (200 * ACT)).toBeLessThan(0.08);
+      learner.dispose();
+    });
+  },
+);

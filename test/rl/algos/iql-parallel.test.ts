@@ -11,6 +11,7 @@ import { create as createIql, type IqlLearner } from "../../../src/rl/algos/iql.
 import { ParallelIqlLearner } from "../../../src/rl/algos/iql-parallel.js";
 import { randomBatch as randomTransitions } from "../../../src/rl/random-batch.js";
 import type { Batch, StateDict } from "../../../src/rl/algos/learner.js";
+import type { GaussianActor } from "../../../src/rl/networks/actor.js";
 
 const OBS = 5;
 const ACT = 2;
@@ -90,7 +91,8 @@ describe("ParallelIqlLearner", () => {
       expectSameState(freeSingle.stateDict(), free.stateDict());
       // Not the "state" actor: its log-std weights are zero and stayed zero.
       const params = free.stateDict().arrays["actor/params"];
-      expect(freeSingle.actor.logStdWeightIndices().every((j) => params[j] === 0)).toBe(true);
+      const net = freeSingle.actor.net as GaussianActor;
+      expect(net.logStdWeightIndices().every((j) => params[j] === 0)).toBe(true);
       expect(() => free.loadStateDict(single.stateDict())).toThrow(/logStd: "free"/);
     } finally {
       freeSingle.dispose();

@@ -120,7 +120,8 @@ describe.each([
     b.loadStateDict(a.stateDict());
     const probe = randomBatch(new Rng(20), 8, OBS, ACT, 0.2).observations;
     expect(Array.from(b.act(probe))).toEqual(Array.from(a.act(probe)));
-    expect(logStdRows(b.actor, probe)).toEqual(logStdRows(a.actor, probe));
+    const gaussian = (l: typeof a) => l.actor.net as GaussianActor;
+    expect(logStdRows(gaussian(b), probe)).toEqual(logStdRows(gaussian(a), probe));
     const stateful = create({ ...cfg, logStd: "state" }, dims, new Rng(1));
     const shape = (w: ReturnType<typeof a.actorWeights>) =>
       w.network.layers.map((l) => [l.inDim, l.outDim, l.activation]);

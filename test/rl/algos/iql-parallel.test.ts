@@ -79,7 +79,7 @@ describe("ParallelIqlLearner", () => {
   });
 
   it('matches IqlLearner bit for bit with logStd: "free" too (the worker builds the same actor)', async () => {
-    const config = { ...CONFIG, logStd: "free" as const };
+    const config = { ...CONFIG, actor: "gaussian" as const, logStd: "free" as const };
     const free = await ParallelIqlLearner.start(config, dims, new Rng(13), { backend: "wasm" });
     const freeSingle = createIql(config, dims, new Rng(13));
     try {
@@ -93,7 +93,9 @@ describe("ParallelIqlLearner", () => {
       const params = free.stateDict().arrays["actor/params"];
       const net = freeSingle.actor.net as GaussianActor;
       expect(net.logStdWeightIndices().every((j) => params[j] === 0)).toBe(true);
-      expect(() => free.loadStateDict(single.stateDict())).toThrow(/logStd: "free"/);
+      const stateLogStd = createIql({ ...config, logStd: "state" }, dims, new Rng(13));
+      expect(() => free.loadStateDict(stateLogStd.stateDict())).toThrow(/logStd: "free"/);
+      stateLogStd.dispose();
     } finally {
       freeSingle.dispose();
       free.dispose();

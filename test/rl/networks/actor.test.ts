@@ -113,7 +113,7 @@ describe.each([
 ] as const)('%s with logStd: "free"', (_name, create) => {
   const dims = { obsDim: OBS, actDim: ACT };
   it('round-trips its state dict, exports the same format as "state", and refuses a "state" checkpoint', () => {
-    const cfg = { hidden: [16, 16], lr: 1e-3 };
+    const cfg = { hidden: [16, 16], lr: 1e-3, actor: "gaussian" as const };
     const a = create({ ...cfg, logStd: "free" }, dims, new Rng(1));
     for (let i = 0; i < 3; i++) a.update(randomBatch(new Rng(10 + i), 32, OBS, ACT, 0.2));
     const b = create({ ...cfg, logStd: "free" }, dims, new Rng(2));

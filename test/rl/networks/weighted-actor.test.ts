@@ -3,13 +3,13 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { Rng } from "../../../src/core/rng.js";
 import { selectBackend } from "../../../src/rl/backend.js";
 import { ADAM_DEFAULTS } from "../../../src/rl/networks/adam.js";
-import { createWeightedActor } from "../../../src/rl/networks/weighted-actor.js";
+import { createWeightedActor, type WeightedActorConfig } from "../../../src/rl/networks/weighted-actor.js";
 
 const OBS = 3;
 const ACT = 2;
 const N = 6;
 const adam = { ...ADAM_DEFAULTS, lr: 1e-2 };
-const form = { actor: "deterministic", logStd: "state", hidden: [8] } as const;
+const form: WeightedActorConfig = { actor: "deterministic", logStd: "state", hidden: [8] };
 
 beforeAll(async () => {
   await selectBackend("wasm");

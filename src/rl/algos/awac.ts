@@ -173,7 +173,7 @@ export class AwacLearner implements Learner {
   }
 
   actorWeights(): ActorWeights {
-    return exportActor(this.actor.kind, this.dims, this.actor.net);
+    return exportActor(this.dims, this.actor.net);
   }
 
   dispose(): void {

@@ -81,7 +81,7 @@ export class BcLearner implements Learner {
   }
 
   actorWeights(): ActorWeights {
-    return exportActor("deterministic", this.dims, this.actor);
+    return exportActor(this.dims, this.actor);
   }
 
   dispose(): void {

@@ -278,7 +278,7 @@ export class CqlLearner implements Learner {
   }
 
   actorWeights(): ActorWeights {
-    return exportActor("tanh-gaussian", this.dims, this.actor);
+    return exportActor(this.dims, this.actor);
   }
 
   dispose(): void {

@@ -163,7 +163,7 @@ function valueActorRole(): Role {
     },
     handle(req) {
       if (req.type === "act") return { value: actWith(dims, req.observations, (obs) => actor.act(obs)) };
-      if (req.type === "actorWeights") return { value: exportActor(actor.kind, dims, actor.net) };
+      if (req.type === "actorWeights") return { value: exportActor(dims, actor.net) };
       return undefined;
     },
     dispose() {

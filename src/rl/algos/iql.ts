@@ -228,7 +228,7 @@ export class IqlLearner implements Learner {
   }
 
   actorWeights(): ActorWeights {
-    return exportActor(this.actor.kind, this.dims, this.actor.net);
+    return exportActor(this.dims, this.actor.net);
   }
 
   dispose(): void {

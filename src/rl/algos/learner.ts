@@ -234,12 +234,11 @@ export function actWith(
 
 /** The actor export every learner gives the policy package: its first network plus the normalization. */
 export function exportActor(
-  kind: ActorWeights["kind"],
   dims: Required<LearnerDims>,
-  actor: { params: { exportNetwork(i: number): ActorWeights["network"] } },
+  actor: { kind: ActorWeights["kind"]; params: { exportNetwork(i: number): ActorWeights["network"] } },
 ): ActorWeights {
   return {
-    kind,
+    kind: actor.kind,
     obsDim: dims.obsDim,
     actDim: dims.actDim,
     network: actor.params.exportNetwork(0),

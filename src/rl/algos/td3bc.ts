@@ -150,7 +150,7 @@ export class Td3BcLearner implements Learner {
   }
 
   actorWeights(): ActorWeights {
-    return exportActor("deterministic", this.dims, this.actor);
+    return exportActor(this.dims, this.actor);
   }
 
   dispose(): void {

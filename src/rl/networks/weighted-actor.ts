@@ -21,7 +21,6 @@ export const ACTOR_FORMS = ["gaussian", "deterministic"] as const;
 export type ActorForm = (typeof ACTOR_FORMS)[number];
 
 export interface WeightedActor {
-  readonly kind: "tanh-gaussian" | "deterministic";
   readonly net: GaussianActor | DeterministicActor;
   /** The forward pass with its tape (may run before the weights are known). Inside tf.tidy. */
   forward(obs: tf.Tensor2D): ActorForward;
@@ -50,7 +49,6 @@ export function createWeightedActor(
   if (config.actor === "deterministic") {
     const net = new DeterministicActor(obsDim, actDim, config.hidden, rng, adam);
     return {
-      kind: net.kind,
       net,
       forward: (obs) => net.forward(obs),
       step(fwd, actions, weights) {
@@ -67,7 +65,6 @@ export function createWeightedActor(
   }
   const net = new GaussianActor(obsDim, actDim, config.hidden, rng, adam, "soft", config.logStd);
   return {
-    kind: net.kind,
     net,
     forward: (obs) => net.forward(obs),
     step(fwd, actions, weights) {

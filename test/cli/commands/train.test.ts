@@ -2,18 +2,29 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { tether } from "../tether-process.js";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const work = mkdtempSync(join(tmpdir(), "tether-train-cli-"));
+/** One small dataset for every training run below. */
+const data = join(work, "ds");
+beforeAll(async () => {
+  const r = await tether(
+    "collect",
+    "--robot",
+    "pendulum",
+    "--level",
+    "random",
+    "--episodes",
+    "2",
+    "--out",
+    data,
+  );
+  expect(r.code, r.stderr).toBe(0);
+}, 120_000);
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe("tether train --hidden", () => {
   it("trains every network at the given widths and records them in the run's config", async () => {
-    const data = join(work, "ds");
-    expect(
-      (await tether("collect", "--robot", "pendulum", "--level", "random", "--episodes", "2", "--out", data))
-        .code,
-    ).toBe(0);
     const out = join(work, "bc");
     const r = await tether(
       "train",
@@ -58,11 +69,6 @@ describe("tether train --hidden", () => {
   }, 60_000);
 
   it("--config sets fields of --algo, records them, and rejects a field the algorithm does not have", async () => {
-    const data = join(work, "ds-config");
-    expect(
-      (await tether("collect", "--robot", "pendulum", "--level", "random", "--episodes", "2", "--out", data))
-        .code,
-    ).toBe(0);
     const common = ["train", "--dataset", data, "--robot", "pendulum", "--steps", "3", "--eval-every", "0"];
     const out = join(work, "iql-config");
     const r = await tether(

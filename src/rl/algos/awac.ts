@@ -6,7 +6,8 @@
  * Actor: weighted regression onto dataset actions (likelihood or squared error, `actor`),
  * w = min(exp(A/λ), 100), A = Q(s, a) - Q(s, a~π(s)).
  *
- * Metrics: loss/critic, loss/actor, values/q (mean min-Q on data), values/adv_weight (mean w).
+ * Metrics: loss/critic, loss/actor, values/q (mean min-Q on data), values/adv_weight (mean w), values/adv_ess
+ * (the weights' effective sample size as a fraction of the batch).
  * Departure from CORL: π is N(tanh(mean), σ) with state-dependent soft-clamped log-std by default (as our
  * IQL; `logStd: "free"` gives CORL's one free vector), the advantage uses min(Q1, Q2) of the online
  * critics. Rewards are normalized by the dataset's return range (CORL's `normalize_reward`, off there by
@@ -19,7 +20,12 @@ import { GaussianActor, type LogStdMode } from "../networks/actor.js";
 import { ADAM_DEFAULTS } from "../networks/adam.js";
 import { TwinQ } from "../networks/critic.js";
 import type { ActorWeights } from "../networks/weights-format.js";
-import { createWeightedActor, type ActorForm, type WeightedActor } from "../networks/weighted-actor.js";
+import {
+  createWeightedActor,
+  weightsEss,
+  type ActorForm,
+  type WeightedActor,
+} from "../networks/weighted-actor.js";
 import {
   actWith,
   batchTensors,
@@ -146,6 +152,7 @@ export class AwacLearner implements Learner {
         "loss/actor": actorLoss,
         "values/q": tf.mean(qData),
         "values/adv_weight": tf.mean(w),
+        "values/adv_ess": weightsEss(w),
       });
     });
     this.step += 1;

@@ -160,6 +160,7 @@ export class ParallelIqlLearner implements Learner {
         actorLoss: va["loss/actor"],
         vMean: va["values/v"],
         advWeight: va["values/adv_weight"],
+        advEss: va["values/adv_ess"],
       },
       q["loss/critic"],
       q["values/q"],

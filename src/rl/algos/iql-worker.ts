@@ -149,6 +149,7 @@ function valueActorRole(): Role {
           "loss/actor": va.actorLoss,
           "values/v": va.vMean,
           "values/adv_weight": va.advWeight,
+          "values/adv_ess": va.advEss,
         });
       });
     },

@@ -7,7 +7,8 @@
  *
  * Metrics: loss/value (expectile loss), loss/critic (sum of both Q MSEs), loss/actor (weighted squared
  * error, or weighted negative log-likelihood for the Gaussian actor), values/q (mean target min-Q on data),
- * values/v (mean V), values/adv_weight (mean exp(β·A)).
+ * values/v (mean V), values/adv_weight (mean exp(β·A)), values/adv_ess (the weights' effective sample size as a
+ * fraction of the batch, see weightsEss).
  * Departures from the paper: the actor is deterministic by default (`actor: "gaussian"` gives the paper's
  * Gaussian, measured worse here, see IqlConfig.actor); the Gaussian's log-std is state-dependent
  * (soft-clamped) unless `logStd: "free"`; no cosine actor learning-rate schedule.
@@ -20,7 +21,12 @@ import { ADAM_DEFAULTS } from "../networks/adam.js";
 import { TwinQ } from "../networks/critic.js";
 import { ValueNet } from "../networks/value.js";
 import type { ActorWeights } from "../networks/weights-format.js";
-import { createWeightedActor, type ActorForm, type WeightedActor } from "../networks/weighted-actor.js";
+import {
+  createWeightedActor,
+  weightsEss,
+  type ActorForm,
+  type WeightedActor,
+} from "../networks/weighted-actor.js";
 import {
   actWith,
   batchTensors,
@@ -100,6 +106,7 @@ export interface ValueActorTerms<T = tf.Scalar> {
   actorLoss: T;
   vMean: T;
   advWeight: T;
+  advEss: T;
 }
 
 /** The forward passes of the V and actor half (they do not need min target-Q). */
@@ -134,7 +141,13 @@ export function updateValueAndActor(
   const w = tf.minimum(tf.exp(tf.mul(adv, config.beta)), EXP_ADV_MAX) as tf.Tensor2D;
   const actorLoss = actor.step(forwards?.pi ?? actor.forward(b.obs), b.act, w);
   phaseHook?.("actor");
-  return { valueLoss, actorLoss, vMean: tf.mean(vf.v) as tf.Scalar, advWeight: tf.mean(w) as tf.Scalar };
+  return {
+    valueLoss,
+    actorLoss,
+    vMean: tf.mean(vf.v) as tf.Scalar,
+    advWeight: tf.mean(w) as tf.Scalar,
+    advEss: weightsEss(w),
+  };
 }
 
 /**
@@ -164,6 +177,7 @@ export function iqlMetrics<T>(va: ValueActorTerms<T>, criticLoss: T, qMean: T): 
     "values/q": qMean,
     "values/v": va.vMean,
     "values/adv_weight": va.advWeight,
+    "values/adv_ess": va.advEss,
   };
 }
 

@@ -39,6 +39,16 @@ export interface WeightedActorConfig {
   hidden: number[];
 }
 
+/**
+ * Effective sample size of a batch's weights as a fraction of the batch, (Σw)² / (n Σw²): 1 when every
+ * weight is equal (BC), 1/n when one sample carries the batch. A small value says the critic's weights
+ * train the actor on a few samples only. Inside tf.tidy.
+ */
+export function weightsEss(weights: tf.Tensor2D): tf.Scalar {
+  const n = weights.shape[0];
+  return tf.div(tf.square(tf.sum(weights)), tf.mul(tf.sum(tf.square(weights)), n)) as tf.Scalar;
+}
+
 export function createWeightedActor(
   config: WeightedActorConfig,
   obsDim: number,

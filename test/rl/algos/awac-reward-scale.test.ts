@@ -85,21 +85,28 @@ describe("AWAC reward normalization", () => {
       terminals: new Float32Array(n).fill(1),
     };
   }
-  const meanAction = (rewardScale: number): number => {
+  const trainBandit = (rewardScale: number): { meanAction: number; ess: number } => {
     const rng = new Rng(3);
     const learner = createAwac(
       { hidden: [16, 16], lr: 1e-3 },
       { obsDim: 1, actDim: 1, rewardScale },
       rng.fork(),
     );
-    for (let i = 0; i < 600; i++) learner.update(bandit(rng, 64));
-    const a = learner.act(new Float32Array([0]))[0];
+    let ess = Number.NaN;
+    for (let i = 0; i < 600; i++) ess = learner.update(bandit(rng, 64))["values/adv_ess"];
+    const meanAction = learner.act(new Float32Array([0]))[0];
     learner.dispose();
-    return a;
+    return { meanAction, ess };
   };
 
   it("prefers the better data action only when the rewards are on the normalized scale", () => {
-    expect(Math.abs(meanAction(1))).toBeLessThan(0.1);
-    expect(meanAction(100)).toBeGreaterThan(0.3);
+    const raw = trainBandit(1);
+    const scaled = trainBandit(100);
+    expect(Math.abs(raw.meanAction)).toBeLessThan(0.1);
+    expect(scaled.meanAction).toBeGreaterThan(0.3);
+    // Weights ≈ 1 ± 0.015 keep the whole batch; weights that favour the better half of the rows at most
+    // half of it (exactly 0.5 if the worse half weighed nothing).
+    expect(raw.ess).toBeGreaterThan(0.99);
+    expect(scaled.ess).toBeLessThan(0.6);
   });
 });

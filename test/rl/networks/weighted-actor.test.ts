@@ -3,7 +3,11 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { Rng } from "../../../src/core/rng.js";
 import { selectBackend } from "../../../src/rl/backend.js";
 import { ADAM_DEFAULTS } from "../../../src/rl/networks/adam.js";
-import { createWeightedActor, type WeightedActorConfig } from "../../../src/rl/networks/weighted-actor.js";
+import {
+  createWeightedActor,
+  weightsEss,
+  type WeightedActorConfig,
+} from "../../../src/rl/networks/weighted-actor.js";
 
 const OBS = 3;
 const ACT = 2;
@@ -63,5 +67,20 @@ describe("deterministic weighted actor", () => {
     fresh.net.dispose();
     expect(Array.from(mixed.params)).not.toEqual(Array.from(untouched));
     for (let i = 0; i < mixed.params.length; i++) expect(mixed.params[i]).toBeCloseTo(alone.params[i], 6);
+  });
+});
+
+describe("weightsEss", () => {
+  const ess = (w: number[]) => tf.tidy(() => weightsEss(tf.tensor2d(w, [w.length, 1])).dataSync()[0]);
+
+  it("is 1 for equal weights, 1/n when one sample carries the batch, and k/n for k equal carriers", () => {
+    expect(ess([2, 2, 2, 2])).toBeCloseTo(1, 6);
+    expect(ess([100, 0, 0, 0])).toBeCloseTo(1 / 4, 6);
+    expect(ess([3, 0, 3, 0, 0, 0])).toBeCloseTo(2 / 6, 6);
+  });
+
+  it("matches (Σw)² / (n Σw²) on uneven weights", () => {
+    // (1 + 2 + 7)² / (3 · (1 + 4 + 49)) = 100 / 162
+    expect(ess([1, 2, 7])).toBeCloseTo(100 / 162, 6);
   });
 });

@@ -70,8 +70,8 @@ describe("AWAC reward normalization", () => {
   });
 
   /**
-   * One state, one-step episodes: action -0.5 earns 0, action +0.5 earns 0.01. In raw units A ≈ ±0.005 and
-   * exp(A/λ) ≈ 1 ± 0.015, so the actor is plain BC (mean ≈ 0). Scaled by 100 (rewards 0 and 1), A ≈ ±0.5
+   * One state, one-step episodes: action -0.5 earns 0, action +0.5 earns 0.01. At λ = 1/3, in raw units
+   * A ≈ ±0.005 and exp(A/λ) ≈ 1 ± 0.015, so the actor is plain BC (mean ≈ 0). Scaled by 100 (rewards 0 and 1), A ≈ ±0.5
    * and the weights are e^1.5 ≈ 4.5 vs e^-1.5 ≈ 0.22: the weighted mean is (4.5 - 0.22)·0.5 / 4.72 ≈ 0.45.
    */
   function bandit(rng: Rng, n: number): Batch {
@@ -88,7 +88,7 @@ describe("AWAC reward normalization", () => {
   const trainBandit = (rewardScale: number): { meanAction: number; ess: number } => {
     const rng = new Rng(3);
     const learner = createAwac(
-      { hidden: [16, 16], lr: 1e-3 },
+      { hidden: [16, 16], lr: 1e-3, lambda: 1 / 3 },
       { obsDim: 1, actDim: 1, rewardScale },
       rng.fork(),
     );

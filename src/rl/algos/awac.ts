@@ -59,12 +59,12 @@ export interface AwacConfig extends NetworkConfig, CriticConfig {
   /**
    * λ, temperature of the advantage weights exp(A/λ): small λ → greedy on Q, big λ → behaviour cloning.
    * 3 here, where CORL's D4RL medium-replay configs use 1/3 (1/β of IQL's β = 3). bench quality, 64×64,
-   * 10k updates, 3 seeds, 10 evaluation episodes, λ = 3 vs 1/3 (medium / medium-replay / expert):
-   * pendulum 44.8 / 28.7 / 32.8 vs 25.2 / 29.9 / 38.4, pusher 35.9 / 1.1 / 26.8 vs -5.8 / -18.9 / 8.1,
-   * reacher2 63.6 / 67.2 / -23.4 vs 61.8 / 71.5 / -3.6: above the behavior on every medium dataset but
-   * pusher, medium-replay still +24 and +32 over BC on pendulum and reacher2. λ = 1 on pendulum-medium:
-   * 29.6 (2 seeds). Our critic sees 10k updates where CORL's sees 1M (why the softer weights win here is
-   * not established).
+   * 10k updates, 3 seeds, 50 evaluation episodes, λ = 3 vs 1/3 (medium / medium-replay / expert):
+   * pendulum 46.1 / 29.2 / 44.3 vs 25.1 / 28.5 / 43.0, pusher 27.6 / -0.7 / 33.3 vs -8.2 / -16.7 / 12.3,
+   * reacher2 65.6 / 64.9 / -15.3 vs 63.1 / 70.2 / 0.5: above the behavior on the pendulum and reacher2
+   * medium datasets, medium-replay still +25 and +30 over BC there. λ = 1 on pendulum-medium: 29.6 (2 seeds,
+   * 10 episodes). Our critic sees 10k updates where CORL's sees 1M (why the softer weights win here is not
+   * established).
    */
   lambda: number;
   /** Rewards are multiplied by 1000 / (max episode return - min episode return), as IQL's, so λ means the same on every robot. */

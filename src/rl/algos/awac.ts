@@ -21,6 +21,7 @@ import { ADAM_DEFAULTS } from "../networks/adam.js";
 import { TwinQ } from "../networks/critic.js";
 import type { ActorWeights } from "../networks/weights-format.js";
 import {
+  clippedExpWeights,
   createWeightedActor,
   weightsEss,
   type ActorForm,
@@ -47,12 +48,9 @@ import {
   type CriticConfig,
 } from "./learner.js";
 
-/** Advantage weights are clipped here so one large advantage cannot dominate a batch. */
-export const EXP_ADV_MAX = 100;
-
 /** AWAC's actor weights w = min(exp(A/λ), EXP_ADV_MAX). Inside tf.tidy. */
 export function advantageWeights(adv: tf.Tensor2D, lambda: number): tf.Tensor2D {
-  return tf.minimum(tf.exp(tf.div(adv, lambda)), EXP_ADV_MAX) as tf.Tensor2D;
+  return clippedExpWeights(tf.div(adv, lambda) as tf.Tensor2D);
 }
 
 export interface AwacConfig extends NetworkConfig, CriticConfig {

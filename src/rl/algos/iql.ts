@@ -22,6 +22,7 @@ import { TwinQ } from "../networks/critic.js";
 import { ValueNet } from "../networks/value.js";
 import type { ActorWeights } from "../networks/weights-format.js";
 import {
+  clippedExpWeights,
   createWeightedActor,
   weightsEss,
   type ActorForm,
@@ -46,9 +47,6 @@ import {
   type NetworkConfig,
   type CriticConfig,
 } from "./learner.js";
-
-/** exp(β·A) is clipped here (CORL's EXP_ADV_MAX) so one large advantage cannot dominate a batch. */
-export const EXP_ADV_MAX = 100;
 
 export interface IqlConfig extends NetworkConfig, CriticConfig {
   /** τ of the expectile loss for V: 0.5 is the mean (SARSA), →1 approaches max over data actions. 0.7 for locomotion. */
@@ -138,7 +136,7 @@ export function updateValueAndActor(
   phaseHook?.("v");
 
   // Actor: advantage-weighted regression onto dataset actions with w = min(exp(βA), max).
-  const w = tf.minimum(tf.exp(tf.mul(adv, config.beta)), EXP_ADV_MAX) as tf.Tensor2D;
+  const w = clippedExpWeights(tf.mul(adv, config.beta) as tf.Tensor2D);
   const actorLoss = actor.step(forwards?.pi ?? actor.forward(b.obs), b.act, w);
   phaseHook?.("actor");
   return {

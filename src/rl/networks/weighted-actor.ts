@@ -39,6 +39,17 @@ export interface WeightedActorConfig {
   hidden: number[];
 }
 
+/** Advantage weights are clipped here (CORL's EXP_ADV_MAX) so one large advantage cannot dominate a batch. */
+export const EXP_ADV_MAX = 100;
+
+/**
+ * The sample weights of IQL and AWAC from scaled advantages (β·A or A/λ): min(exp(scaled), EXP_ADV_MAX).
+ * Inside tf.tidy.
+ */
+export function clippedExpWeights(scaledAdvantages: tf.Tensor2D): tf.Tensor2D {
+  return tf.minimum(tf.exp(scaledAdvantages), EXP_ADV_MAX) as tf.Tensor2D;
+}
+
 /**
  * Effective sample size of a batch's weights as a fraction of the batch, (Σw)² / (n Σw²): 1 when every
  * weight is equal (BC), 1/n when one sample carries the batch. A small value says the critic's weights

@@ -2,13 +2,14 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { selectBackend } from "../../../src/rl/backend.js";
-import { advantageWeights, EXP_ADV_MAX } from "../../../src/rl/algos/awac.js";
+import { advantageWeights } from "../../../src/rl/algos/awac.js";
 import { conservativePenalty } from "../../../src/rl/algos/cql.js";
 import { expectileLoss } from "../../../src/rl/algos/iql.js";
 import { GaussianActor, weightedLikelihood } from "../../../src/rl/networks/actor.js";
 import { Adam } from "../../../src/rl/networks/adam.js";
 import { ParamSet } from "../../../src/rl/networks/param-set.js";
 import { Rng } from "../../../src/core/rng.js";
+import { EXP_ADV_MAX } from "../../../src/rl/networks/weighted-actor.js";
 
 beforeAll(async () => {
   await selectBackend("wasm");

@@ -8,9 +8,9 @@
  *
  * Metrics: loss/critic, loss/actor, values/q (mean min-Q on data), values/adv_weight (mean w), values/adv_ess
  * (the weights' effective sample size as a fraction of the batch).
- * Departure from CORL: π is N(tanh(mean), σ) with state-dependent soft-clamped log-std by default (as our
- * IQL; `logStd: "free"` gives CORL's one free vector), the advantage uses min(Q1, Q2) of the online
- * critics. Rewards are normalized by the dataset's return range (CORL's `normalize_reward`, off there by
+ * Departures from CORL: the actor is deterministic by default (`actor: "gaussian"` gives CORL's
+ * N(tanh(mean), σ), with a state-dependent soft-clamped log-std unless `logStd: "free"`; measured worse here,
+ * see AwacConfig.actor), the advantage uses min(Q1, Q2) of the online critics. Rewards are normalized by the dataset's return range (CORL's `normalize_reward`, off there by
  * default): λ acts on Q in reward units, so without it λ means something else on every robot (pendulum
  * rewards in [0, 1] gave weights of 1.001, i.e. plain BC).
  */
@@ -81,7 +81,12 @@ export interface AwacConfig extends NetworkConfig, CriticConfig {
   /**
    * Policy extraction: "gaussian" maximizes the weighted likelihood (the paper); "deterministic" minimizes
    * the weighted squared error (BC's loss when every weight is 1), and the critic then evaluates π(s)
-   * itself where the Gaussian form samples a ~ π(·|s).
+   * itself where the Gaussian form samples a ~ π(·|s). "deterministic" is the default: bench quality, 64×64,
+   * 10k updates, 3 seeds, 50 evaluation episodes, λ = 3, deterministic vs gaussian (medium / medium-replay /
+   * expert): pendulum 48.4 / 30.3 / 47.6 vs 46.1 / 29.2 / 44.3, pusher 28.9 / 0.7 / 54.6 vs 27.6 / -0.7 / 33.3,
+   * reacher2 66.3 / 64.9 / 72.4 vs 65.6 / 64.9 / -15.3: at least equal in every cell, and reacher2-expert no
+   * longer collapses. Online fine-tuning explores with its own Gaussian noise, so it does not need the
+   * Gaussian form.
    */
   actor: ActorForm;
 }
@@ -92,7 +97,7 @@ export const AWAC_DEFAULTS: AwacConfig = {
   lambda: 3,
   normalizeRewards: true,
   logStd: "state",
-  actor: "gaussian",
+  actor: "deterministic",
 };
 
 export class AwacLearner implements Learner {

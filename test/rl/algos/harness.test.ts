@@ -45,11 +45,11 @@ function makeBatch(rng: Rng, n: number): Batch {
   };
 }
 
-/** Every algorithm, plus the deterministic actor form of the advantage-weighted ones. */
+/** Every algorithm on its defaults, plus the advantage-weighted ones with their non-default Gaussian actor. */
 const VARIANTS: { name: string; algo: AlgoName; extra: Record<string, unknown> }[] = [
   ...ALGO_NAMES.map((algo) => ({ name: algo, algo, extra: {} })),
-  { name: "iql (deterministic actor)", algo: "iql", extra: { actor: "deterministic" } },
-  { name: "awac (deterministic actor)", algo: "awac", extra: { actor: "deterministic" } },
+  { name: "iql (gaussian actor)", algo: "iql", extra: { actor: "gaussian" } },
+  { name: "awac (gaussian actor)", algo: "awac", extra: { actor: "gaussian" } },
 ];
 
 describe.each(VARIANTS)("$name learner", ({ algo, extra }) => {

@@ -84,8 +84,8 @@ export interface AwacConfig extends NetworkConfig, CriticConfig {
    * itself where the Gaussian form samples a ~ π(·|s). "deterministic" is the default: bench quality, 64×64,
    * 10k updates, 3 seeds, 50 evaluation episodes, λ = 3, deterministic vs gaussian (medium / medium-replay /
    * expert): pendulum 48.4 / 30.3 / 47.6 vs 46.1 / 29.2 / 44.3, pusher 28.9 / 0.7 / 54.6 vs 27.6 / -0.7 / 33.3,
-   * reacher2 66.3 / 64.9 / 72.4 vs 65.6 / 64.9 / -15.3: at least equal in every cell, and reacher2-expert no
-   * longer collapses. Online fine-tuning explores with its own Gaussian noise, so it does not need the
+   * reacher2 66.3 / 64.9 / 72.4 vs 65.6 / 64.9 / -15.3: no lower in any cell (within seed noise in seven),
+   * and reacher2-expert no longer collapses. Online fine-tuning explores with its own Gaussian noise, so it does not need the
    * Gaussian form.
    */
   actor: ActorForm;

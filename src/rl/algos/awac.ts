@@ -10,9 +10,10 @@
  * (the weights' effective sample size as a fraction of the batch).
  * Departures from CORL: the actor is deterministic by default (`actor: "gaussian"` gives CORL's
  * N(tanh(mean), σ), with a state-dependent soft-clamped log-std unless `logStd: "free"`; measured worse here,
- * see AwacConfig.actor), the advantage uses min(Q1, Q2) of the online critics. Rewards are normalized by the dataset's return range (CORL's `normalize_reward`, off there by
- * default): λ acts on Q in reward units, so without it λ means something else on every robot (pendulum
- * rewards in [0, 1] gave weights of 1.001, i.e. plain BC).
+ * see AwacConfig.actor), the advantage uses min(Q1, Q2) of the online critics. Rewards are normalized by
+ * the dataset's return range (CORL's `normalize_reward`, off there by default): λ acts on Q in reward units,
+ * so without it λ means something else on every robot (pendulum rewards in [0, 1] gave weights of 1.001,
+ * i.e. plain BC).
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { Rng } from "../../core/rng.js";
@@ -85,8 +86,8 @@ export interface AwacConfig extends NetworkConfig, CriticConfig {
    * 10k updates, 3 seeds, 50 evaluation episodes, λ = 3, deterministic vs gaussian (medium / medium-replay /
    * expert): pendulum 48.4 / 30.3 / 47.6 vs 46.1 / 29.2 / 44.3, pusher 28.9 / 0.7 / 54.6 vs 27.6 / -0.7 / 33.3,
    * reacher2 66.3 / 64.9 / 72.4 vs 65.6 / 64.9 / -15.3: no lower in any cell (within seed noise in seven),
-   * and reacher2-expert no longer collapses. Online fine-tuning explores with its own Gaussian noise, so it does not need the
-   * Gaussian form.
+   * and reacher2-expert no longer collapses. Online fine-tuning explores with its own Gaussian noise, so it
+   * does not need the Gaussian form. `logStd` only applies to "gaussian".
    */
   actor: ActorForm;
 }

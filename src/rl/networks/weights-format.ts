@@ -25,9 +25,10 @@ export interface NetworkWeights {
 /**
  * The actor as the policy package stores it. The network maps a normalized observation
  * `(obs - obsMean) / obsStd` to a pre-squash output; the action in [-1, 1] is:
- * - `deterministic` (TD3+BC, BC, and IQL and AWAC by default): the last layer already has activation "tanh", the output is the action.
- * - `tanh-gaussian` (CQL; IQL and AWAC with `actor: "gaussian"`): the last layer is "linear" with 2 * actDim outputs
- *   `[mean (actDim), raw log-std (actDim)]`; the deterministic action is `tanh(mean)`, the log-std half is
+ * - `deterministic` (TD3+BC, BC, and IQL and AWAC by default): the last layer already has activation "tanh",
+ *   the output is the action.
+ * - `tanh-gaussian` (CQL; IQL and AWAC with `actor: "gaussian"`): the last layer is "linear" with 2 * actDim
+ *   outputs `[mean (actDim), raw log-std (actDim)]`; the deterministic action is `tanh(mean)`, the log-std half is
  *   ignored at inference.
  */
 export interface ActorWeights {

@@ -16,6 +16,8 @@ const StageGatesSchema = z.strictObject({
   max_estops: z.number().int().min(0).default(0),
   /** Mean distance between policy and dataset actions, in normalized action units. */
   max_support_gap: z.number().positive().optional(),
+  /** Shadow: control ticks with an error the policy's own output caused (crash, late or non-finite action). */
+  max_policy_faults: z.number().int().min(0).optional(),
   /** Fraction of control ticks whose policy output came too late. */
   max_deadline_miss_ratio: z.number().min(0).max(1).optional(),
   /** Shadow: fraction of ticks whose action agrees with the logged action within agreement_tolerance. */
@@ -40,7 +42,7 @@ export const DEFAULT_GATES: GatesConfig = {
   // Agreement with logged actions is reported, not gated: a policy meant to beat noisy logged behavior
   // disagrees with it by design (0.14 for an IQL policy that beats reacher2-medium by 15 points). Set
   // min_agreement in gates.yaml where the logs come from the behavior the policy must match.
-  shadow: { max_estops: 0, max_support_gap: 0.5, agreement_tolerance: 0.25 },
+  shadow: { max_estops: 0, max_policy_faults: 0, max_support_gap: 0.5, agreement_tolerance: 0.25 },
   canary: { score_margin: 5, max_estops: 0, max_deadline_miss_ratio: 0.001, agreement_tolerance: 0.25 },
   full: { score_margin: 5, max_estops: 0, max_deadline_miss_ratio: 0.001, agreement_tolerance: 0.25 },
 };
@@ -62,6 +64,8 @@ export interface StageEvidence {
   score?: { mean: number; ci_low: number; ci_high: number };
   behavior_score?: number;
   estops?: number;
+  /** Shadow: control ticks with an error event that judges the policy's output. */
+  policy_faults?: number;
   support_gap?: number;
   deadline_miss_ratio?: number;
   agreement?: number;
@@ -111,6 +115,13 @@ export function evaluateGates(
     );
   }
   upper("estops", evidence.estops, g.max_estops, `e-stops <= ${g.max_estops}`);
+  if (g.max_policy_faults !== undefined)
+    upper(
+      "policy_faults",
+      evidence.policy_faults,
+      g.max_policy_faults,
+      `ticks with a policy fault <= ${g.max_policy_faults}`,
+    );
   if (g.max_support_gap !== undefined)
     upper("support_gap", evidence.support_gap, g.max_support_gap, `support gap <= ${g.max_support_gap}`);
   if (g.max_deadline_miss_ratio !== undefined)

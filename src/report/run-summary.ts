@@ -153,6 +153,7 @@ const StageRecordSchema = z.object({
     score: ScoreIntervalSchema.optional(),
     behavior_score: z.number().optional(),
     estops: z.number().optional(),
+    policy_faults: z.number().optional(),
     support_gap: z.number().optional(),
     deadline_miss_ratio: z.number().optional(),
     agreement: z.number().optional(),

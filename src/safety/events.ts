@@ -39,3 +39,21 @@ export function safetyEvent(
 export function worse(a: Severity, b: Severity): Severity {
   return SEVERITY_RANK[a] >= SEVERITY_RANK[b] ? a : b;
 }
+
+/**
+ * Whether an event judges the policy's own output (a crash, a late or non-finite action, actions off the
+ * dataset's support) rather than the robot's state (joint limits, stale or non-finite state, states off
+ * support, returns). In shadow something else drives the robot, so only these events are the policy's doing.
+ */
+export function judgesPolicyOutput(e: Pick<SafetyEvent, "monitor" | "key">): boolean {
+  switch (e.monitor) {
+    case "policy":
+    case "control_deadline":
+    case "support_gap":
+      return true;
+    case "non_finite":
+      return e.key === "policy_output";
+    default:
+      return false;
+  }
+}

@@ -10,7 +10,7 @@ import { loadRobot } from "../../src/robot/load.js";
 import { runStage } from "../../src/deploy/run-stage.js";
 import { runShadow } from "../../src/deploy/runners/shadow.js";
 import { readLedger } from "../../src/deploy/ledger.js";
-import { DEFAULT_GATES } from "../../src/deploy/gates.js";
+import { DEFAULT_GATES, evaluateGates } from "../../src/deploy/gates.js";
 import type { StageContext } from "../../src/deploy/runners/context.js";
 
 let ctx: StageContext;
@@ -65,6 +65,33 @@ describe("stage runners", () => {
     // a tolerance of 2 (the whole normalized range) agrees everywhere
     const all = await runShadow(ctx, { tolerance: 2, behavior: "medium" });
     expect(all.evidence.agreement).toBe(1);
+  }, 60_000);
+
+  it("shadow reports the behavior-driven robot's own e-stops apart and keeps evaluating the policy", async () => {
+    // A velocity limit the swinging pendulum exceeds: joint_limits trips the shadow core's e-stop latch.
+    const spec = ctx.robot.spec;
+    const joint = spec.safety.joints.pendulum_joint;
+    const tight = {
+      ...ctx.robot,
+      spec: { ...spec, safety: { ...spec.safety, joints: { pendulum_joint: { ...joint, velocity: 0.5 } } } },
+    };
+    const r = await runShadow({ ...ctx, robot: tight }, { tolerance: 0.25, behavior: "medium" });
+    expect(r.events.some((e) => e.monitor === "joint_limits" && e.severity === "estop")).toBe(true);
+    expect(r.details.robot_estops).toBe(ctx.episodes);
+    expect(r.evidence.estops).toBe(0);
+    expect(r.evidence.policy_faults).toBe(0);
+    expect(r.details.policy_evaluated_ticks).toBe(r.details.live_ticks);
+  }, 60_000);
+
+  it("shadow counts the ticks whose policy output is non-finite as policy faults", async () => {
+    const layers = ctx.pkg.policyLayers.map((l) => ({ ...l, bias: new Float32Array(l.bias) }));
+    layers[layers.length - 1].bias.fill(Number.NaN);
+    const broken = { ...ctx.pkg, policyLayers: layers };
+    const r = await runShadow({ ...ctx, pkg: broken }, { tolerance: 0.25, behavior: "medium" });
+    expect(r.evidence.policy_faults).toBe(r.details.live_ticks);
+    expect(r.details.robot_estops).toBe(0);
+    const checks = evaluateGates("shadow", DEFAULT_GATES.shadow, r.evidence);
+    expect(checks.find((c) => c.gate === "policy_faults")?.passed).toBe(false);
   }, 60_000);
 
   it("a canary gate trip rolls back to the last promoted version", async () => {

@@ -6,6 +6,10 @@
  *   2. live topics: the sim robot run by its own behavior controller (what the dataset's robot ran), the
  *      SafetyCore ticking on its /joint_states in shadow mode: agreement with the commands the robot really
  *      ran, the rolling support gap, safety events, and the count of commands the shadow published (0).
+ * The gates judge the candidate, not the robot's driver: `estops` and `policy_faults` count only events that
+ * judge the policy's output (a crash, a late or non-finite action). An e-stop the behavior-driven robot
+ * trips itself (a joint limit) is reported as `robot_estops` and the shadow latch is reset, so the policy
+ * keeps being evaluated for the rest of the episode.
  * The MCAP run log holds the robot's own commands, /joint_states, /diagnostics and /clock.
  */
 import { TetherError } from "../../core/errors.js";
@@ -19,6 +23,7 @@ import { ClockScheduler } from "../../safety/loop/clock-scheduler.js";
 import { toDiagnosticArray } from "../../safety/diagnostics.js";
 import { RunLogWriter } from "../../data/runlog/run-log-writer.js";
 import type { SafetyEventRecord } from "../../report/run-summary.js";
+import { judgesPolicyOutput, SEVERITY_RANK } from "../../safety/events.js";
 import { behaviorScore, type StageContext } from "./context.js";
 import { runLogPath, thin } from "./shielded-episodes.js";
 import type { StageRunResult } from "./types.js";
@@ -87,19 +92,31 @@ export async function runShadow(ctx: StageContext, options: ShadowOptions): Prom
   let agreeLive = 0;
   let published = 0;
   let estops = 0;
+  let robotEstops = 0;
+  let policyEvaluatedTicks = 0;
+  let policyFaults = 0;
   let simMs = 0;
   try {
     for (let ep = 0; ep < ctx.episodes; ep++) {
       if (ep > 0) core = makeCore();
       env.reset(ctx.seed * 1000 + 500 + ep);
       behavior.reset(ctx.seed * 1000 + 500 + ep);
+      let robotEstop = false;
       for (let t = 0; t < env.maxEpisodeSteps; t++) {
         simMs += core.periodMs;
         scheduler.advanceTo(simMs);
         const tNs = BigInt(Math.round(simMs * 1e6));
         const sig = env.signals();
+        if (!core.estop.engaged) policyEvaluatedTicks++;
         const out = core.tick(simMs, sig);
         ticks++;
+        if (out.events.some((e) => SEVERITY_RANK[e.severity] >= SEVERITY_RANK.error && judgesPolicyOutput(e)))
+          policyFaults++;
+        const cause = core.estop.cause;
+        if (cause !== undefined && !judgesPolicyOutput(cause)) {
+          robotEstop = true;
+          core.resetEStop("shadow: the behavior-driven robot's own e-stop");
+        }
         if (out.publish) published++;
         gaps.push(out.supportGap);
         behavior.act(sig, behaviorAction);
@@ -131,6 +148,7 @@ export async function runShadow(ctx: StageContext, options: ShadowOptions): Prom
         if (step.terminated || step.truncated) break;
       }
       if (core.estop.engaged) estops++;
+      if (robotEstop) robotEstops++;
       core.close();
       ctx.onProgress?.(ep + 1, ctx.episodes);
     }
@@ -147,6 +165,7 @@ export async function runShadow(ctx: StageContext, options: ShadowOptions): Prom
       agreement: data.size > 0 ? agreeReplay / data.size : undefined,
       support_gap: gapMean,
       estops,
+      policy_faults: policyFaults,
       behavior_score: behaviorCI?.mean,
     },
     runLog,
@@ -155,6 +174,8 @@ export async function runShadow(ctx: StageContext, options: ShadowOptions): Prom
       replay_transitions: data.size,
       replay_agreement: data.size > 0 ? agreeReplay / data.size : null,
       live_ticks: ticks,
+      policy_evaluated_ticks: policyEvaluatedTicks,
+      robot_estops: robotEstops,
       live_agreement: ticks > 0 ? agreeLive / ticks : null,
       commands_published: published,
       tolerance: options.tolerance,

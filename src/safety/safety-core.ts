@@ -20,7 +20,7 @@ import { merge, type SchedulerLike, type Subscription } from "rxjs";
 import type { RobotSpec } from "../robot/spec.js";
 import { compileTask, type TaskFunctions } from "../robot/task-functions.js";
 import { EStopLatch } from "./estop.js";
-import { SEVERITY_RANK, safetyEvent, type SafetyEvent } from "./events.js";
+import { judgesPolicyOutput, SEVERITY_RANK, safetyEvent, type SafetyEvent } from "./events.js";
 import { PolicyTimeoutError, tryAct, type Controller, type ControlSource } from "./fallback.js";
 import type { Shield } from "./clamps/shield.js";
 import { SoftPositionLimits } from "./clamps/soft-limits.js";
@@ -56,7 +56,11 @@ export interface SafetyCoreConfig {
   supportGap?: Omit<SupportGapConfig, "scheduler">;
   returnCollapse?: Omit<ReturnCollapseConfig, "scheduler">;
   log?: RunLog;
-  /** Compute and report, never publish (`publish` is always false). */
+  /**
+   * Compute and report, never publish (`publish` is always false). Something else drives the robot, so only
+   * a fatal event that judges the policy's output trips the e-stop latch; the robot's own (a joint limit) is
+   * reported and the policy keeps being evaluated.
+   */
   shadow?: boolean;
 }
 
@@ -241,7 +245,8 @@ export class SafetyCore {
       const e = events[i];
       const rank = SEVERITY_RANK[e.severity];
       if (rank > worst) worst = rank;
-      if (e.severity === "fatal" && fatal === undefined) fatal = e;
+      if (e.severity === "fatal" && fatal === undefined && (cfg.shadow !== true || judgesPolicyOutput(e)))
+        fatal = e;
       if (
         rank >= SEVERITY_RANK.error &&
         (STATE_MONITORS.has(e.monitor) || STATE_MONITORS.has(`${e.monitor}:${e.key}`))

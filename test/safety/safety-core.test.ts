@@ -67,6 +67,17 @@ describe("SafetyCore", () => {
     expect(out.policyAction[0]).toBeCloseTo(0.5);
   });
 
+  it("in shadow mode reports the robot's own fatal events without latching, and keeps running the policy", () => {
+    const { core, signals, scheduler } = setup({ shadow: true });
+    signals[layout.position] = 2.5; // beyond the hard position limit
+    const out = core.tick(scheduler.now(), signals);
+    expect(out.events.some((e) => e.monitor === "joint_limits" && e.severity === "fatal")).toBe(true);
+    expect(core.estop.engaged).toBe(false);
+    signals[layout.position] = 0;
+    scheduler.advanceTo(2);
+    expect(core.tick(scheduler.now(), signals).source).toBe("policy");
+  });
+
   it("takes a silence event that fired between ticks into the next tick and holds", () => {
     const { core, signals, scheduler } = setup();
     core.tick(0, signals);

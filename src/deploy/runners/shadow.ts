@@ -8,8 +8,7 @@
  *      ran, the rolling support gap, safety events, and the count of commands the shadow published (0).
  * The gates judge the candidate, not the robot's driver: `estops` and `policy_faults` count only events that
  * judge the policy's output (a crash, a late or non-finite action). An e-stop the behavior-driven robot
- * trips itself (a joint limit) is reported as `robot_estops` and the shadow latch is reset, so the policy
- * keeps being evaluated for the rest of the episode.
+ * trips itself (a joint limit) does not latch the shadow core; it is reported as `robot_estops`.
  * The MCAP run log holds the robot's own commands, /joint_states, /diagnostics and /clock.
  */
 import { TetherError } from "../../core/errors.js";
@@ -112,11 +111,7 @@ export async function runShadow(ctx: StageContext, options: ShadowOptions): Prom
         ticks++;
         if (out.events.some((e) => SEVERITY_RANK[e.severity] >= SEVERITY_RANK.error && judgesPolicyOutput(e)))
           policyFaults++;
-        const cause = core.estop.cause;
-        if (cause !== undefined && !judgesPolicyOutput(cause)) {
-          robotEstop = true;
-          core.resetEStop("shadow: the behavior-driven robot's own e-stop");
-        }
+        if (out.events.some((e) => e.severity === "fatal" && !judgesPolicyOutput(e))) robotEstop = true;
         if (out.publish) published++;
         gaps.push(out.supportGap);
         behavior.act(sig, behaviorAction);

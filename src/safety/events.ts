@@ -41,19 +41,33 @@ export function worse(a: Severity, b: Severity): Severity {
 }
 
 /**
- * Whether an event judges the policy's own output (a crash, a late or non-finite action, actions off the
- * dataset's support) rather than the robot's state (joint limits, stale or non-finite state, states off
- * support, returns). In shadow something else drives the robot, so only these events are the policy's doing.
+ * What an event is about:
+ *   policy_output    the policy's own output: a crash, a late or non-finite action, actions off the dataset's
+ *                    support. In shadow something else drives the robot, so only these are the policy's doing.
+ *   untrusted_state  the state itself cannot be trusted (stale, non-finite): a fallback would act on it too.
+ *   robot            the robot's state and returns: joint limits, states off support, return collapse.
  */
-export function judgesPolicyOutput(e: Pick<SafetyEvent, "monitor" | "key">): boolean {
+export type EventSubject = "policy_output" | "untrusted_state" | "robot";
+
+export function eventSubject(e: Pick<SafetyEvent, "monitor" | "key">): EventSubject {
   switch (e.monitor) {
     case "policy":
     case "control_deadline":
     case "support_gap":
-      return true;
+      return "policy_output";
+    case "stale_state":
+      return "untrusted_state";
     case "non_finite":
-      return e.key === "policy_output";
+      return e.key === "policy_output"
+        ? "policy_output"
+        : e.key === "observation"
+          ? "untrusted_state"
+          : "robot";
     default:
-      return false;
+      return "robot";
   }
+}
+
+export function judgesPolicyOutput(e: Pick<SafetyEvent, "monitor" | "key">): boolean {
+  return eventSubject(e) === "policy_output";
 }

@@ -20,7 +20,7 @@ import { merge, type SchedulerLike, type Subscription } from "rxjs";
 import type { RobotSpec } from "../robot/spec.js";
 import { compileTask, type TaskFunctions } from "../robot/task-functions.js";
 import { EStopLatch } from "./estop.js";
-import { judgesPolicyOutput, SEVERITY_RANK, safetyEvent, type SafetyEvent } from "./events.js";
+import { eventSubject, judgesPolicyOutput, SEVERITY_RANK, safetyEvent, type SafetyEvent } from "./events.js";
 import { PolicyTimeoutError, tryAct, type Controller, type ControlSource } from "./fallback.js";
 import type { Shield } from "./clamps/shield.js";
 import { SoftPositionLimits } from "./clamps/soft-limits.js";
@@ -33,9 +33,6 @@ import { controlDeadline, type TickTiming } from "./monitors/control-deadline.js
 import { supportGap, type GapSample, type SupportGapConfig } from "./monitors/support-gap.js";
 import { stateSupport } from "./monitors/state-support.js";
 import { returnCollapse, type EpisodeSample, type ReturnCollapseConfig } from "./monitors/return-collapse.js";
-
-/** Monitors whose errors mean the state itself cannot be trusted (the fallback controller would act on it). */
-const STATE_MONITORS = new Set(["stale_state", "non_finite:observation"]);
 
 export interface SafetyCoreConfig {
   spec: RobotSpec;
@@ -247,11 +244,7 @@ export class SafetyCore {
       if (rank > worst) worst = rank;
       if (e.severity === "fatal" && fatal === undefined && (cfg.shadow !== true || judgesPolicyOutput(e)))
         fatal = e;
-      if (
-        rank >= SEVERITY_RANK.error &&
-        (STATE_MONITORS.has(e.monitor) || STATE_MONITORS.has(`${e.monitor}:${e.key}`))
-      )
-        stateFault = true;
+      if (rank >= SEVERITY_RANK.error && eventSubject(e) === "untrusted_state") stateFault = true;
     }
     if (fatal !== undefined && this.estop.trip(fatal)) {
       if (cfg.log) cfg.log.record({ kind: "estop", tick, engaged: true, by: fatal.monitor, cause: fatal });

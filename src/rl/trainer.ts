@@ -14,7 +14,7 @@ import type { TransitionColumns } from "../core/transitions.js";
 import type { LoadedRobot } from "../robot/load.js";
 import { compileTask } from "../robot/task-functions.js";
 import type { AlgoName, Learner, Metrics } from "./algos/learner.js";
-import { resolvedConfig, wantsReturnNormalizedRewards } from "./algos/registry.js";
+import { resolvedConfig, robotTrainingOverrides, wantsReturnNormalizedRewards } from "./algos/registry.js";
 import { CHECKPOINT_JSON, hasCheckpoint, loadCheckpoint, saveCheckpoint } from "./checkpoint.js";
 import { createTrainingLearner, type WorkerCount } from "./learner-threads.js";
 import { JsonlMetricsSink, MetricsAverager, type MetricsSink } from "./metrics-log.js";
@@ -114,7 +114,8 @@ export async function trainOffline(
   mkdirSync(outDir, { recursive: true });
   const configFile = join(outDir, CONFIG_FILE);
 
-  const config = resolvedConfig(options.algo, options.config ?? {});
+  const robotOverrides = robotTrainingOverrides(robot.spec.training, robot.specFile, options.algo);
+  const config = resolvedConfig(options.algo, { ...robotOverrides, ...options.config });
   const { mean: obsMean, std: obsStd } = observationStats(data.cols);
   const rewardScale = wantsReturnNormalizedRewards(options.algo, config) ? returnRangeScale(data.cols) : 1;
   const runConfig = {
@@ -157,6 +158,11 @@ export async function trainOffline(
     { workers: options.workers, batchSize: options.batchSize },
   );
   hooks.onLog?.(threads.description);
+  const robotKeys = Object.entries(robotOverrides).filter(([k]) => !(options.config && k in options.config));
+  if (robotKeys.length > 0)
+    hooks.onLog?.(
+      `${options.algo} config from ${robot.specFile} (training.${options.algo}): ${robotKeys.map(([k, v]) => `${k} = ${JSON.stringify(v)}`).join(", ")}`,
+    );
   // Stopping on an error must not leave the learner's worker threads behind.
   try {
     let startStep = 0;

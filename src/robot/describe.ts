@@ -22,6 +22,7 @@ export interface RobotDescription {
   reward: string;
   termination: { name: string; expr: string }[];
   reference_returns?: { random: number; expert: number };
+  training: Record<string, Record<string, unknown>>;
 }
 
 export function describeRobot(robot: LoadedRobot): RobotDescription {
@@ -57,6 +58,7 @@ export function describeRobot(robot: LoadedRobot): RobotDescription {
     reward: spec.reward.expr,
     termination: spec.termination.map((t) => ({ name: t.name, expr: t.expr })),
     reference_returns: spec.reference_returns,
+    training: spec.training,
   };
 }
 
@@ -95,5 +97,7 @@ export function formatRobot(d: RobotDescription): string {
       ? `reference returns: random ${d.reference_returns.random}, expert ${d.reference_returns.expert}`
       : "reference returns: not calibrated (run `tether robot calibrate`)",
   );
+  for (const [algo, fields] of Object.entries(d.training))
+    lines.push(`training ${algo}: ${JSON.stringify(fields)} (over the paper defaults)`);
   return lines.join("\n") + "\n";
 }

@@ -99,6 +99,11 @@ export const RobotSpecSchema = z.strictObject({
     margin: finiteNumber.min(0).max(0.5).default(0.05),
     joints: z.record(identifier, JointSafetySchema),
   }),
+  /**
+   * Per-algorithm config overrides for this robot, on top of the paper defaults (`--config` still wins), e.g.
+   * `iql: { beta: 0.1 }`. Keys are checked against the algorithms' configs when training starts.
+   */
+  training: z.record(identifier, z.record(z.string(), z.unknown())).default({}),
   /** Returns for normalized scores (D4RL): 100 × (R − random) / (expert − random). Written by calibrate. */
   reference_returns: z.strictObject({ random: finiteNumber, expert: finiteNumber }).optional(),
 });

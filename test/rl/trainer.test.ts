@@ -137,6 +137,34 @@ describe("trainOffline", () => {
     ).rejects.toThrow(/action dimension vs robot reacher2/);
   });
 
+  it("applies the robot's training overrides under --config and names robot.yaml on a bad one", async () => {
+    const withTraining = (training: Record<string, Record<string, unknown>>) => ({
+      ...robot,
+      spec: { ...robot.spec, training },
+    });
+    const cols = { cols: columns(60), source: "synthetic", datasetHash: "h" };
+    const logs: string[] = [];
+    const dir = tmp();
+    const r = await trainOffline(
+      withTraining({ iql: { beta: 0.25, expectile: 0.8 }, awac: { lambda: 7 } }),
+      cols,
+      options(dir, { steps: 2, config: { ...TINY, expectile: 0.6 } }),
+      { onLog: (line) => logs.push(line) },
+    );
+    r.learner.dispose();
+    const config = JSON.parse(readFileSync(join(dir, "config.json"), "utf8"));
+    expect(config.config).toMatchObject({ beta: 0.25, expectile: 0.6 });
+    expect(logs.join("\n")).toContain(`iql config from ${robot.specFile} (training.iql): beta = 0.25`);
+    expect(logs.join("\n")).not.toContain("expectile = 0.8");
+
+    await expect(trainOffline(withTraining({ iqll: {} }), cols, options(tmp()))).rejects.toThrow(
+      `${robot.specFile}: training.iqll: unknown algorithm`,
+    );
+    await expect(trainOffline(withTraining({ awac: { lamda: 1 } }), cols, options(tmp()))).rejects.toThrow(
+      `${robot.specFile}: training.awac.lamda: awac has no such config field`,
+    );
+  });
+
   it("rejects NaN in the data, naming the column and transition", async () => {
     const cols = columns(50);
     cols.rewards[17] = NaN;

@@ -3,6 +3,8 @@ import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../src/core/errors.js";
 import { listRobots, loadRobot, parseRobotSpec } from "../../src/robot/load.js";
 import { compileTask } from "../../src/robot/task-functions.js";
+import { robotTrainingOverrides } from "../../src/rl/algos/registry.js";
+import { ALGO_NAMES } from "../../src/rl/algos/learner.js";
 import { loadMjcfFile, loadMujocoModule } from "../../src/sim/mujoco.js";
 
 /** A signal vector for `robot` with the named entries set (others 0). */
@@ -27,6 +29,14 @@ describe("robots/", () => {
       const { spec } = loadRobot(name);
       expect(spec.ros.controller).toBe("forward_effort_controller");
       expect(spec.control.max_episode_steps).toBeLessThanOrEqual(250);
+    }
+  });
+
+  it("names only real algorithms and config fields in each robot's training overrides", () => {
+    for (const name of listRobots()) {
+      const robot = loadRobot(name);
+      for (const algo of ALGO_NAMES)
+        expect(() => robotTrainingOverrides(robot.spec.training, robot.specFile, algo)).not.toThrow();
     }
   });
 

@@ -123,10 +123,17 @@ export function registerBenchQuality(bench: Command): void {
       const cells: ReturnType<typeof summarizeCell>[] = [];
       const behavior = new Map<string, number | null>();
       const updatesPerSecond: number[] = [];
+      const robotConfig: Record<string, Record<string, Record<string, unknown>>> = {};
       const totalCells = robots.length * levels.length * algos.length;
       try {
         for (const name of robots) {
           const robot = loadRobot(name);
+          if (Object.keys(robot.spec.training).length > 0) {
+            robotConfig[robot.spec.name] = robot.spec.training;
+            process.stderr.write(
+              `bench quality: ${robot.spec.name} trains with ${JSON.stringify(robot.spec.training)} from ${robot.specFile} (under --config)\n`,
+            );
+          }
           const task = compileTask(robot.spec);
           const env = await MujocoEnv.create(robot, { seed: 0 });
           try {
@@ -211,6 +218,7 @@ export function registerBenchQuality(bench: Command): void {
         hidden: opts.hidden,
         batch_size: opts.batchSize,
         config: overrides,
+        robot_config: robotConfig,
         seeds: opts.seeds,
         eval_episodes: Math.max(2, opts.evalEpisodes),
         cells: cells.map((c) => ({

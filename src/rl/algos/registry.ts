@@ -1,5 +1,5 @@
 /** Name → algorithm file. The trainer and the benches look algorithms up here. */
-import { TetherError } from "../../core/errors.js";
+import { ConfigError, TetherError } from "../../core/errors.js";
 import type { Rng } from "../../core/rng.js";
 import * as awac from "./awac.js";
 import * as bc from "./bc.js";
@@ -45,6 +45,29 @@ export function createLearner(
     case "cql":
       return cql.create(config, dims, rng);
   }
+}
+
+/**
+ * The robot's own overrides for `algo` (robot.yaml `training.<algo>`). Checks every algorithm and field
+ * listed there, not only `algo`'s, so a typo fails on the first training run rather than being ignored.
+ */
+export function robotTrainingOverrides(
+  training: Record<string, Record<string, unknown>>,
+  specFile: string,
+  algo: AlgoName,
+): Record<string, unknown> {
+  for (const [name, fields] of Object.entries(training)) {
+    if (!isAlgoName(name))
+      throw new ConfigError(specFile, `training.${name}`, "unknown algorithm", {
+        expected: ALGO_NAMES.join(", "),
+      });
+    for (const key of Object.keys(fields))
+      if (!(key in ALGO_DEFAULTS[name]))
+        throw new ConfigError(specFile, `training.${name}.${key}`, `${name} has no such config field`, {
+          expected: Object.keys(ALGO_DEFAULTS[name]).join(", "),
+        });
+  }
+  return training[algo] ?? {};
 }
 
 /** The full config a learner runs with (defaults + overrides), for dumping next to checkpoints. */

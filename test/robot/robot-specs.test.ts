@@ -38,6 +38,7 @@ describe("robots/", () => {
       for (const algo of ALGO_NAMES)
         expect(() => robotTrainingOverrides(robot.spec.training, robot.specFile, algo)).not.toThrow();
     }
+    expect(robotTrainingOverrides(loadRobot("pusher").spec.training, "pusher", "iql")).toEqual({ beta: 0.1 });
   });
 
   it("keeps robot.yaml actuator ranges equal to the MJCF ctrlrange", async () => {

@@ -63,7 +63,7 @@ export interface AwacConfig extends NetworkConfig, CriticConfig {
    * reacher2 65.6 / 64.9 / -15.3 vs 63.1 / 70.2 / 0.5: above the behavior on the pendulum and reacher2
    * medium datasets, medium-replay still +25 and +30 over BC there. λ = 1 on pendulum-medium: 29.6 (2 seeds,
    * 10 episodes). Our critic sees 10k updates where CORL's sees 1M (why the softer weights win here is not
-   * established).
+   * established). A robot can set its own in robot.yaml `training.awac` (pusher: 10).
    */
   lambda: number;
   /** Rewards are multiplied by 1000 / (max episode return - min episode return), as IQL's, so λ means the same on every robot. */

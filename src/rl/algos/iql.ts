@@ -59,7 +59,8 @@ export interface IqlConfig extends NetworkConfig, CriticConfig {
    * 22.8 / 5.2 / 59.3, 53.9 / 34.8 / 80.7). β = 0.1 is above BC in all nine cells, β = 3 in three, but only
    * β = 3 turns pendulum's medium-replay into a policy (+44 over BC). 3 stays the default; for logs of one good
    * controller, 0.1. With the rewards scaled by 1000 / (return range), a narrow-return (expert) dataset gets
-   * a large scale (pendulum 32 vs 11-16) and β·A saturates; the critic does not depend on β.
+   * a large scale (pendulum 32 vs 11-16) and β·A saturates; the critic does not depend on β. A robot can
+   * set its own in robot.yaml `training.iql` (pusher: 0.1, where one tick's advantage is mostly chance).
    */
   beta: number;
   /** Rewards are multiplied by 1000 / (max episode return - min episode return) (the paper, for locomotion). */

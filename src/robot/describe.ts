@@ -23,6 +23,7 @@ export interface RobotDescription {
   termination: { name: string; expr: string }[];
   reference_returns?: { random: number; expert: number };
   training: Record<string, Record<string, unknown>>;
+  benchmark: { dataset_episodes: number; hidden: number[]; steps: number };
 }
 
 export function describeRobot(robot: LoadedRobot): RobotDescription {
@@ -59,6 +60,7 @@ export function describeRobot(robot: LoadedRobot): RobotDescription {
     termination: spec.termination.map((t) => ({ name: t.name, expr: t.expr })),
     reference_returns: spec.reference_returns,
     training: spec.training,
+    benchmark: spec.benchmark,
   };
 }
 
@@ -99,5 +101,9 @@ export function formatRobot(d: RobotDescription): string {
   );
   for (const [algo, fields] of Object.entries(d.training))
     lines.push(`training ${algo}: ${JSON.stringify(fields)} (over the paper defaults)`);
+  const b = d.benchmark;
+  lines.push(
+    `bench quality: ${b.dataset_episodes} episodes per dataset, hidden ${b.hidden.join("x")}, ${b.steps} updates`,
+  );
   return lines.join("\n") + "\n";
 }

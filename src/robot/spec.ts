@@ -104,6 +104,20 @@ export const RobotSpecSchema = z.strictObject({
    * `iql: { beta: 0.1 }`. Keys are checked against the algorithms' configs when training starts.
    */
   training: z.record(identifier, z.record(z.string(), z.unknown())).default({}),
+  /**
+   * The scale at which `tether bench quality` measures this robot (its flags still win). D4RL's tasks differ
+   * in dataset size too: a controller that does not fit in 100 episodes and 64×64 networks gets more here.
+   */
+  benchmark: z
+    .strictObject({
+      /** Episodes of each dataset bench quality collects (seed 0). */
+      dataset_episodes: z.number().int().positive().default(100),
+      /** Hidden layer widths of every network. */
+      hidden: z.array(z.number().int().positive()).min(1).default([64, 64]),
+      /** Gradient updates per training run. */
+      steps: z.number().int().positive().default(10_000),
+    })
+    .prefault({}),
   /** Returns for normalized scores (D4RL): 100 × (R − random) / (expert − random). Written by calibrate. */
   reference_returns: z.strictObject({ random: finiteNumber, expert: finiteNumber }).optional(),
 });

@@ -131,6 +131,11 @@ describe("malformed robot.yaml", () => {
     expect(() => parseRobotSpec(bad, file)).toThrow(/robot\.yaml: reward\.expr: .*action\.wrist_effort/);
   });
 
+  it("rejects an unknown field in the benchmark section naming it", () => {
+    const bad = `${text}\nbenchmark:\n  dataset_episode: 1000\n`;
+    expect(() => parseRobotSpec(bad, file)).toThrow(/robot\.yaml: benchmark: .*dataset_episode/);
+  });
+
   it("rejects broken YAML with the line", () => {
     expect(() => parseRobotSpec("name: reacher2\n  bad: [", file)).toThrow(/robot\.yaml: line \d+/);
   });

@@ -1,8 +1,8 @@
 /**
  * `tether bench quality`: trains each algorithm on each robot's medium, medium-replay and expert datasets
- * (3 seeds, a small step budget), evaluates each policy package in MujocoEnv, and prints the normalized
- * score mean ± std per (dataset, algorithm) next to the dataset's own (behavior) score.
- * Datasets are read from logs/<robot>-<level> (or --data-dir) and collected there first when missing.
+ * (3 seeds, at the scale of the robot's `benchmark` section), evaluates each policy package in MujocoEnv, and
+ * prints the normalized score mean ± std per (dataset, algorithm) next to the dataset's own (behavior) score.
+ * Datasets are read from logs/<robot>-<level>-<N>ep (or under --data-dir) and collected there first when missing.
  * Cells run one after another; stderr gets a line per seed and per cell, stdout the table, the targets'
  * verdicts and (with --json) one JSON object.
  */
@@ -15,22 +15,17 @@ import { parsePerAlgoConfigOption } from "../config-option.js";
 import { parseHiddenOption, parseIntOption, printJsonLine } from "../run.js";
 
 const DEFAULT_LEVELS = ["medium", "medium-replay", "expert"];
-/**
- * The paper nets are 2×256, but on wasm they train at ~33 updates/s (half that under load), so the full table
- * would take hours; 2×64 runs 4–5× faster and scored within a few points of 2×256 on pendulum medium-replay.
- */
-const DEFAULT_HIDDEN = [64, 64];
 
 interface QualityOptions {
   robots?: string;
   algos: string;
   levels: string;
   seeds: number;
-  steps: number;
-  hidden: number[];
+  steps?: number;
+  hidden?: number[];
   batchSize: number;
   config?: string;
-  datasetEpisodes: number;
+  datasetEpisodes?: number;
   evalEpisodes: number;
   dataDir?: string;
   backend?: string;
@@ -47,20 +42,22 @@ export function registerBenchQuality(bench: Command): void {
     .option("--algos <names>", "comma-separated algorithms", "iql,awac,td3bc,bc,cql")
     .option("--levels <names>", "comma-separated dataset levels", DEFAULT_LEVELS.join(","))
     .option("--seeds <n>", "seeds per cell", parseIntOption("--seeds"), 3)
-    .option("--steps <n>", "gradient updates per training run", parseIntOption("--steps"), 3000)
+    .option(
+      "--steps <n>",
+      "gradient updates per training run (default: the robot's benchmark.steps)",
+      parseIntOption("--steps"),
+    )
     .option(
       "--hidden <widths>",
-      "hidden layer widths of every network, e.g. 256,256",
+      "hidden layer widths of every network, e.g. 256,256 (default: the robot's benchmark.hidden)",
       parseHiddenOption,
-      DEFAULT_HIDDEN,
     )
     .option("--batch-size <n>", "mini-batch size", parseIntOption("--batch-size"), 256)
     .option("--config <json>", 'per-algorithm config overrides, e.g. \'{"cql": {"sampledActions": 4}}\'')
     .option(
       "--dataset-episodes <n>",
-      "episodes per dataset when one has to be collected",
+      "episodes per dataset (default: the robot's benchmark.dataset_episodes)",
       parseIntOption("--dataset-episodes"),
-      100,
     )
     .option(
       "--eval-episodes <n>",
@@ -70,7 +67,7 @@ export function registerBenchQuality(bench: Command): void {
       parseIntOption("--eval-episodes"),
       20,
     )
-    .option("--data-dir <dir>", "where datasets <robot>-<level> are read or collected (default: logs/)")
+    .option("--data-dir <dir>", "where datasets <robot>-<level>-<N>ep are read or collected (default: logs/)")
     .option("--backend <name>", "tensor backend (default: best available)")
     .option("--json", "end stdout with one JSON object")
     .action(async (opts: QualityOptions) => {
@@ -108,8 +105,18 @@ export function registerBenchQuality(bench: Command): void {
             `--levels: unknown level "${l}" (known: ${DATASET_LEVELS.join(", ")})`,
           );
       }
-      if (opts.seeds < 1 || opts.steps < 1 || opts.evalEpisodes < 1 || opts.batchSize < 1)
-        throw new TetherError("CLI", "--seeds, --steps, --batch-size and --eval-episodes must be at least 1");
+      const { qualityScale, qualityDatasetDir, checkQualityDataset } = await import("./quality-scale.js");
+      if (
+        opts.seeds < 1 ||
+        (opts.steps ?? 1) < 1 ||
+        (opts.datasetEpisodes ?? 1) < 1 ||
+        opts.evalEpisodes < 1 ||
+        opts.batchSize < 1
+      )
+        throw new TetherError(
+          "CLI",
+          "--seeds, --steps, --dataset-episodes, --batch-size and --eval-episodes must be at least 1",
+        );
       const overrides = parsePerAlgoConfigOption(
         opts.config,
         (a) => assertAlgoName(a, "--config"),
@@ -124,6 +131,7 @@ export function registerBenchQuality(bench: Command): void {
       const behavior = new Map<string, number | null>();
       const updatesPerSecond: number[] = [];
       const robotConfig: Record<string, Record<string, Record<string, unknown>>> = {};
+      const scales: Record<string, ReturnType<typeof qualityScale>> = {};
       const totalCells = robots.length * levels.length * algos.length;
       try {
         for (const name of robots) {
@@ -134,24 +142,43 @@ export function registerBenchQuality(bench: Command): void {
               `bench quality: ${robot.spec.name} trains with ${JSON.stringify(robot.spec.training)} from ${robot.specFile} (under --config)\n`,
             );
           }
+          const scale = qualityScale(robot.spec, {
+            dataset_episodes: opts.datasetEpisodes,
+            hidden: opts.hidden,
+            steps: opts.steps,
+          });
+          scales[robot.spec.name] = scale;
+          process.stderr.write(
+            `bench quality: ${robot.spec.name} at ${scale.dataset_episodes} episodes per dataset, hidden ${scale.hidden.join("x")}, ${scale.steps} updates\n`,
+          );
           const task = compileTask(robot.spec);
           const env = await MujocoEnv.create(robot, { seed: 0 });
           try {
             for (const level of levels) {
-              const datasetDir = join(opts.dataDir ?? join(REPO_ROOT, "logs"), `${robot.spec.name}-${level}`);
+              const datasetDir = qualityDatasetDir(
+                opts.dataDir ?? join(REPO_ROOT, "logs"),
+                robot.spec.name,
+                level,
+                scale.dataset_episodes,
+              );
               if (!existsSync(join(datasetDir, "manifest.json"))) {
                 process.stderr.write(
-                  `bench quality: collecting ${datasetDir} (${opts.datasetEpisodes} episodes)\n`,
+                  `bench quality: collecting ${datasetDir} (${scale.dataset_episodes} episodes)\n`,
                 );
                 await collectDataset({
                   robot: name,
                   level: level as (typeof DATASET_LEVELS)[number],
-                  episodes: opts.datasetEpisodes,
+                  episodes: scale.dataset_episodes,
                   out: datasetDir,
                   seed: 0,
                 });
               }
               const ds = openDataset(datasetDir);
+              checkQualityDataset(ds.manifest, join(datasetDir, "manifest.json"), {
+                robot: robot.spec.name,
+                level,
+                episodes: scale.dataset_episodes,
+              });
               const cols = loadTransitions(ds);
               const rets = Array.from(episodeReturns(cols).returns);
               const behaviorScore = task.normalizedScore(
@@ -168,7 +195,7 @@ export function registerBenchQuality(bench: Command): void {
                       algo,
                       dataset: datasetDir,
                       robot: name,
-                      steps: opts.steps,
+                      steps: scale.steps,
                       out,
                       seed,
                       backend: backend.name,
@@ -176,7 +203,7 @@ export function registerBenchQuality(bench: Command): void {
                       evalEpisodes: 0,
                       resume: false,
                       batchSize: opts.batchSize,
-                      config: { hidden: opts.hidden, ...overrides[algo] },
+                      config: { hidden: scale.hidden, ...overrides[algo] },
                       columns: cols,
                       supportSteps: 200,
                     },
@@ -214,8 +241,7 @@ export function registerBenchQuality(bench: Command): void {
       const summary = {
         benchmark: "quality",
         backend: backend.name,
-        steps: opts.steps,
-        hidden: opts.hidden,
+        scale: scales,
         batch_size: opts.batchSize,
         config: overrides,
         robot_config: robotConfig,

@@ -1,0 +1,53 @@
+/**
+ * The scale of one robot's cells in `tether bench quality`: dataset size, network widths and updates, from the
+ * robot's `benchmark` section unless a flag sets them for every robot; and the dataset folder of that scale.
+ */
+import { join } from "node:path";
+import { ConfigError } from "../../core/errors.js";
+import type { Manifest } from "../../data/manifest.js";
+import type { RobotSpec } from "../../robot/spec.js";
+
+export interface QualityScale {
+  dataset_episodes: number;
+  hidden: number[];
+  steps: number;
+}
+
+/** Flags given on the command line; an absent one leaves the robot's own value. */
+export type QualityScaleFlags = Partial<QualityScale>;
+
+export function qualityScale(spec: RobotSpec, flags: QualityScaleFlags): QualityScale {
+  return {
+    dataset_episodes: flags.dataset_episodes ?? spec.benchmark.dataset_episodes,
+    hidden: flags.hidden ?? spec.benchmark.hidden,
+    steps: flags.steps ?? spec.benchmark.steps,
+  };
+}
+
+/** One folder per robot, level and size, so a 100-episode dataset is never read where 1000 are wanted. */
+export function qualityDatasetDir(dataDir: string, robot: string, level: string, episodes: number): string {
+  return join(dataDir, `${robot}-${level}-${episodes}ep`);
+}
+
+/** Fails when the dataset found in a quality folder is not the one bench quality would have collected there. */
+export function checkQualityDataset(
+  manifest: Pick<Manifest, "robot" | "behavior" | "counts">,
+  manifestFile: string,
+  want: { robot: string; level: string; episodes: number },
+): void {
+  const hint = "delete the folder to have bench quality collect it again, or pass another --data-dir";
+  const checks: [string, string | number, string | number][] = [
+    ["robot", want.robot, manifest.robot],
+    ["behavior", want.level, manifest.behavior],
+    ["counts.episodes", want.episodes, manifest.counts.episodes],
+  ];
+  for (const [field, expected, actual] of checks) {
+    if (expected !== actual) {
+      throw new ConfigError(manifestFile, field, "not the dataset bench quality wants here", {
+        expected: String(expected),
+        actual: String(actual),
+        hint,
+      });
+    }
+  }
+}

@@ -29,6 +29,7 @@ interface QualityOptions {
   evalEpisodes: number;
   dataDir?: string;
   backend?: string;
+  plot?: string;
   json?: boolean;
 }
 
@@ -69,6 +70,7 @@ export function registerBenchQuality(bench: Command): void {
     )
     .option("--data-dir <dir>", "where datasets <robot>-<level>-<N>ep are read or collected (default: logs/)")
     .option("--backend <name>", "tensor backend (default: best available)")
+    .option("--plot <file>", "also draw the table as a chart, to an .svg or .png file")
     .option("--json", "end stdout with one JSON object")
     .action(async (opts: QualityOptions) => {
       const { listRobots, loadRobot, REPO_ROOT } = await import("../../robot/load.js");
@@ -89,6 +91,9 @@ export function registerBenchQuality(bench: Command): void {
           "CLI",
           `--backend must be one of tfjs-node-gpu, tfjs-node, wasm, cpu, got "${opts.backend}"`,
         );
+      }
+      if (opts.plot !== undefined && !/\.(svg|png)$/i.test(opts.plot)) {
+        throw new TetherError("CLI", `--plot ${opts.plot}: the file must end in .svg or .png`);
       }
       const split = (s: string): string[] =>
         s
@@ -238,6 +243,14 @@ export function registerBenchQuality(bench: Command): void {
       }
       const targets = qualityTargets(cells, behavior);
       process.stdout.write(formatQualityTable(cells, algos, behavior) + "\n" + formatTargets(targets) + "\n");
+      if (opts.plot !== undefined) {
+        const { writeFileSync } = await import("node:fs");
+        const { renderVegaLiteSvg, svgToPng } = await import("../../data/plots.js");
+        const { qualityChartSpec } = await import("../../rl/eval/quality-chart.js");
+        const svg = await renderVegaLiteSvg(qualityChartSpec(cells, algos, behavior));
+        writeFileSync(opts.plot, /\.png$/i.test(opts.plot) ? await svgToPng(svg) : svg);
+        process.stderr.write(`bench quality: wrote ${opts.plot}\n`);
+      }
       const summary = {
         benchmark: "quality",
         backend: backend.name,

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -75,9 +75,13 @@ describe("bench quality scale", () => {
 
 describe("tether bench quality --json (tiny budget)", () => {
   const dataDir = mkdtempSync(join(tmpdir(), "tether-quality-test-"));
-  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+  const plot = join(mkdtempSync(join(tmpdir(), "tether-quality-plot-")), "quality.svg");
+  afterAll(() => {
+    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(plot, { force: true });
+  });
 
-  it("collects datasets at the asked size, trains and evaluates every cell, and reports the scale", async () => {
+  it("collects datasets at the asked size, trains and evaluates every cell, reports the scale and draws the chart", async () => {
     const args = ["quality", "--robots", "pendulum", "--levels", "medium,medium-replay", "--algos", "bc,iql"];
     const budget = ["--seeds", "2", "--steps", "20", "--hidden", "8,8", "--dataset-episodes", "3"];
     const last = await benchJson(registerBenchQuality, [
@@ -87,6 +91,8 @@ describe("tether bench quality --json (tiny budget)", () => {
       "2",
       "--data-dir",
       dataDir,
+      "--plot",
+      plot,
       "--json",
     ]);
     expect(readdirSync(dataDir).sort()).toEqual(["pendulum-medium-3ep", "pendulum-medium-replay-3ep"]);
@@ -105,5 +111,8 @@ describe("tether bench quality --json (tiny budget)", () => {
     // IQL ran on medium, so it has a verdict; AWAC did not run, so its verdict is missing, not a pass.
     expect(typeof last.targets.medium_matches_behavior.iql).toBe("boolean");
     expect(last.targets.medium_matches_behavior.awac).toBeNull();
+    const svg = readFileSync(plot, "utf8");
+    expect(svg).toMatch(/^<svg/);
+    for (const label of ["pendulum", "medium-replay", "iql", "bc"]) expect(svg).toContain(`>${label}<`);
   }, 120_000);
 });

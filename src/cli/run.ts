@@ -43,3 +43,10 @@ export function parseFloatOption(flag: string): (value: string) => number {
     return n;
   };
 }
+
+/** `--plot <file>` must name an .svg or .png file; checked before any long work, so a typo costs nothing. */
+export function checkPlotFile(file: string): void {
+  if (!/\.(svg|png)$/i.test(file)) {
+    throw new TetherError("CLI", `--plot ${file}: the file must end in .svg or .png`);
+  }
+}

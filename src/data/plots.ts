@@ -2,7 +2,7 @@
  * Charts in Node without a browser or canvas: Vega-Lite -> Vega -> headless View (renderer "none") ->
  * SVG string. PNG rasterizes that SVG with resvg (WebAssembly) using a system TrueType font for text.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import type { TopLevelSpec } from "vega-lite";
 import { NotAvailableError, TetherError } from "../core/errors.js";
@@ -72,4 +72,10 @@ export async function svgToPng(svg: string, scale = 2): Promise<Uint8Array> {
   } finally {
     r.free();
   }
+}
+
+/** Renders `spec` into `file`: PNG when its name ends in .png, SVG otherwise. */
+export async function writePlot(file: string, spec: TopLevelSpec): Promise<void> {
+  const svg = await renderVegaLiteSvg(spec);
+  writeFileSync(file, /\.png$/i.test(file) ? await svgToPng(svg) : svg);
 }

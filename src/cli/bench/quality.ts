@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TetherError } from "../../core/errors.js";
 import { parsePerAlgoConfigOption } from "../config-option.js";
-import { parseHiddenOption, parseIntOption, printJsonLine } from "../run.js";
+import { checkPlotFile, parseHiddenOption, parseIntOption, printJsonLine } from "../run.js";
 
 const DEFAULT_LEVELS = ["medium", "medium-replay", "expert"];
 
@@ -92,9 +92,7 @@ export function registerBenchQuality(bench: Command): void {
           `--backend must be one of tfjs-node-gpu, tfjs-node, wasm, cpu, got "${opts.backend}"`,
         );
       }
-      if (opts.plot !== undefined && !/\.(svg|png)$/i.test(opts.plot)) {
-        throw new TetherError("CLI", `--plot ${opts.plot}: the file must end in .svg or .png`);
-      }
+      if (opts.plot !== undefined) checkPlotFile(opts.plot);
       const split = (s: string): string[] =>
         s
           .split(",")
@@ -244,11 +242,9 @@ export function registerBenchQuality(bench: Command): void {
       const targets = qualityTargets(cells, behavior);
       process.stdout.write(formatQualityTable(cells, algos, behavior) + "\n" + formatTargets(targets) + "\n");
       if (opts.plot !== undefined) {
-        const { writeFileSync } = await import("node:fs");
-        const { renderVegaLiteSvg, svgToPng } = await import("../../data/plots.js");
+        const { writePlot } = await import("../../data/plots.js");
         const { qualityChartSpec } = await import("../../rl/eval/quality-chart.js");
-        const svg = await renderVegaLiteSvg(qualityChartSpec(cells, algos, behavior));
-        writeFileSync(opts.plot, /\.png$/i.test(opts.plot) ? await svgToPng(svg) : svg);
+        await writePlot(opts.plot, qualityChartSpec(cells, algos, behavior));
         process.stderr.write(`bench quality: wrote ${opts.plot}\n`);
       }
       const summary = {

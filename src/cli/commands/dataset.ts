@@ -1,6 +1,5 @@
 import type { Command } from "commander";
-import { printJsonLine } from "../run.js";
-import { TetherError } from "../../core/errors.js";
+import { checkPlotFile, printJsonLine } from "../run.js";
 
 interface InfoOptions {
   json?: boolean;
@@ -18,6 +17,7 @@ export function registerDataset(program: Command): void {
     .option("--json", "end stdout with one JSON object")
     .option("--plot <file>", "write returns and action histograms to an .svg or .png file")
     .action(async (dir: string, opts: InfoOptions) => {
+      if (opts.plot !== undefined) checkPlotFile(opts.plot);
       const { openDataset } = await import("../../data/dataset-reader.js");
       const { summarizeDataset, formatDatasetInfo, datasetChartSpec } =
         await import("../../data/dataset-info.js");
@@ -26,17 +26,12 @@ export function registerDataset(program: Command): void {
         ds,
         ds.manifest.referenceReturns ?? (await robotReferenceReturns(ds.manifest.robot)),
       );
-      if (opts.plot) {
-        const { writeFileSync } = await import("node:fs");
-        const { renderVegaLiteSvg, svgToPng } = await import("../../data/plots.js");
-        const lower = opts.plot.toLowerCase();
-        if (!lower.endsWith(".svg") && !lower.endsWith(".png")) {
-          throw new TetherError("CLI", `--plot ${opts.plot}: the file must end in .svg or .png`);
-        }
-        const svg = await renderVegaLiteSvg(
+      if (opts.plot !== undefined) {
+        const { writePlot } = await import("../../data/plots.js");
+        await writePlot(
+          opts.plot,
           datasetChartSpec(info, ds.manifest.episodes.returns, ds.manifest.episodes.behaviors),
         );
-        writeFileSync(opts.plot, lower.endsWith(".png") ? await svgToPng(svg) : svg);
         process.stderr.write(`dataset info: wrote ${opts.plot}\n`);
       }
       if (opts.json) printJsonLine({ ...info, actions: info.actions.map(({ histogram: _h, ...a }) => a) });

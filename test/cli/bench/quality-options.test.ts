@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseAlgoConfigOption, parsePerAlgoConfigOption } from "../../../src/cli/config-option.js";
-import { parseHiddenOption } from "../../../src/cli/run.js";
+import { checkPlotFile, parseHiddenOption } from "../../../src/cli/run.js";
 import { ALGO_DEFAULTS, assertAlgoName } from "../../../src/rl/algos/registry.js";
 
 const parse = (v: string | undefined) =>
@@ -12,6 +12,14 @@ describe("bench quality options", () => {
     expect(parseHiddenOption("256")).toEqual([256]);
     expect(() => parseHiddenOption("64,0")).toThrow(/--hidden/);
     expect(() => parseHiddenOption("64,x")).toThrow(/--hidden/);
+  });
+
+  it("--plot takes an .svg or .png file and rejects any other, naming it", () => {
+    expect(() => checkPlotFile("quality.svg")).not.toThrow();
+    expect(() => checkPlotFile("out/Quality.PNG")).not.toThrow();
+    expect(() => checkPlotFile("quality.pdf")).toThrow(
+      /--plot quality\.pdf: the file must end in \.svg or \.png/,
+    );
   });
 
   it("--config keeps per-algorithm overrides and names the bad algorithm or field", () => {

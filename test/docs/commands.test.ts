@@ -1,5 +1,5 @@
 /**
- * Docs cannot drift from the CLI: every `tether` command quoted in a code block of README.md or docs/
+ * Docs cannot drift from the CLI: every `tether` command quoted in README.md or docs/ (code blocks, inline code)
  * parses against the real command definitions, and `--help` on it shows that command's own help.
  */
 import { describe, expect, it } from "vitest";

@@ -5,7 +5,9 @@
 import { describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../../src/robot/load.js";
 import { tether } from "../cli/tether-process.js";
-import { docCommands, docFiles, shellWords } from "./doc-commands.js";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { docCommands, docFiles, docLinks, headingAnchors, shellWords } from "./doc-commands.js";
 import { buildProgram, parseTether } from "./cli-parse.js";
 
 const quoted = docFiles(REPO_ROOT).flatMap((file) => docCommands(REPO_ROOT, file));
@@ -24,6 +26,19 @@ describe("commands quoted in README.md and docs/", () => {
     const help = await parseTether([...c.args, "--help"]);
     expect(help.output).toContain(`Usage: tether ${parsed.command ?? ""}`);
   });
+});
+
+describe("links between README.md and docs/", () => {
+  const links = docFiles(REPO_ROOT).flatMap((file) => docLinks(REPO_ROOT, file));
+
+  it.each(links.map((l) => [`${l.where} -> ${l.path}${l.anchor ? "#" + l.anchor : ""}`, l] as const))(
+    "%s resolves",
+    (_name, link) => {
+      expect(existsSync(join(REPO_ROOT, link.path)), link.where).toBe(true);
+      if (link.anchor && link.path.endsWith(".md"))
+        expect([...headingAnchors(REPO_ROOT, link.path)], link.where).toContain(link.anchor);
+    },
+  );
 });
 
 describe("the in-process check", () => {

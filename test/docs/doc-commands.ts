@@ -105,3 +105,42 @@ export function shellWords(line: string, where: string): string[] {
   push();
   return words;
 }
+
+export interface DocLink {
+  where: string;
+  /** Repository-relative path the link points to ("" for a link within the same file). */
+  path: string;
+  anchor?: string;
+}
+
+/** Relative links `[text](path#anchor)` of a markdown file (web links and code are left out). */
+export function docLinks(root: string, file: string): DocLink[] {
+  const lines = readFileSync(join(root, file), "utf8").split("\n");
+  const out: DocLink[] = [];
+  let fenced = false;
+  lines.forEach((line, i) => {
+    if (/^\s*```/.test(line)) fenced = !fenced;
+    if (fenced) return;
+    for (const m of line.replace(/`[^`]*`/g, "").matchAll(/\]\(([^)\s]+)\)/g)) {
+      if (/^[a-z]+:/.test(m[1])) continue;
+      const [target, anchor] = m[1].split("#");
+      const path = target === "" ? file : join(file, "..", target);
+      out.push({ where: `${file}:${i + 1}`, path, anchor });
+    }
+  });
+  return out;
+}
+
+/** GitHub's anchors of a markdown file's headings: lower case, punctuation dropped, spaces to hyphens. */
+export function headingAnchors(root: string, file: string): Set<string> {
+  const anchors = new Set<string>();
+  for (const m of readFileSync(join(root, file), "utf8").matchAll(/^#{1,6} (.+)$/gm))
+    anchors.add(
+      m[1]
+        .trim()
+        .toLowerCase()
+        .replace(/[^\p{L}\p{N}\s_-]/gu, "")
+        .replace(/\s/g, "-"),
+    );
+  return anchors;
+}

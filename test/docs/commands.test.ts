@@ -1,11 +1,12 @@
 /**
  * Docs cannot drift from the CLI: every `tether` command quoted in README.md or docs/ (code blocks, inline code)
- * parses against the real command definitions, and `--help` on it shows that command's own help.
+ * parses against the real command definitions, and `--help` on it shows that command's own help. Links
+ * between the pages, and the docs pages code comments point to, must exist.
  */
 import { describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../../src/robot/load.js";
 import { tether } from "../cli/tether-process.js";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { docCommands, docFiles, docLinks, headingAnchors, shellWords } from "./doc-commands.js";
 import { buildProgram, parseTether } from "./cli-parse.js";
@@ -39,6 +40,27 @@ describe("links between README.md and docs/", () => {
         expect([...headingAnchors(REPO_ROOT, link.path)], link.where).toContain(link.anchor);
     },
   );
+});
+
+describe("docs pages named in code comments and robot.yaml", () => {
+  const all = ["src", "robots"].flatMap((dir) =>
+    readdirSync(join(REPO_ROOT, dir), { recursive: true, encoding: "utf8" })
+      .filter((f) => /\.(ts|yaml)$/.test(f))
+      .flatMap((f) =>
+        [...readFileSync(join(REPO_ROOT, dir, f), "utf8").matchAll(/\bdocs\/[\w./-]*\w\.md\b/g)].map(
+          (m) => [`${dir}/${f}: ${m[0]}`, m[0]] as const,
+        ),
+      ),
+  );
+  const named = [...new Map(all).entries()];
+
+  it("finds the pointers that replaced the score tables", () => {
+    expect(named.map(([where]) => where).join("\n")).toContain("src/rl/algos/iql.ts");
+  });
+
+  it.each(named)("%s exists", (_where, page) => {
+    expect(existsSync(join(REPO_ROOT, page))).toBe(true);
+  });
 });
 
 describe("the in-process check", () => {

@@ -1,7 +1,8 @@
 /**
  * Picks the tensor backend for training: the best available of tfjs-node-gpu (CUDA), tfjs-node (native
- * libtensorflow), wasm (XNNPACK, SIMD) and cpu (plain JS). The two native packages are optional
- * dependencies whose install downloads libtensorflow; where they are absent we say why and fall through.
+ * libtensorflow), wasm (XNNPACK, SIMD) and cpu (plain JS). The two native packages are no longer dependencies
+ * (their install downloads libtensorflow, which answers 403: README, "Why the tensor engine changed"); where
+ * they are absent, as here, we say why and fall through.
  *
  * wasm threads: tfjs-backend-wasm 4.22 disables its threaded build under Node (tfjs issue #3830); forcing
  * it fails because Node's worker_threads rejects the `blob:` worker URL. So wasm runs single-threaded here.

@@ -62,8 +62,8 @@ export function registerBenchQuality(bench: Command): void {
     )
     .option(
       "--eval-episodes <n>",
-      // 20, not 5: pusher episodes differ so much that AWAC pusher-medium's 3-seed std was 16.3 points with
-      // 10 evaluation episodes per seed and 4.0 with 50.
+      // 20, not 5: pusher episodes differ so much that with few evaluation episodes the seed std is mostly
+      // evaluation noise (docs/benchmarks.md, "How many evaluation episodes").
       "evaluation episodes per trained policy",
       parseIntOption("--eval-episodes"),
       20,

@@ -10,10 +10,10 @@
  * (the weights' effective sample size as a fraction of the batch).
  * Departures from CORL: the actor is deterministic by default (`actor: "gaussian"` gives CORL's
  * N(tanh(mean), σ), with a state-dependent soft-clamped log-std unless `logStd: "free"`; measured worse here,
- * see AwacConfig.actor), the advantage uses min(Q1, Q2) of the online critics. Rewards are normalized by
- * the dataset's return range (CORL's `normalize_reward`, off there by default): λ acts on Q in reward units,
- * so without it λ means something else on every robot (pendulum rewards in [0, 1] gave weights of 1.001,
- * i.e. plain BC).
+ * docs/experiments/2026-12-02-actor-forms.md), the advantage uses min(Q1, Q2) of the online critics.
+ * Rewards are normalized by the dataset's return range (CORL's `normalize_reward`, off there by default):
+ * λ acts on Q in reward units, so without it λ means something else on every robot (pendulum rewards in
+ * [0, 1] gave weights of 1.001, i.e. plain BC).
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { Rng } from "../../core/rng.js";
@@ -57,37 +57,28 @@ export function advantageWeights(adv: tf.Tensor2D, lambda: number): tf.Tensor2D 
 export interface AwacConfig extends NetworkConfig, CriticConfig {
   /**
    * λ, temperature of the advantage weights exp(A/λ): small λ → greedy on Q, big λ → behaviour cloning.
-   * 3 here, where CORL's D4RL medium-replay configs use 1/3 (1/β of IQL's β = 3). bench quality, 64×64,
-   * 10k updates, 3 seeds, 50 evaluation episodes, λ = 3 vs 1/3 (medium / medium-replay / expert):
-   * pendulum 46.1 / 29.2 / 44.3 vs 25.1 / 28.5 / 43.0, pusher 27.6 / -0.7 / 33.3 vs -8.2 / -16.7 / 12.3,
-   * reacher2 65.6 / 64.9 / -15.3 vs 63.1 / 70.2 / 0.5: above the behavior on the pendulum and reacher2
-   * medium datasets, medium-replay still +25 and +30 over BC there. λ = 1 on pendulum-medium: 29.6 (2 seeds,
-   * 10 episodes). Our critic sees 10k updates where CORL's sees 1M (why the softer weights win here is not
-   * established). A robot can set its own in robot.yaml `training.awac` (pusher: 10).
+   * 3 here, where CORL's D4RL medium-replay configs use 1/3 (1/β of IQL's β = 3): measured better on every
+   * medium dataset and worse only on reacher2 medium-replay and expert. Our critic sees 10k updates where
+   * CORL's sees 1M; why the softer weights win here is not established. A robot can set its own in
+   * robot.yaml `training.awac` (pusher: 10). Figures: docs/experiments/2026-12-03-temperatures.md.
    */
   lambda: number;
   /** Rewards are multiplied by 1000 / (max episode return - min episode return), as IQL's, so λ means the same on every robot. */
   normalizeRewards: boolean;
   /**
-   * The actor's log-std: "state" computes it from the state (our original departure), "free" learns one
-   * value per action dimension (the IQL paper, CORL's GaussianPolicy). Both soft-clamped. Measured
-   * (bench quality, 64×64, 3000 updates, seeds 0-1, free vs state): IQL pusher-expert 9.2 vs -2.5,
-   * pusher-medium-replay -10.7 vs -6.3, pendulum-expert 38.2 vs 35.9, pendulum-medium-replay 24.8 vs 20.4;
-   * AWAC 2.8 vs -6.3, -9.4 vs -10.0, 46.2 vs 38.2, 30.3 vs 28.4; pusher-expert over seeds 0-2: IQL 13.5
-   * vs 1.0, AWAC 1.5 vs -7.7 (BC 74.4). Mostly within seed noise and far from BC, so "state"
-   * stays the default; with unit weights (AWAC λ=1e6, pusher-expert) "free" is clearly better: 67.9 vs
-   * 50.4 at lr 3e-4, 70.1 vs 23.7 at lr 1e-3 (where "state" collapses late as σ shrinks).
+   * The Gaussian actor's log-std: "state" computes it from the state (our original departure), "free" learns
+   * one value per action dimension (the IQL paper, CORL's GaussianPolicy). Both soft-clamped. The two were
+   * within seed noise with advantage weights, so "state" stays; with unit weights (λ = 1e6) "free" was
+   * clearly better (docs/experiments/2026-12-02-actor-forms.md).
    */
   logStd: LogStdMode;
   /**
    * Policy extraction: "gaussian" maximizes the weighted likelihood (the paper); "deterministic" minimizes
    * the weighted squared error (BC's loss when every weight is 1), and the critic then evaluates π(s)
-   * itself where the Gaussian form samples a ~ π(·|s). "deterministic" is the default: bench quality, 64×64,
-   * 10k updates, 3 seeds, 50 evaluation episodes, λ = 3, deterministic vs gaussian (medium / medium-replay /
-   * expert): pendulum 48.4 / 30.3 / 47.6 vs 46.1 / 29.2 / 44.3, pusher 28.9 / 0.7 / 54.6 vs 27.6 / -0.7 / 33.3,
-   * reacher2 66.3 / 64.9 / 72.4 vs 65.6 / 64.9 / -15.3: no lower in any cell (within seed noise in seven),
-   * and reacher2-expert no longer collapses. Online fine-tuning explores with its own Gaussian noise, so it
-   * does not need the Gaussian form. `logStd` only applies to "gaussian".
+   * itself where the Gaussian form samples a ~ π(·|s). "deterministic" is the default: no lower in any
+   * quality cell, and reacher2-expert no longer collapses (docs/experiments/2026-12-02-actor-forms.md).
+   * Online fine-tuning explores with its own Gaussian noise, so it does not need the Gaussian form.
+   * `logStd` only applies to "gaussian".
    */
   actor: ActorForm;
 }

@@ -10,8 +10,8 @@
  * values/v (mean V), values/adv_weight (mean exp(β·A)), values/adv_ess (the weights' effective sample size as a
  * fraction of the batch, see weightsEss).
  * Departures from the paper: the actor is deterministic by default (`actor: "gaussian"` gives the paper's
- * Gaussian, measured worse here, see IqlConfig.actor); the Gaussian's log-std is state-dependent
- * (soft-clamped) unless `logStd: "free"`; no cosine actor learning-rate schedule.
+ * Gaussian, measured worse here: docs/experiments/2026-12-02-actor-forms.md); the Gaussian's log-std is
+ * state-dependent (soft-clamped) unless `logStd: "free"`; no cosine actor learning-rate schedule.
  * Gradients are written by hand (see networks/mlp.ts).
  */
 import * as tf from "@tensorflow/tfjs-core";
@@ -52,37 +52,28 @@ export interface IqlConfig extends NetworkConfig, CriticConfig {
   /** τ of the expectile loss for V: 0.5 is the mean (SARSA), →1 approaches max over data actions. 0.7 for locomotion. */
   expectile: number;
   /**
-   * Inverse temperature β of the advantage weights: small β → behaviour cloning, big β → greedy on Q. 3 for
-   * locomotion (the paper). bench quality, 64×64, 10k updates, 3 seeds, 50 evaluation episodes, β = 0.1 vs 3
-   * (medium / medium-replay / expert): pendulum 50.0 / 9.1 / 102.8 vs 57.3 / 48.5 / 55.1, pusher 30.2 / 9.2 /
-   * 60.5 vs -2.0 / -13.1 / 20.8, reacher2 63.2 / 57.0 / 83.1 vs 50.2 / 58.6 / 70.6 (BC 34.3 / 4.3 / 101.0,
-   * 22.8 / 5.2 / 59.3, 53.9 / 34.8 / 80.7). β = 0.1 is above BC in all nine cells, β = 3 in three, but only
-   * β = 3 turns pendulum's medium-replay into a policy (+44 over BC). 3 stays the default; for logs of one good
-   * controller, 0.1. With the rewards scaled by 1000 / (return range), a narrow-return (expert) dataset gets
-   * a large scale (pendulum 32 vs 11-16) and β·A saturates; the critic does not depend on β. A robot can
-   * set its own in robot.yaml `training.iql` (pusher: 0.1, where one tick's advantage is mostly chance).
+   * Inverse temperature β of the advantage weights: small β → behaviour cloning, big β → greedy on Q.
+   * 3 (the paper's locomotion value) turns pendulum's medium-replay data into a policy where 0.1 stays at
+   * the data's level; on expert data, whose narrow return range makes the reward scale large, β·A saturates
+   * the weights and 0.1 does better, so use 0.1 for logs of one good controller. The critic does not depend
+   * on β. A robot can set its own in robot.yaml `training.iql` (pusher: 0.1).
+   * Figures: docs/experiments/2026-12-03-temperatures.md.
    */
   beta: number;
   /** Rewards are multiplied by 1000 / (max episode return - min episode return) (the paper, for locomotion). */
   normalizeRewards: boolean;
   /**
-   * The actor's log-std: "state" computes it from the state (our original departure), "free" learns one
-   * value per action dimension (the IQL paper, CORL's GaussianPolicy). Both soft-clamped. Measured
-   * (bench quality, 64×64, 3000 updates, seeds 0-1, free vs state): IQL pusher-expert 9.2 vs -2.5,
-   * pusher-medium-replay -10.7 vs -6.3, pendulum-expert 38.2 vs 35.9, pendulum-medium-replay 24.8 vs 20.4;
-   * AWAC 2.8 vs -6.3, -9.4 vs -10.0, 46.2 vs 38.2, 30.3 vs 28.4; pusher-expert over seeds 0-2: IQL 13.5
-   * vs 1.0, AWAC 1.5 vs -7.7 (BC 74.4). Mostly within seed noise and far from BC, so "state"
-   * stays the default; with unit weights (AWAC λ=1e6, pusher-expert) "free" is clearly better: 67.9 vs
-   * 50.4 at lr 3e-4, 70.1 vs 23.7 at lr 1e-3 (where "state" collapses late as σ shrinks).
+   * The Gaussian actor's log-std: "state" computes it from the state (our original departure), "free" learns
+   * one value per action dimension (the IQL paper, CORL's GaussianPolicy). Both soft-clamped. The two were
+   * within seed noise with advantage weights, so "state" stays; with unit weights "free" was clearly better
+   * (docs/experiments/2026-12-02-actor-forms.md).
    */
   logStd: LogStdMode;
   /**
    * Policy extraction: "gaussian" maximizes the weighted likelihood (the paper), "deterministic" minimizes
    * the weighted squared error to dataset actions (CORL's iql_deterministic: BC's loss when every weight is
-   * 1). "deterministic" is the default: bench quality, 64×64, 10k updates, 3 seeds, deterministic vs
-   * gaussian: pendulum 55.6 / 48.7 / 56.6 vs 53.9 / 48.8 / 42.1 (medium / medium-replay / expert), reacher2
-   * 46.4 ± 5.1 / 58.2 / 67.7 vs 39.7 ± 16.6 / 51.3 / 44.4, pusher -0.2 / -13.5 / 23.4 vs 0.2 / -11.4 / 22.2.
-   * `logStd` only applies to "gaussian".
+   * 1). "deterministic" is the default: it scored better or equal in most quality cells, most on expert
+   * data (docs/experiments/2026-12-02-actor-forms.md). `logStd` only applies to "gaussian".
    */
   actor: ActorForm;
 }

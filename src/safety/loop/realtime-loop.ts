@@ -16,7 +16,7 @@ export interface RealtimeLoopOptions {
   /**
    * Busy-wait this long before each slot. Default: the whole period, i.e. the loop thread never sleeps and
    * owns one core, as a dedicated control thread does: Atomics.wait wakes up to several ms late, and those
-   * late starts were most of the misses left with a 1 ms spin (README, bench loop).
+   * late starts were most of the misses left with a 1 ms spin (docs/benchmarks.md, bench loop).
    */
   spinMs?: number;
   /** Delay before slot 0, ms. Default 5. */

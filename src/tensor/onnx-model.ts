@@ -3,7 +3,8 @@
  * outputs, opset, metadata) is encoded with the ONNX schema compiled by the `onnx-proto` package, and
  * loaded into an ONNX Runtime session. The training engine and `policy.onnx` export both go through here.
  */
-import { onnx } from "onnx-proto";
+import onnxProto from "onnx-proto";
+import type { onnx as Onnx } from "onnx-proto";
 import * as ort from "onnxruntime-node";
 import { ShapeMismatchError, TetherError } from "../core/errors.js";
 
@@ -61,7 +62,10 @@ export const DEFAULT_OPSET = 17;
 /** IR version 8 is what ONNX 1.10..1.12 write for opset 17; ONNX Runtime 1.30 reads up to 11. */
 const IR_VERSION = 8;
 
-const ONNX_TYPE: Record<DType, onnx.TensorProto.DataType> = {
+// onnx-proto is CommonJS: Node's ESM loader sees only its default export.
+const { onnx } = onnxProto;
+
+const ONNX_TYPE: Record<DType, Onnx.TensorProto.DataType> = {
   float32: onnx.TensorProto.DataType.FLOAT,
   float64: onnx.TensorProto.DataType.DOUBLE,
   int64: onnx.TensorProto.DataType.INT64,
@@ -78,7 +82,7 @@ export class OnnxModelError extends TetherError {
   }
 }
 
-function tensorProto(t: TensorInit): onnx.ITensorProto {
+function tensorProto(t: TensorInit): Onnx.ITensorProto {
   const count = t.dims.reduce((a, b) => a * b, 1);
   if (t.data.length !== count) {
     throw new ShapeMismatchError(`initializer ${t.name} [${t.dims.join(", ")}]`, count, t.data.length);
@@ -88,7 +92,7 @@ function tensorProto(t: TensorInit): onnx.ITensorProto {
   return { name: t.name, dims: [...t.dims], dataType: ONNX_TYPE[t.dtype], rawData: bytes.slice() };
 }
 
-function valueInfo(v: ValueInfo): onnx.IValueInfoProto {
+function valueInfo(v: ValueInfo): Onnx.IValueInfoProto {
   return {
     name: v.name,
     type: {
@@ -102,7 +106,7 @@ function valueInfo(v: ValueInfo): onnx.IValueInfoProto {
   };
 }
 
-function attribute(name: string, value: AttrValue): onnx.IAttributeProto {
+function attribute(name: string, value: AttrValue): Onnx.IAttributeProto {
   const A = onnx.AttributeProto.AttributeType;
   if ("int" in value) return { name, type: A.INT, i: value.int };
   if ("float" in value) return { name, type: A.FLOAT, f: value.float };
@@ -141,7 +145,7 @@ function checkTopology(spec: ModelSpec): void {
 /** Encodes the description as ONNX protobuf bytes (what `policy.onnx` holds and ORT loads). */
 export function encodeModel(spec: ModelSpec): Uint8Array {
   checkTopology(spec);
-  const model: onnx.IModelProto = {
+  const model: Onnx.IModelProto = {
     irVersion: IR_VERSION,
     producerName: "tether",
     opsetImport: [{ domain: "", version: spec.opset ?? DEFAULT_OPSET }],
@@ -166,7 +170,7 @@ export function encodeModel(spec: ModelSpec): Uint8Array {
 }
 
 /** Decodes model bytes back to the protobuf object (tests and `tether export` checks read it). */
-export function decodeModel(bytes: Uint8Array): onnx.ModelProto {
+export function decodeModel(bytes: Uint8Array): Onnx.ModelProto {
   return onnx.ModelProto.decode(bytes);
 }
 

@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { ConfigError, ShapeMismatchError, assertFinite } from "../core/errors.js";
-import { zodToConfigError } from "../robot/load.js";
+import { REPO_ROOT, zodToConfigError } from "../robot/load.js";
 import {
   MANIFEST_FILE,
   ManifestSchema,
@@ -199,6 +199,19 @@ function writeAtomic(file: string, data: string | Buffer): void {
   const tmp = `${file}.tmp-${process.pid}`;
   writeFileSync(tmp, data);
   renameSync(tmp, file);
+}
+
+/** A `--model` argument: a folder holding policy.json, or the name of one under models/. */
+export function resolvePackageDir(model: string): string {
+  const dir = [resolve(model), join(REPO_ROOT, "models", model)].find((d) =>
+    existsSync(join(d, MANIFEST_FILE)),
+  );
+  if (!dir) {
+    throw new ConfigError(model, "--model", `no policy package (${MANIFEST_FILE}) there or under models/`, {
+      hint: "train one with `tether train --out models/<name>`",
+    });
+  }
+  return dir;
 }
 
 /** Reads and validates a package; every problem names the file and field (or byte offset). */

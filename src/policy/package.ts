@@ -254,8 +254,11 @@ export function resolvePackageDir(model: string): string {
   return dir;
 }
 
-/** Reads and validates a package; every problem names the file and field (or byte offset). */
-export function loadPolicyPackage(dir: string): PolicyPackage {
+/**
+ * Reads and validates a package; every problem names the file and field (or byte offset).
+ * `ignoreOnnx` skips policy.onnx (for `tether export`, which writes it again from the weights).
+ */
+export function loadPolicyPackage(dir: string, options: { ignoreOnnx?: boolean } = {}): PolicyPackage {
   const abs = resolve(dir);
   const manifestFile = join(abs, MANIFEST_FILE);
   if (!existsSync(manifestFile)) {
@@ -289,7 +292,10 @@ export function loadPolicyPackage(dir: string): PolicyPackage {
 
   const bytes = readCheckedFile(abs, manifestFile, "weights", m.weights);
   // policy.onnx is checked the same way (not parsed: policy/ runs the actor in plain TS).
-  if (m.onnx) readCheckedFile(abs, manifestFile, "onnx", m.onnx);
+  const onnx = options.ignoreOnnx ? undefined : m.onnx;
+  if (onnx) {
+    readCheckedFile(abs, manifestFile, "onnx", onnx, `\`tether export --model ${abs}\` writes it again`);
+  }
   const readFloats = (field: string, byteOffset: number, n: number): Float32Array => {
     if (byteOffset % 4 !== 0 || byteOffset + n * 4 > bytes.length) {
       throw new ConfigError(
@@ -349,7 +355,7 @@ export function loadPolicyPackage(dir: string): PolicyPackage {
     manifest: m,
     policyLayers,
     support: { quantiles: m.support.quantiles, conditional },
-    onnxFile: m.onnx ? join(abs, m.onnx.file) : undefined,
+    onnxFile: onnx ? join(abs, onnx.file) : undefined,
   };
 }
 
@@ -359,14 +365,17 @@ function readCheckedFile(
   manifestFile: string,
   field: string,
   ref: { file: string; bytes: number; sha256: string },
+  hint?: string,
 ): Buffer {
   const file = join(dir, ref.file);
-  if (!existsSync(file)) throw new ConfigError(manifestFile, `${field}.file`, `${file} does not exist`);
+  if (!existsSync(file))
+    throw new ConfigError(manifestFile, `${field}.file`, `${file} does not exist`, { hint });
   const bytes = readFileSync(file);
   if (bytes.length !== ref.bytes) {
     throw new ConfigError(manifestFile, `${field}.bytes`, `${field} file size differs`, {
       expected: String(ref.bytes),
       actual: String(bytes.length),
+      hint,
     });
   }
   const sha = createHash("sha256").update(bytes).digest("hex");
@@ -375,6 +384,7 @@ function readCheckedFile(
       manifestFile,
       `${field}.sha256`,
       `${file} does not match its checksum (corrupted or replaced)`,
+      { hint },
     );
   }
   return bytes;

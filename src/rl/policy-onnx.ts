@@ -3,7 +3,11 @@
  * engine's ONNX writer. Every package writer passes `exportPolicyOnnx` to writePolicyPackage; `tether
  * export` uses it for packages written before it existed, and checks the result with `comparePolicyOnnx`.
  */
+import { createHash } from "node:crypto";
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { Tensor } from "onnxruntime-node";
+import { TetherError } from "../core/errors.js";
 import { Rng } from "../core/rng.js";
 import {
   actorGraph,
@@ -12,7 +16,8 @@ import {
   type OnnxGraphSpec,
   type OnnxValueSpec,
 } from "../policy/onnx-actor.js";
-import type { PolicyPackage } from "../policy/package.js";
+import { ONNX_FILE } from "../policy/manifest.js";
+import { attachPolicyOnnx, type PolicyPackage } from "../policy/package.js";
 import { PolicyRunner } from "../policy/runner.js";
 import { scaleToRange } from "../robot/task-functions.js";
 import { createSession, encodeModel, type ModelSpec, type ValueInfo } from "../tensor/onnx-model.js";
@@ -99,4 +104,50 @@ export async function comparePolicyOnnx(
     }
   }
   return { rows, dims: [...dims], max_abs_diff: worst, onnx, runner };
+}
+
+export interface PolicyOnnxExport {
+  file: string;
+  bytes: number;
+  sha256: string;
+  opset: number;
+  /** True when the file is the package's own policy.onnx (then recorded in its policy.json). */
+  in_package: boolean;
+  check: { rows: number; max_abs_diff: number; tolerance: number };
+}
+
+/**
+ * `tether export`: encodes the package's actor, checks it in ONNX Runtime against PolicyRunner on 1,000
+ * random observations, and only then writes it: to `<package>/policy.onnx` (recorded in the manifest) when
+ * `outFile` is that path or omitted, else to `outFile` alone.
+ */
+export async function exportPolicyOnnxFile(pkg: PolicyPackage, outFile?: string): Promise<PolicyOnnxExport> {
+  const own = join(pkg.dir, ONNX_FILE);
+  const file = outFile === undefined ? own : resolve(outFile);
+  const onnx = exportPolicyOnnx(pkg);
+  const cmp = await comparePolicyOnnx(pkg, onnx.bytes, { rows: 1000 });
+  if (!(cmp.max_abs_diff <= POLICY_ONNX_TOLERANCE)) {
+    throw new TetherError(
+      "ONNX_EXPORT",
+      `${pkg.dir}: the exported actor disagrees with PolicyRunner: max |difference| ${cmp.max_abs_diff} over ` +
+        `${cmp.rows} observations exceeds ${POLICY_ONNX_TOLERANCE}; nothing was written`,
+      { package: pkg.dir, max_abs_diff: cmp.max_abs_diff },
+    );
+  }
+  if (file === own) {
+    attachPolicyOnnx(pkg, onnx);
+  } else {
+    mkdirSync(dirname(file), { recursive: true });
+    const tmp = `${file}.tmp-${process.pid}`;
+    writeFileSync(tmp, onnx.bytes);
+    renameSync(tmp, file);
+  }
+  return {
+    file,
+    bytes: onnx.bytes.length,
+    sha256: createHash("sha256").update(onnx.bytes).digest("hex"),
+    opset: onnx.opset,
+    in_package: file === own,
+    check: { rows: cmp.rows, max_abs_diff: cmp.max_abs_diff, tolerance: POLICY_ONNX_TOLERANCE },
+  };
 }

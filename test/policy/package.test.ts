@@ -192,7 +192,10 @@ describe("policy package", () => {
     const dir = tempDir();
     writePolicyPackage(dir, { ...input(), exportOnnx: exportPolicyOnnx });
     rmSync(join(dir, "policy.onnx"));
-    expect(() => loadPolicyPackage(dir)).toThrow(/policy\.json: onnx\.file: .*policy\.onnx does not exist/);
+    expect(() => loadPolicyPackage(dir)).toThrow(
+      /policy\.json: onnx\.file: .*policy\.onnx does not exist\n {2}hint: `tether export --model .*` writes it again/,
+    );
+    expect(loadPolicyPackage(dir, { ignoreOnnx: true }).onnxFile).toBeUndefined();
   });
 
   it("refuses to write a policy whose input does not match the observation names", () => {

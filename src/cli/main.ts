@@ -16,6 +16,7 @@ import { registerCollect } from "./commands/collect.js";
 import { registerDataset } from "./commands/dataset.js";
 import { registerDemo } from "./commands/demo.js";
 import { registerEval } from "./commands/eval.js";
+import { registerExport } from "./commands/export.js";
 import { registerReport } from "./commands/report.js";
 import { registerRobot } from "./commands/robot.js";
 import { registerSim } from "./commands/sim.js";
@@ -44,6 +45,7 @@ for (const register of [
   registerCollect,
   registerDemo,
   registerEval,
+  registerExport,
   registerLaunch,
   registerTopic,
   registerNode,

@@ -9,6 +9,7 @@ export const POLICY_FORMAT = "tether-policy";
 export const POLICY_FORMAT_VERSION = 1;
 export const MANIFEST_FILE = "policy.json";
 export const WEIGHTS_FILE = "weights.bin";
+export const ONNX_FILE = "policy.onnx";
 
 /** How the policy network's output becomes a [-1, 1] action. */
 export const POLICY_KINDS = [
@@ -78,6 +79,15 @@ export const ManifestSchema = z.strictObject({
     bytes: z.number().int().nonnegative(),
     sha256: z.string().regex(/^[0-9a-f]{64}$/),
   }),
+  /** The actor as ONNX (see onnx-actor.ts); packages written before it existed have none. */
+  onnx: z
+    .strictObject({
+      file: z.string().min(1),
+      bytes: z.number().int().positive(),
+      sha256: z.string().regex(/^[0-9a-f]{64}$/),
+      opset: z.number().int().positive(),
+    })
+    .optional(),
   provenance: z.strictObject({
     algorithm: z.string().min(1),
     dataset: z.string().optional(),

@@ -1,16 +1,17 @@
 /**
- * Policy package (`models/<name>/`): `policy.json` (manifest, see manifest.ts) + `weights.bin` (float32 LE).
- * The trainer writes it with `writePolicyPackage`; eval, the policy node and the safety clamps read it with
- * `loadPolicyPackage`.
+ * Policy package (`models/<name>/`): `policy.json` (manifest, see manifest.ts) + `weights.bin` (float32 LE)
+ * + `policy.onnx` (the actor as ONNX; older packages lack it). The trainer writes it with
+ * `writePolicyPackage`; eval, the policy node and the safety clamps read it with `loadPolicyPackage`.
  */
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { ConfigError, ShapeMismatchError, assertFinite } from "../core/errors.js";
-import { zodToConfigError } from "../robot/load.js";
+import { REPO_ROOT, zodToConfigError } from "../robot/load.js";
 import {
   MANIFEST_FILE,
   ManifestSchema,
+  ONNX_FILE,
   POLICY_FORMAT,
   POLICY_FORMAT_VERSION,
   WEIGHTS_FILE,
@@ -57,6 +58,8 @@ export interface PolicyPackageInput {
   provenance: PolicyProvenance;
   /** ISO time; defaults to now. */
   created?: string;
+  /** Writes policy.onnx too (every trainer passes src/rl/policy-onnx.ts's exporter). */
+  exportOnnx?: PolicyOnnxExporter;
 }
 
 export interface PolicyPackage {
@@ -64,13 +67,24 @@ export interface PolicyPackage {
   manifest: PolicyManifest;
   policyLayers: DenseLayerWeights[];
   support: { quantiles: ActionQuantiles; conditional?: ConditionalSupportWeights };
+  /** Absolute path of the package's policy.onnx (checked against its manifest entry), if it has one. */
+  onnxFile?: string;
 }
+
+/**
+ * Builds the package's policy.onnx. The writers receive it from rl/ (src/rl/policy-onnx.ts): the ONNX
+ * serializer lives in the engine (src/tensor/), which policy/ may not import.
+ */
+export type PolicyOnnxExporter = (pkg: PolicyPackage) => { bytes: Uint8Array; opset: number };
 
 export function kindOutputDim(kind: PolicyKind, actDim: number): number {
   return kind === "deterministic" ? actDim : 2 * actDim;
 }
 
-/** Validates the input, then writes weights.bin and policy.json (each via a temp file and rename). */
+/**
+ * Validates the input, then writes weights.bin and policy.json (each via a temp file and rename), and
+ * policy.onnx when given its exporter.
+ */
 export function writePolicyPackage(dir: string, input: PolicyPackageInput): PolicyPackage {
   const obsDim = input.obsNames.length;
   const actDim = input.actNames.length;
@@ -192,17 +206,59 @@ export function writePolicyPackage(dir: string, input: PolicyPackageInput): Poli
   mkdirSync(abs, { recursive: true });
   writeAtomic(join(abs, WEIGHTS_FILE), bytes);
   writeAtomic(join(abs, MANIFEST_FILE), JSON.stringify(checked.data, null, 2) + "\n");
-  return loadPolicyPackage(abs);
+  const pkg = loadPolicyPackage(abs);
+  return input.exportOnnx ? attachPolicyOnnx(pkg, input.exportOnnx(pkg)) : pkg;
 }
 
-function writeAtomic(file: string, data: string | Buffer): void {
+/**
+ * Writes `<package>/policy.onnx` and records its size and checksum in policy.json (the manifest last, so
+ * a crash in between leaves a valid package without ONNX).
+ */
+export function attachPolicyOnnx(
+  pkg: PolicyPackage,
+  onnx: { bytes: Uint8Array; opset: number },
+): PolicyPackage {
+  const manifestFile = join(pkg.dir, MANIFEST_FILE);
+  writeAtomic(join(pkg.dir, ONNX_FILE), onnx.bytes);
+  const manifest: PolicyManifest = {
+    ...pkg.manifest,
+    onnx: {
+      file: ONNX_FILE,
+      bytes: onnx.bytes.length,
+      sha256: createHash("sha256").update(onnx.bytes).digest("hex"),
+      opset: onnx.opset,
+    },
+  };
+  const checked = ManifestSchema.safeParse(manifest);
+  if (!checked.success) throw zodToConfigError(manifestFile, checked.error);
+  writeAtomic(manifestFile, JSON.stringify(checked.data, null, 2) + "\n");
+  return loadPolicyPackage(pkg.dir);
+}
+
+function writeAtomic(file: string, data: string | Uint8Array): void {
   const tmp = `${file}.tmp-${process.pid}`;
   writeFileSync(tmp, data);
   renameSync(tmp, file);
 }
 
-/** Reads and validates a package; every problem names the file and field (or byte offset). */
-export function loadPolicyPackage(dir: string): PolicyPackage {
+/** A `--model` argument: a folder holding policy.json, or the name of one under models/. */
+export function resolvePackageDir(model: string): string {
+  const dir = [resolve(model), join(REPO_ROOT, "models", model)].find((d) =>
+    existsSync(join(d, MANIFEST_FILE)),
+  );
+  if (!dir) {
+    throw new ConfigError(model, "--model", `no policy package (${MANIFEST_FILE}) there or under models/`, {
+      hint: "train one with `tether train --out models/<name>`",
+    });
+  }
+  return dir;
+}
+
+/**
+ * Reads and validates a package; every problem names the file and field (or byte offset).
+ * `ignoreOnnx` skips policy.onnx (for `tether export`, which writes it again from the weights).
+ */
+export function loadPolicyPackage(dir: string, options: { ignoreOnnx?: boolean } = {}): PolicyPackage {
   const abs = resolve(dir);
   const manifestFile = join(abs, MANIFEST_FILE);
   if (!existsSync(manifestFile)) {
@@ -234,23 +290,11 @@ export function loadPolicyPackage(dir: string): PolicyPackage {
   dimCheck("action.high", m.action.high.length, m.action.dim);
   dimCheck("support.quantiles.values", m.support.quantiles.values.length, m.action.dim);
 
-  const weightsFile = join(abs, m.weights.file);
-  if (!existsSync(weightsFile))
-    throw new ConfigError(manifestFile, "weights.file", `${weightsFile} does not exist`);
-  const bytes = readFileSync(weightsFile);
-  if (bytes.length !== m.weights.bytes) {
-    throw new ConfigError(manifestFile, "weights.bytes", "weights file size differs", {
-      expected: String(m.weights.bytes),
-      actual: String(bytes.length),
-    });
-  }
-  const sha = createHash("sha256").update(bytes).digest("hex");
-  if (sha !== m.weights.sha256) {
-    throw new ConfigError(
-      manifestFile,
-      "weights.sha256",
-      `${weightsFile} does not match its checksum (corrupted or replaced)`,
-    );
+  const bytes = readCheckedFile(abs, manifestFile, "weights", m.weights);
+  // policy.onnx is checked the same way (not parsed: policy/ runs the actor in plain TS).
+  const onnx = options.ignoreOnnx ? undefined : m.onnx;
+  if (onnx) {
+    readCheckedFile(abs, manifestFile, "onnx", onnx, `\`tether export --model ${abs}\` writes it again`);
   }
   const readFloats = (field: string, byteOffset: number, n: number): Float32Array => {
     if (byteOffset % 4 !== 0 || byteOffset + n * 4 > bytes.length) {
@@ -306,5 +350,42 @@ export function loadPolicyPackage(dir: string): PolicyPackage {
       2 * m.action.dim,
     );
   }
-  return { dir: abs, manifest: m, policyLayers, support: { quantiles: m.support.quantiles, conditional } };
+  return {
+    dir: abs,
+    manifest: m,
+    policyLayers,
+    support: { quantiles: m.support.quantiles, conditional },
+    onnxFile: onnx ? join(abs, onnx.file) : undefined,
+  };
+}
+
+/** Reads a file the manifest lists under `field` and checks its size and sha256. */
+function readCheckedFile(
+  dir: string,
+  manifestFile: string,
+  field: string,
+  ref: { file: string; bytes: number; sha256: string },
+  hint?: string,
+): Buffer {
+  const file = join(dir, ref.file);
+  if (!existsSync(file))
+    throw new ConfigError(manifestFile, `${field}.file`, `${file} does not exist`, { hint });
+  const bytes = readFileSync(file);
+  if (bytes.length !== ref.bytes) {
+    throw new ConfigError(manifestFile, `${field}.bytes`, `${field} file size differs`, {
+      expected: String(ref.bytes),
+      actual: String(bytes.length),
+      hint,
+    });
+  }
+  const sha = createHash("sha256").update(bytes).digest("hex");
+  if (sha !== ref.sha256) {
+    throw new ConfigError(
+      manifestFile,
+      `${field}.sha256`,
+      `${file} does not match its checksum (corrupted or replaced)`,
+      { hint },
+    );
+  }
+  return bytes;
 }

@@ -10,6 +10,7 @@ import { computeActionQuantiles } from "../policy/support.js";
 import type { LoadedRobot } from "../robot/load.js";
 import { compileTask } from "../robot/task-functions.js";
 import type { Learner } from "./algos/learner.js";
+import { exportPolicyOnnx } from "./policy-onnx.js";
 import { fitSupportModel, type SupportModelOptions } from "./support-model.js";
 
 export interface PackageInfo {
@@ -48,6 +49,7 @@ export function writeTrainedPackage(
       metrics: { ...info.metrics, "support/nll": support.nll },
       seed: info.seed,
     },
+    exportOnnx: exportPolicyOnnx,
   });
   return { pkg, supportNll: support.nll };
 }

@@ -54,10 +54,14 @@ export function scaleAction(
   out: Float64Array | Float32Array,
 ): void {
   spec.actuators.forEach((a, i) => {
-    const [lo, hi] = a.range;
-    const x = Math.min(1, Math.max(-1, normalized[i]));
-    out[i] = lo + ((x + 1) / 2) * (hi - lo);
+    out[i] = scaleToRange(normalized[i], a.range[0], a.range[1]);
   });
+}
+
+/** One [-1, 1] action component onto [low, high] (clipped first); policy.onnx computes the same. */
+export function scaleToRange(normalized: number, low: number, high: number): number {
+  const x = Math.min(1, Math.max(-1, normalized));
+  return low + ((x + 1) / 2) * (high - low);
 }
 
 export function unscaleAction(

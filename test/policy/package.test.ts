@@ -1,9 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { Rng } from "../../src/core/rng.js";
 import {
+  attachPolicyOnnx,
   loadPolicyPackage,
   writePolicyPackage,
   type PackageActorWeights,
@@ -12,6 +14,7 @@ import {
 import type { ActorWeights } from "../../src/rl/networks/weights-format.js";
 import { PolicyRunner, SupportRunner } from "../../src/policy/runner.js";
 import { computeActionQuantiles } from "../../src/policy/support.js";
+import { exportPolicyOnnx } from "../../src/rl/policy-onnx.js";
 import { randomLayers } from "./helpers.js";
 
 const dirs: string[] = [];
@@ -139,6 +142,60 @@ describe("policy package", () => {
     expect(() => loadPolicyPackage(dir)).toThrow(
       /action\.low: length disagrees with the declared dimension \(expected 2, got 3\)/,
     );
+  });
+
+  it("loads a package without policy.onnx (written before it existed)", () => {
+    const dir = tempDir();
+    writePolicyPackage(dir, input());
+    const pkg = loadPolicyPackage(dir);
+    expect(pkg.manifest.onnx).toBeUndefined();
+    expect(pkg.onnxFile).toBeUndefined();
+    expect(existsSync(join(dir, "policy.onnx"))).toBe(false);
+  });
+
+  it("writes policy.onnx with its exporter and records size, checksum and opset", () => {
+    const dir = tempDir();
+    const pkg = writePolicyPackage(dir, { ...input(), exportOnnx: exportPolicyOnnx });
+    const bytes = readFileSync(join(dir, "policy.onnx"));
+    expect(pkg.onnxFile).toBe(join(dir, "policy.onnx"));
+    expect(pkg.manifest.onnx).toEqual({
+      file: "policy.onnx",
+      bytes: bytes.length,
+      sha256: createHash("sha256").update(bytes).digest("hex"),
+      opset: 17,
+    });
+    expect(loadPolicyPackage(dir).manifest).toEqual(pkg.manifest);
+  });
+
+  it("attaches policy.onnx to an older package, keeping the rest of its manifest", () => {
+    const dir = tempDir();
+    const old = writePolicyPackage(dir, input());
+    const pkg = attachPolicyOnnx(old, exportPolicyOnnx(old));
+    const { onnx, ...rest } = pkg.manifest;
+    expect(onnx?.file).toBe("policy.onnx");
+    expect(rest).toEqual(old.manifest);
+  });
+
+  it("rejects a corrupted policy.onnx by checksum", () => {
+    const dir = tempDir();
+    writePolicyPackage(dir, { ...input(), exportOnnx: exportPolicyOnnx });
+    const file = join(dir, "policy.onnx");
+    const bytes = readFileSync(file);
+    bytes[bytes.length - 3] ^= 0xff;
+    writeFileSync(file, bytes);
+    expect(() => loadPolicyPackage(dir)).toThrow(
+      /policy\.json: onnx\.sha256: .*policy\.onnx does not match its checksum/,
+    );
+  });
+
+  it("rejects a package whose manifest lists a policy.onnx that is gone", () => {
+    const dir = tempDir();
+    writePolicyPackage(dir, { ...input(), exportOnnx: exportPolicyOnnx });
+    rmSync(join(dir, "policy.onnx"));
+    expect(() => loadPolicyPackage(dir)).toThrow(
+      /policy\.json: onnx\.file: .*policy\.onnx does not exist\n {2}hint: `tether export --model .*` writes it again/,
+    );
+    expect(loadPolicyPackage(dir, { ignoreOnnx: true }).onnxFile).toBeUndefined();
   });
 
   it("refuses to write a policy whose input does not match the observation names", () => {

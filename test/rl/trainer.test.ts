@@ -339,5 +339,6 @@ describe("runTraining", () => {
     expect(pkg.manifest.observation.dim).toBe(task.obsDim);
     expect(pkg.support.conditional?.layers.at(-1)?.outDim).toBe(2 * task.actDim);
     expect(existsSync(join(dir, "checkpoint.json"))).toBe(true);
+    expect(pkg.onnxFile).toBe(join(dir, "policy.onnx"));
   });
 });

@@ -45,7 +45,7 @@ export function registerDeploy(program: Command): void {
     .option("--json", "end stdout with one JSON object: the ledger entry and the stage's details")
     .action(async (opts: DeployOpts) => {
       const { existsSync } = await import("node:fs");
-      const { join, resolve } = await import("node:path");
+      const { join } = await import("node:path");
       const { isStage, STAGES } = await import("../../deploy/stages.js");
       if (!isStage(opts.stage))
         throw new ConfigError("--stage", "stage", `unknown stage "${opts.stage}"`, {
@@ -55,17 +55,9 @@ export function registerDeploy(program: Command): void {
         throw new ConfigError("--fraction", "fraction", "must be in (0, 1]", {
           actual: String(opts.fraction),
         });
-      const { REPO_ROOT, loadRobot } = await import("../../robot/load.js");
-      const modelDir = [resolve(opts.model), join(REPO_ROOT, "models", opts.model)].find((d) =>
-        existsSync(join(d, "policy.json")),
-      );
-      if (!modelDir)
-        throw new ConfigError(
-          opts.model,
-          "--model",
-          "no policy package (policy.json) there or under models/",
-        );
-      const { loadPolicyPackage } = await import("../../policy/package.js");
+      const { loadRobot } = await import("../../robot/load.js");
+      const { loadPolicyPackage, resolvePackageDir } = await import("../../policy/package.js");
+      const modelDir = resolvePackageDir(opts.model);
       const pkg = loadPolicyPackage(modelDir);
       const datasetDir = opts.dataset ?? pkg.manifest.provenance.dataset;
       if (!datasetDir || !existsSync(datasetDir))

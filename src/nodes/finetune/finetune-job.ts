@@ -28,6 +28,7 @@ import {
   type CurvePoint,
   type FinetuneOptions,
 } from "../../rl/finetune/finetune-loop.js";
+import { exportPolicyOnnx } from "../../rl/policy-onnx.js";
 import { checkColumns } from "../../rl/replay.js";
 import { CONFIG_FILE } from "../../rl/trainer.js";
 import type { ShieldCounts } from "../../safety/clamps/shield.js";
@@ -445,6 +446,7 @@ function saveVersion(
       metrics,
       seed: prov.seed,
     },
+    exportOnnx: exportPolicyOnnx,
   });
   saveCheckpoint(dir, learner.stateDict(), { finetune: { ...finetune, envStep: point.env_step } });
   writeFileSync(

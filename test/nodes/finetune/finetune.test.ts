@@ -145,6 +145,7 @@ describe("fine-tune job (real Shield, MujocoEnv)", () => {
       expect(v.dir).toBe(join(modelDir, "versions", v.version));
       const pkg = loadPolicyPackage(v.dir);
       expect(pkg.manifest.robot).toBe("reacher2");
+      expect(pkg.onnxFile).toBe(join(v.dir, "policy.onnx"));
       expect(pkg.manifest.provenance.metrics["eval/normalized_score"]).toBeCloseTo(v.score, 6);
       const { learner } = restoreLearner(v.dir, pkg, 0);
       expect(learner.step).toBe(10 + v.env_step / 10); // 10 offline updates, then 0.1 per env step

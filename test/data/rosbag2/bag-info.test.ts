@@ -55,7 +55,7 @@ describe("bag info", () => {
     mkdirSync(tempDir(), { recursive: true });
     const out = execFileSync(
       "npx",
-      ["tsx", "src/cli/main.ts", "bag", "info", "../shared/data/rosbag2/talker_mcap", "--json"],
+      ["tsx", "src/cli/main.ts", "bag", "info", bagPath("talker_mcap"), "--json"],
       { cwd: REPO_ROOT, encoding: "utf8" },
     );
     const lines = out.trim().split("\n");

@@ -13,10 +13,20 @@ import type { RawMessage, StorageFile, StorageTopic } from "./storage.js";
 
 const MAGIC = "#ROSBAG V";
 
+/** Chunk codecs; a failure names the codec (the library reports only the decoder's message). */
+function codec(name: string, fn: (buffer: Uint8Array, size: number) => Uint8Array) {
+  return (buffer: Uint8Array, size: number): Uint8Array => {
+    try {
+      return fn(buffer, size);
+    } catch (err) {
+      throw new Error(`cannot decompress a ${name} chunk: ${(err as Error).message}`, { cause: err });
+    }
+  };
+}
+
 const DECOMPRESS = {
-  bz2: (buffer: Uint8Array, size: number) =>
-    new Uint8Array(Bunzip.decode(Buffer.from(buffer), Buffer.alloc(size))),
-  lz4: (buffer: Uint8Array, size: number) => lz4Decompress(buffer, size),
+  bz2: codec("bz2", (buffer, size) => new Uint8Array(Bunzip.decode(Buffer.from(buffer), Buffer.alloc(size)))),
+  lz4: codec("lz4", (buffer, size) => lz4Decompress(buffer, size)),
 };
 
 const toNs = (t: { sec: number; nsec: number }) => BigInt(t.sec) * 1_000_000_000n + BigInt(t.nsec);
@@ -54,6 +64,19 @@ export async function openRos1Storage(path: string): Promise<StorageFile> {
       { decompress: DECOMPRESS, parse: false },
     );
     try {
+      // The header first: a recorder killed mid-write leaves index_pos 0, a partial copy ends before it.
+      const header = await bag.reader.readHeader();
+      if (header.indexPosition === 0)
+        throw new DatasetFormatError(path, undefined, "the ROS 1 bag is not indexed (index_pos is 0)", {
+          hint: "the recorder stopped before writing the index: run ROS 1's `rosbag reindex` on it",
+        });
+      if (header.indexPosition >= size)
+        throw new DatasetFormatError(
+          path,
+          size,
+          `truncated ROS 1 bag: its index starts at byte ${header.indexPosition} but the file ends at byte ${size}`,
+          { hint: "copy the whole file again, or run ROS 1's `rosbag reindex` on what is left" },
+        );
       await bag.open();
     } catch (err) {
       if (err instanceof DatasetFormatError) throw err;
@@ -66,10 +89,6 @@ export async function openRos1Storage(path: string): Promise<StorageFile> {
         },
       );
     }
-    if (bag.header && bag.header.indexPosition === 0)
-      throw new DatasetFormatError(path, undefined, "the ROS 1 bag is not indexed (index_pos is 0)", {
-        hint: "the recorder stopped before writing the index: run ROS 1's `rosbag reindex` on it",
-      });
     const counts = new Map<number, number>();
     for (const info of bag.chunkInfos)
       for (const c of info.connections) counts.set(c.conn, (counts.get(c.conn) ?? 0) + c.count);

@@ -77,6 +77,7 @@ function resolveFiles(path: string): { files: string[]; metadata?: BagMetadata }
   if (!statSync(path).isDirectory()) return { files: [resolve(path)] };
   const metaFile = join(path, "metadata.yaml");
   if (existsSync(metaFile)) {
+    checkNotLfsPointer(metaFile);
     const metadata = readBagMetadata(metaFile);
     const files = metadata.relativeFilePaths.map((rel) => {
       const f = resolve(path, rel);
@@ -155,7 +156,9 @@ export async function openBag(path: string, options: OpenBagOptions = {}): Promi
   const warnings: string[] = opened.flatMap((s) => s.warnings ?? []);
   // Service event topics carry the .srv text: decode them with the event message built from it.
   for (const t of merged.values()) {
-    if (!serviceOf(t.name, t.type) || !t.definition || t.definition.encoding === "ros2msg") continue;
+    if (!serviceOf(t.name, t.type) || !t.definition) continue;
+    // Jazzy labels the .srv text "unknown"; a request/response separator tells it under any label.
+    if (t.definition.encoding === "ros2msg" && !/^---[ \t]*$/m.test(t.definition.text)) continue;
     try {
       t.definition = serviceEventDefinition(t.file, t.name, t.type, t.definition.text);
     } catch (err) {

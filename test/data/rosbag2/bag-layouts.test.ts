@@ -100,6 +100,12 @@ describe("Git LFS pointers", () => {
     });
   }
 
+  it("rejects a bag folder whose metadata.yaml is a Git LFS pointer", async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, "metadata.yaml"), LFS_POINTER);
+    await expect(openBag(dir)).rejects.toThrow(`${join(dir, "metadata.yaml")} @0: this is a Git LFS pointer`);
+  });
+
   it("rejects a bag folder whose metadata.yaml lists a Git LFS pointer", async () => {
     const dir = tempDir();
     copyFileSync(join(fixtureBag("joint_states_mcap"), "metadata.yaml"), join(dir, "metadata.yaml"));
@@ -151,6 +157,56 @@ describe("service event definitions", () => {
     });
     expect(serviceOf("/a/b", "pkg/srv/Do_Event")).toBeUndefined();
     expect(serviceOf("/a/_service_event", "pkg/msg/Do_Event")).toBeUndefined();
+  });
+
+  it("decodes service events whose stored .srv text is labelled ros2msg", async () => {
+    const { McapWriter, TempBuffer } = await import("@mcap/core");
+    const source = await openBag(fixtureBag("services_mcap"));
+    const events: { logTimeNs: bigint; data: Uint8Array }[] = [];
+    try {
+      for await (const m of source.messages({ topics: ["/add_two_ints/_service_event"] }))
+        events.push({ logTimeNs: m.logTimeNs, data: m.data });
+    } finally {
+      await source.close();
+    }
+    const buffer = new TempBuffer();
+    const writer = new McapWriter({ writable: buffer });
+    await writer.start({ profile: "ros2", library: "test" });
+    const schemaId = await writer.registerSchema({
+      name: "example_interfaces/srv/AddTwoInts_Event",
+      encoding: "ros2msg",
+      data: new TextEncoder().encode("int64 a\nint64 b\n---\nint64 sum\n"),
+    });
+    const channelId = await writer.registerChannel({
+      topic: "/add_two_ints/_service_event",
+      messageEncoding: "cdr",
+      schemaId,
+      metadata: new Map(),
+    });
+    for (const [i, e] of events.entries())
+      await writer.addMessage({
+        channelId,
+        sequence: i,
+        logTime: e.logTimeNs,
+        publishTime: e.logTimeNs,
+        data: e.data,
+      });
+    await writer.end();
+    const file = join(tempDir(), "events.mcap");
+    writeFileSync(file, buffer.get());
+    const bag = await openBag(file);
+    try {
+      const sums: bigint[] = [];
+      for await (const m of bag.messages()) {
+        const e = m.message as { response: { sum: bigint }[] };
+        sums.push(...e.response.map((r) => r.sum));
+      }
+      expect(sums.length).toBeGreaterThan(0);
+      expect(new Set(sums)).toEqual(new Set([5n]));
+      expect(bag.warnings).toEqual([]);
+    } finally {
+      await bag.close();
+    }
   });
 
   it("rejects a service definition without the --- line between request and response", () => {

@@ -267,9 +267,37 @@ describe("service event definitions", () => {
 });
 
 describe("compression_mode: message", () => {
-  it("rejects a payload that starts like a zstd frame but is not one, naming topic and time", () => {
+  it("rejects a payload that starts like a zstd frame but is cut short, naming topic and time", () => {
     expect(() =>
       decompressMessage(new Uint8Array([0x28, 0xb5, 0x2f, 0xfd, 1, 2]), "b.db3", "/js", 42n),
-    ).toThrow("b.db3: topic /js: cannot decompress the zstd message logged at 42 ns:");
+    ).toThrow("b.db3: topic /js: cannot decompress the zstd message logged at 42 ns: unexpected EOF");
+  });
+
+  it("rejects a message of a rosbag2 zstd-per-message bag whose frame was cut, naming file, topic and time", async () => {
+    const initSqlJs = (await import("sql.js")).default;
+    const SQL = await initSqlJs();
+    const src = join(
+      fixtureBag("joint_states_sqlite3_zstd_message"),
+      "joint_states_sqlite3_zstd_message_0.db3",
+    );
+    const db = new SQL.Database(readFileSync(src));
+    const [[id, stamp]] = db.exec(
+      "SELECT id, CAST(timestamp AS TEXT) FROM messages ORDER BY timestamp LIMIT 1 OFFSET 3",
+    )[0].values as [number, string][];
+    db.run("UPDATE messages SET data = substr(data, 1, 20) WHERE id = ?", [id]);
+    const file = join(tempDir(), "cut.db3");
+    writeFileSync(file, db.export());
+    db.close();
+    const bag = await openBag(file);
+    try {
+      const read = async () => {
+        for await (const m of bag.messages()) void m;
+      };
+      await expect(read()).rejects.toThrow(
+        `${file}: topic /joint_states: cannot decompress the zstd message logged at ${stamp} ns: unexpected EOF`,
+      );
+    } finally {
+      await bag.close();
+    }
   });
 });

@@ -15,6 +15,8 @@ export const FIXTURE_BAGS = resolve(REPO_ROOT, "test/data/fixtures/rosbag2");
 export type FixtureBag =
   | "joint_states_mcap"
   | "joint_states_sqlite3"
+  | "joint_states_mcap_fastwrite"
+  | "joint_states_mcap_zstd_small"
   | "joint_states_mcap_zstd_message"
   | "joint_states_sqlite3_zstd_message"
   | "joint_states_mcap_zstd_file"

@@ -1,10 +1,12 @@
 /**
  * The bags of test/data/fixtures/rosbag2/, recorded by ROS 2 Jazzy's `ros2 bag record` (make-bags.sh) in every
- * layout Tether reads: MCAP and sqlite3, zstd per message and per file, service events. Counts are checked
+ * layout Tether reads: MCAP (default, fastwrite and zstd_small presets) and sqlite3, zstd per message and per file,
+ * service events. Counts are checked
  * against each bag's own metadata.yaml and `tether bag info` against what `ros2 bag info` printed for it.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { McapIndexedReader } from "@mcap/core";
 import { describe, expect, it } from "vitest";
 import { openBag, type Bag, type BagMessage } from "../../../src/data/rosbag2/bag.js";
 import { bagInfo, countServiceEvents, formatBagInfo } from "../../../src/data/rosbag2/bag-info.js";
@@ -40,6 +42,8 @@ const JOINT_STATE = {
 const BAGS: FixtureBag[] = [
   "joint_states_mcap",
   "joint_states_sqlite3",
+  "joint_states_mcap_fastwrite",
+  "joint_states_mcap_zstd_small",
   "joint_states_mcap_zstd_message",
   "joint_states_sqlite3_zstd_message",
   "joint_states_mcap_zstd_file",
@@ -106,6 +110,20 @@ describe("bags recorded by ros2 bag record (Jazzy)", () => {
       });
     });
   }
+
+  it("MCAP fastwrite preset: no chunks, messages indexed only by the summary, all of them read", async () => {
+    const file = join(fixtureBag("joint_states_mcap_fastwrite"), "joint_states_mcap_fastwrite_0.mcap");
+    const bytes = readFileSync(file);
+    const summary = await McapIndexedReader.Initialize({
+      readable: {
+        size: async () => BigInt(bytes.length),
+        read: async (offset, length) => bytes.subarray(Number(offset), Number(offset + length)),
+      },
+    });
+    expect(summary.chunkIndexes.length).toBe(0);
+    expect(summary.statistics?.messageCount).toBe(12n);
+    await withBag(file, async (bag) => expect((await collect(bag)).length).toBe(12));
+  });
 
   it("compression_mode MESSAGE: rosbag2 stored each payload as a zstd frame; messages come out as CDR", async () => {
     for (const name of ["joint_states_mcap_zstd_message", "joint_states_sqlite3_zstd_message"] as const) {

@@ -17,6 +17,7 @@ export type FixtureBag =
   | "joint_states_sqlite3"
   | "joint_states_mcap_fastwrite"
   | "joint_states_mcap_zstd_small"
+  | "joint_states_split_mcap"
   | "joint_states_mcap_zstd_message"
   | "joint_states_sqlite3_zstd_message"
   | "joint_states_mcap_zstd_file"

@@ -44,6 +44,7 @@ const BAGS: FixtureBag[] = [
   "joint_states_sqlite3",
   "joint_states_mcap_fastwrite",
   "joint_states_mcap_zstd_small",
+  "joint_states_split_mcap",
   "joint_states_mcap_zstd_message",
   "joint_states_sqlite3_zstd_message",
   "joint_states_mcap_zstd_file",
@@ -63,6 +64,7 @@ describe("bags recorded by ros2 bag record (Jazzy)", () => {
     it(`${name}: counts, start and duration equal metadata.yaml; every message decodes`, async () => {
       const meta = readBagMetadata(join(fixtureBag(name), "metadata.yaml"));
       await withBag(fixtureBag(name), async (bag) => {
+        expect(bag.files.length).toBe(meta.relativeFilePaths.length);
         expect(bag.messageCount).toBe(meta.messageCount);
         expect(bag.startNs).toBe(meta.startNs);
         expect(bag.endNs - bag.startNs).toBe(meta.durationNs);
@@ -110,6 +112,15 @@ describe("bags recorded by ros2 bag record (Jazzy)", () => {
       });
     });
   }
+
+  it("split bag: rosbag2 wrote three files; their messages come out in one time order", async () => {
+    await withBag(fixtureBag("joint_states_split_mcap"), async (bag) => {
+      expect(bag.files.length).toBe(3);
+      const times = (await collect(bag)).map((m) => m.logTimeNs);
+      expect(times.length).toBe(12);
+      expect(times).toEqual([...times].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+    });
+  });
 
   it("MCAP fastwrite preset: no chunks, messages indexed only by the summary, all of them read", async () => {
     const file = join(fixtureBag("joint_states_mcap_fastwrite"), "joint_states_mcap_fastwrite_0.mcap");

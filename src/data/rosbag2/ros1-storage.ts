@@ -112,7 +112,8 @@ export async function openRos1Storage(path: string): Promise<StorageFile> {
         serializationFormat: "ros1",
         messageCount: n,
         definition: { encoding: "ros1msg", text: c.messageDefinition },
-        offeredQosProfiles: undefined,
+        // ROS 1 topics are reliable (TCPROS); a latched one keeps its last message for late subscribers.
+        offeredQosProfiles: `- reliability: reliable\n  durability: ${c.latching ? "transient_local" : "volatile"}`,
       });
     }
     const messageCount = [...counts.values()].reduce((a, b) => a + b, 0);

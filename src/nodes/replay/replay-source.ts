@@ -99,7 +99,7 @@ export async function openReplaySource(
         continue;
       }
       converters.set(t.name, conversion.convert);
-      topics.push({ name: t.name, type: conversion.ros2Type });
+      topics.push({ name: t.name, type: conversion.ros2Type, qos: qosFromProfile(t.offeredQosProfiles) });
       continue;
     }
     topics.push({

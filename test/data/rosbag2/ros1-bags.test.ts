@@ -112,6 +112,15 @@ describe("ROS 1 bags", () => {
     expect(warnings).toContain(`replay: skipping /robot_status: ${reason}`);
     const graph = ctx.graph();
     expect(graph.topics.find((t) => t.name === "/joint_states")?.type).toBe("sensor_msgs/msg/JointState");
+    // A latched ROS 1 topic is transient_local in ROS 2; the others volatile; all reliable.
+    expect(graph.topics.find((t) => t.name === "/chatter")?.publishers[0].qos).toMatchObject({
+      reliability: "reliable",
+      durability: "transient_local",
+    });
+    expect(graph.topics.find((t) => t.name === "/joint_states")?.publishers[0].qos).toMatchObject({
+      reliability: "reliable",
+      durability: "volatile",
+    });
     ctx.shutdown();
   });
 

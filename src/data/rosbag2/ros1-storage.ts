@@ -131,6 +131,14 @@ export async function openRos1Storage(path: string): Promise<StorageFile> {
             yield { topic: m.topic, logTimeNs: toNs(m.timestamp), data: m.data } satisfies RawMessage;
         } catch (err) {
           if (err instanceof DatasetFormatError) throw err;
+          const codec = /^Unsupported compression type (\S+)/.exec((err as Error).message)?.[1];
+          if (codec)
+            throw new DatasetFormatError(
+              path,
+              undefined,
+              `ROS 1 bag chunk compression "${codec}" is not supported (ROS 1 writes none, bz2 or lz4)`,
+              { cause: err },
+            );
           throw new DatasetFormatError(path, undefined, `corrupt ROS 1 bag data: ${(err as Error).message}`, {
             cause: err,
           });

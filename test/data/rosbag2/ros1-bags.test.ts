@@ -206,7 +206,7 @@ async function convertToRos1(file: string): Promise<Uint8Array> {
   return writer.finish();
 }
 
-describe("rejects bad ROS 1 bags", () => {
+describe("bad and empty ROS 1 bags", () => {
   const bz2 = () => Buffer.from(readFileSync(fixture("bz2")));
   const write = (bytes: Uint8Array) => {
     const file = join(tempDir(), "bad.bag");
@@ -244,6 +244,32 @@ describe("rejects bad ROS 1 bags", () => {
     await expect(openBag(file)).rejects.toThrow(
       `${file} @6000: truncated ROS 1 bag: its index starts at byte ${indexPos} but the file ends at byte 6000`,
     );
+  });
+
+  it("rejects a chunk compressed with a codec ROS 1 does not have, naming it", async () => {
+    const writer = new Ros1BagWriter({ compression: "zstd" as "none", compress: (d) => d });
+    writer.write(writer.addConnection("/a", "std_msgs/String"), 5n, { data: "x" });
+    const file = write(writer.finish());
+    const bag = await openBag(file);
+    try {
+      await expect(collect(bag)).rejects.toThrow(
+        `${file}: ROS 1 bag chunk compression "zstd" is not supported (ROS 1 writes none, bz2 or lz4)`,
+      );
+    } finally {
+      await bag.close();
+    }
+  });
+
+  it("reads a ROS 1 bag without messages: its topics with count 0", async () => {
+    const writer = new Ros1BagWriter({ compression: "none" });
+    writer.addConnection("/a", "std_msgs/String");
+    const bag = await openBag(write(writer.finish()));
+    try {
+      expect(bag.topics.map((t) => [t.name, t.messageCount])).toEqual([["/a", 0]]);
+      expect([bag.messageCount, bag.startNs, (await collect(bag)).length]).toEqual([0, 0n, 0]);
+    } finally {
+      await bag.close();
+    }
   });
 
   it("rejects a corrupt bz2 chunk when reading, naming the codec", async () => {

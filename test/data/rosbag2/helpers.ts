@@ -23,7 +23,8 @@ export type FixtureBag =
   | "joint_states_mcap_zstd_file"
   | "joint_states_sqlite3_zstd_file"
   | "services_mcap"
-  | "services_sqlite3";
+  | "services_sqlite3"
+  | "services_trigger_mcap";
 
 export function fixtureBag(name: FixtureBag): string {
   return join(FIXTURE_BAGS, name);

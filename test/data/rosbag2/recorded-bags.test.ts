@@ -51,6 +51,7 @@ const BAGS: FixtureBag[] = [
   "joint_states_sqlite3_zstd_file",
   "services_mcap",
   "services_sqlite3",
+  "services_trigger_mcap",
 ];
 
 function ros2BagInfo(name: FixtureBag): string[] {
@@ -77,7 +78,7 @@ describe("bags recorded by ros2 bag record (Jazzy)", () => {
         }
         for (const m of messages) expect(m.message).toBeTypeOf("object");
         const joints = messages.filter((m) => m.topic === "/joint_states");
-        expect(joints.length).toBe(12);
+        expect(joints.length).toBe(name.startsWith("services_trigger") ? 0 : 12);
         for (const m of joints) {
           const js = m.message as typeof JOINT_STATE & { header: { frame_id: string } };
           expect(js.header.frame_id).toBe("base");
@@ -213,4 +214,29 @@ describe("bags recorded by ros2 bag record (Jazzy)", () => {
       });
     });
   }
+
+  it("services_trigger_mcap: a service with an empty request (std_srvs/Trigger, from rclpy) decodes", async () => {
+    await withBag(fixtureBag("services_trigger_mcap"), async (bag) => {
+      expect(bag.topics.map((t) => [t.name, t.service?.type])).toEqual([
+        ["/trigger/_service_event", "std_srvs/srv/Trigger"],
+      ]);
+      const events = (await collect(bag)).map(
+        (m) =>
+          m.message as {
+            info: { event_type: number; sequence_number: bigint };
+            request: object[];
+            response: { success: boolean; message: string }[];
+          },
+      );
+      expect(events.length).toBe(bag.messageCount);
+      const responses = events.filter((e) => e.info.event_type >= 2);
+      expect(responses.length).toBeGreaterThan(0);
+      for (const e of events.filter((x) => x.info.event_type <= 1)) expect(e.request).toEqual([{}]);
+      // trigger_service.py answers call n with success = n odd, message "call n".
+      for (const e of responses)
+        expect(e.response).toEqual([
+          { success: e.info.sequence_number % 2n === 1n, message: `call ${e.info.sequence_number}` },
+        ]);
+    });
+  });
 });

@@ -1,19 +1,23 @@
 import type { Command } from "commander";
 import { printJsonLine } from "../run.js";
 
-/** `tether bag info <bag> [--json]`: like `ros2 bag info`, for MCAP and sqlite3 bags. */
+/** `tether bag info <bag> [--json]`: like `ros2 bag info -v`, for MCAP, sqlite3 and ROS 1 bags. */
 export function registerBag(program: Command): void {
   const bag = program
     .command("bag")
-    .description("Inspect rosbag2 bags (MCAP or sqlite3; folders with metadata.yaml or single files)");
+    .description(
+      "Inspect bags (rosbag2 MCAP or sqlite3, compressed per message or per file; ROS 1 .bag; folders with metadata.yaml or single files)",
+    );
   bag
     .command("info <bag>")
-    .description("Files, duration, message count per topic (JSON: topics[{name,type,message_count}], total)")
+    .description(
+      "Files, duration, message count per topic and service (JSON: topics[{name,type,message_count}], services[], total)",
+    )
     .option("--allow-truncated", "summarize the complete records of an MCAP file cut short")
     .option("--json", "print one JSON object")
     .action(async (path: string, opts: { json?: boolean; allowTruncated?: boolean }) => {
       const { openBag } = await import("../../data/rosbag2/bag.js");
-      const { bagInfo, formatBagInfo } = await import("../../data/rosbag2/bag-info.js");
+      const { bagInfo, countServiceEvents, formatBagInfo } = await import("../../data/rosbag2/bag-info.js");
       const opened = await openBag(path, { allowTruncated: opts.allowTruncated });
       try {
         // Build every topic's decoder and decode one message per topic so definition problems show up.
@@ -36,7 +40,13 @@ export function registerBag(program: Command): void {
             opened.warnings.push((err as Error).message);
           }
         }
-        const info = bagInfo(opened);
+        let serviceCounts: Awaited<ReturnType<typeof countServiceEvents>> | undefined;
+        try {
+          serviceCounts = await countServiceEvents(opened);
+        } catch (err) {
+          opened.warnings.push(`service events not counted: ${(err as Error).message}`);
+        }
+        const info = bagInfo(opened, serviceCounts);
         if (opts.json) printJsonLine(info);
         else process.stdout.write(formatBagInfo(info) + "\n");
       } finally {

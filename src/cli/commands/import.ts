@@ -1,12 +1,12 @@
 import type { Command } from "commander";
 import { printJsonLine } from "../run.js";
 
-/** `tether import <bag> --robot <name> --map <mapping.yaml> --out <dataset>`: a rosbag2 bag or run log -> dataset. */
+/** `tether import <bag> --robot <name> --map <mapping.yaml> --out <dataset>`: a rosbag2 bag, run log or ROS 1 bag -> dataset. */
 export function registerImport(program: Command): void {
   program
     .command("import <bag>")
     .description(
-      "Import a rosbag2 bag (MCAP or sqlite3) or an MCAP run log into a dataset, scored by the robot's spec",
+      "Import a rosbag2 bag (MCAP or sqlite3), an MCAP run log or a ROS 1 .bag into a dataset, scored by the robot's spec",
     )
     .requiredOption("--robot <name>", "robot name under robots/ (or a folder holding robot.yaml)")
     .option("--map <mapping.yaml>", "topic/field mapping (default: the robot's ros: section)")

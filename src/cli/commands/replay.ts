@@ -11,7 +11,7 @@ export function registerReplay(program: Command): void {
   program
     .command("replay <bag-or-dataset>")
     .description(
-      "Publish a bag, MCAP run log or dataset on its topics with original timing and /clock (like ros2 bag play)",
+      "Publish a bag (rosbag2, MCAP run log, ROS 1 onto ROS 2 types) or dataset on its topics with original timing and /clock (like ros2 bag play)",
     )
     .option("--rate <r>", "playback speed factor", parseFloatOption("--rate"), 1)
     .option("--loop", "start over at the end (Ctrl-C stops)")

@@ -1,7 +1,8 @@
-/** `tether bag info`: the summary `ros2 bag info` prints, as text or as one JSON object. */
+/** `tether bag info`: the summary `ros2 bag info -v` prints, as text or as one JSON object. */
 import { statSync } from "node:fs";
 import { basename } from "node:path";
 import type { Bag } from "./bag.js";
+import { eventKind, type ServiceEvent } from "./service-events.js";
 
 export interface BagInfo {
   path: string;
@@ -12,7 +13,9 @@ export interface BagInfo {
   duration: number;
   start_ns: string;
   end_ns: string;
+  /** Every message in the storage files, service events included (metadata.yaml's message_count). */
   total: number;
+  /** Message topics (service event topics are listed under services, as `ros2 bag info` does). */
   topics: {
     name: string;
     type: string;
@@ -20,11 +23,37 @@ export interface BagInfo {
     serialization_format: string;
     definition: string;
   }[];
+  /** Services recorded as `<service>/_service_event` topics; request/response counts need the events decoded. */
+  services: {
+    name: string;
+    type: string;
+    topic: string;
+    event_count: number;
+    request_count: number | null;
+    response_count: number | null;
+    serialization_format: string;
+  }[];
   /** Disagreements between metadata.yaml and the storage files, or decoding notes. */
   warnings: string[];
 }
 
-export function bagInfo(bag: Bag): BagInfo {
+export type ServiceEventCounts = Map<string, { requests: number; responses: number }>;
+
+/** Decodes every service event of the bag and counts requests and responses per event topic. */
+export async function countServiceEvents(bag: Bag): Promise<ServiceEventCounts> {
+  const counts: ServiceEventCounts = new Map();
+  const topics = bag.topics.filter((t) => t.service && t.messageCount > 0).map((t) => t.name);
+  if (topics.length === 0) return counts;
+  for await (const m of bag.messages({ topics })) {
+    const c = counts.get(m.topic) ?? { requests: 0, responses: 0 };
+    if (eventKind(m.message as ServiceEvent) === "request") c.requests++;
+    else c.responses++;
+    counts.set(m.topic, c);
+  }
+  return counts;
+}
+
+export function bagInfo(bag: Bag, serviceCounts?: ServiceEventCounts): BagInfo {
   const files = bag.files.map((f) => ({ path: f, size_bytes: statSync(f).size }));
   const warnings = [...bag.warnings];
   const meta = bag.metadata;
@@ -52,13 +81,31 @@ export function bagInfo(bag: Bag): BagInfo {
     start_ns: bag.startNs.toString(),
     end_ns: bag.endNs.toString(),
     total: bag.messageCount,
-    topics: bag.topics.map((t) => ({
-      name: t.name,
-      type: t.type,
-      message_count: t.messageCount,
-      serialization_format: t.serializationFormat,
-      definition: t.definitionSource,
-    })),
+    topics: bag.topics
+      .filter((t) => !t.service)
+      .map((t) => ({
+        name: t.name,
+        type: t.type,
+        message_count: t.messageCount,
+        serialization_format: t.serializationFormat,
+        definition: t.definitionSource,
+      })),
+    services: bag.topics.flatMap((t) => {
+      if (!t.service) return [];
+      const c =
+        serviceCounts?.get(t.name) ?? (t.messageCount === 0 ? { requests: 0, responses: 0 } : undefined);
+      return [
+        {
+          name: t.service.name,
+          type: t.service.type,
+          topic: t.name,
+          event_count: t.messageCount,
+          request_count: c ? c.requests : null,
+          response_count: c ? c.responses : null,
+          serialization_format: t.serializationFormat,
+        },
+      ];
+    }),
     warnings,
   };
 }
@@ -90,11 +137,21 @@ export function formatBagInfo(info: BagInfo): string {
     `${pad("Duration:")}${info.duration.toFixed(9)}s`,
     `${pad("Start:")}${formatStamp(info.start_ns)}`,
     `${pad("End:")}${formatStamp(info.end_ns)}`,
-    `${pad("Messages:")}${info.total}`,
+    `${pad("Messages:")}${info.topics.reduce((n, t) => n + t.message_count, 0)}`,
   ];
   info.topics.forEach((t, i) => {
     lines.push(
       `${pad(i === 0 ? "Topic information:" : "")}Topic: ${t.name} | Type: ${t.type} | Count: ${t.message_count} | Serialization Format: ${t.serialization_format} | Definition: ${t.definition}`,
+    );
+  });
+  lines.push(`${pad("Service:")}${info.services.length}`);
+  info.services.forEach((s, i) => {
+    const counts =
+      s.request_count === null
+        ? `Event Count: ${s.event_count}`
+        : `Request Count: ${s.request_count} | Response Count: ${s.response_count}`;
+    lines.push(
+      `${i === 0 ? "Service information: " : " ".repeat(21)}Service: ${s.name} | Type: ${s.type} | ${counts} | Serialization Format: ${s.serialization_format}`,
     );
   });
   for (const w of info.warnings) lines.push(`warning: ${w}`);

@@ -1,16 +1,28 @@
 /**
- * A rosbag2 bag opened for reading: a folder with `metadata.yaml` (split bags of several files included),
- * a folder of storage files without metadata, or a single `.mcap` / `.db3` file. Messages come out in log
- * time order as {topic, type, logTimeNs, publishTimeNs?, data, message}; `message` is decoded on first use.
+ * A bag opened for reading: a rosbag2 folder with `metadata.yaml` (split bags of several files included),
+ * a folder of storage files without metadata, a single `.mcap` / `.db3` file (or its `.zstd` file-compressed
+ * form), or a ROS 1 `.bag`. Messages come out in log time order as
+ * {topic, type, logTimeNs, publishTimeNs?, data, message}; `data` is the serialized message (decompressed when
+ * the bag compresses each message) and `message` is decoded on first use.
  */
 import { existsSync, readdirSync, statSync } from "node:fs";
-import { basename, extname, join, resolve } from "node:path";
-import { DatasetFormatError, NotAvailableError } from "../../core/errors.js";
+import { basename, join, resolve } from "node:path";
+import { DatasetFormatError } from "../../core/errors.js";
 import { DecoderCache, type DefinitionSource, type TopicDecoder } from "./definitions.js";
 import { openMcapStorage } from "./mcap-storage.js";
 import { readBagMetadata, type BagMetadata } from "./metadata.js";
+import { openRos1Storage } from "./ros1-storage.js";
+import { serviceEventDefinition, serviceOf } from "./service-events.js";
 import { openSqliteStorage } from "./sqlite-storage.js";
 import type { StorageFile, StorageId, StorageTopic } from "./storage.js";
+import {
+  checkNotLfsPointer,
+  decompressMessage,
+  isStorageFileName,
+  isZstdFrame,
+  readCompressedFile,
+  storageKindOf,
+} from "./storage-file.js";
 
 export interface BagTopic {
   name: string;
@@ -20,8 +32,10 @@ export interface BagTopic {
   /** Where the decoder's definition comes from: the bag itself, Tether's builtin table, or nowhere. */
   definitionSource: DefinitionSource;
   offeredQosProfiles?: string;
-  /** The definition stored in the bag, if any. */
+  /** The definition stored in the bag, if any (for a service event topic: the event's, built from the .srv). */
   definition?: { encoding: string; text: string };
+  /** Set for a service event topic (`<service>/_service_event`): the service's name and type. */
+  service?: { name: string; type: string };
 }
 
 export interface BagMessage {
@@ -57,33 +71,13 @@ export interface Bag {
   close(): Promise<void>;
 }
 
-const STORAGE_BY_EXT: Record<string, StorageId> = { ".mcap": "mcap", ".db3": "sqlite3" };
-
-function storageOf(file: string): StorageId {
-  const id = STORAGE_BY_EXT[extname(file)];
-  if (id) return id;
-  if (/\.(zstd|lz4)$/.test(file)) {
-    throw new NotAvailableError(
-      "file-compressed bags",
-      `${file} is compressed as a whole file (compression_mode: file)`,
-      {
-        hint: "decompress it first (e.g. `zstd -d`) or re-record with compression_mode: message/none; MCAP chunk compression is supported",
-      },
-    );
-  }
-  throw new DatasetFormatError(
-    file,
-    undefined,
-    `unknown storage file extension "${extname(file)}" (expected .mcap or .db3)`,
-  );
-}
-
 /** Lists the storage files of a bag path, in order. */
 function resolveFiles(path: string): { files: string[]; metadata?: BagMetadata } {
   if (!existsSync(path)) throw new DatasetFormatError(path, undefined, "no such bag (file or folder)");
   if (!statSync(path).isDirectory()) return { files: [resolve(path)] };
   const metaFile = join(path, "metadata.yaml");
   if (existsSync(metaFile)) {
+    checkNotLfsPointer(metaFile);
     const metadata = readBagMetadata(metaFile);
     const files = metadata.relativeFilePaths.map((rel) => {
       const f = resolve(path, rel);
@@ -99,11 +93,15 @@ function resolveFiles(path: string): { files: string[]; metadata?: BagMetadata }
     return { files, metadata };
   }
   const files = readdirSync(path)
-    .filter((n) => n in STORAGE_BY_EXT || extname(n) in STORAGE_BY_EXT)
+    .filter(isStorageFileName)
     .sort((a, b) => a.localeCompare(b, undefined, { numeric: true }))
     .map((n) => resolve(path, n));
   if (files.length === 0)
-    throw new DatasetFormatError(path, undefined, "not a bag: no metadata.yaml and no .mcap or .db3 files");
+    throw new DatasetFormatError(
+      path,
+      undefined,
+      "not a bag: no metadata.yaml and no .mcap, .db3 or .bag files",
+    );
   return { files };
 }
 
@@ -114,14 +112,20 @@ export interface OpenBagOptions {
 
 export async function openBag(path: string, options: OpenBagOptions = {}): Promise<Bag> {
   const { files, metadata } = resolveFiles(path);
-  const storages = new Set(files.map(storageOf));
+  const kinds = files.map(storageKindOf);
+  const storages = new Set(kinds.map((k) => k.storage));
   if (storages.size > 1)
     throw new DatasetFormatError(path, undefined, `bag mixes storage formats: ${[...storages].join(", ")}`);
   const storage = [...storages][0];
   const opened: StorageFile[] = [];
   try {
-    for (const f of files)
-      opened.push(storage === "mcap" ? await openMcapStorage(f, options) : await openSqliteStorage(f));
+    for (const [i, f] of files.entries()) {
+      checkNotLfsPointer(f);
+      const bytes = kinds[i].fileCompression ? await readCompressedFile(f) : undefined;
+      if (storage === "mcap") opened.push(await openMcapStorage(f, options, bytes));
+      else if (storage === "sqlite3") opened.push(await openSqliteStorage(f, bytes));
+      else opened.push(await openRos1Storage(f));
+    }
   } catch (err) {
     await Promise.all(opened.map((s) => s.close()));
     throw err;
@@ -149,6 +153,19 @@ export async function openBag(path: string, options: OpenBagOptions = {}): Promi
   for (const t of metadata?.topics ?? []) {
     if (!merged.has(t.name)) merged.set(t.name, { ...t, messageCount: 0, file: metadata!.file });
   }
+  const warnings: string[] = opened.flatMap((s) => s.warnings ?? []);
+  // Service event topics carry the .srv text: decode them with the event message built from it.
+  for (const t of merged.values()) {
+    if (!serviceOf(t.name, t.type) || !t.definition) continue;
+    // Jazzy labels the .srv text "unknown"; a request/response separator tells it under any label.
+    if (t.definition.encoding === "ros2msg" && !/^---[ \t]*$/m.test(t.definition.text)) continue;
+    try {
+      t.definition = serviceEventDefinition(t.file, t.name, t.type, t.definition.text);
+    } catch (err) {
+      warnings.push((err as Error).message);
+      t.definition = undefined;
+    }
+  }
   const topics: BagTopic[] = [...merged.values()]
     .map((t) => ({
       name: t.name,
@@ -158,10 +175,10 @@ export async function openBag(path: string, options: OpenBagOptions = {}): Promi
       definitionSource: DecoderCache.sourceFor(t.type, t.definition),
       offeredQosProfiles: t.offeredQosProfiles,
       definition: t.definition,
+      service: serviceOf(t.name, t.type),
     }))
     .sort((a, b) => a.name.localeCompare(b.name));
   const nonEmpty = opened.filter((s) => s.messageCount > 0);
-  const warnings: string[] = opened.flatMap((s) => s.warnings ?? []);
   const distro = opened.find((s) => s.rosDistro)?.rosDistro;
   const decoders = new DecoderCache(distro);
   const byTopic = new Map<string, TopicDecoder>();
@@ -175,11 +192,11 @@ export async function openBag(path: string, options: OpenBagOptions = {}): Promi
         undefined,
         `topic ${topic} is not in the bag (topics: ${[...merged.keys()].join(", ")})`,
       );
-    if (t.serializationFormat !== "cdr") {
+    if (t.serializationFormat !== (storage === "ros1" ? "ros1" : "cdr")) {
       throw new DatasetFormatError(
         t.file,
         undefined,
-        `topic ${topic}: serialization format "${t.serializationFormat}" is not supported (only cdr)`,
+        `topic ${topic}: serialization format "${t.serializationFormat}" is not supported (only cdr, and ROS 1 bags)`,
       );
     }
     const d = decoders.get(t.file, topic, t.type, t.definition);
@@ -211,14 +228,15 @@ export async function openBag(path: string, options: OpenBagOptions = {}): Promi
         },
       );
     }
-    if (fallback !== undefined || data.length - active.reader.lastReadByteLength() <= 3) return value;
+    const readBytes = active.reader.lastReadByteLength?.() ?? data.length;
+    if (fallback !== undefined || data.length - readBytes <= 3) return value;
     const t = merged.get(topic)!;
     let builtin: TopicDecoder | null = null;
     if (active.source === "bag") {
       try {
         builtin = DecoderCache.build(file, topic, t.type, undefined, distro);
         const v = builtin.reader.readMessage(data);
-        if (builtin.reader.lastReadByteLength() === data.length) value = v;
+        if (builtin.reader.lastReadByteLength?.() === data.length) value = v;
         else builtin = null;
       } catch {
         builtin = null;
@@ -226,7 +244,7 @@ export async function openBag(path: string, options: OpenBagOptions = {}): Promi
     }
     fallbacks.set(topic, builtin);
     warnings.push(
-      `topic ${topic} (${t.type}): the ${active.source} definition reads ${active.reader.lastReadByteLength()} of ${data.length} bytes` +
+      `topic ${topic} (${t.type}): the ${active.source} definition reads ${readBytes} of ${data.length} bytes` +
         (builtin ? "; decoded with Tether's builtin definition instead" : "; trailing bytes ignored"),
     );
     if (builtin) {
@@ -258,15 +276,12 @@ export async function openBag(path: string, options: OpenBagOptions = {}): Promi
       for (const s of opened) {
         for await (const raw of s.messages(only)) {
           const t = merged.get(raw.topic)!;
-          yield new LazyMessage(
-            raw.topic,
-            t.type,
-            raw.logTimeNs,
-            raw.publishTimeNs,
-            raw.data,
-            s.path,
-            decode,
-          );
+          // compression_mode: message zstd-compresses each payload; the frame magic tells, metadata or not.
+          const data =
+            storage !== "ros1" && isZstdFrame(raw.data)
+              ? decompressMessage(raw.data, s.path, raw.topic, raw.logTimeNs)
+              : raw.data;
+          yield new LazyMessage(raw.topic, t.type, raw.logTimeNs, raw.publishTimeNs, data, s.path, decode);
         }
       }
     },

@@ -6,6 +6,7 @@
  */
 import { parse as parseMsgDefinition } from "@foxglove/rosmsg";
 import { MessageReader } from "@foxglove/rosmsg2-serialization";
+import { MessageReader as Ros1MessageReader } from "@foxglove/rosmsg-serialization";
 import { ros2galactic, ros2humble, ros2iron, ros2jazzy } from "@foxglove/rosmsg-msgs-common";
 import type { MessageDefinition } from "@foxglove/message-definition";
 import { DatasetFormatError } from "../../core/errors.js";
@@ -16,9 +17,15 @@ export interface TopicDecoder {
   source: DefinitionSource;
   /** Root definition first, then every nested type. */
   definitions: MessageDefinition[];
-  reader: MessageReader;
+  reader: PayloadReader;
   /** Set when the bag's own definition was unusable and a builtin one is used instead. */
   note?: string;
+}
+
+/** CDR readers also tell how many bytes they read (a stub definition reads fewer than the payload). */
+export interface PayloadReader {
+  readMessage(data: ArrayBufferView): unknown;
+  lastReadByteLength?(): number;
 }
 
 type DefinitionTable = Record<string, MessageDefinition>;
@@ -72,7 +79,7 @@ export class DecoderCache {
 
   /** Where the decoder for this type would come from, without building it. */
   static sourceFor(type: string, embedded?: { encoding: string; text: string }): DefinitionSource {
-    if (embedded && embedded.encoding === "ros2msg") return "bag";
+    if (embedded && (embedded.encoding === "ros2msg" || embedded.encoding === "ros1msg")) return "bag";
     return builtinDefinitions(type) ? "builtin" : "none";
   }
 
@@ -98,6 +105,20 @@ export class DecoderCache {
     embedded?: { encoding: string; text: string },
     distro?: string,
   ): TopicDecoder {
+    if (embedded && embedded.encoding === "ros1msg") {
+      // ROS 1 bags always carry their definitions; ROS 1 serialization is not CDR.
+      try {
+        const definitions = parseMsgDefinition(embedded.text);
+        return { source: "bag", definitions, reader: new Ros1MessageReader(definitions) };
+      } catch (err) {
+        throw new DatasetFormatError(
+          file,
+          undefined,
+          `topic ${topic}: cannot parse the bag's ${type} definition: ${(err as Error).message}`,
+          { cause: err },
+        );
+      }
+    }
     if (embedded && embedded.encoding === "ros2msg") {
       let definitions: MessageDefinition[];
       try {

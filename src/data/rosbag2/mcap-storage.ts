@@ -1,9 +1,10 @@
 /**
- * rosbag2 MCAP storage: indexed reading (summary section) when the file has one, otherwise a streaming scan.
- * A file that ends inside a record (a recorder killed mid-write, a partial copy) is rejected with the byte
- * offset where the last complete record ended.
+ * rosbag2 MCAP storage: indexed reading when the summary section indexes every message, otherwise a streaming
+ * scan (no summary, or a summary the spec allows to be partial: no channel or schema records, chunk indexes
+ * without message indexes, unchunked messages). A file that ends inside a record (a recorder killed
+ * mid-write, a partial copy) is rejected with the byte offset where the last complete record ended.
  */
-import { open, type FileHandle } from "node:fs/promises";
+import { open } from "node:fs/promises";
 import { McapIndexedReader, McapStreamReader, type McapTypes } from "@mcap/core";
 import { DatasetFormatError } from "../../core/errors.js";
 import { DECOMPRESS_HANDLERS } from "./decompress.js";
@@ -12,19 +13,67 @@ import type { RawMessage, StorageFile, StorageTopic } from "./storage.js";
 const SCAN_PIECE_BYTES = 1 << 20;
 const textDecoder = new TextDecoder();
 
-/** `allowTruncated`: a file cut short (no summary, a partial last record) yields its complete records. */
+/** The bytes of one MCAP file: on disk, or in memory (a file-compressed bag, decompressed). */
+interface ByteSource {
+  size: number;
+  /** Reads up to buf.length bytes at position; returns how many were read. */
+  read(buf: Uint8Array, position: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+async function fileSource(path: string): Promise<ByteSource> {
+  const handle = await open(path, "r");
+  const size = (await handle.stat()).size;
+  return {
+    size,
+    read: async (buf, position) => (await handle.read(buf, 0, buf.length, position)).bytesRead,
+    close: () => handle.close(),
+  };
+}
+
+function memorySource(bytes: Uint8Array): ByteSource {
+  return {
+    size: bytes.length,
+    read: async (buf, position) => {
+      const part = bytes.subarray(position, position + buf.length);
+      buf.set(part);
+      return part.length;
+    },
+    close: async () => undefined,
+  };
+}
+
+/**
+ * Whether the summary indexes every message: the statistics exist, every channel and schema they count has
+ * its record, every chunk has message indexes, and messages outside chunks are not left unindexed.
+ */
+function summaryIsComplete(reader: McapIndexedReader): boolean {
+  const stats = reader.statistics;
+  if (!stats) return false;
+  if (reader.channelsById.size < stats.channelCount || reader.schemasById.size < stats.schemaCount)
+    return false;
+  for (const id of stats.channelMessageCounts.keys()) if (!reader.channelsById.has(id)) return false;
+  if (stats.messageCount > 0n && reader.chunkIndexes.length === 0) return false;
+  return reader.chunkIndexes.every((c) => c.messageIndexOffsets.size > 0);
+}
+
+/**
+ * `allowTruncated`: a file cut short (no summary, a partial last record) yields its complete records.
+ * `bytes`: the file's content when it is already in memory (decompressed from `path`).
+ */
 export async function openMcapStorage(
   path: string,
   options: { allowTruncated?: boolean } = {},
+  bytes?: Uint8Array,
 ): Promise<StorageFile> {
-  const handle = await open(path, "r");
+  const source = bytes ? memorySource(bytes) : await fileSource(path);
   try {
-    const size = (await handle.stat()).size;
+    const size = source.size;
     const readable: McapTypes.IReadable = {
       size: async () => BigInt(size),
       read: async (offset, length) => {
         const buf = new Uint8Array(Number(length));
-        const { bytesRead } = await handle.read(buf, 0, buf.length, Number(offset));
+        const bytesRead = await source.read(buf, Number(offset));
         if (bytesRead !== buf.length)
           throw new DatasetFormatError(path, Number(offset) + bytesRead, "unexpected end of file");
         return buf;
@@ -36,10 +85,10 @@ export async function openMcapStorage(
     } catch {
       indexed = undefined; // no summary (unindexed or truncated): fall back to a full streaming scan
     }
-    if (indexed && indexed.statistics) return fromIndexed(path, handle, indexed);
-    return await fromStream(path, handle, size, options.allowTruncated === true);
+    if (indexed && summaryIsComplete(indexed)) return fromIndexed(path, source, indexed);
+    return await fromStream(path, source, options.allowTruncated === true);
   } catch (err) {
-    await handle.close();
+    await source.close();
     throw err;
   }
 }
@@ -62,7 +111,7 @@ function topicFrom(
   };
 }
 
-function fromIndexed(path: string, handle: FileHandle, reader: McapIndexedReader): StorageFile {
+function fromIndexed(path: string, source: ByteSource, reader: McapIndexedReader): StorageFile {
   const stats = reader.statistics!;
   const topics = [...reader.channelsById.values()].map((ch) =>
     topicFrom(ch, reader.schemasById.get(ch.schemaId), Number(stats.channelMessageCounts.get(ch.id) ?? 0n)),
@@ -96,7 +145,7 @@ function fromIndexed(path: string, handle: FileHandle, reader: McapIndexedReader
         });
       }
     },
-    close: () => handle.close(),
+    close: () => source.close(),
   };
 }
 
@@ -114,8 +163,7 @@ interface ScanResult {
 /** Streams every record of the file; calls onMessage for each message. Throws on truncation or corruption. */
 async function scanStream(
   path: string,
-  handle: FileHandle,
-  size: number,
+  source: ByteSource,
   onMessage?: (m: McapTypes.Message, s: ScanResult) => void,
   tolerant = false,
 ): Promise<ScanResult> {
@@ -128,11 +176,12 @@ async function scanStream(
     messageCount: 0,
   };
   const stream = new McapStreamReader({ decompressHandlers: DECOMPRESS_HANDLERS, validateCrcs: true });
+  const size = source.size;
   const piece = new Uint8Array(SCAN_PIECE_BYTES);
   let appended = 0;
   let lastRecordEnd = 0;
   while (appended < size) {
-    const { bytesRead } = await handle.read(piece, 0, Math.min(piece.length, size - appended), appended);
+    const bytesRead = await source.read(piece.subarray(0, Math.min(piece.length, size - appended)), appended);
     if (bytesRead === 0) break;
     stream.append(piece.slice(0, bytesRead));
     appended += bytesRead;
@@ -176,13 +225,8 @@ async function scanStream(
   return result;
 }
 
-async function fromStream(
-  path: string,
-  handle: FileHandle,
-  size: number,
-  tolerant: boolean,
-): Promise<StorageFile> {
-  const scan = await scanStream(path, handle, size, undefined, tolerant);
+async function fromStream(path: string, source: ByteSource, tolerant: boolean): Promise<StorageFile> {
+  const scan = await scanStream(path, source, undefined, tolerant);
   const topics = [...scan.channels.values()].map((ch) =>
     topicFrom(ch, scan.schemas.get(ch.schemaId), scan.counts.get(ch.id) ?? 0),
   );
@@ -199,8 +243,7 @@ async function fromStream(
       const out: RawMessage[] = [];
       await scanStream(
         path,
-        handle,
-        size,
+        source,
         (m, s) => {
           const ch = s.channels.get(m.channelId);
           if (!ch)
@@ -213,6 +256,6 @@ async function fromStream(
       out.sort((a, b) => (a.logTimeNs < b.logTimeNs ? -1 : a.logTimeNs > b.logTimeNs ? 1 : 0));
       yield* out;
     },
-    close: () => handle.close(),
+    close: () => source.close(),
   };
 }

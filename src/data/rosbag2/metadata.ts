@@ -1,6 +1,8 @@
 /**
- * rosbag2's `metadata.yaml` (versions 3 to 9): storage id, relative file paths, topics with their message
- * counts, start time and duration. Validated with zod; every problem names the file and the field.
+ * rosbag2's `metadata.yaml` (versions 1 to 9; version 1 is the 2018 Crystal layout, which lacks the
+ * compression and QoS fields later versions add): storage id, relative file paths, topics with their message
+ * counts, start time and duration. Validated with zod; every problem names the file and the field, and a
+ * layout Tether cannot read names the metadata version.
  */
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
@@ -39,6 +41,9 @@ const MetadataSchema = z.object({
   }),
 });
 
+/** The newest metadata.yaml version Tether was checked against (rosbag2 Jazzy writes 9). */
+const MAX_VERSION = 9;
+
 export interface BagMetadata {
   file: string;
   version: number;
@@ -59,8 +64,28 @@ export function readBagMetadata(file: string): BagMetadata {
   } catch (err) {
     throw new ConfigError(file, "(yaml)", (err as Error).message.split("\n")[0], { cause: err });
   }
+  const version = (raw as { rosbag2_bagfile_information?: { version?: unknown } } | null)
+    ?.rosbag2_bagfile_information?.version;
+  // Parsed with intAsBigInt: a YAML integer is a bigint.
+  if (version !== undefined && !(typeof version === "bigint" && version >= 1n))
+    throw new ConfigError(
+      file,
+      "rosbag2_bagfile_information.version",
+      `metadata version ${String(version)} is not a rosbag2 metadata version (1 to ${MAX_VERSION})`,
+    );
+  const known = typeof version === "bigint" && version <= BigInt(MAX_VERSION);
   const parsed = MetadataSchema.safeParse(raw);
-  if (!parsed.success) throw zodToConfigError(file, parsed.error);
+  if (!parsed.success) {
+    const err = zodToConfigError(file, parsed.error);
+    if (known) throw err;
+    // A newer rosbag2 may have changed the layout: say which version the file is.
+    throw new ConfigError(
+      file,
+      err.field,
+      `${err.message.slice(`${file}: ${err.field}: `.length)} (metadata version ${String(version)}; Tether reads versions 1 to ${MAX_VERSION})`,
+      { cause: err },
+    );
+  }
   const info = parsed.data.rosbag2_bagfile_information;
   return {
     file,

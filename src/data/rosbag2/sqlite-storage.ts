@@ -6,6 +6,7 @@
 import { readFile } from "node:fs/promises";
 import initSqlJs, { type Database, type SqlJsStatic } from "sql.js";
 import { DatasetFormatError } from "../../core/errors.js";
+import { serviceTypeOf } from "./service-events.js";
 import type { StorageFile, StorageTopic } from "./storage.js";
 
 let sqlJs: Promise<SqlJsStatic> | undefined;
@@ -54,8 +55,9 @@ function query(path: string, db: Database, sql: string): unknown[][] {
   }
 }
 
-export async function openSqliteStorage(path: string): Promise<StorageFile> {
-  const bytes = await readFile(path);
+/** `bytes`: the file's content when it is already in memory (decompressed from `path`). */
+export async function openSqliteStorage(path: string, content?: Uint8Array): Promise<StorageFile> {
+  const bytes = content ?? (await readFile(path));
   checkSqliteHeader(path, bytes);
   const SQL = await loadSqlJs();
   const db = new SQL.Database(bytes);
@@ -94,7 +96,8 @@ export async function openSqliteStorage(path: string): Promise<StorageFile> {
         serializationFormat: String(format),
         offeredQosProfiles: qos === undefined ? undefined : String(qos),
         messageCount: counts.get(Number(id)) ?? 0,
-        definition: definitions.get(String(type)),
+        // rosbag2 keys a service event topic's definition by its service type (the `.srv` text).
+        definition: definitions.get(String(type)) ?? definitions.get(serviceTypeOf(String(type)) ?? ""),
       });
     }
     const rosDistro = tables.has("schema")

@@ -3,13 +3,13 @@
  * message counts and embedded definitions, and its raw CDR messages in log-time order.
  */
 
-export type StorageId = "mcap" | "sqlite3";
+export type StorageId = "mcap" | "sqlite3" | "ros1";
 
 export interface StorageTopic {
   name: string;
-  /** ROS 2 type name as recorded, e.g. "std_msgs/msg/String". */
+  /** Type name as recorded, e.g. "std_msgs/msg/String" (ROS 1: "std_msgs/String"). */
   type: string;
-  /** "cdr" for every ROS 2 bag Tether reads. */
+  /** "cdr" for every ROS 2 bag Tether reads; "ros1" for ROS 1 bags. */
   serializationFormat: string;
   offeredQosProfiles?: string;
   messageCount: number;

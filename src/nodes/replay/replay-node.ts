@@ -2,7 +2,8 @@
  * The `replay` node (exec "replay" in src/nodes/registry.ts), like `ros2 bag play`: publishes a bag's or a
  * dataset's messages on their topics with their original timing and publishes /clock.
  * Parameters: bag (path), rate (1.0), loop (false), topics (names, empty = all), publish_clock (true),
- * clock_hz (40). Topics whose type neither the runtime nor the bag defines are skipped with a warning.
+ * clock_hz (40). Topics whose type neither the runtime nor the bag defines, service event topics, ROS 1 types
+ * without a standard ROS 2 mapping, and topics whose messages fail to decode are skipped with a warning.
  */
 import { isKnownMessageType, registerMessageDefinition } from "../../msgs/registry.js";
 import { timeFromNanos } from "../../msgs/time.js";
@@ -32,20 +33,32 @@ export interface ReplayHandle {
 }
 
 export async function startReplay(node: Node, options: ReplayOptions): Promise<ReplayHandle> {
-  const source = await openReplaySource(options.path);
   const logger = node.getLogger();
+  const skipped: Record<string, string> = {};
+  const source = await openReplaySource(options.path, {
+    onSkip: (topic, reason) => {
+      skipped[topic] = reason;
+      logger.warn(`replay: skipping ${topic} from here on: ${reason}`);
+    },
+  });
   const wanted = options.topics && options.topics.length > 0 ? new Set(options.topics) : undefined;
   if (wanted) {
-    const missing = [...wanted].filter((t) => !source.topics.some((x) => x.name === t));
+    const missing = [...wanted].filter(
+      (t) => !source.topics.some((x) => x.name === t) && !(t in (source.skipped ?? {})),
+    );
     if (missing.length > 0) {
       await source.close();
       throw new ReplayError(options.path, `--topics names ${missing.join(", ")}, not in the log`, {
-        hint: `topics: ${source.topics.map((t) => t.name).join(", ")}`,
+        hint: `topics: ${[...source.topics.map((t) => t.name), ...Object.keys(source.skipped ?? {})].join(", ")}`,
       });
     }
   }
   const publishers = new Map<string, Publisher<unknown>>();
-  const skipped: Record<string, string> = {};
+  for (const [topic, reason] of Object.entries(source.skipped ?? {})) {
+    if (wanted && !wanted.has(topic)) continue;
+    skipped[topic] = reason;
+    logger.warn(`replay: skipping ${topic}: ${reason}`);
+  }
   for (const t of source.topics) {
     if (wanted && !wanted.has(t.name)) continue;
     if (!isKnownMessageType(t.type)) {

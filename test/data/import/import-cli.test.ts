@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { readEpisodes } from "../../../src/data/dataset-reader.js";
 import { writeSyntheticRunLog } from "../../../src/data/import/synthetic-log.js";
 import { REPO_ROOT } from "../../../src/robot/load.js";
-import { tempDir } from "../rosbag2/helpers.js";
+import { bagPath, tempDir } from "../rosbag2/helpers.js";
 import { ARM2_DIR, FIXTURES, arm2 } from "./helpers.js";
 
 const run = promisify(execFile);
@@ -43,13 +43,7 @@ describe("tether import / replay (CLI smoke)", () => {
   });
 
   it("`tether replay --json` publishes every message of a real bag", async () => {
-    const { stdout } = await tether([
-      "replay",
-      "../shared/data/rosbag2/talker_mcap",
-      "--rate",
-      "50",
-      "--json",
-    ]);
+    const { stdout } = await tether(["replay", bagPath("talker_mcap"), "--rate", "50", "--json"]);
     const lines = stdout.trim().split("\n");
     const summary = JSON.parse(lines[lines.length - 1]);
     expect([summary.published, summary.per_topic, summary.runtime]).toEqual([

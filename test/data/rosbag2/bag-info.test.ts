@@ -6,7 +6,7 @@ import { openBag } from "../../../src/data/rosbag2/bag.js";
 import { bagInfo, formatBagInfo } from "../../../src/data/rosbag2/bag-info.js";
 import { readBagMetadata } from "../../../src/data/rosbag2/metadata.js";
 import { REPO_ROOT } from "../../../src/robot/load.js";
-import { bagPath, tempDir } from "./helpers.js";
+import { FIXTURE_BAGS, bagPath, fixtureBag, tempDir } from "./helpers.js";
 
 describe("bag info", () => {
   it("lists topics with name, type, message_count and the total, equal to metadata.yaml", async () => {
@@ -55,7 +55,7 @@ describe("bag info", () => {
     mkdirSync(tempDir(), { recursive: true });
     const out = execFileSync(
       "npx",
-      ["tsx", "src/cli/main.ts", "bag", "info", "../shared/data/rosbag2/talker_mcap", "--json"],
+      ["tsx", "src/cli/main.ts", "bag", "info", bagPath("talker_mcap"), "--json"],
       { cwd: REPO_ROOT, encoding: "utf8" },
     );
     const lines = out.trim().split("\n");
@@ -69,5 +69,20 @@ describe("bag info", () => {
       ["/rosout", 10],
       ["/topic", 10],
     ]);
+  });
+
+  it("`tether bag info` prints services with request and response counts, as ros2 bag info -v does", () => {
+    const out = execFileSync(
+      "npx",
+      ["tsx", "src/cli/main.ts", "bag", "info", fixtureBag("services_sqlite3")],
+      {
+        cwd: REPO_ROOT,
+        encoding: "utf8",
+      },
+    );
+    const ros2 = readFileSync(join(FIXTURE_BAGS, "services_sqlite3.ros2-bag-info.txt"), "utf8");
+    const service = (text: string) => text.split("\n").find((l) => l.startsWith("Service information:"));
+    expect(service(out)).toMatch(/Request Count: \d+ \| Response Count: \d+/);
+    expect(service(out)).toBe(service(ros2));
   });
 });

@@ -296,12 +296,19 @@ describe("rejects bad bags", () => {
     });
   });
 
-  it("rejects a file-compressed bag (compression_mode: file) as not available, saying what to do", async () => {
+  it("rejects a file-compressed bag file that is not zstd data, naming the file", async () => {
     const file = join(tempDir(), "talker_0.mcap.zstd");
+    writeFileSync(file, "not zstd");
+    await expect(openBag(file)).rejects.toThrow(
+      `${file}: cannot decompress this zstd file-compressed bag file: invalid zstd data`,
+    );
+  });
+
+  it("rejects whole-file compression other than zstd, naming it", async () => {
+    const file = join(tempDir(), "talker_0.mcap.lz4");
     writeFileSync(file, "x");
     await expect(openBag(file)).rejects.toThrow(
-      `file-compressed bags is not available: ${file} is compressed as a whole file (compression_mode: file)\n` +
-        "  hint: decompress it first (e.g. `zstd -d`) or re-record with compression_mode: message/none; MCAP chunk compression is supported",
+      `${file}: whole-file compression "lz4" is not supported (rosbag2 writes zstd: .mcap.zstd or .db3.zstd)`,
     );
   });
 
@@ -310,7 +317,7 @@ describe("rejects bad bags", () => {
     const file = join(dir, "bag.bin");
     writeFileSync(file, "x");
     await expect(openBag(file)).rejects.toThrow(
-      `${file}: unknown storage file extension ".bin" (expected .mcap or .db3)`,
+      `${file}: unknown storage file extension ".bin" (expected .mcap, .db3, their .zstd file-compressed forms, or a ROS 1 .bag)`,
     );
   });
 });

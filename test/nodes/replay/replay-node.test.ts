@@ -7,7 +7,7 @@ import { startReplay, replayNode } from "../../../src/nodes/replay/replay-node.j
 import { EPISODE_TOPIC, OBSERVATION_TOPIC } from "../../../src/nodes/replay/dataset-source.js";
 import { RunLogWriter } from "../../../src/data/runlog/run-log-writer.js";
 import { importBag } from "../../../src/data/import/import-bag.js";
-import { bagPath, tempDir } from "../../data/rosbag2/helpers.js";
+import { bagPath, fixtureBag, tempDir } from "../../data/rosbag2/helpers.js";
 import { ARM2_DIR } from "../../data/import/helpers.js";
 
 /** A fake clock: sleeping advances time instantly, so timing is checked exactly without waiting. */
@@ -122,6 +122,45 @@ describe("replay node on the embedded runtime", () => {
     expect(topic.publishers[0].qos).toMatchObject({ reliability: "reliable", durability: "volatile" });
     ctx.shutdown();
   });
+
+  for (const name of ["services_mcap", "services_sqlite3"] as const) {
+    it(`${name}: plays the topics of a bag recorded with services and skips the service events with a warning`, async () => {
+      const warnings: string[] = [];
+      const ctx = createEmbeddedContext({
+        logSink: (r) => {
+          if (r.level === "warn") warnings.push(r.message);
+        },
+      });
+      const listener = ctx.createNode("listener");
+      const positions: number[][] = [];
+      // Deep enough for all 12: the embedded runtime delivers them on spinSome after the replay.
+      listener.createSubscription(
+        "sensor_msgs/msg/JointState",
+        "/joint_states",
+        { qos: { depth: 100 } },
+        (m) => positions.push(Array.from(m.position)),
+      );
+      const node = ctx.createNode("replay");
+      const handle = await startReplay(node, { path: fixtureBag(name), rate: 100 });
+      const stats = await handle.done;
+      await handle.stop();
+      ctx.spinSome();
+      expect(stats.perTopic).toEqual({ "/joint_states": 12 });
+      expect(positions).toEqual(Array.from({ length: 12 }, () => [0.5, -1.25]));
+      const reason =
+        "service event topic of /add_two_ints (example_interfaces/srv/AddTwoInts): replay publishes topics and does not call services";
+      expect(handle.skipped).toEqual({ "/add_two_ints/_service_event": reason });
+      expect(warnings).toContain(`replay: skipping /add_two_ints/_service_event: ${reason}`);
+      // Jazzy writes QoS enums as words (reliability: reliable).
+      const topic = ctx.graph().topics.find((t) => t.name === "/joint_states")!;
+      expect(topic.publishers[0].qos).toMatchObject({
+        reliability: "reliable",
+        durability: "volatile",
+        depth: 10,
+      });
+      ctx.shutdown();
+    });
+  }
 
   it("registers types the runtime lacks from the bag's own definitions (test_msgs)", async () => {
     const ctx = createEmbeddedContext({ logSink: () => undefined });

@@ -301,6 +301,21 @@ export class SafetyCore {
     this.episode$.next({ stamp: this.scheduler.now(), episode, return: ret });
   }
 
+  /**
+   * An event from outside the monitors, e.g. a node callback that threw. Recorded in the run log now, not at
+   * the next tick (a broken timer may never tick again); a fatal one latches the e-stop now, in shadow too:
+   * it is the node's own fault, so nothing it computes can be trusted. Returns true when this engaged the
+   * latch.
+   */
+  raise(event: SafetyEvent): boolean {
+    const tick = this.tickCount;
+    if (this.cfg.log) this.cfg.log.record({ kind: "event", tick, event });
+    if (event.severity !== "fatal" || !this.estop.trip(event)) return false;
+    if (this.cfg.log)
+      this.cfg.log.record({ kind: "estop", tick, engaged: true, by: event.monitor, cause: event });
+    return true;
+  }
+
   /** Explicit e-stop reset (operator or service). The shield restarts from zero effort. */
   resetEStop(by: string): boolean {
     const was = this.estop.reset(by);

@@ -11,9 +11,15 @@
  *   5. hard     the robot's actuator range ∩ effort limits, last, so nothing above can loosen it.
  *
  * Steps 1-5 work in the policy's normalized [-1, 1] space; the command is then scaled to actuator units and
- * clamped once more to the hard limits in units (exact, no rounding escape). Given a previous command inside
- * box ∩ hard limits, the result lies inside the box, the rate limit and the hard limits (each later interval
- * contains the previous command, and clamping toward it never leaves an earlier convex set).
+ * clamped once more to the hard limits in units (exact, no rounding escape).
+ *
+ * Guarantee, per dimension, every tick: let r be the previous command (after `reset`/`resetToMeasured`/
+ * `force`: the reference given, non-finite taken as the initial command (zero effort), clamped into the hard limits H), R the rate
+ * interval [r - maxDelta, r + maxDelta] and B the box. The command lies in H ∩ R. If B ∩ H ∩ R is not
+ * empty it lies in it; otherwise it is the point of H ∩ R nearest to B, so a reference outside the box (zero
+ * effort after an e-stop, a measured effort the dataset never used) reaches B ∩ H in
+ * ceil(distance / maxDelta) ticks and stays. (Clamping into an interval that meets an earlier one keeps
+ * the point inside the earlier one: all sets here are intervals.)
  *
  * All buffers are allocated once: `apply` allocates nothing and returns the same output object every tick.
  */
@@ -21,7 +27,7 @@ import { ShapeMismatchError, ConfigError } from "../../core/errors.js";
 import { clampToBox, type ActionBox } from "./action-box.js";
 import { clampToSupport, type SupportModel } from "./support-clamp.js";
 import { rateLimit } from "./rate-limit.js";
-import { toUnits, type HardLimits } from "./hard-limits.js";
+import { toNormalized, toUnits, type HardLimits } from "./hard-limits.js";
 
 export interface ShieldConfig {
   limits: HardLimits;
@@ -147,9 +153,24 @@ export class Shield {
     return this.prev;
   }
 
-  /** Back to the initial safe command (a new episode, after an e-stop reset). */
-  reset(initial?: ArrayLike<number>): void {
-    for (let i = 0; i < this.dim; i++) this.prev[i] = initial ? initial[i] : this.initial[i];
+  /**
+   * A start (a new episode, the first tick, after an e-stop reset): `reference` (normalized; default the
+   * initial command) becomes the previous command the rate limit measures from. A non-finite entry is taken
+   * as the initial command, and every entry is clamped into the hard limits, so the next `apply` is inside
+   * hard ∩ rate whatever the reference was.
+   */
+  reset(reference?: ArrayLike<number>): void {
+    for (let i = 0; i < this.dim; i++) this.prev[i] = this.reference(reference ? reference[i] : undefined, i);
+  }
+
+  /**
+   * A start from the measured actuator efforts (units, e.g. /joint_states effort; NaN where unknown): the
+   * first command is rate-limited from what the actuators are doing, not from an assumed zero.
+   */
+  resetToMeasured(effort: ArrayLike<number>): void {
+    const lim = this.limits;
+    for (let i = 0; i < this.dim; i++)
+      this.prev[i] = this.reference(toNormalized(effort[i], lim.rangeLo[i], lim.rangeHi[i]), i);
   }
 
   /**
@@ -157,10 +178,12 @@ export class Shield {
    * effort), so the next tick is rate-limited from what was really sent.
    */
   force(normalized: ArrayLike<number>): void {
-    for (let i = 0; i < this.dim; i++) {
-      const v = Number.isFinite(normalized[i]) ? normalized[i] : this.initial[i];
-      this.prev[i] = Math.min(this.limits.hiNorm[i], Math.max(this.limits.loNorm[i], v));
-    }
+    for (let i = 0; i < this.dim; i++) this.prev[i] = this.reference(normalized[i], i);
+  }
+
+  private reference(v: number | undefined, i: number): number {
+    const x = v !== undefined && Number.isFinite(v) ? v : this.initial[i];
+    return Math.min(this.limits.hiNorm[i], Math.max(this.limits.loNorm[i], x));
   }
 
   /**

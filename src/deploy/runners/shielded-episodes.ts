@@ -19,7 +19,7 @@ import { ClockScheduler } from "../../safety/loop/clock-scheduler.js";
 import { toDiagnosticArray } from "../../safety/diagnostics.js";
 import type { SafetyEvent } from "../../safety/events.js";
 import { RunLogWriter } from "../../data/runlog/run-log-writer.js";
-import type { SafetyEventRecord } from "../../report/run-summary.js";
+import { eventRecord, type SafetyEventRecord } from "../../report/run-summary.js";
 
 export interface ShieldedEpisodesOptions {
   robot: LoadedRobot;
@@ -119,15 +119,7 @@ export async function runShieldedEpisodes(options: ShieldedEpisodesOptions): Pro
   let simMs = 0;
   const recordEvents = (list: readonly SafetyEvent[], tNs: bigint): void => {
     for (const e of list) {
-      events.push({
-        monitor: e.monitor,
-        limit: Number.isFinite(e.limit) ? e.limit : null,
-        observed: Number.isFinite(e.observed) ? e.observed : null,
-        stamp: e.stamp / 1000,
-        severity: e.severity === "fatal" ? "estop" : e.severity,
-        message: e.message,
-        stage: options.stage,
-      });
+      events.push(eventRecord(e, options.stage));
     }
     if (log && list.length > 0)
       log.diagnostics(tNs, toDiagnosticArray(list, Number(tNs) * 1e-9, spec.name).status);

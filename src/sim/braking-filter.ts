@@ -4,8 +4,8 @@
  *
  * Each tick the filter copies the live state into a scratch MjData and asks: after this command is held for
  * one control period, and then the braking law is held period after period, does every limited joint stay
- * inside its robot.yaml position and velocity limits at every physics step until the robot is safe for
- * good? If yes the command passes unchanged. If not, the command is replaced by the braking law's command.
+ * inside its robot.yaml position and velocity limits, less the safety margin (so the joint-limit monitor's
+ * warning band is not entered either), at every physics step until the robot is safe for good? If yes the command passes unchanged. If not, the command is replaced by the braking law's command.
  * The braking law: per actuator, half the effort that would stop its joint in one period, u = -½·M_jj·v/dt,
  * clamped to the hard effort limits (full effort against the motion when the joint is fast).
  *
@@ -76,7 +76,14 @@ export class BrakingFilter implements CommandFilter {
     private readonly env: MujocoEnv,
     spec: RobotSpec,
     limits: HardLimits,
-    options: { horizon?: number } = {},
+    options: {
+      horizon?: number;
+      /**
+       * Keep joints this fraction of each limit inside it (default robot.yaml safety.margin): the limits are
+       * then met before the joint-limit monitor's margin band, not only before the hard limits.
+       */
+      margin?: number;
+    } = {},
   ) {
     const { mj, model, binding, frameSkip } = env.physics();
     this.dt = model.opt.timestep * frameSkip;
@@ -85,6 +92,9 @@ export class BrakingFilter implements CommandFilter {
     this.brakeCmd = new Float64Array(spec.actuators.length);
     const jointIndex = new Map(spec.joints.map((j, i) => [j.name, i]));
     const damping = model.dof_damping as Float64Array;
+    const margin = options.margin ?? spec.safety.margin;
+    if (!(margin >= 0 && margin < 0.5))
+      throw new ConfigError("braking filter", "margin", "must be in [0, 0.5)", { actual: String(margin) });
     const inertia = this.effectiveInertia(env, spec, binding);
     this.joints = spec.actuators.map((a, i) => {
       const j = jointIndex.get(a.joint);
@@ -97,8 +107,8 @@ export class BrakingFilter implements CommandFilter {
         ctrl: binding.ctrlIdx[i],
         dof,
         qadr: binding.qposAdr[j],
-        position: s.position,
-        velocity: s.velocity ?? Infinity,
+        position: s.position && shrink(s.position, margin),
+        velocity: (1 - margin) * (s.velocity ?? Infinity),
         lo: limits.lo[i],
         hi: limits.hi[i],
         inertia: inertia[i],
@@ -264,4 +274,9 @@ export class BrakingFilter implements CommandFilter {
     this.energyCap = minPotential + 0.5 * only.inertia * only.velocity * only.velocity;
     return "energy";
   }
+}
+
+function shrink(range: readonly [number, number], margin: number): readonly [number, number] {
+  const band = (margin * (range[1] - range[0])) / 2;
+  return [range[0] + band, range[1] - band];
 }

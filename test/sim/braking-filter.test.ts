@@ -8,7 +8,7 @@ import { Shield } from "../../src/safety/clamps/shield.js";
 /**
  * The braking guarantee on the real MuJoCo models: with the shield's brake step on, no sequence of policy
  * outputs (constant pushes, bang-bang, NaN, energy pumping that reacts to the state) drives a joint past its
- * robot.yaml position or velocity limit. The same adversary without the brake step does, on every robot whose
+ * robot.yaml position or velocity limit less the safety margin (the joint-limit monitor's warning band). The same adversary without the brake step does, on every robot whose
  * limits it can reach, so the test can fail.
  */
 
@@ -28,7 +28,18 @@ async function rig(robot: string): Promise<Rig> {
   const limits = hardLimitsFromSpec(spec);
   const filter = new BrakingFilter(env, spec, limits);
   const L = env.task.layout;
-  const joints = spec.joints.map((j, i) => ({ i, name: j.name, ...(spec.safety.joints[j.name] ?? {}) }));
+  // The filter keeps joints out of the monitor's margin band: position and velocity limits less the margin.
+  const m = spec.safety.margin;
+  const joints = spec.joints.map((j, i) => {
+    const s = spec.safety.joints[j.name] ?? {};
+    const band = s.position ? (m * (s.position[1] - s.position[0])) / 2 : 0;
+    return {
+      i,
+      name: j.name,
+      position: s.position && ([s.position[0] + band, s.position[1] - band] as const),
+      velocity: s.velocity === undefined ? undefined : (1 - m) * s.velocity,
+    };
+  });
   const run = (segments: Segment[], seed: number, brake: boolean): { violation: string; ticks: number } => {
     env.reset(seed);
     const shield = new Shield({ limits, brake: brake ? filter : undefined });

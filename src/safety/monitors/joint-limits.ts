@@ -1,7 +1,8 @@
 /**
  * Joint position, velocity and effort limits (robot.yaml `safety.joints`, `safety.margin`).
- *   position, velocity  inside the margin band (beyond (1 - margin) of the limit): `warn` — the shield's
- *                       limits already act there (clamps/soft-limits.ts); beyond the limit: `fatal`.
+ *   position, velocity  inside the margin band (beyond (1 - margin) of the limit): `warn` — the shield acts
+ *                       before it (clamps/soft-limits.ts; with a model, sim/braking-filter.ts keeps joints
+ *                       out of it); beyond the limit: `fatal`.
  *   effort              an actuator used anywhere within its hard range is not a fault (controllers use their
  *                       full range); beyond the limit: `fatal`.
  * Position limits are ranges: the margin band is margin × half-width inside each end.

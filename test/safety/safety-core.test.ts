@@ -7,6 +7,7 @@ import { SYNTHETIC_ARM } from "../../src/safety/loop/synthetic-plant.js";
 import { signalLayout } from "../../src/robot/signals.js";
 import { ArrayRunLog } from "../../src/safety/run-log.js";
 import type { Controller } from "../../src/safety/fallback.js";
+import { safetyEvent } from "../../src/safety/events.js";
 
 const spec = SYNTHETIC_ARM; // 500 Hz, max_state_age_ms 20, positions [-2, 2]
 const layout = signalLayout(spec);
@@ -57,6 +58,30 @@ describe("SafetyCore", () => {
     expect(
       log.entries.filter((e) => e.kind === "estop").map((e) => (e.kind === "estop" ? e.engaged : null)),
     ).toEqual([true, false]);
+  });
+
+  it("raise() latches a fatal event at once, in shadow too, and records it before any tick", () => {
+    const { core, signals, scheduler, log } = setup({ shadow: true });
+    const fault = safetyEvent(
+      "node_callback",
+      "timer tick (2 ms)",
+      "fatal",
+      0,
+      0,
+      0,
+      "/policy: timer tick threw",
+    );
+    expect(core.raise(fault)).toBe(true);
+    expect(core.estop.engaged).toBe(true);
+    expect(log.entries.map((e) => e.kind)).toEqual(["event", "estop"]);
+    expect(core.raise(fault)).toBe(false); // already engaged: logged, not re-tripped
+    expect(core.estop.trips).toBe(1);
+    expect(core.tick(scheduler.now(), signals).source).toBe("estop");
+    // A warning raised from outside is logged and changes nothing.
+    const { core: calm, log: calmLog } = setup();
+    expect(calm.raise({ ...fault, severity: "warn" })).toBe(false);
+    expect(calm.estop.engaged).toBe(false);
+    expect(calmLog.entries).toHaveLength(1);
   });
 
   it("in shadow mode computes the command but never asks to publish it", () => {

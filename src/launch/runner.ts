@@ -6,6 +6,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { LaunchError } from "../core/errors.js";
 import type { Node, NodeFactory, NodeHandle } from "../ros/node.js";
+import { guardCallbacks } from "../ros/callback-guard.js";
+import { reportNodeFaults } from "./node-faults.js";
 import type { Runtime } from "../ros/runtime.js";
 import type { LaunchDescription, NodeDescription } from "./description.js";
 
@@ -110,11 +112,13 @@ export async function startLaunch(
   try {
     for (const d of desc.nodes) {
       const factory = await options.registry[d.executable]();
-      const node = await options.runtime.createNode(d.name, {
+      const raw = await options.runtime.createNode(d.name, {
         namespace: d.namespace,
         parameters: d.parameters,
         remaps: d.remaps,
       });
+      // No silent stops: a callback that throws is logged and reported on /diagnostics (node-faults.ts).
+      const node = guardCallbacks(raw, reportNodeFaults(raw, log));
       const handle = await factory(node, d.args);
       nodes.push({ description: d, node, handle });
     }

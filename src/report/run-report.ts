@@ -7,10 +7,11 @@
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { reportCharts, stageLabels, type ChartSpec } from "./charts.js";
+import { groupEvents, severitiesByStage } from "./event-groups.js";
 import { formatDuration, formatNumber } from "./format.js";
 import { escapeHtml, table } from "./html.js";
 import { readRunSummary } from "./run-summary-file.js";
-import { stampSeconds, type RunSummary } from "./run-summary.js";
+import type { RunSummary } from "./run-summary.js";
 import { SUMMARY_HEADERS, outcome, safetyTotals, summaryRows } from "./summary-rows.js";
 import { renderVegaLiteSvg } from "../data/plots.js";
 
@@ -164,9 +165,11 @@ function summaryTable(run: RunSummary): string {
     String(r.safety_events),
   ]);
   const totals = safetyTotals(run);
+  const byStage = severitiesByStage(run.safety_events);
   return (
     table(SUMMARY_HEADERS, rows, "summary") +
-    `\n<p>Safety events in total: <strong>${run.safety_events.length}</strong>${totals ? ` (${escapeHtml(totals)})` : ""}.</p>`
+    `\n<p>Safety events in total: <strong>${run.safety_events.length}</strong>${totals ? ` (${escapeHtml(totals)})` : ""}.</p>` +
+    (byStage ? `\n<p>By stage: ${escapeHtml(byStage)}.</p>` : "")
   );
 }
 
@@ -183,22 +186,23 @@ function pathsList(run: RunSummary): string {
 
 function eventsTable(run: RunSummary): string {
   if (run.safety_events.length === 0) return "";
-  const sorted = [...run.safety_events].sort((a, b) => stampSeconds(a.stamp) - stampSeconds(b.stamp));
-  const rows = sorted
+  const groups = groupEvents(run.safety_events);
+  const rows = groups
     .slice(0, MAX_EVENT_ROWS)
-    .map((e) => [
-      formatNumber(stampSeconds(e.stamp), 3),
-      escapeHtml(e.stage ?? ""),
-      escapeHtml(e.monitor),
-      escapeHtml(e.severity),
-      formatNumber(e.observed),
-      formatNumber(e.limit),
-      escapeHtml(e.message),
+    .map((g) => [
+      escapeHtml(g.stage),
+      escapeHtml(g.monitor),
+      escapeHtml(g.key),
+      escapeHtml(g.severity),
+      String(g.count),
+      g.count === 1 ? formatNumber(g.first, 3) : `${formatNumber(g.first, 3)} – ${formatNumber(g.last, 3)}`,
+      escapeHtml(g.message),
     ]);
-  const more = sorted.length - rows.length;
+  const more = groups.length - rows.length;
   return (
-    table(["time (s)", "stage", "monitor", "severity", "observed", "limit", "message"], rows, "events") +
-    (more > 0 ? `\n<p>${more} more events are in <code>run-summary.json</code>.</p>` : "")
+    `<p>Repeated events are grouped: one row per stage, monitor, key and severity (the message is the first one's).</p>\n` +
+    table(["stage", "monitor", "key", "severity", "count", "time (s)", "first message"], rows, "events") +
+    (more > 0 ? `\n<p>${more} more groups are in <code>run-summary.json</code>.</p>` : "")
   );
 }
 

@@ -9,6 +9,7 @@
 import { z } from "zod";
 import { STAGES } from "../deploy/stages.js";
 import type { LedgerEntry } from "../deploy/ledger.js";
+import type { SafetyEvent } from "../safety/events.js";
 
 /** Version of the run-summary.json format; bumped when a field changes meaning. */
 export const RUN_SUMMARY_FORMAT = 1;
@@ -56,6 +57,8 @@ export interface StageRecord extends LedgerEntry {
 export interface SafetyEventRecord {
   /** The monitor that fired: "joint_limits", "nan_guard", "support_gap", "estop", ... */
   monitor: string;
+  /** What tripped inside the monitor, e.g. "elbow_joint.position" (absent in older summaries). */
+  key?: string;
   /** The limit it enforces (in the monitor's units), or null when the limit is not numeric. */
   limit: number | null;
   /** The value it observed, or null when not numeric. */
@@ -68,6 +71,20 @@ export interface SafetyEventRecord {
   message: string;
   /** The stage that was running, when known. */
   stage?: string;
+}
+
+/** The record of a SafetyEvent for the run summary: stamp in seconds, "fatal" shown as "estop". */
+export function eventRecord(e: SafetyEvent, stage: string | undefined): SafetyEventRecord {
+  return {
+    monitor: e.monitor,
+    key: e.key,
+    limit: Number.isFinite(e.limit) ? e.limit : null,
+    observed: Number.isFinite(e.observed) ? e.observed : null,
+    stamp: e.stamp / 1000,
+    severity: e.severity === "fatal" ? "estop" : e.severity,
+    message: e.message,
+    stage,
+  };
 }
 
 /** Distances between a policy's actions and the dataset's actions over a set of dataset states. */
@@ -168,6 +185,7 @@ const StageRecordSchema = z.object({
 
 const SafetyEventSchema = z.object({
   monitor: z.string(),
+  key: z.string().optional(),
   limit: numberOrNull,
   observed: numberOrNull,
   stamp: z.union([z.number(), z.object({ sec: z.number(), nanosec: z.number() })]),

@@ -2,6 +2,7 @@
  * The summary table for the terminal (what `tether demo` prints at the end): scores per stage, safety
  * events, and the paths to the model and the report. Plain text, aligned columns, no colors.
  */
+import { severitiesByStage } from "./event-groups.js";
 import { formatDuration } from "./format.js";
 import type { RunSummary } from "./run-summary.js";
 import { SUMMARY_HEADERS, outcome, safetyTotals, summaryRows } from "./summary-rows.js";
@@ -23,6 +24,8 @@ export function formatRunSummaryTable(run: RunSummary): string {
   else lines.push(...alignColumns([SUMMARY_HEADERS, ...rows]));
   const totals = safetyTotals(run);
   lines.push(`safety events: ${run.safety_events.length}${totals ? ` (${totals})` : ""}`);
+  const byStage = severitiesByStage(run.safety_events);
+  if (byStage) lines.push(`  by stage: ${byStage}`);
   lines.push(outcome(run.stages));
   lines.push(`model:  ${run.paths.model}`);
   if (run.paths.report !== undefined) lines.push(`report: ${run.paths.report}`);

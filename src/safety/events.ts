@@ -46,8 +46,9 @@ export function worse(a: Severity, b: Severity): Severity {
  *                    support. In shadow something else drives the robot, so only these are the policy's doing.
  *   untrusted_state  the state itself cannot be trusted (stale, non-finite): a fallback would act on it too.
  *   robot            the robot's state and returns: joint limits, states off support, return collapse.
+ *   node             the node's own code: a callback threw (node_callback), so nothing it computes is trusted.
  */
-export type EventSubject = "policy_output" | "untrusted_state" | "robot";
+export type EventSubject = "policy_output" | "untrusted_state" | "robot" | "node";
 
 export function eventSubject(e: Pick<SafetyEvent, "monitor" | "key">): EventSubject {
   switch (e.monitor) {
@@ -57,6 +58,8 @@ export function eventSubject(e: Pick<SafetyEvent, "monitor" | "key">): EventSubj
       return "policy_output";
     case "stale_state":
       return "untrusted_state";
+    case "node_callback":
+      return "node";
     case "non_finite":
       return e.key === "policy_output"
         ? "policy_output"

@@ -15,6 +15,8 @@
  *        none/warn      -> the policy through the shield;
  *   4. the command leaves the shield; events go to the run log and to `events` for /diagnostics.
  * Timer-driven monitor events (silence, stall) that fire between ticks are taken into the next tick.
+ * The first command after construction and after an e-stop reset is rate-limited from the measured actuator
+ * effort (Shield.resetToMeasured), so the shield's guarantee holds from the first tick.
  */
 import { merge, type SchedulerLike, type Subscription } from "rxjs";
 import type { RobotSpec } from "../robot/spec.js";
@@ -108,6 +110,11 @@ export class SafetyCore {
   private readonly softLimits: SoftPositionLimits;
   private readonly softLo: Float64Array;
   private readonly softHi: Float64Array;
+  /** Per actuator, the index of its joint's effort in the signals (-1: unknown, several actuators on it). */
+  private readonly effortIndex: Int32Array;
+  private readonly measured: Float64Array;
+  /** The next policy tick is a start (first tick, after an e-stop reset): rate-limit from the measured effort. */
+  private starting = true;
 
   constructor(config: SafetyCoreConfig) {
     const { spec, scheduler } = config;
@@ -132,6 +139,12 @@ export class SafetyCore {
       velocity: this.signals.subarray(layout.velocity, layout.velocity + nj),
       effort: this.signals.subarray(layout.effort, layout.effort + nj),
     };
+    this.effortIndex = Int32Array.from(spec.actuators, (a) => {
+      const j = spec.joints.findIndex((jt) => jt.name === a.joint);
+      const shared = spec.actuators.filter((b) => b.joint === a.joint).length > 1;
+      return j < 0 || shared ? -1 : layout.effort + j;
+    });
+    this.measured = new Float64Array(na);
     this.softLimits = new SoftPositionLimits(spec, lim);
     this.softLo = new Float64Array(na);
     this.softHi = new Float64Array(na);
@@ -260,6 +273,13 @@ export class SafetyCore {
       }
       shield.force(this.zeroNorm);
     } else {
+      if (this.starting) {
+        // Rate-limit the first command from what the actuators do now (NaN: unknown, taken as zero effort).
+        this.starting = false;
+        for (let i = 0; i < this.measured.length; i++)
+          this.measured[i] = this.effortIndex[i] < 0 ? NaN : sig[this.effortIndex[i]];
+        shield.resetToMeasured(this.measured);
+      }
       if (this.softLimits.active && this.softLimits.bounds(sig, this.softLo, this.softHi))
         shield.prepareSoftLimits(this.softLo, this.softHi);
       let result;
@@ -301,11 +321,29 @@ export class SafetyCore {
     this.episode$.next({ stamp: this.scheduler.now(), episode, return: ret });
   }
 
-  /** Explicit e-stop reset (operator or service). The shield restarts from zero effort. */
+  /**
+   * An event from outside the monitors, e.g. a node callback that threw. Recorded in the run log now, not at
+   * the next tick (a broken timer may never tick again); a fatal one latches the e-stop now, in shadow too:
+   * it is the node's own fault, so nothing it computes can be trusted. Returns true when this engaged the
+   * latch.
+   */
+  raise(event: SafetyEvent): boolean {
+    const tick = this.tickCount;
+    if (this.cfg.log) this.cfg.log.record({ kind: "event", tick, event });
+    if (event.severity !== "fatal" || !this.estop.trip(event)) return false;
+    if (this.cfg.log)
+      this.cfg.log.record({ kind: "estop", tick, engaged: true, by: event.monitor, cause: event });
+    return true;
+  }
+
+  /**
+   * Explicit e-stop reset (operator or service). The next tick is a start: its command is rate-limited from
+   * the measured effort (zero effort when the robot reports none).
+   */
   resetEStop(by: string): boolean {
     const was = this.estop.reset(by);
     if (was) {
-      this.cfg.shield.reset(this.zeroNorm);
+      this.starting = true;
       if (this.cfg.log) this.cfg.log.record({ kind: "estop", tick: this.tickCount, engaged: false, by });
     }
     return was;

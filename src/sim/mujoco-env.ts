@@ -171,6 +171,21 @@ export class MujocoEnv implements Env {
     return this.advance(this.scratch);
   }
 
+  /**
+   * The live physics, for code that predicts from the exact current state (the braking filter's one-step
+   * model prediction). Callers read it, or copy it into their own MjData; they do not step it.
+   */
+  physics(): { mj: MujocoModule; model: MjModel; data: MjData; binding: ModelBinding; frameSkip: number } {
+    this.assertOpen();
+    return {
+      mj: this.mj,
+      model: this.model,
+      data: this.data,
+      binding: this.binding,
+      frameSkip: this.frameSkip,
+    };
+  }
+
   /** The current signal vector (a copy). */
   signals(): Float64Array {
     return this.sig.slice();

@@ -4,6 +4,7 @@ import { interpretLaunchFile } from "../../src/launch/interpreter.js";
 import { checkRunnable, startLaunch, type NodeRegistry } from "../../src/launch/runner.js";
 import { embeddedRuntime } from "../../src/ros/runtime.js";
 import type { Node } from "../../src/ros/node.js";
+import type { DiagnosticStatus } from "../../src/msgs/types.js";
 import { launchDir } from "./helpers.js";
 
 const received: { node: string; data: string }[] = [];
@@ -84,6 +85,49 @@ setInterval(() => {}, 1000);`,
     expect(exit.code).toBe(0);
     expect(lines.some((l) => /\[child-\d+\] got SIGINT/.test(l))).toBe(true);
     expect(lines.some((l) => /process \[child-\d+\] has finished cleanly/.test(l))).toBe(true);
+  });
+
+  it("reports a throwing callback of any launched node on /diagnostics as an ERROR naming node and callback", async () => {
+    const t = launchDir();
+    const file = t.write(
+      "a.launch.xml",
+      `<launch><node pkg="tether" exec="thrower" name="thrower"/></launch>`,
+    );
+    let calls = 0;
+    const withThrower: NodeRegistry = {
+      ...registry,
+      thrower: async () => (node: Node) => {
+        const timer = node.createTimer(2, function tick() {
+          if (++calls === 2) throw new Error("boom");
+        });
+        return { close: () => timer.cancel() };
+      },
+    };
+    const runtime = embeddedRuntime({ logSink: () => {} });
+    const failures: unknown[] = [];
+    runtime.embedded!.errors$.subscribe((f) => failures.push(f));
+    const statuses: DiagnosticStatus[] = [];
+    runtime
+      .embedded!.createNode("diag_listener")
+      .createSubscription("diagnostic_msgs/msg/DiagnosticArray", "/diagnostics", {}, (m) =>
+        statuses.push(...m.status),
+      );
+    const lines: string[] = [];
+    const handle = await startLaunch(interpretLaunchFile(file), {
+      runtime,
+      registry: withThrower,
+      log: (l) => lines.push(l),
+    });
+    await until(() => statuses.length > 0 && calls > 3);
+    await handle.shutdown();
+    expect(statuses[0]).toMatchObject({
+      level: 2,
+      name: "tether/node_callback",
+      message: "/thrower: timer tick (2 ms) threw: boom",
+      hardware_id: "/thrower",
+    });
+    expect(lines).toContain("[ERROR] [launch]: /thrower: timer tick (2 ms) threw: boom");
+    expect(failures).toEqual([]); // handled at the node edge, and the timer kept running
   });
 
   it("refuses nodes of other packages, naming the package and the line, before starting anything", () => {

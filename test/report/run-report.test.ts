@@ -138,6 +138,17 @@ describe("buildRunReport", () => {
     );
   });
 
+  it("lists repeated safety events once per group, with their count", async () => {
+    const repeated = { ...run.safety_events[0], stamp: 33.4 };
+    const page = await buildRunReport({ ...run, safety_events: [...run.safety_events, repeated, repeated] });
+    const rows = [...page.matchAll(/<tr><td>sim-finetune<\/td><td>joint_limits<\/td>(.*?)<\/tr>/g)].map(
+      (m) => m[1],
+    );
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toContain("<td>3</td>");
+    expect(rows[0]).toContain("31.2 – 33.4");
+  });
+
   it("escapes every user string", async () => {
     const nasty: RunSummary = {
       ...run,

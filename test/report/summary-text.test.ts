@@ -24,6 +24,7 @@ describe("formatRunSummaryTable", () => {
       "2",
     ]);
     expect(lines).toContain("safety events: 4 (2 warn, 1 error, 1 estop)");
+    expect(lines).toContain("  by stage: sim-finetune: 2 warn; canary: 1 error, 1 estop");
     expect(lines).toContain("model:  models/iql-reacher2");
     expect(lines).toContain("report: logs/x/report.html");
     expect(lines[0]).toBe("run iql-reacher2-s0-1a2b3c4d · robot reacher2 · wall time 6 min 53 s");

@@ -36,4 +36,9 @@ describe("eventSubject", () => {
       expect(judgesPolicyOutput({ monitor, key }), `${monitor}:${key}`).toBe(false);
     }
   });
+
+  it("attributes a node callback fault to the node itself, neither the policy nor the robot", () => {
+    expect(eventSubject({ monitor: "node_callback", key: "timer tick (20 ms)" })).toBe("node");
+    expect(judgesPolicyOutput({ monitor: "node_callback", key: "timer tick (20 ms)" })).toBe(false);
+  });
 });

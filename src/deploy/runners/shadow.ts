@@ -21,7 +21,7 @@ import { SafetyCore } from "../../safety/safety-core.js";
 import { ClockScheduler } from "../../safety/loop/clock-scheduler.js";
 import { toDiagnosticArray } from "../../safety/diagnostics.js";
 import { RunLogWriter } from "../../data/runlog/run-log-writer.js";
-import type { SafetyEventRecord } from "../../report/run-summary.js";
+import { eventRecord, type SafetyEventRecord } from "../../report/run-summary.js";
 import { judgesPolicyOutput, SEVERITY_RANK } from "../../safety/events.js";
 import { behaviorScore, type StageContext } from "./context.js";
 import { runLogPath, thin } from "./shielded-episodes.js";
@@ -127,16 +127,7 @@ export async function runShadow(ctx: StageContext, options: ShadowOptions): Prom
         );
         log.command(cmdTopic, tNs, behaviorCommand);
         if (out.events.length > 0) {
-          for (const e of out.events)
-            events.push({
-              monitor: e.monitor,
-              limit: Number.isFinite(e.limit) ? e.limit : null,
-              observed: Number.isFinite(e.observed) ? e.observed : null,
-              stamp: e.stamp / 1000,
-              severity: e.severity === "fatal" ? "estop" : e.severity,
-              message: e.message,
-              stage: "shadow",
-            });
+          for (const e of out.events) events.push(eventRecord(e, "shadow"));
           log.diagnostics(tNs, toDiagnosticArray(out.events, simMs / 1000, spec.name).status);
         }
         const step = env.stepActuators(behaviorCommand);

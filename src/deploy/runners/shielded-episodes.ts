@@ -19,7 +19,7 @@ import { ClockScheduler } from "../../safety/loop/clock-scheduler.js";
 import { toDiagnosticArray } from "../../safety/diagnostics.js";
 import type { SafetyEvent } from "../../safety/events.js";
 import { RunLogWriter } from "../../data/runlog/run-log-writer.js";
-import type { SafetyEventRecord } from "../../report/run-summary.js";
+import { eventRecord, type SafetyEventRecord } from "../../report/run-summary.js";
 
 export interface ShieldedEpisodesOptions {
   robot: LoadedRobot;
@@ -35,6 +35,8 @@ export interface ShieldedEpisodesOptions {
   runLog?: string;
   stage: string;
   onEpisode?: (done: number, total: number) => void;
+  /** Braking-aware limits by MuJoCo prediction as the shield's last step (default true). */
+  brake?: boolean;
 }
 
 export interface ShieldedEpisodesResult {
@@ -51,6 +53,8 @@ export interface ShieldedEpisodesResult {
   /** Canary: ticks the mix handed to the fallback (the shield still applied). */
   mixFallbackTicks: number;
   sources: Record<string, number>;
+  /** Ticks the braking step replaced the command. */
+  brakeTicks: number;
   events: SafetyEventRecord[];
   runLog?: string;
 }
@@ -79,6 +83,9 @@ export async function runShieldedEpisodes(options: ShieldedEpisodesOptions): Pro
   const spec = robot.spec;
   const { MujocoEnv } = await import("../../sim/mujoco-env.js");
   const env = await MujocoEnv.create(robot, { seed: options.seed });
+  const { BrakingFilter } = await import("../../sim/braking-filter.js");
+  const brake = options.brake === false ? undefined : new BrakingFilter(env, spec, options.shield.limits);
+  options.shield.useBrake(brake);
   const scheduler = new ClockScheduler(0);
   const rng = new Rng(options.seed + 101);
   const fraction = options.policyFraction ?? 1;
@@ -119,15 +126,7 @@ export async function runShieldedEpisodes(options: ShieldedEpisodesOptions): Pro
   let simMs = 0;
   const recordEvents = (list: readonly SafetyEvent[], tNs: bigint): void => {
     for (const e of list) {
-      events.push({
-        monitor: e.monitor,
-        limit: Number.isFinite(e.limit) ? e.limit : null,
-        observed: Number.isFinite(e.observed) ? e.observed : null,
-        stamp: e.stamp / 1000,
-        severity: e.severity === "fatal" ? "estop" : e.severity,
-        message: e.message,
-        stage: options.stage,
-      });
+      events.push(eventRecord(e, options.stage));
     }
     if (log && list.length > 0)
       log.diagnostics(tNs, toDiagnosticArray(list, Number(tNs) * 1e-9, spec.name).status);
@@ -177,6 +176,8 @@ export async function runShieldedEpisodes(options: ShieldedEpisodesOptions): Pro
     }
   } finally {
     core.close();
+    options.shield.useBrake(undefined);
+    brake?.close();
     env.close();
     if (log) await log.close();
   }
@@ -192,6 +193,7 @@ export async function runShieldedEpisodes(options: ShieldedEpisodesOptions): Pro
     published,
     mixFallbackTicks: mixFallback,
     sources,
+    brakeTicks: brake?.counts.braked ?? 0,
     events,
     runLog: options.runLog,
   };

@@ -18,6 +18,8 @@ import type { SafetyEvent } from "../../safety/events.js";
 import type { Controller } from "../../safety/fallback.js";
 import { ClockScheduler } from "../../safety/loop/clock-scheduler.js";
 import { SafetyCore } from "../../safety/safety-core.js";
+import { BrakingFilter } from "../../sim/braking-filter.js";
+import type { MujocoEnv } from "../../sim/mujoco-env.js";
 
 export interface MonitoredFilterOptions {
   spec: RobotSpec;
@@ -26,6 +28,8 @@ export interface MonitoredFilterOptions {
   stateBox?: { lo: ArrayLike<number>; hi: ArrayLike<number> };
   /** Acts through the shield on ticks a monitor reports an error; without it those ticks hold the last command. */
   fallback?: Controller;
+  /** Braking-aware limits by MuJoCo prediction as the shield's last step, on envs that are MujocoEnvs (default true). */
+  brake?: boolean;
 }
 
 export interface MonitoredFilter {
@@ -36,6 +40,8 @@ export interface MonitoredFilter {
   readonly eventCounts: Record<string, number>;
   /** Ticks by control source (policy, hold, fallback, estop). */
   readonly sources: Record<string, number>;
+  /** Ticks the braking step replaced the proposed action. */
+  brakeTicks(): number;
   /** The event that latched the e-stop, when one did. */
   estop(): SafetyEvent | undefined;
   close(): void;
@@ -47,6 +53,10 @@ interface SignalSource {
 
 function hasSignals(env: Env): env is Env & SignalSource {
   return typeof (env as Partial<SignalSource>).signals === "function";
+}
+
+function isMujocoEnv(env: Env): env is MujocoEnv {
+  return typeof (env as Partial<MujocoEnv>).physics === "function";
 }
 
 export function monitoredFilter(options: MonitoredFilterOptions): MonitoredFilter {
@@ -69,6 +79,9 @@ export function monitoredFilter(options: MonitoredFilterOptions): MonitoredFilte
   const periodMs = core.periodMs;
   let simMs = 0;
   let signals: Float64Array | undefined;
+  // One braking filter per MuJoCo env; the one of the env that returned the state last is the shield's.
+  const brakes = new Map<Env, BrakingFilter>();
+  let closedBrakeTicks = 0;
   let tripped: SafetyEvent | undefined;
   const eventCounts: Record<string, number> = {};
   const sources: Record<string, number> = {};
@@ -109,8 +122,12 @@ export function monitoredFilter(options: MonitoredFilterOptions): MonitoredFilte
         "signals",
         "the safety monitors need the robot's signal vector: the env must have signals() (MujocoEnv does)",
       );
+    const brake =
+      options.brake !== false && isMujocoEnv(env) ? new BrakingFilter(env, spec, shield.limits) : undefined;
+    if (brake !== undefined) brakes.set(env, brake);
     const keep = (r: StepResult): StepResult => {
       signals = r.info.signals;
+      shield.useBrake(brake);
       return r;
     };
     return {
@@ -119,10 +136,18 @@ export function monitoredFilter(options: MonitoredFilterOptions): MonitoredFilte
       reset: async (seed) => {
         const obs = await env.reset(seed);
         signals = env.signals();
+        shield.useBrake(brake);
         return obs;
       },
       step: async (a) => keep(await env.step(a)),
-      close: () => env.close(),
+      close: () => {
+        if (brake !== undefined) {
+          closedBrakeTicks += brake.counts.braked;
+          brake.close();
+          brakes.delete(env);
+        }
+        return env.close();
+      },
     };
   };
 
@@ -132,6 +157,10 @@ export function monitoredFilter(options: MonitoredFilterOptions): MonitoredFilte
     eventCounts,
     sources,
     estop: () => tripped,
-    close: () => core.close(),
+    brakeTicks: () => [...brakes.values()].reduce((n, b) => n + b.counts.braked, closedBrakeTicks),
+    close: () => {
+      core.close();
+      shield.useBrake(undefined);
+    },
   };
 }

@@ -33,6 +33,8 @@ import { commandTopic, type RobotSpec } from "../../robot/spec.js";
 import type { PolicyPackage } from "../../policy/package.js";
 import type { PolicyRunner } from "../../policy/runner.js";
 import { LATCHED_QOS, type Node, type NodeHandle } from "../../ros/node.js";
+import { guardCallbacks, type CallbackFault, type CallbackFaultHandler } from "../../ros/callback-guard.js";
+import { safetyEvent } from "../../safety/events.js";
 import type { Controller } from "../../safety/fallback.js";
 import { ArrayRunLog, type RunLog } from "../../safety/run-log.js";
 import { SafetyCore } from "../../safety/safety-core.js";
@@ -52,13 +54,20 @@ export interface PolicyNodeHandle extends NodeHandle {
     published: number;
     bySource: Record<string, number>;
     estop: boolean;
+    /** Node callbacks that threw (each one a fatal node_callback event). */
+    faults: number;
     shadowAgreement?: number;
   };
   /** The in-memory run log (also written to `run_log` when set). */
   readonly runLog: ArrayRunLog;
 }
 
-export async function policyNode(node: Node): Promise<PolicyNodeHandle> {
+export async function policyNode(rawNode: Node): Promise<PolicyNodeHandle> {
+  // Every callback below runs behind the guard: a throw becomes a fatal node_callback event (onFault).
+  let onFault: CallbackFaultHandler = (f) => {
+    throw f.error; // before the node is wired up, a fault is the construction's own error
+  };
+  const node = guardCallbacks(rawNode, (f) => onFault(f));
   const where = `node ${node.fullyQualifiedName()}`;
   const robotParam = String(node.declareParameter("robot", ""));
   const modelParam = String(node.declareParameter("model", ""));
@@ -120,7 +129,7 @@ export async function policyNode(node: Node): Promise<PolicyNodeHandle> {
   let haveState = false;
   let warnedClock = false;
   const pendingTasks = subscribeTaskTopics(node, spec, assembler);
-  const stats = { ticks: 0, published: 0, bySource: {} as Record<string, number> };
+  const stats = { ticks: 0, published: 0, faults: 0, bySource: {} as Record<string, number> };
   let episode: number | undefined = undefined;
   let episodeReturn = 0;
   // Shadow: agreement with whoever else commands the robot (mean |policy - live| in normalized units).
@@ -148,11 +157,47 @@ export async function policyNode(node: Node): Promise<PolicyNodeHandle> {
       shadow,
     });
 
+  onFault = (f: CallbackFault): void => {
+    stats.faults++;
+    const detail = f.error instanceof Error ? f.error.message : String(f.error);
+    const nowMs = clockMs();
+    const event = safetyEvent(
+      "node_callback",
+      f.callback,
+      "fatal",
+      0,
+      0,
+      nowMs,
+      `${f.node}: ${f.callback} threw: ${detail}`,
+    );
+    log.error(`E-STOP: ${event.message}; publish on ~/reset_estop to clear`);
+    if (core === undefined) core = makeCore();
+    const engaged = core.raise(event);
+    // Tell the operator, then stop the actuators; if one of the two throws, the other still happens.
+    const failures: unknown[] = [];
+    try {
+      const send = throttle.select([event], nowMs);
+      if (send.length > 0 || engaged) {
+        const estop = { engaged: core.estop.engaged, cause: core.estop.cause, trips: core.estop.trips };
+        diagPub.publish(toDiagnosticArray(send, nowMs / 1000, hardwareId, estop));
+      }
+    } catch (err) {
+      failures.push(err);
+    }
+    try {
+      if (cmdPub !== undefined) cmdPub.publish({ data: Array.from(stack.shield.limits.zero) });
+    } catch (err) {
+      failures.push(err);
+    }
+    if (failures.length > 0)
+      throw new AggregateError(failures, `${where}: handling the fault in ${f.callback} failed too`);
+  };
+
   node.createSubscription(
     "sensor_msgs/msg/JointState",
     spec.ros.joint_states_topic,
     {},
-    (msg: JointState) => {
+    function onJointState(msg: JointState) {
       if (!assembler.acceptJointState(msg, spec.ros.joint_states_topic, (t) => log.warn(t))) return;
       stateStampMs = (msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9) * 1000;
       haveState = true;
@@ -169,14 +214,14 @@ export async function policyNode(node: Node): Promise<PolicyNodeHandle> {
     "std_msgs/msg/Int32",
     spec.ros.episode_topic ?? DEFAULT_EPISODE_TOPIC,
     { qos: LATCHED_QOS },
-    (m) => {
+    function onEpisode(m) {
       if (core !== undefined && episode !== undefined && m.data !== episode)
         core.endEpisode(episode, episodeReturn);
       episode = m.data;
       episodeReturn = 0;
     },
   );
-  node.createSubscription("std_msgs/msg/String", "~/reset_estop", {}, (m) => {
+  node.createSubscription("std_msgs/msg/String", "~/reset_estop", {}, function onResetEStop(m) {
     if (core !== undefined && core.resetEStop(m.data || "reset_estop")) {
       log.warn(`e-stop reset by ${m.data || "(unnamed)"}`);
       diagPub.publish(
@@ -189,7 +234,7 @@ export async function policyNode(node: Node): Promise<PolicyNodeHandle> {
     }
   });
   if (shadow) {
-    node.createSubscription("std_msgs/msg/Float64MultiArray", cmdTopic, {}, (m) => {
+    node.createSubscription("std_msgs/msg/Float64MultiArray", cmdTopic, {}, function onLiveCommand(m) {
       for (let i = 0; i < live.length; i++) {
         const [lo, hi] = spec.actuators[i].range;
         live[i] = (2 * ((m.data[i] ?? 0) - lo)) / (hi - lo) - 1;
@@ -198,7 +243,7 @@ export async function policyNode(node: Node): Promise<PolicyNodeHandle> {
     });
   }
 
-  const timer = node.createTimer(1000 / rateHz, () => {
+  const timer = node.createTimer(1000 / rateHz, function tick() {
     if (!haveState || pendingTasks.size > 0) return;
     if (core === undefined) core = makeCore();
     const wasEngaged = core.estop.engaged;

@@ -8,12 +8,22 @@
  *   3b. soft    soft position limits for this state (see soft-limits.ts), intersected with the box: they
  *               override the support interval, since a joint near its stop outranks staying in support.
  *   4. rate     |a - previous safe a| <= maxDelta per dimension per tick.
- *   5. hard     the robot's actuator range ∩ effort limits, last, so nothing above can loosen it.
+ *   5. hard     the robot's actuator range ∩ effort limits, so nothing above can loosen it.
+ *   6. brake    (when a model is at hand, `brake`) braking-aware position and velocity limits by one-step
+ *               model prediction (sim/braking-filter.ts): the command may be replaced by the braking
+ *               command, still inside the hard limits; it outranks box and rate limit, which do not hold
+ *               on a tick this step acted (flags.brake).
  *
  * Steps 1-5 work in the policy's normalized [-1, 1] space; the command is then scaled to actuator units and
- * clamped once more to the hard limits in units (exact, no rounding escape). Given a previous command inside
- * box ∩ hard limits, the result lies inside the box, the rate limit and the hard limits (each later interval
- * contains the previous command, and clamping toward it never leaves an earlier convex set).
+ * clamped once more to the hard limits in units (exact, no rounding escape).
+ *
+ * Guarantee, per dimension, every tick the brake step did not act: let r be the previous command (after `reset`/`resetToMeasured`/
+ * `force`: the reference given, non-finite taken as the initial command (zero effort), clamped into the hard limits H), R the rate
+ * interval [r - maxDelta, r + maxDelta] and B the box. The command lies in H ∩ R. If B ∩ H ∩ R is not
+ * empty it lies in it; otherwise it is the point of H ∩ R nearest to B, so a reference outside the box (zero
+ * effort after an e-stop, a measured effort the dataset never used) reaches B ∩ H in
+ * ceil(distance / maxDelta) ticks and stays. (Clamping into an interval that meets an earlier one keeps
+ * the point inside the earlier one: all sets here are intervals.)
  *
  * All buffers are allocated once: `apply` allocates nothing and returns the same output object every tick.
  */
@@ -21,7 +31,15 @@ import { ShapeMismatchError, ConfigError } from "../../core/errors.js";
 import { clampToBox, type ActionBox } from "./action-box.js";
 import { clampToSupport, type SupportModel } from "./support-clamp.js";
 import { rateLimit } from "./rate-limit.js";
-import { toUnits, type HardLimits } from "./hard-limits.js";
+import { toNormalized, toUnits, type HardLimits } from "./hard-limits.js";
+
+/**
+ * A last, model-based step on the command in actuator units (e.g. sim/braking-filter.ts): may replace it
+ * (returns true) with one that keeps the robot inside its position and velocity limits.
+ */
+export interface CommandFilter {
+  filter(command: Float64Array): boolean;
+}
 
 export interface ShieldConfig {
   limits: HardLimits;
@@ -35,6 +53,8 @@ export interface ShieldConfig {
   hugeAbs?: number;
   /** The safe command before the first tick, normalized. Default: zero effort. */
   initial?: ArrayLike<number>;
+  /** Braking-aware limits by model prediction, applied last (see `useBrake`). */
+  brake?: CommandFilter;
 }
 
 /** Which steps acted on the last tick. */
@@ -46,6 +66,8 @@ export interface ShieldFlags {
   soft: boolean;
   rate: boolean;
   hard: boolean;
+  /** The braking step replaced the command. */
+  brake: boolean;
 }
 
 export interface ShieldOutput {
@@ -64,13 +86,24 @@ export interface ShieldCounts {
   soft: number;
   rate: number;
   hard: number;
+  brake: number;
 }
 
 export class Shield {
   readonly dim: number;
   readonly limits: HardLimits;
   readonly box: ActionBox;
-  readonly counts: ShieldCounts = { ticks: 0, nonFinite: 0, box: 0, support: 0, soft: 0, rate: 0, hard: 0 };
+  readonly counts: ShieldCounts = {
+    ticks: 0,
+    nonFinite: 0,
+    box: 0,
+    support: 0,
+    soft: 0,
+    rate: 0,
+    hard: 0,
+    brake: 0,
+  };
+  private brake: CommandFilter | undefined;
   private readonly support: SupportModel | undefined;
   private readonly maxDelta: Float64Array;
   private readonly hugeAbs: number;
@@ -96,6 +129,7 @@ export class Shield {
     if (this.box.lo.length !== n)
       throw new ShapeMismatchError("shield: action box dimension", n, this.box.lo.length);
     this.support = config.support;
+    this.brake = config.brake;
     this.hugeAbs = config.hugeAbs ?? 10;
     if (!(this.hugeAbs > 1) || !Number.isFinite(this.hugeAbs)) {
       throw new ConfigError("shield", "huge_abs", "must be a finite number > 1", {
@@ -138,8 +172,14 @@ export class Shield {
         soft: false,
         rate: false,
         hard: false,
+        brake: false,
       },
     };
+  }
+
+  /** Sets (or, with undefined, removes) the braking step, e.g. when the model it predicts with changes. */
+  useBrake(brake: CommandFilter | undefined): void {
+    this.brake = brake;
   }
 
   /** The last safe action (normalized) — the reference of the rate limit and the "hold" fallback. */
@@ -147,9 +187,24 @@ export class Shield {
     return this.prev;
   }
 
-  /** Back to the initial safe command (a new episode, after an e-stop reset). */
-  reset(initial?: ArrayLike<number>): void {
-    for (let i = 0; i < this.dim; i++) this.prev[i] = initial ? initial[i] : this.initial[i];
+  /**
+   * A start (a new episode, the first tick, after an e-stop reset): `reference` (normalized; default the
+   * initial command) becomes the previous command the rate limit measures from. A non-finite entry is taken
+   * as the initial command, and every entry is clamped into the hard limits, so the next `apply` is inside
+   * hard ∩ rate whatever the reference was.
+   */
+  reset(reference?: ArrayLike<number>): void {
+    for (let i = 0; i < this.dim; i++) this.prev[i] = this.reference(reference ? reference[i] : undefined, i);
+  }
+
+  /**
+   * A start from the measured actuator efforts (units, e.g. /joint_states effort; NaN where unknown): the
+   * first command is rate-limited from what the actuators are doing, not from an assumed zero.
+   */
+  resetToMeasured(effort: ArrayLike<number>): void {
+    const lim = this.limits;
+    for (let i = 0; i < this.dim; i++)
+      this.prev[i] = this.reference(toNormalized(effort[i], lim.rangeLo[i], lim.rangeHi[i]), i);
   }
 
   /**
@@ -157,10 +212,12 @@ export class Shield {
    * effort), so the next tick is rate-limited from what was really sent.
    */
   force(normalized: ArrayLike<number>): void {
-    for (let i = 0; i < this.dim; i++) {
-      const v = Number.isFinite(normalized[i]) ? normalized[i] : this.initial[i];
-      this.prev[i] = Math.min(this.limits.hiNorm[i], Math.max(this.limits.loNorm[i], v));
-    }
+    for (let i = 0; i < this.dim; i++) this.prev[i] = this.reference(normalized[i], i);
+  }
+
+  private reference(v: number | undefined, i: number): number {
+    const x = v !== undefined && Number.isFinite(v) ? v : this.initial[i];
+    return Math.min(this.limits.hiNorm[i], Math.max(this.limits.loNorm[i], x));
   }
 
   /**
@@ -261,8 +318,19 @@ export class Shield {
     for (let i = 0; i < n; i++) {
       const u = toUnits(x[i], lim.rangeLo[i], lim.rangeHi[i]);
       cmd[i] = u < lim.lo[i] ? lim.lo[i] : u > lim.hi[i] ? lim.hi[i] : u;
-      this.prev[i] = x[i];
     }
+
+    // 6. brake: position/velocity limits ahead, by model prediction; outranks box and rate limit
+    flags.brake = this.brake !== undefined && this.brake.filter(cmd);
+    if (flags.brake) {
+      this.counts.brake++;
+      for (let i = 0; i < n; i++) {
+        const u = cmd[i];
+        cmd[i] = u < lim.lo[i] ? lim.lo[i] : u > lim.hi[i] ? lim.hi[i] : u;
+        x[i] = toNormalized(cmd[i], lim.rangeLo[i], lim.rangeHi[i]);
+      }
+    }
+    for (let i = 0; i < n; i++) this.prev[i] = x[i];
     return this.out;
   }
 }

@@ -118,7 +118,7 @@ export function runFault(fault: FaultName, options: FaultRunOptions = {}): Fault
       plant.step(held, periodMs / 1000);
       continue;
     }
-    if (fault === "ood_state" && tick === injectTick) plant.signals[L.velocity] = 4.0; // a shove: within joint limits, outside the data
+    if (fault === "ood_state" && tick === injectTick) plant.signals[L.velocity] = 5.0; // a shove: within joint limits, far outside the data
     if (fault === "joint_limit_breach" && tick === injectTick) plant.signals[L.position + 1] = 2.05;
     const frozen = fault === "frozen_sensor" && tick >= injectTick;
     if (!frozen) {

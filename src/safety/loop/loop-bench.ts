@@ -8,6 +8,8 @@
  * work from time spent preempted. A tick whose policy call took longer than one period counts as a deadline
  * miss inside the core too (source "hold": no fallback is configured).
  *
+ * Then `bytes_per_tick`: the heap the same tick path keeps per tick over 100 000 ticks, GC forced at both ends.
+ *
  * Phase 2, the drift-free real-time loop (realtime-loop.ts) for `seconds`, in a dedicated worker thread
  * (default) or on the main thread (`thread: "main"`, the old way, for comparison), busy-waiting the whole
  * period unless `spinMs` is smaller (then it sleeps with Atomics.wait until spinMs before each slot). A slot misses its
@@ -24,6 +26,9 @@ import {
 } from "./loop-bench-setup.js";
 import { percentile, type LoopSummary } from "./realtime-loop.js";
 import { runRealtime, type LoopThread } from "./realtime-runner.js";
+import { bytesPerTick } from "./heap-per-tick.js";
+
+const HEAP_TICKS = 100_000;
 
 export interface LoopBenchOptions {
   ticks: number;
@@ -32,6 +37,8 @@ export interface LoopBenchOptions {
   thread?: LoopThread;
   /** Busy-wait before each slot, ms (default 1). */
   spinMs?: number;
+  /** Ticks of the heap measurement (default 100 000). */
+  heapTicks?: number;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -47,6 +54,9 @@ export interface LoopBenchResult extends LoopSummary {
   tick_cpu_us_p99: number;
   policy_us_p50: number;
   policy_us_p99: number;
+  /** Heap kept per tick over `heap_ticks` ticks of the same tick path, GC forced at both ends (heap-per-tick.ts). */
+  bytes_per_tick: number;
+  heap_ticks: number;
   rate_hz: number;
   wall_seconds: number;
   /** Where the wall-clock loop ran. */
@@ -96,6 +106,14 @@ export async function runLoopBench(options: LoopBenchOptions): Promise<LoopBench
   }
   policyUs.sort();
 
+  // Heap kept per tick, on a fresh core (the one above was closed).
+  const heap = benchSetup(seed);
+  const heapTicks = options.heapTicks ?? HEAP_TICKS;
+  const bytes = bytesPerTick((i) => {
+    heap.core.tick(heap.clock.now(), heap.state(i * dt));
+  }, heapTicks);
+  heap.core.close();
+
   // Phase 2: the real-time loop.
   const periodMs = 1000 / rateHz;
   const spinMs = options.spinMs ?? periodMs;
@@ -121,6 +139,8 @@ export async function runLoopBench(options: LoopBenchOptions): Promise<LoopBench
     tick_cpu_us_p99: r(percentile(cpuUs, 0.99)),
     policy_us_p50: r(percentile(policyUs, 0.5)),
     policy_us_p99: r(percentile(policyUs, 0.99)),
+    bytes_per_tick: Math.round(bytes * 100) / 100,
+    heap_ticks: heapTicks,
     rate_hz: rateHz,
     wall_seconds: options.seconds,
     thread: run.thread,

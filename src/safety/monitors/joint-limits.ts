@@ -1,7 +1,11 @@
 /**
  * Joint position, velocity and effort limits (robot.yaml `safety.joints`, `safety.margin`).
- * Beyond (1 - margin) of a limit: `error` (the fallback acts). Beyond the limit itself: `fatal` (e-stop).
- * Position limits are ranges: the soft range is the hard range shrunk by margin × half-width on each side.
+ *   position, velocity  inside the margin band (beyond (1 - margin) of the limit): `warn` — the shield acts
+ *                       before it (clamps/soft-limits.ts; with a model, sim/braking-filter.ts keeps joints
+ *                       out of it); beyond the limit: `fatal`.
+ *   effort              an actuator used anywhere within its hard range is not a fault (controllers use their
+ *                       full range); beyond the limit: `fatal`.
+ * Position limits are ranges: the margin band is margin × half-width inside each end.
  * Level-triggered: every violating sample reports (the node edge throttles diagnostics).
  */
 import { asyncScheduler, type OperatorFunction, type SchedulerLike } from "rxjs";
@@ -72,6 +76,7 @@ export function jointLimits(config: JointLimitsConfig): OperatorFunction<JointSa
       max: number | undefined,
       value: number,
       stamp: number,
+      band: boolean,
     ): void => {
       if (max === undefined) return;
       const a = Math.abs(value);
@@ -87,13 +92,13 @@ export function jointLimits(config: JointLimitsConfig): OperatorFunction<JointSa
             `${joint} ${kind} ${fmt(value)} beyond limit ${max}`,
           ),
         );
-      } else if (a > (1 - margin) * max) {
+      } else if (band && a > (1 - margin) * max) {
         const soft = (1 - margin) * max;
         ctx.emit(
           safetyEvent(
             "joint_limits",
             `${joint}.${kind}`,
-            "error",
+            "warn",
             soft,
             value,
             stamp,
@@ -129,7 +134,7 @@ export function jointLimits(config: JointLimitsConfig): OperatorFunction<JointSa
                 safetyEvent(
                   "joint_limits",
                   `${j.name}.position`,
-                  "error",
+                  "warn",
                   limit,
                   p,
                   s.stamp,
@@ -138,8 +143,8 @@ export function jointLimits(config: JointLimitsConfig): OperatorFunction<JointSa
               );
             }
           }
-          if (i < s.velocity.length) magnitude(j.name, "velocity", j.velocity, s.velocity[i], s.stamp);
-          if (i < s.effort.length) magnitude(j.name, "effort", j.effort, s.effort[i], s.stamp);
+          if (i < s.velocity.length) magnitude(j.name, "velocity", j.velocity, s.velocity[i], s.stamp, true);
+          if (i < s.effort.length) magnitude(j.name, "effort", j.effort, s.effort[i], s.stamp, false);
         }
       },
     };

@@ -1,7 +1,9 @@
 /**
  * Out-of-distribution state: an observation dimension outside the dataset's observation box (e.g. the
- * policy package's normalization mean ± k·std) is `error` in the same tick, so the fallback acts on states
- * the policy never saw.
+ * policy package's normalization mean ± k·std). Just past the edge (by at most `errorBeyond` of the box's
+ * half-width: mean ± 1.5k·std by default) is `warn`: the policy extrapolates a little, as it does on most
+ * episodes. Further out is `error` in the same tick, so the fallback acts on states the policy never saw.
+ * One event per sample, for the dimension furthest out.
  */
 import { asyncScheduler, type OperatorFunction, type SchedulerLike } from "rxjs";
 import { ConfigError, ShapeMismatchError } from "../../core/errors.js";
@@ -13,6 +15,8 @@ export interface StateSupportConfig {
   lo: ArrayLike<number>;
   hi: ArrayLike<number>;
   names?: readonly string[];
+  /** Beyond the box by more than this fraction of its half-width is `error` (default 0.5). */
+  errorBeyond?: number;
   scheduler?: SchedulerLike;
 }
 
@@ -36,6 +40,11 @@ export function stateBoxFromStats(
 
 export function stateSupport(config: StateSupportConfig): OperatorFunction<VectorSample, SafetyEvent> {
   const { lo, hi, names } = config;
+  const errorBeyond = config.errorBeyond ?? 0.5;
+  if (!(errorBeyond >= 0))
+    throw new ConfigError("state_support", "error_beyond", "must be a number >= 0", {
+      actual: String(errorBeyond),
+    });
   if (lo.length !== hi.length) throw new ShapeMismatchError("state support: hi length", lo.length, hi.length);
   for (let i = 0; i < lo.length; i++) {
     if (!(lo[i] <= hi[i]))
@@ -59,25 +68,35 @@ export function stateSupport(config: StateSupportConfig): OperatorFunction<Vecto
         );
         return;
       }
+      let worst = -1;
+      let worstExcess = 0;
       for (let i = 0; i < lo.length; i++) {
         const v = s.values[i];
         if (v < lo[i] || v > hi[i]) {
-          const name = names && names[i] !== undefined ? names[i] : String(i);
-          const limit = v < lo[i] ? lo[i] : hi[i];
-          ctx.emit(
-            safetyEvent(
-              "state_support",
-              name,
-              "error",
-              limit,
-              v,
-              s.stamp,
-              `observation ${name} = ${v.toPrecision(4)} outside the dataset's range [${lo[i].toPrecision(4)}, ${hi[i].toPrecision(4)}]`,
-            ),
-          );
-          return;
+          const half = (hi[i] - lo[i]) / 2;
+          const excess = (v < lo[i] ? lo[i] - v : v - hi[i]) / half; // Infinity for a zero-width box
+          if (worst < 0 || excess > worstExcess) {
+            worst = i;
+            worstExcess = excess;
+          }
         }
       }
+      if (worst < 0) return;
+      const i = worst;
+      const v = s.values[i];
+      const name = names && names[i] !== undefined ? names[i] : String(i);
+      const limit = v < lo[i] ? lo[i] : hi[i];
+      ctx.emit(
+        safetyEvent(
+          "state_support",
+          name,
+          worstExcess > errorBeyond ? "error" : "warn",
+          limit,
+          v,
+          s.stamp,
+          `observation ${name} = ${v.toPrecision(4)} outside the dataset's range [${lo[i].toPrecision(4)}, ${hi[i].toPrecision(4)}]`,
+        ),
+      );
     },
   }));
 }

@@ -9,6 +9,7 @@ import { policyNode, type PolicyNodeHandle } from "../../../src/nodes/policy/pol
 import type { DiagnosticArray, Float64MultiArray } from "../../../src/msgs/types.js";
 import { timeFromSeconds } from "../../../src/msgs/time.js";
 import { ConfigError } from "../../../src/core/errors.js";
+import type { Node, PublisherOptions } from "../../../src/ros/node.js";
 
 // pendulum: 1 joint, obs [cos, sin, angular_velocity], effort range [-2, 2], velocity limit 15, 50 Hz.
 function writeConstantPolicy(dir: string, action: number, robot = "pendulum"): void {
@@ -38,6 +39,28 @@ function writeConstantPolicy(dir: string, action: number, robot = "pendulum"): v
     },
     support: { quantiles: { levels: [...DEFAULT_QUANTILE_LEVELS], values: [[-0.6, -0.5, 0, 0.5, 0.6]] } },
     provenance: { algorithm: "test", datasetHash: "0".repeat(8), config: {}, metrics: {} },
+  });
+}
+
+/** The node, except that publishers on `topic` publish through `wrap` (fault injection at the transport). */
+function withPublisher(
+  node: Node,
+  topic: string,
+  wrap: (publish: (m: unknown) => void) => (m: unknown) => void,
+): Node {
+  return new Proxy(node, {
+    get(target, prop) {
+      if (prop === "createPublisher") {
+        return (type: string, t: string, options?: PublisherOptions) => {
+          const pub = target.createPublisher(type, t, options);
+          if (target.resolveTopicName(t) !== topic) return pub;
+          const publish = wrap((m) => pub.publish(m as never));
+          return { ...pub, topic: pub.topic, publish, subscriptionCount: () => pub.subscriptionCount() };
+        };
+      }
+      const v: unknown = Reflect.get(target, prop);
+      return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
   });
 }
 
@@ -139,6 +162,39 @@ describe("policy node (embedded runtime)", () => {
     expect(
       ctx!.graph().topics.find((t) => t.name === "/forward_effort_controller/commands")?.publishers ?? [],
     ).toHaveLength(0);
+  });
+
+  it("a throw in the tick outside the policy call latches the e-stop, reports on /diagnostics and in the run log", async () => {
+    const s = setup({ max_delta: 0.25, fallback: "none" });
+    const failures: unknown[] = [];
+    ctx!.errors$.subscribe((f) => failures.push(f));
+    // Fault injection: the command publisher throws once, on its third command (inside the timer tick).
+    let sends = 0;
+    const faulty = withPublisher(s.node, "/forward_effort_controller/commands", (publish) => (m) => {
+      if (++sends === 3) throw new Error("transport down");
+      publish(m);
+    });
+    handle = await policyNode(faulty);
+    await waitFor("e-stop", () => handle!.stats().estop);
+    const n = s.commands.length;
+    await waitFor("more commands", () => s.commands.length >= n + 3);
+    // Before: the policy ramping up; from the fault on: zero effort, starting with the fault handler's own.
+    expect(s.commands.slice(0, 2).every((c) => c > 0)).toBe(true);
+    expect(s.commands.slice(2)).toEqual(new Array(s.commands.length - 2).fill(0));
+    expect(handle.stats().faults).toBe(1);
+    const status = s.diagnostics.flatMap((d) => d.status);
+    const fault = status.find((st) => st.name === "tether/safety/node_callback");
+    expect(fault?.level).toBe(2);
+    expect(fault?.message).toMatch(/^\/policy: timer tick \(20 ms\) threw: transport down$/);
+    expect(
+      status.some(
+        (st) => st.name === "tether/safety/estop" && st.values.some((v) => v.value === "node_callback"),
+      ),
+    ).toBe(true);
+    const entries = handle.runLog.entries;
+    expect(entries.some((e) => e.kind === "event" && e.event.monitor === "node_callback")).toBe(true);
+    expect(entries.some((e) => e.kind === "estop" && e.engaged && e.by === "node_callback")).toBe(true);
+    expect(failures).toEqual([]);
   });
 
   it("rejects a package trained for another robot, naming the file and field", async () => {

@@ -6,6 +6,7 @@ import { actionBoxFromQuantiles, actionBoxFromActions } from "../../../src/safet
 import { meanSpreadSupport } from "../../../src/safety/clamps/support-clamp.js";
 import { ConfigError } from "../../../src/core/errors.js";
 import { twoJointSpec } from "../fixtures.js";
+import { fromReferenceViolation, normalized } from "./first-tick.js";
 
 const spec = twoJointSpec();
 const limits = hardLimitsFromSpec(spec);
@@ -34,6 +35,72 @@ describe("hardLimitsFromSpec", () => {
     s.safety.joints.elbow.effort = 0.5;
     expect(() => hardLimitsFromSpec(s, "robot.yaml")).toThrow(ConfigError);
     expect(() => hardLimitsFromSpec(s, "robot.yaml")).toThrow(/robot.yaml: safety.joints.elbow.effort/);
+  });
+});
+
+describe("Shield from the first tick", () => {
+  const interval = fc
+    .tuple(fc.double({ min: -1, max: 1, noNaN: true }), fc.double({ min: -1, max: 1, noNaN: true }))
+    .map(([a, b]) => [Math.min(a, b), Math.max(a, b)] as const);
+  // Measured effort in units, as /joint_states may report it: anywhere, or not a number.
+  const measured = fc.oneof(
+    fc.double({ min: -4, max: 4, noNaN: true }),
+    fc.constantFrom(NaN, Infinity, -1e9),
+  );
+
+  it("after resetToMeasured, every command is in H ∩ R, in B ∩ H ∩ R when it is not empty, else nearest to B; the box is reached in ceil(distance / maxDelta) ticks", () => {
+    fc.assert(
+      fc.property(
+        fc.tuple(interval, interval),
+        fc.tuple(measured, measured),
+        fc.double({ min: 0.01, max: 0.5, noNaN: true }),
+        fc.array(fc.tuple(wild, wild), { minLength: 1, maxLength: 30 }),
+        (boxes, effort, d, actions) => {
+          const box = {
+            lo: Float64Array.from(boxes, (b) => b[0]),
+            hi: Float64Array.from(boxes, (b) => b[1]),
+          };
+          const shield = new Shield({ limits, box, maxDelta: d });
+          shield.resetToMeasured(effort);
+          const h = [0, 1].map((i) => [limits.loNorm[i], limits.hiNorm[i]] as const);
+          // The reference, computed here: measured effort normalized (zero effort when not finite), into H.
+          const r = [0, 1].map((i) => {
+            const range = spec.actuators[i].range;
+            const u = Number.isFinite(effort[i]) ? effort[i] : 0;
+            return Math.min(h[i][1], Math.max(h[i][0], normalized(u, range)));
+          });
+          const reach = [0, 1].map((i) => {
+            const lo = Math.max(boxes[i][0], h[i][0]);
+            const hi = Math.min(boxes[i][1], h[i][1]);
+            if (lo > hi) return Infinity; // box outside the hard limits: no promise to reach it
+            const dist = r[i] < lo ? lo - r[i] : r[i] > hi ? r[i] - hi : 0;
+            return Math.ceil(dist / d - 1e-9);
+          });
+          actions.forEach((a, t) => {
+            const x = shield.apply(a).action;
+            for (let i = 0; i < 2; i++) {
+              expect(fromReferenceViolation(x[i], r[i], d, h[i], boxes[i]), `tick ${t} dim ${i}`).toBe("");
+              if (t + 1 >= reach[i]) {
+                expect(x[i]).toBeGreaterThanOrEqual(boxes[i][0] - EPS);
+                expect(x[i]).toBeLessThanOrEqual(boxes[i][1] + EPS);
+              }
+              r[i] = x[i];
+            }
+          });
+        },
+      ),
+      { numRuns: 400, seed: 7 },
+    );
+  });
+
+  it("reset and force take a non-finite reference as zero effort and clamp any other into the hard limits", () => {
+    const shield = new Shield({ limits, maxDelta: 0.1 });
+    shield.force([NaN, 5]);
+    expect(Array.from(shield.lastSafe)).toEqual([0, limits.hiNorm[1]]);
+    shield.reset([-Infinity, -7]);
+    expect(Array.from(shield.lastSafe)).toEqual([0, limits.loNorm[1]]);
+    shield.resetToMeasured([NaN, 0]); // 0 N·m on the elbow's [-1, 3] range is -0.5 normalized
+    expect(Array.from(shield.lastSafe)).toEqual([0, -0.5]);
   });
 });
 

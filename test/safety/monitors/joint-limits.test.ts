@@ -11,20 +11,21 @@ const ok: JointSample = { stamp: 0, position: [0, 0], velocity: [0, 0], effort: 
 describe("jointLimits", () => {
   operatorContract((scheduler) => jointLimits({ ...config, scheduler }), ok);
 
-  it("reports error inside the margin and fatal beyond the limit, at the sample's time", () => {
+  it("warns inside the position/velocity margin, is silent on effort within its limit, fatal beyond any limit", () => {
     const ts = newScheduler();
     ts.run(({ cold, expectObservable }) => {
-      const src = cold<JointSample>("a-b-c-d---|", {
+      const src = cold<JointSample>("a-b-c-d-e-|", {
         a: ok,
         b: { stamp: 2, position: [1.4, 0], velocity: [0, 0], effort: [0, 0] }, // soft edge 1.35
         c: { stamp: 4, position: [0, 0], velocity: [0, -5.5], effort: [0, 0] }, // elbow |v| > 5
-        d: { stamp: 6, position: [0, 0], velocity: [3.7, 0], effort: [1.4, 0] }, // 3.7 > 3.6; effort 1.4 > 1.35
+        d: { stamp: 6, position: [0, 0], velocity: [3.7, 0], effort: [1.5, 0] }, // 3.7 > 3.6; effort at its limit
+        e: { stamp: 8, position: [0, 0], velocity: [0, 0], effort: [-1.6, 0] }, // effort beyond 1.5
       });
-      expectObservable(src.pipe(jointLimits({ ...config, scheduler: ts }))).toBe("--b-c-(de)|", {
-        b: ev({ key: "shoulder.position", severity: "error", observed: 1.4, stamp: 2 }),
+      expectObservable(src.pipe(jointLimits({ ...config, scheduler: ts }))).toBe("--b-c-d-e-|", {
+        b: ev({ key: "shoulder.position", severity: "warn", observed: 1.4, stamp: 2 }),
         c: ev({ key: "elbow.velocity", severity: "fatal", limit: 5, observed: -5.5 }),
-        d: ev({ key: "shoulder.velocity", severity: "error" }),
-        e: ev({ key: "shoulder.effort", severity: "error", observed: 1.4 }),
+        d: ev({ key: "shoulder.velocity", severity: "warn" }),
+        e: ev({ key: "shoulder.effort", severity: "fatal", limit: 1.5, observed: -1.6, stamp: 8 }),
       });
     });
   });

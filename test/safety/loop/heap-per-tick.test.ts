@@ -1,0 +1,20 @@
+import { describe, expect, it } from "vitest";
+import { bytesPerTick } from "../../../src/safety/loop/heap-per-tick.js";
+
+describe("bytesPerTick", () => {
+  it("is about 0 for a tick that keeps nothing, even if it makes garbage", () => {
+    let sum = 0;
+    const perTick = bytesPerTick((i) => {
+      sum += new Float64Array(4).fill(i)[0]; // short-lived: collected by the closing GC
+    }, 200_000);
+    expect(sum).toBeGreaterThan(0);
+    expect(Math.abs(perTick)).toBeLessThan(2);
+  });
+
+  it("counts what a tick keeps", () => {
+    const kept: Float64Array[] = [];
+    const perTick = bytesPerTick(() => kept.push(new Float64Array(16)), 20_000, 100); // 128 bytes of data each
+    expect(kept).toHaveLength(20_100);
+    expect(perTick).toBeGreaterThan(128);
+  });
+});

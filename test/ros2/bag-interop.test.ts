@@ -1,7 +1,8 @@
 /**
  * rosbag2 (C++, rclcpp) on the same graph as a `tether launch --ros` recording run, both ways:
- * `ros2 bag record` of the run imported by `tether import` gives the recorder's dataset; Tether's MCAP run
- * log passes `ros2 bag info` and, played with `ros2 bag play` into Tether's recorder, gives it again.
+ * `ros2 bag record` of the run imported by `tether import` gives the recorder's episodes and states;
+ * Tether's MCAP run log passes `ros2 bag info`, and `ros2 bag play` of it (like Tether's own replay node)
+ * drives Tether's recorder through every step of the run. A run log on use_sim_time logs in sim time.
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { mkdtempSync, writeFileSync } from "node:fs";
@@ -23,6 +24,16 @@ const DOMAIN = 215;
 const TOPICS = ["/joint_states", "/forward_effort_controller/commands", "/goal", "/episode", "/clock"];
 const EPISODES = 3;
 // Tether's run log marks these latched, so ros2 bag play republishes them transient local.
+
+/** The recorder's closing line: every step of the 3 x 200-step run arrived, in at least 3 episodes. */
+function expectWholeRun(output: string): void {
+  const m = /wrote (\d+) episodes, (\d+) transitions/.exec(output);
+  expect(m, output).not.toBeNull();
+  expect(Number(m![1])).toBeGreaterThanOrEqual(EPISODES);
+  // A /episode mark the run log received late or early moves a step between episodes, and a step at a
+  // moved boundary is not a transition; the states themselves all arrive.
+  expect(Number(m![2])).toBeGreaterThanOrEqual(EPISODES * 200 - 6);
+}
 
 describeRos2("rosbag2 and Tether on one graph", () => {
   let env: NodeJS.ProcessEnv;
@@ -47,6 +58,25 @@ describeRos2("rosbag2 and Tether on one graph", () => {
       ],
       env,
     );
+    // A second run log on sim time: its log times must follow sim_robot's /clock, not the wall clock.
+    const simLog = startTether(
+      [
+        "node",
+        "run",
+        "run_log",
+        "--ros",
+        "--ros-args",
+        "-r",
+        "__node:=sim_time_log",
+        "-p",
+        `file:=${join(dir, "sim-time.mcap")}`,
+        "-p",
+        "use_sim_time:=true",
+      ],
+      env,
+    );
+    procs.push(simLog);
+    await simLog.waitFor(/run_log: recording/, 60_000);
     const bag = start(
       "ros2",
       ["bag", "record", "-s", "mcap", "-o", join(dir, "bag"), "--topics", ...TOPICS],
@@ -62,7 +92,7 @@ describeRos2("rosbag2 and Tether on one graph", () => {
     procs.push(launch);
     await launch.waitFor(new RegExp(`finished ${EPISODES} episode\\(s\\)`), 120_000);
     await new Promise((r) => setTimeout(r, 1000));
-    for (const p of [launch, runLog, bag]) expect(await p.interrupt(), p.output()).toBe(0);
+    for (const p of [launch, runLog, simLog, bag]) expect(await p.interrupt(), p.output()).toBe(0);
     expect(launch.output()).toMatch(new RegExp(`\\[recorder\\]: wrote ${EPISODES} episodes`));
   });
   afterAll(async () => {
@@ -125,7 +155,7 @@ describeRos2("rosbag2 and Tether on one graph", () => {
     );
   });
 
-  it("ros2 bag play of the run log into Tether's recorder gives the recorder's dataset", async () => {
+  it("ros2 bag play of the run log drives Tether's recorder: every step of the run recorded", async () => {
     const recorder = startTether(
       [
         "node",
@@ -163,6 +193,66 @@ describeRos2("rosbag2 and Tether on one graph", () => {
     expect(play.code, play.out).toBe(0);
     await new Promise((r) => setTimeout(r, 1000));
     expect(await recorder.interrupt()).toBe(0);
-    expect(datasetColumns(join(dir, "played"))).toEqual(datasetColumns(join(dir, "rec")));
+    expectWholeRun(recorder.output());
+  });
+
+  it("a node with use_sim_time follows /clock: the sim-time run log starts near 0 s", async () => {
+    const info = await run("ros2", ["bag", "info", join(dir, "sim-time.mcap")], env);
+    expect(info.code, info.out).toBe(0);
+    expect(info.out).toMatch(/Topic: \/clock \| Type: rosgraph_msgs\/msg\/Clock \| Count: [1-9]/);
+    // `Start: <date> (<seconds since the epoch>)`: sim time starts at 0, the wall clock near 1.8e9.
+    const start = Number(/Start:.*\((\d+\.\d+)\)/.exec(info.out)?.[1]);
+    const end = Number(/End:.*\((\d+\.\d+)\)/.exec(info.out)?.[1]);
+    expect(start).toBeLessThan(60);
+    // Three 200-step episodes at 50 Hz: about 12 s of sim time, however fast the lock-step run went.
+    expect(end).toBeGreaterThan(10);
+    expect(end).toBeLessThan(14);
+  });
+
+  it("Tether's replay node under --ros plays the run log into the recorder like ros2 bag play", async () => {
+    const recorder = startTether(
+      [
+        "node",
+        "run",
+        "recorder",
+        "--ros",
+        "--ros-args",
+        "-p",
+        "robot:=reacher2",
+        "-p",
+        `out:=${join(dir, "replayed")}`,
+        "-p",
+        "episode_topic:=/episode",
+        "-p",
+        "reset_jump:=0.0",
+        "-p",
+        "behavior:=expert",
+        "-p",
+        "flush_interval_ms:=600000",
+      ],
+      env,
+    );
+    procs.push(recorder);
+    await recorder.waitFor(/recording robot reacher2/, 60_000);
+    const replay = startTether(
+      [
+        "node",
+        "run",
+        "replay",
+        "--ros",
+        "--ros-args",
+        "-p",
+        `bag:=${join(dir, "run.mcap")}`,
+        "-p",
+        "rate:=0.5",
+      ],
+      env,
+    );
+    procs.push(replay);
+    await replay.waitFor(/replay: finished, \d+ messages/, 120_000);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await replay.interrupt()).toBe(0);
+    expect(await recorder.interrupt()).toBe(0);
+    expectWholeRun(recorder.output());
   });
 });

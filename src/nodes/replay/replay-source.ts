@@ -33,19 +33,23 @@ export interface ReplaySource {
   close(): Promise<void>;
 }
 
-/** rosbag2's offered_qos_profiles YAML (history/depth/reliability/durability enums) -> QoS. */
+/**
+ * rosbag2's offered_qos_profiles YAML -> QoS. Policies are enum numbers in Humble's bags and names
+ * ("reliable", "transient_local") in Jazzy's.
+ */
 export function qosFromProfile(profile: string | undefined): Partial<QoS> | undefined {
   if (!profile) return undefined;
   try {
-    const list = parseYaml(profile) as { depth?: number; reliability?: number; durability?: number }[] | null;
+    type Policy = number | string | undefined;
+    const list = parseYaml(profile) as { depth?: number; reliability?: Policy; durability?: Policy }[] | null;
     const p = Array.isArray(list) ? list[0] : undefined;
     if (!p) return undefined;
     const qos: Partial<QoS> = {};
     if (typeof p.depth === "number" && p.depth > 0) qos.depth = p.depth;
-    if (p.reliability === 1) qos.reliability = "reliable";
-    if (p.reliability === 2) qos.reliability = "best_effort";
-    if (p.durability === 1) qos.durability = "transient_local";
-    if (p.durability === 2) qos.durability = "volatile";
+    if (p.reliability === 1 || p.reliability === "reliable") qos.reliability = "reliable";
+    if (p.reliability === 2 || p.reliability === "best_effort") qos.reliability = "best_effort";
+    if (p.durability === 1 || p.durability === "transient_local") qos.durability = "transient_local";
+    if (p.durability === 2 || p.durability === "volatile") qos.durability = "volatile";
     return qos;
   } catch {
     return undefined;

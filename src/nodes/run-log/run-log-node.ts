@@ -15,8 +15,13 @@ import { commandTopic } from "../../robot/spec.js";
 import type { Node, NodeFactory } from "../../ros/node.js";
 import { DEFAULT_EPISODE_TOPIC } from "../sim-robot/sim-robot-node.js";
 
-/** Subscriptions match reliable and best-effort publishers, and queue bursts. */
-const RECORD_QOS = { depth: 1000, reliability: "best_effort", durability: "volatile" } as const;
+/**
+ * Reliable, and deep enough to queue bursts: over real DDS a best-effort subscription loses messages when
+ * the process is busy, and a run log with a state missing is not the run. /clock stays best effort, the
+ * only topic ROS 2 publishers commonly offer best effort (a reliable subscription would not match them).
+ */
+const RECORD_QOS = { depth: 1000, reliability: "reliable", durability: "volatile" } as const;
+const CLOCK_RECORD_QOS = { ...RECORD_QOS, reliability: "best_effort" } as const;
 
 export interface RunLogRecorder {
   topics: Record<string, string>;
@@ -64,7 +69,8 @@ export async function startRunLog(
   });
   let closed = false;
   for (const [topic, type] of Object.entries(topics)) {
-    node.createSubscription(type, topic, { qos: RECORD_QOS }, (msg) => {
+    const qos = topic === "/clock" ? CLOCK_RECORD_QOS : RECORD_QOS;
+    node.createSubscription(type, topic, { qos }, (msg) => {
       if (!closed) log.write(topic, type, nanosFromTime(node.now()), msg);
     });
   }

@@ -50,7 +50,7 @@ export function registerBenchBus(bench: Command): void {
       "--ros-messages <n>",
       "JointState messages in the ROS 2 throughput run",
       parseIntOption("--ros-messages"),
-      100_000,
+      20_000,
     )
     .option(
       "--record-seconds <n>",

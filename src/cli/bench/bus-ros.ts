@@ -46,6 +46,15 @@ async function waitMatched(pub: { subscriptionCount(): number }): Promise<void> 
   await sleep(500);
 }
 
+/** Waits until count() reaches `expected` or stops growing for a second. */
+async function drain(count: () => number, expected: number): Promise<void> {
+  let last = -1;
+  while (count() !== last && count() < expected) {
+    last = count();
+    await sleep(1000);
+  }
+}
+
 export async function runBenchBusRos(opts: BenchBusRosOptions): Promise<Record<string, unknown>> {
   const { selectRuntime } = await import("../../ros/runtime.js");
   const { timeFromSeconds, timeFromNanos } = await import("../../msgs/time.js");
@@ -91,6 +100,8 @@ export async function runBenchBusRos(opts: BenchBusRosOptions): Promise<Record<s
       sent += n;
     }
     const seconds = (performance.now() - t0) / 1000;
+    // Late deliveries are not drops: wait until nothing more arrives for a second.
+    await drain(() => received, sent);
 
     // Latency: one in flight.
     const pingNode = await node("bench_ping");
@@ -195,12 +206,8 @@ async function recordAt500Hz(
       await sleep(1);
     }
     const wallSeconds = (performance.now() - start) / 1000;
-    // Reliable delivery of the tail: wait until everything arrived or nothing more comes for 1 s.
-    let last = -1;
-    while (recorder.received() !== last && recorder.received() < 2 * published + 1) {
-      last = recorder.received();
-      await sleep(1000);
-    }
+    // Reliable delivery of the tail: states, commands and the goal.
+    await drain(() => recorder.received(), 2 * published + 1);
     const statesReceived = recorder.core.stats().messages[recorder.core.topics.state] ?? 0;
     await recorder.close();
     return {

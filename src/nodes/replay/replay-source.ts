@@ -39,12 +39,15 @@ export interface ReplaySource {
   close(): Promise<void>;
 }
 
-/** rosbag2's offered_qos_profiles YAML -> QoS: enums as numbers (before Jazzy) or as words (Jazzy on). */
+/**
+ * rosbag2's offered_qos_profiles YAML -> QoS. Policies are enum numbers in Humble's bags and names
+ * ("reliable", "transient_local") in Jazzy's.
+ */
 export function qosFromProfile(profile: string | undefined): Partial<QoS> | undefined {
   if (!profile) return undefined;
   try {
-    const list = parseYaml(profile) as
-      { depth?: number; reliability?: number | string; durability?: number | string }[] | null;
+    type Policy = number | string | undefined;
+    const list = parseYaml(profile) as { depth?: number; reliability?: Policy; durability?: Policy }[] | null;
     const p = Array.isArray(list) ? list[0] : undefined;
     if (!p) return undefined;
     const qos: Partial<QoS> = {};

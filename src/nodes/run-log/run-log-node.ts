@@ -13,9 +13,15 @@ import { nanosFromTime } from "../../msgs/time.js";
 import { loadRobot } from "../../robot/load.js";
 import { commandTopic } from "../../robot/spec.js";
 import type { Node, NodeFactory } from "../../ros/node.js";
+import { DEFAULT_EPISODE_TOPIC } from "../sim-robot/sim-robot-node.js";
 
-/** Subscriptions match reliable and best-effort publishers, and queue bursts. */
-const RECORD_QOS = { depth: 1000, reliability: "best_effort", durability: "volatile" } as const;
+/**
+ * Reliable, and deep enough to queue bursts: over real DDS a best-effort subscription loses messages when
+ * the process is busy, and a run log with a state missing is not the run. /clock stays best effort, the
+ * only topic ROS 2 publishers commonly offer best effort (a reliable subscription would not match them).
+ */
+const RECORD_QOS = { depth: 1000, reliability: "reliable", durability: "volatile" } as const;
+const CLOCK_RECORD_QOS = { ...RECORD_QOS, reliability: "best_effort" } as const;
 
 export interface RunLogRecorder {
   topics: Record<string, string>;
@@ -42,17 +48,29 @@ export function runLogTopics(robot: string | undefined, extra: string[]): Record
   return topics;
 }
 
+/** The topics sim_robot latches for `robot` (task topics, the episode topic): logged as latched. */
+export function latchedTopics(robot: string | undefined): string[] {
+  if (!robot) return [];
+  const { spec } = loadRobot(robot);
+  return [...spec.ros.task_topics.map((t) => t.topic), spec.ros.episode_topic ?? DEFAULT_EPISODE_TOPIC];
+}
+
 /** Starts recording `topics` (name -> type) of `node`'s graph into `file`. */
 export async function startRunLog(
   node: Node,
   file: string,
   topics: Record<string, string>,
   metadata: Record<string, string> = {},
+  latched: readonly string[] = [],
 ): Promise<RunLogRecorder> {
-  const log = await RunLogWriter.create(file, { metadata: { node: node.fullyQualifiedName(), ...metadata } });
+  const log = await RunLogWriter.create(file, {
+    metadata: { node: node.fullyQualifiedName(), ...metadata },
+    latchedTopics: latched,
+  });
   let closed = false;
   for (const [topic, type] of Object.entries(topics)) {
-    node.createSubscription(type, topic, { qos: RECORD_QOS }, (msg) => {
+    const qos = topic === "/clock" ? CLOCK_RECORD_QOS : RECORD_QOS;
+    node.createSubscription(type, topic, { qos }, (msg) => {
       if (!closed) log.write(topic, type, nanosFromTime(node.now()), msg);
     });
   }
@@ -80,6 +98,7 @@ export const runLogNode: NodeFactory = async (node, args) => {
     file,
     runLogTopics(robot || undefined, extra),
     robot ? { robot } : {},
+    latchedTopics(robot || undefined),
   );
   node.getLogger().info(`run_log: recording ${Object.keys(recorder.topics).join(", ")} to ${file}`);
   return {

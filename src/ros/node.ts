@@ -76,6 +76,11 @@ export type ParameterValue = boolean | number | string | boolean[] | number[] | 
 export interface ParameterDescriptor {
   description?: string;
   readOnly?: boolean;
+  /**
+   * A number parameter is a ROS 2 double even when its value is whole: JavaScript has one number type
+   * (5.0 === 5), so without this a whole default or override declares an integer under real ROS 2.
+   */
+  double?: boolean;
 }
 
 /** A node's clock: ROS time, which follows /clock when the node's `use_sim_time` parameter is true. */

@@ -1,12 +1,15 @@
 /**
- * The Node API on real ROS 2 through rclnodejs (optional dependency). Loaded dynamically: without ROS 2
- * sourced and rclnodejs installed, loadRclnodejs() throws NotAvailableError. This machine has no ROS 2,
- * so this file is type-checked against rclnodejs's API shape (./rclnodejs-api.ts) but never run here.
- * Remaps are resolved by Tether (names.ts) before topics reach rclnodejs, so launch remaps behave the same.
+ * The Node API on real ROS 2 through rclnodejs (optional dependency), typed by rclnodejs's own declarations.
+ * Loaded dynamically: without ROS 2 sourced and rclnodejs installed, loadRclnodejs() throws
+ * NotAvailableError. Remaps and namespaces are resolved by Tether (names.ts) before topics reach rclnodejs,
+ * so launch remaps behave as in the embedded runtime. Where rclnodejs's declarations and its runtime
+ * differ (publisherCount/subscriptionCount are getters, not the methods the types declare), the adapter
+ * uses the graph queries both agree on (countPublishers/countSubscribers).
  */
 import { Subject } from "rxjs";
 import { NotAvailableError } from "../core/errors.js";
 import type { MessageOf, Time } from "../msgs/types.js";
+import { timeFromNanos } from "../msgs/time.js";
 import {
   NodeError,
   resolveQos,
@@ -23,32 +26,39 @@ import {
   type Timer,
 } from "./node.js";
 import { resolveTopicName, type RemapRule } from "./names.js";
-import { parameterKind } from "./parameters.js";
-import {
-  RCL_QOS,
+import { ParameterStore, parameterKind } from "./parameters.js";
+import type {
+  Rclnodejs,
+  RclMessageTypeName,
+  RclNode,
+  RclParameter,
   RclParameterType,
-  type RclNode,
-  type RclnodejsModule,
-  type RclParameter,
-  type RclTime,
-} from "./rclnodejs-api.js";
+  RclQoS,
+  RclTime,
+} from "./rclnodejs-types.js";
 
 export const RCLNODEJS_HINT = "source /opt/ros/<distro>/setup.bash and npm install rclnodejs";
 
-let loaded: Promise<RclnodejsModule> | undefined;
+let loaded: Promise<Rclnodejs> | undefined;
 
-/** Imports and initializes rclnodejs once; NotAvailableError when it (or ROS 2) is missing. */
-export function loadRclnodejs(): Promise<RclnodejsModule> {
+/**
+ * Imports and initializes rclnodejs once; NotAvailableError when it (or ROS 2) is missing. rcl gets no
+ * command line: Tether parses --ros-args itself (a global `__node:=` would rename every node of a launch),
+ * and rclnodejs's own SIGINT handler is removed so Tether closes its nodes (recorders flush) before rcl
+ * shuts down.
+ */
+export function loadRclnodejs(): Promise<Rclnodejs> {
   loaded ??= (async () => {
     const specifier = "rclnodejs";
-    let mod: RclnodejsModule;
+    let mod: Rclnodejs;
     try {
-      const imported = (await import(specifier)) as { default?: RclnodejsModule } & RclnodejsModule;
+      const imported = (await import(specifier)) as { default?: Rclnodejs } & Rclnodejs;
       mod = imported.default ?? imported;
     } catch (cause) {
       throw new NotAvailableError("ROS 2 / rclnodejs", `not found: ${RCLNODEJS_HINT}`, { cause });
     }
-    await mod.init();
+    mod.removeSignalHandlers();
+    await mod.init(undefined, []);
     return mod;
   })();
   const p = loaded;
@@ -58,40 +68,69 @@ export function loadRclnodejs(): Promise<RclnodejsModule> {
   return p;
 }
 
-function toRclQos(rcl: RclnodejsModule, q: QoS) {
+function toRclQos(rcl: Rclnodejs, q: QoS): RclQoS {
+  const { HistoryPolicy, ReliabilityPolicy, DurabilityPolicy } = rcl.QoS;
   return new rcl.QoS(
-    RCL_QOS.HISTORY_KEEP_LAST,
+    HistoryPolicy.RMW_QOS_POLICY_HISTORY_KEEP_LAST,
     q.depth,
-    q.reliability === "reliable" ? RCL_QOS.RELIABILITY_RELIABLE : RCL_QOS.RELIABILITY_BEST_EFFORT,
-    q.durability === "transient_local" ? RCL_QOS.DURABILITY_TRANSIENT_LOCAL : RCL_QOS.DURABILITY_VOLATILE,
+    q.reliability === "reliable"
+      ? ReliabilityPolicy.RMW_QOS_POLICY_RELIABILITY_RELIABLE
+      : ReliabilityPolicy.RMW_QOS_POLICY_RELIABILITY_BEST_EFFORT,
+    q.durability === "transient_local"
+      ? DurabilityPolicy.RMW_QOS_POLICY_DURABILITY_TRANSIENT_LOCAL
+      : DurabilityPolicy.RMW_QOS_POLICY_DURABILITY_VOLATILE,
   );
 }
 
-function rclParameterType(value: ParameterValue): RclParameterType {
+type ParameterTypeName =
+  | "PARAMETER_NOT_SET"
+  | "PARAMETER_BOOL"
+  | "PARAMETER_INTEGER"
+  | "PARAMETER_DOUBLE"
+  | "PARAMETER_STRING"
+  | "PARAMETER_BOOL_ARRAY"
+  | "PARAMETER_INTEGER_ARRAY"
+  | "PARAMETER_DOUBLE_ARRAY"
+  | "PARAMETER_STRING_ARRAY";
+
+/**
+ * rclnodejs's ParameterType object. Its declarations make it an ambient const enum, whose members
+ * isolatedModules cannot read, so it is read as the plain object it is at run time.
+ */
+function parameterTypes(rcl: Rclnodejs): Record<ParameterTypeName, RclParameterType> {
+  return (rcl as unknown as { ParameterType: Record<ParameterTypeName, RclParameterType> }).ParameterType;
+}
+
+/** The ROS 2 type a value is declared or set with; a declared double keeps whole numbers double. */
+function rclParameterType(rcl: Rclnodejs, value: ParameterValue, double: boolean): RclParameterType {
+  const T = parameterTypes(rcl);
   switch (parameterKind(value)) {
     case "bool":
-      return RclParameterType.PARAMETER_BOOL;
+      return T.PARAMETER_BOOL;
     case "number":
-      return Number.isInteger(value) ? RclParameterType.PARAMETER_INTEGER : RclParameterType.PARAMETER_DOUBLE;
+      return double || !Number.isInteger(value) ? T.PARAMETER_DOUBLE : T.PARAMETER_INTEGER;
     case "string":
-      return RclParameterType.PARAMETER_STRING;
+      return T.PARAMETER_STRING;
     case "bool[]":
-      return RclParameterType.PARAMETER_BOOL_ARRAY;
+      return T.PARAMETER_BOOL_ARRAY;
     case "number[]":
-      return (value as number[]).every(Number.isInteger)
-        ? RclParameterType.PARAMETER_INTEGER_ARRAY
-        : RclParameterType.PARAMETER_DOUBLE_ARRAY;
+      return double || !(value as number[]).every(Number.isInteger)
+        ? T.PARAMETER_DOUBLE_ARRAY
+        : T.PARAMETER_INTEGER_ARRAY;
     case "string[]":
     case "[]":
-      return RclParameterType.PARAMETER_STRING_ARRAY;
+      return T.PARAMETER_STRING_ARRAY;
     default:
-      return RclParameterType.PARAMETER_NOT_SET;
+      return T.PARAMETER_NOT_SET;
   }
 }
 
-function fromRclTime(t: RclTime): Time {
-  const { seconds, nanoseconds } = t.secondsAndNanoseconds;
-  return { sec: seconds, nanosec: nanoseconds };
+/** rclnodejs holds ROS 2 integers as bigint. */
+function toRclValue(rcl: Rclnodejs, type: RclParameterType, value: ParameterValue): unknown {
+  const T = parameterTypes(rcl);
+  if (type === T.PARAMETER_INTEGER) return BigInt(value as number);
+  if (type === T.PARAMETER_INTEGER_ARRAY) return (value as number[]).map((v) => BigInt(v));
+  return value;
 }
 
 function fromRclValue(value: unknown): ParameterValue {
@@ -104,13 +143,24 @@ function fromRclValue(value: unknown): ParameterValue {
   return value as ParameterValue;
 }
 
+function fromRclTime(t: RclTime): Time {
+  return timeFromNanos(t.nanoseconds);
+}
+
 /** Wraps an rclnodejs node in Tether's Node interface. */
 export class RclnodejsNode implements Node {
+  /** Resolves declared values against the launch/-p overrides with the embedded runtime's rules. */
+  private readonly declared: ParameterStore;
+  private destroyed = false;
+
   constructor(
-    private readonly rcl: RclnodejsModule,
+    private readonly rcl: Rclnodejs,
     private readonly node: RclNode,
     private readonly remaps: readonly RemapRule[],
-  ) {}
+    overrides: Record<string, ParameterValue>,
+  ) {
+    this.declared = new ParameterStore(node.getFullyQualifiedName(), overrides);
+  }
 
   name(): string {
     return this.node.name();
@@ -131,14 +181,15 @@ export class RclnodejsNode implements Node {
     options: PublisherOptions = {},
   ): Publisher<MessageOf<K>> {
     const qos = resolveQos(options.qos);
-    const pub = this.node.createPublisher(typeName, this.resolveTopicName(topic), {
+    const name = this.resolveTopicName(topic);
+    const pub = this.node.createPublisher(typeName as RclMessageTypeName, name, {
       qos: toRclQos(this.rcl, qos),
     });
     return {
-      topic: pub.topic,
+      topic: name,
       typeName,
-      publish: (m) => pub.publish(m),
-      subscriptionCount: () => pub.subscriptionCount(),
+      publish: (m) => pub.publish(m as never),
+      subscriptionCount: () => this.node.countSubscribers(name),
     };
   }
 
@@ -149,41 +200,62 @@ export class RclnodejsNode implements Node {
     callback: (message: MessageOf<K>) => void,
   ): Subscription<MessageOf<K>> {
     const qos = resolveQos(options.qos);
+    const name = this.resolveTopicName(topic);
     const subject = new Subject<MessageOf<K>>();
-    const sub = this.node.createSubscription(
-      typeName,
-      this.resolveTopicName(topic),
+    this.node.createSubscription(
+      typeName as RclMessageTypeName,
+      name,
       { qos: toRclQos(this.rcl, qos) },
-      (m) => {
-        callback(m as MessageOf<K>);
-        subject.next(m as MessageOf<K>);
+      (m: unknown) => {
+        // An exception escaping into rclnodejs's executor would end the process; report it like the
+        // embedded runtime does and keep the node alive.
+        try {
+          callback(m as MessageOf<K>);
+          subject.next(m as MessageOf<K>);
+        } catch (err) {
+          this.node.getLogger().error(`callback on ${name} failed: ${(err as Error).stack ?? String(err)}`);
+        }
       },
     );
     return {
-      topic: sub.topic,
+      topic: name,
       typeName,
       observable$: subject.asObservable(),
-      publisherCount: () => sub.publisherCount(),
+      publisherCount: () => this.node.countPublishers(name),
     };
   }
 
+  /** On the node's ROS clock, as in rclcpp: sim time when use_sim_time is true. */
   createTimer(periodMs: number, callback: () => void): Timer {
-    const t = this.node.createTimer(BigInt(Math.round(periodMs * 1e6)), callback);
+    if (!(periodMs > 0) || !Number.isFinite(periodMs))
+      throw new NodeError(this.fullyQualifiedName(), `timer period must be > 0 ms, got ${periodMs}`);
+    const t = this.node.createTimer(BigInt(Math.round(periodMs * 1e6)), () => {
+      try {
+        callback();
+      } catch (err) {
+        this.node.getLogger().error(`timer callback failed: ${(err as Error).stack ?? String(err)}`);
+      }
+    });
     return { periodMs, cancel: () => t.cancel(), isCanceled: () => t.isCanceled() };
   }
 
   declareParameter<V extends ParameterValue>(
     name: string,
     defaultValue: V,
-    descriptor?: ParameterDescriptor,
+    descriptor: ParameterDescriptor = {},
   ): V {
-    if (descriptor?.readOnly === true) {
-      this.getLogger().debug(
-        `parameter ${name}: read-only descriptors are enforced by the embedded runtime only`,
-      );
-    }
+    const value = this.declared.declare(name, defaultValue, descriptor);
+    const type = rclParameterType(this.rcl, value, descriptor.double === true);
+    const rclDescriptor = new this.rcl.ParameterDescriptor(
+      name,
+      type,
+      descriptor.description ?? "",
+      descriptor.readOnly === true,
+    );
     const p = this.node.declareParameter(
-      new this.rcl.Parameter(name, rclParameterType(defaultValue), defaultValue),
+      new this.rcl.Parameter(name, type, toRclValue(this.rcl, type, value)),
+      rclDescriptor,
+      true,
     );
     return fromRclValue(p.value) as V;
   }
@@ -196,7 +268,20 @@ export class RclnodejsNode implements Node {
     return fromRclValue(this.node.getParameter(name).value) as V;
   }
   setParameter(name: string, value: ParameterValue): void {
-    const r = this.node.setParameter(new this.rcl.Parameter(name, rclParameterType(value), value));
+    if (!this.node.hasParameter(name))
+      throw new NodeError(this.fullyQualifiedName(), `cannot set parameter "${name}": it is not declared`);
+    const declaredType = this.node.getParameter(name).type;
+    const T = parameterTypes(this.rcl);
+    const double = declaredType === T.PARAMETER_DOUBLE || declaredType === T.PARAMETER_DOUBLE_ARRAY;
+    const type = rclParameterType(this.rcl, value, double);
+    let r;
+    try {
+      r = this.node.setParameter(new this.rcl.Parameter(name, type, toRclValue(this.rcl, type, value)));
+    } catch (cause) {
+      throw new NodeError(this.fullyQualifiedName(), `cannot set parameter "${name}": ${String(cause)}`, {
+        cause,
+      });
+    }
     if (!r.successful)
       throw new NodeError(this.fullyQualifiedName(), `cannot set parameter "${name}": ${r.reason}`);
   }
@@ -217,22 +302,22 @@ export class RclnodejsNode implements Node {
   }
   getClock(): RosClock {
     const clock = this.node.getClock();
-    const useSimTime =
-      this.node.hasParameter("use_sim_time") && this.node.getParameter("use_sim_time").value === true;
+    const node = this.node;
     return {
       type: "ROS_TIME",
-      useSimTime,
-      now: () => fromRclTime(clock.now()),
-      nowSeconds: () => {
-        const t = fromRclTime(clock.now());
-        return t.sec + t.nanosec * 1e-9;
+      get useSimTime() {
+        return node.hasParameter("use_sim_time") && node.getParameter("use_sim_time").value === true;
       },
+      now: () => fromRclTime(clock.now()),
+      nowSeconds: () => Number(clock.now().nanoseconds) / 1e9,
     };
   }
   now(): Time {
     return fromRclTime(this.node.now());
   }
   destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
     this.node.destroy();
   }
 }
@@ -243,14 +328,25 @@ export interface RclnodejsNodeOptions {
   remaps?: readonly RemapRule[];
 }
 
-/** Creates a spinning rclnodejs node wrapped as a Tether Node (parameters become parameter overrides). */
+/**
+ * Creates a spinning rclnodejs node wrapped as a Tether Node. use_sim_time is the one override rcl needs
+ * at construction (the node's time source declares it); Tether applies the others when a node declares
+ * them, with the declared ROS 2 type.
+ */
 export async function createRclnodejsNode(name: string, options: RclnodejsNodeOptions = {}): Promise<Node> {
   const rcl = await loadRclnodejs();
+  const overrides = options.parameters ?? {};
   const nodeOptions = new rcl.NodeOptions();
-  nodeOptions.parameterOverrides = Object.entries(options.parameters ?? {}).map(
-    ([k, v]) => new rcl.Parameter(k, rclParameterType(v), v),
-  );
-  const node = rcl.createNode(name, options.namespace ?? "", undefined, nodeOptions);
+  const useSimTime = overrides.use_sim_time;
+  if (useSimTime !== undefined) {
+    if (typeof useSimTime !== "boolean")
+      throw new NodeError(name, `parameter "use_sim_time" must be a bool, got ${JSON.stringify(useSimTime)}`);
+    nodeOptions.parameterOverrides = [
+      new rcl.Parameter("use_sim_time", parameterTypes(rcl).PARAMETER_BOOL, useSimTime),
+    ];
+  }
+  const rest = Object.fromEntries(Object.entries(overrides).filter(([k]) => k !== "use_sim_time"));
+  const node = new rcl.Node(name, options.namespace ?? "", undefined, nodeOptions);
   node.spin();
-  return new RclnodejsNode(rcl, node, options.remaps ?? []);
+  return new RclnodejsNode(rcl, node, options.remaps ?? [], rest);
 }

@@ -1,0 +1,166 @@
+/**
+ * `tether ros install --prefix DIR`: the layout it writes, then ROS 2's own tools on it: ros2 pkg
+ * prefix/executables/xml, catkin_pkg's package.xml parser, `ros2 run tether sim_robot` and
+ * `ros2 launch tether sim.launch.xml` running real nodes seen by ros2 node/topic/param.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { NODE_REGISTRY } from "../../src/nodes/registry.js";
+import { REPO_ROOT } from "../../src/robot/load.js";
+import { tether } from "../cli/tether-process.js";
+import { RUN_ROS_TESTS, rosEnv, runRos, startRos, withPrefix } from "./ros-env.js";
+
+const NODES = Object.keys(NODE_REGISTRY).sort();
+const LAUNCH_FILES = ["deploy", "finetune", "record", "replay", "sim"].map((f) => `${f}.launch.xml`);
+
+let dir: string;
+let prefix: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "tether-ament-"));
+  prefix = join(dir, "install");
+  // A node that left the registry: a re-install must drop its wrapper.
+  mkdirSync(join(prefix, "lib", "tether"), { recursive: true });
+  writeFileSync(join(prefix, "lib", "tether", "old_node"), "#!/bin/sh\n");
+  const r = await tether("ros", "install", "--prefix", prefix, "--json");
+  expect(r.code, r.stderr).toBe(0);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("tether ros install", () => {
+  it("writes package.xml, the resource index entry, the launch files and one wrapper per node", async () => {
+    const r = await tether("ros", "install", "--prefix", prefix, "--json");
+    const out = JSON.parse(r.stdout) as { prefix: string; executables: string[]; launch_files: string[] };
+    expect(out.prefix).toBe(prefix);
+    expect(out.executables).toEqual(NODES.map((n) => join(prefix, "lib", "tether", n)));
+    expect(out.launch_files).toEqual(LAUNCH_FILES.map((f) => join(prefix, "share", "tether", "launch", f)));
+    expect(existsSync(join(prefix, "share", "ament_index", "resource_index", "packages", "tether"))).toBe(
+      true,
+    );
+    expect(existsSync(join(prefix, "lib", "tether", "old_node"))).toBe(false);
+    for (const f of LAUNCH_FILES) {
+      expect(readFileSync(join(prefix, "share", "tether", "launch", f), "utf8")).toBe(
+        readFileSync(join(REPO_ROOT, "launch", f), "utf8"),
+      );
+    }
+    for (const exe of out.executables) {
+      expect(statSync(exe).mode & 0o111).toBe(0o111);
+      const text = readFileSync(exe, "utf8");
+      // Absolute paths to this node binary and this checkout: ros2 run starts it from anywhere.
+      expect(text).toContain(`'${process.execPath}'`);
+      expect(text).toContain(`'${join(REPO_ROOT, "src", "cli", "main.ts")}'`);
+      expect(text).toMatch(/node run '[a-z_]+' --ros -- "\$@"/);
+    }
+  });
+
+  it("rejects a prefix that is a file, naming it", async () => {
+    const file = join(dir, "not-a-folder");
+    writeFileSync(file, "");
+    const r = await tether("ros", "install", "--prefix", file);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain(`${file} exists and is not a folder`);
+  });
+});
+
+describe.skipIf(!RUN_ROS_TESTS)("the installed package under ROS 2's tools", () => {
+  const env = () => rosEnv({ ...withPrefix(prefix), ROS_LOG_DIR: join(dir, "ros-log") });
+  const ros2 = (...args: string[]) => runRos("ros2", args, { env: env(), cwd: dir });
+  const nodeList = async () => (await ros2("node", "list", "--no-daemon", "--spin-time", "2")).stdout;
+
+  it("ros2 pkg finds the package, its executables and its package.xml", async () => {
+    expect((await ros2("pkg", "prefix", "tether")).stdout.trim()).toBe(prefix);
+    const exes = (await ros2("pkg", "executables", "tether")).stdout.trim().split("\n");
+    expect(exes).toEqual(NODES.map((n) => `tether ${n}`));
+    const version = JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")).version as string;
+    expect((await ros2("pkg", "xml", "tether", "-t", "version")).stdout.trim()).toBe(version);
+    // catkin_pkg is what colcon and rosdep read package.xml with: it validates format 3's required fields.
+    const parsed = await runRos(
+      "python3",
+      [
+        "-c",
+        "import sys; from catkin_pkg.package import parse_package; p = parse_package(sys.argv[1]); p.validate(); print(p.name, [d.name for d in p.exec_depends])",
+        join(prefix, "share", "tether"),
+      ],
+      { env: env() },
+    );
+    expect(parsed.stderr).toBe("");
+    expect(parsed.stdout).toMatch(/^tether \[.*'sensor_msgs'.*\]/);
+  });
+
+  it("ros2 run tether sim_robot runs a real node with the given parameters and remaps", async () => {
+    const name = `ament_run_${process.pid}`;
+    const topic = `/${name}/joint_states`;
+    const node = startRos(
+      "ros2",
+      [
+        "run",
+        "tether",
+        "sim_robot",
+        "--ros-args",
+        "-p",
+        "robot:=pendulum",
+        "-p",
+        "mode:=realtime",
+        "-r",
+        `__node:=${name}`,
+        "-r",
+        `/joint_states:=${topic}`,
+      ],
+      { env: env(), cwd: dir },
+    );
+    try {
+      await node.waitFor(/pendulum in realtime mode/, 60_000);
+      const echo = await ros2("topic", "echo", topic, "sensor_msgs/msg/JointState", "--once", "--no-daemon");
+      expect(echo.stdout).toContain("- pendulum_joint");
+      const mode = await ros2("param", "get", `/${name}`, "mode", "--no-daemon");
+      expect(mode.stdout.trim()).toBe("String value is: realtime");
+      expect(await nodeList()).toContain(`/${name}\n`);
+    } finally {
+      node.interrupt();
+    }
+    const end = await node.done;
+    expect(end.code, node.output()).toBe(0);
+    expect(await nodeList()).not.toContain(`/${name}\n`);
+  });
+
+  it("ros2 launch tether sim.launch.xml starts sim_robot and behavior through launch_ros", async () => {
+    const seed = String(1000 + (process.pid % 1000));
+    const launch = startRos(
+      "ros2",
+      ["launch", "tether", "sim.launch.xml", "robot:=pendulum", `seed:=${seed}`],
+      {
+        env: env(),
+        cwd: dir,
+      },
+    );
+    try {
+      await launch.waitFor(/\[sim_robot-\d+\].*pendulum in lockstep mode/, 60_000);
+      await launch.waitFor(/\[behavior-\d+\].*pendulum behavior at level expert/, 60_000);
+      const nodes = await nodeList();
+      expect(nodes).toContain("/sim_robot\n");
+      expect(nodes).toContain("/behavior\n");
+      // Lock-step: sim_robot only steps on behavior's commands, so states flowing means the loop runs over DDS.
+      const echo = await ros2(
+        "topic",
+        "echo",
+        "/joint_states",
+        "sensor_msgs/msg/JointState",
+        "--once",
+        "--no-daemon",
+      );
+      expect(echo.stdout).toContain("- pendulum_joint");
+      const got = await ros2("param", "get", "/sim_robot", "seed", "--no-daemon");
+      expect(got.stdout.trim()).toBe(`Integer value is: ${seed}`);
+    } finally {
+      launch.interrupt();
+    }
+    const end = await launch.done;
+    expect(launch.output()).not.toMatch(/process has died/);
+    expect(end.code, launch.output()).toBe(0);
+    const nodes = await nodeList();
+    expect(nodes).not.toContain("/sim_robot\n");
+    expect(nodes).not.toContain("/behavior\n");
+  });
+});

@@ -8,15 +8,7 @@
  *   - the command line fed to the lib/tether wrapper's own parser (`tether node run`), so what the wrapper
  *     starts is what `tether launch` starts.
  */
-import {
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-  chmodSync,
-  existsSync,
-} from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -28,8 +20,11 @@ import { REPO_ROOT } from "../../src/robot/load.js";
 import { defaultAmentSources, installAmentPackage } from "../../src/ros/ament-package.js";
 import { RUN_ROS_TESTS, rosEnv, runRos, withPrefix } from "./ros-env.js";
 
-/** Launch arguments per case; every file in launch/ needs at least one (checked below). */
-const CASES: { file: string; args: Record<string, string> }[] = [
+/**
+ * Launch arguments per case; every file in launch/ needs at least one (checked below). launch/ files run
+ * as `ros2 launch tether <file>` (from the installed share); the fixture by its path.
+ */
+const CASES: { file: string; fixture?: true; args: Record<string, string> }[] = [
   { file: "sim.launch.xml", args: {} },
   {
     file: "sim.launch.xml",
@@ -46,29 +41,21 @@ const CASES: { file: string; args: Record<string, string> }[] = [
     args: { model: "models/iql", shadow: "false", max_delta: "0.05", run_log: "logs/canary.mcap" },
   },
   { file: "finetune.launch.xml", args: { model: "iql-reacher2", dataset: "reacher2-medium" } },
+  { file: "parity.launch.xml", fixture: true, args: {} },
+  { file: "parity.launch.xml", fixture: true, args: { ns: "/top/arm", with_recorder: "false" } },
 ];
 
-// Appends argv (after the prefix) and the merged parameter files, typed by PyYAML, as one JSON line.
-const CAPTURE = `#!/usr/bin/env python3
-import json, os, sys, yaml
-argv = sys.argv[1:]
-params = {}
-for i, a in enumerate(argv):
-    if a == "--params-file":
-        with open(argv[i + 1]) as f:
-            for section in (yaml.safe_load(f) or {}).values():
-                params.update(section["ros__parameters"])
-def typed(v):
-    if isinstance(v, list):
-        return ["array", [typed(x) for x in v]]
-    return [{bool: "bool", int: "integer", float: "double", str: "string"}[type(v)], v]
-with open(os.environ["TETHER_CAPTURE"], "a") as f:
-    f.write(json.dumps({"argv": argv, "params": {k: typed(v) for k, v in params.items()}}) + "\\n")
-`;
+const FIXTURES = join(REPO_ROOT, "test", "ros2", "fixtures");
 
+/** What capture_node.py writes for each process ros2 launch would start. */
 interface Captured {
   argv: string[];
-  params: Record<string, [string, unknown]>;
+  package: string;
+  executable: string;
+  fullName: string;
+  parameters: Record<string, [string, unknown]>;
+  remaps: { from: string; to: string }[];
+  args: string[];
 }
 
 /** A ROS-typed parameter as Tether holds it (integer and double are both numbers there). */
@@ -87,67 +74,52 @@ function tetherView(n: NodeDescription) {
   };
 }
 
-/** The ROS view of one captured process: -r rules, __node/__ns, launch_ros's parameter files. */
-function rosView(c: Captured, prefix: string) {
-  const exe = c.argv[0];
-  const rosArgs = c.argv.slice(c.argv.indexOf("--ros-args") + 1);
-  let name = basename(exe);
-  let namespace = "";
-  const remaps: { from: string; to: string }[] = [];
-  for (let i = 0; i < rosArgs.length; i++) {
-    if (rosArgs[i] !== "-r") continue;
-    const [from, to] = rosArgs[++i].split(":=");
-    if (from === "__node") name = to;
-    else if (from === "__ns") namespace = to;
-    else remaps.push({ from, to });
-  }
+function rosView(c: Captured) {
   return {
-    package: basename(dirname(exe)),
-    executable: basename(exe),
-    fullName: `${namespace}/${name}`,
-    parameters: Object.fromEntries(Object.entries(c.params).map(([k, v]) => [k, untyped(v)])),
-    remaps,
-    args: c.argv.slice(1, c.argv.indexOf("--ros-args")),
-    underPrefix: dirname(exe) === join(prefix, "lib", "tether"),
+    package: c.package,
+    executable: c.executable,
+    fullName: c.fullName,
+    parameters: Object.fromEntries(Object.entries(c.parameters).map(([k, v]) => [k, untyped(v)])),
+    remaps: c.remaps,
+    args: c.args,
   };
 }
+
+const byName = <T extends { fullName: string }>(xs: T[]): T[] =>
+  [...xs].sort((a, b) => a.fullName.localeCompare(b.fullName));
 
 describe.skipIf(!RUN_ROS_TESTS)("launch/ under ros2 launch and tether launch", () => {
   let dir: string;
   let prefix: string;
-  let capture: string;
 
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), "tether-launch-parity-"));
     prefix = join(dir, "install");
     installAmentPackage(prefix, defaultAmentSources(REPO_ROOT, Object.keys(NODE_REGISTRY)));
-    capture = join(dir, "capture.py");
-    writeFileSync(capture, CAPTURE);
-    chmodSync(capture, 0o755);
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it("has a case for every launch file", () => {
     const files = readdirSync(join(REPO_ROOT, "launch")).filter((f) => f.endsWith(".launch.xml"));
     expect(files.length).toBeGreaterThan(0);
-    expect(new Set(CASES.map((c) => c.file))).toEqual(new Set(files));
+    expect(new Set(CASES.filter((c) => !c.fixture).map((c) => c.file))).toEqual(new Set(files));
   });
 
   it.each(CASES.map((c, i) => [`${c.file} ${JSON.stringify(c.args)}`, i] as const))(
     "%s: same nodes, parameters and remaps",
     async (_label, i) => {
-      const { file, args } = CASES[i];
+      const { file, fixture, args } = CASES[i];
+      const path = join(fixture ? FIXTURES : join(REPO_ROOT, "launch"), file);
       const caseDir = mkdtempSync(join(dir, "case-"));
       const out = join(caseDir, "capture.jsonl");
       const ran = await runRos(
         "ros2",
         [
           "launch",
-          "tether",
-          file,
+          ...(fixture ? [path] : ["tether", file]),
           ...Object.entries(args).map(([k, v]) => `${k}:=${v}`),
           "--launch-prefix",
-          capture,
+          `python3 ${join(FIXTURES, "capture_node.py")}`,
         ],
         {
           // TMPDIR: launch_ros writes each node's parameter file there (and never deletes it).
@@ -162,15 +134,13 @@ describe.skipIf(!RUN_ROS_TESTS)("launch/ under ros2 launch and tether launch", (
         .split("\n")
         .map((l) => JSON.parse(l) as Captured);
 
-      const desc = interpretLaunchFile(join(REPO_ROOT, "launch", file), { args });
+      const desc = interpretLaunchFile(path, { args });
       expect(desc.nodes.length).toBeGreaterThan(0);
-      const byName = <T extends { fullName: string }>(xs: T[]) =>
-        [...xs].sort((a, b) => a.fullName.localeCompare(b.fullName));
       const tether = byName(desc.nodes.map(tetherView));
-
-      const ros = byName(captured.map((c) => rosView(c, prefix)));
-      expect(ros.every((r) => r.underPrefix)).toBe(true);
-      expect(ros.map(({ underPrefix: _, ...r }) => r)).toEqual(tether);
+      expect(captured.map((c) => dirname(c.argv[0]))).toEqual(
+        captured.map(() => join(prefix, "lib", "tether")),
+      );
+      expect(byName(captured.map(rosView))).toEqual(tether);
 
       const viaWrapper = byName(
         captured.map((c) => nodeDescriptionFromArgs(basename(c.argv[0]), c.argv.slice(1)).nodes[0]),

@@ -38,9 +38,20 @@ describe("launch arguments", () => {
     expect(() => interpretLaunchFile(file)).toThrow(
       `${file}:2: launch argument "mode" is required (it has no default)`,
     );
-    expect(() => interpretLaunchFile(file, { args: { mode: "lockstep", robto: "x" } })).toThrow(
-      /unknown launch argument: robto[\s\S]*declared: mode/,
+    // ROS 2 sets undeclared name:=value arguments as launch configurations; Tether warns and does too.
+    const lines: string[] = [];
+    const lenient = t.write(
+      "b.launch.xml",
+      L(
+        `<let name="seen" value="$(var robto)"/><node pkg="tether" exec="a"><param name="v" value="$(var seen)"/></node>`,
+      ),
     );
+    expect(
+      interpretLaunchFile(lenient, { args: { robto: "x" }, log: (l) => lines.push(l) }).nodes[0].parameters,
+    ).toEqual({ v: "x" });
+    expect(lines).toEqual([
+      "[WARN] [launch]: argument robto is not declared by any <arg> (it is still set, as in ROS 2)",
+    ]);
     expect(() => parseLaunchArgs(["robot=x"])).toThrow(/name:=value/);
     expect(parseLaunchArgs(["robot:=a:=b"])).toEqual({ robot: "a:=b" });
   });
@@ -50,9 +61,9 @@ describe("launch arguments", () => {
     const file = t.write(
       "a.launch.xml",
       L(`<arg name="n" default="3"/>
-<let name="twice" value="$(eval $(var n) * 2)"/>
+<let name="twice" value="$(eval '$(var n) * 2')"/>
 <node pkg="tether" exec="a" if="$(eval '$(var twice) > 5')"/>
-<node pkg="tether" exec="b" unless="$(eval $(var n) == 3)"/>
+<node pkg="tether" exec="b" unless="$(eval '$(var n) == 3')"/>
 <node pkg="tether" exec="c" if="False"/>
 <node pkg="tether" exec="d" unless="0"><param name="twice" value="$(var twice)"/></node>`),
     );
@@ -158,7 +169,7 @@ describe("nodes, params, remaps, namespaces", () => {
 });
 
 describe("include and executable", () => {
-  it("includes files with args (relative to the including file), scoped, inheriting the namespace", () => {
+  it("includes files with args (relative to the including file), not scoped (as in ROS 2), inheriting the namespace", () => {
     const t = launchDir();
     t.write(
       "child.launch.xml",
@@ -170,11 +181,25 @@ describe("include and executable", () => {
       "parent.launch.xml",
       L(`<push-ros-namespace namespace="sim"/>
 <include file="child.launch.xml"><arg name="robot" value="reacher2"/></include>
-<include file="$(dirname)/child.launch.xml"/>
+<node pkg="tether" exec="probe"><param name="leak" value="$(var leak)"/><param name="robot" value="$(var robot)"/></node>
+<include file="$(dirname)/child.launch.xml"><arg name="robot" value="pendulum"/></include>`),
+    );
+    // ROS 2's include does not scope: the child's lets and args stay set after it (wrap it in <group> to scope),
+    // so the second include's node clashes with the first one's name.
+    expect(() => interpretLaunchFile(file)).toThrow(/two nodes are named \/sim\/sim_robot/);
+    const leaky = t.write(
+      "leaky.launch.xml",
+      L(`<include file="child.launch.xml"><arg name="robot" value="reacher2"/></include>
+<node pkg="tether" exec="probe"><param name="leak" value="$(var leak)"/><param name="robot" value="$(var robot)"/></node>`),
+    );
+    expect(interpretLaunchFile(leaky).nodes[1].parameters).toEqual({ leak: "yes", robot: "reacher2" });
+    const scopedParent = t.write(
+      "scoped.launch.xml",
+      L(`<group><include file="child.launch.xml"/></group>
 <let name="probe" value="$(var leak)"/>`),
     );
-    expect(() => interpretLaunchFile(file)).toThrow(
-      /parent\.launch\.xml:5: \$\(var leak\): launch configuration "leak" is not set/,
+    expect(() => interpretLaunchFile(scopedParent)).toThrow(
+      /scoped\.launch\.xml:3: \$\(var leak\): launch configuration "leak" is not set/,
     );
     const ok = t.write(
       "ok.launch.xml",

@@ -1,9 +1,10 @@
 /**
  * The ament package "tether", so ROS 2's own tools find Tether through AMENT_PREFIX_PATH:
  * `ros2 pkg executables tether`, `ros2 run tether sim_robot`, `ros2 launch tether sim.launch.xml`.
- * Nothing is built or copied from src/: each lib/tether/<node> is a shell wrapper that runs this
- * checkout's `tether node run <node> --ros` with absolute paths to node and tsx, so the installed package
- * follows the checkout's code. The launch files are copied (re-run the install after editing them).
+ * Nothing is built or copied: each lib/tether/<node> is a shell wrapper that runs this checkout's
+ * `tether node run <node> --ros` with absolute paths to node and tsx, and share/tether/launch/ links to the
+ * checkout's launch files (like colcon's --symlink-install), so the package follows the checkout's code and
+ * launch files; install again when nodes are added or removed, or the checkout moves.
  */
 import {
   chmodSync,
@@ -13,6 +14,7 @@ import {
   readFileSync,
   rmSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from "node:fs";
 import { join, resolve } from "node:path";
@@ -48,7 +50,7 @@ export interface AmentInstall {
   share: string;
   /** <prefix>/lib/tether/<node>, one per node executable. */
   executables: string[];
-  /** <prefix>/share/tether/launch/*.launch.xml */
+  /** <prefix>/share/tether/launch/*.launch.xml, links to the checkout's launch/ files. */
   launchFiles: string[];
 }
 
@@ -137,7 +139,7 @@ export function installAmentPackage(prefixArg: string, sources: AmentSources): A
     writeFileSync(join(share, "package.xml"), amentPackageXml(meta));
     const launchFiles = launchNames.map((name) => {
       const to = join(share, "launch", name);
-      writeFileSync(to, readFileSync(join(launchDir, name)));
+      symlinkSync(join(launchDir, name), to);
       return to;
     });
     const executables = [...sources.executables].sort().map((exec) => {

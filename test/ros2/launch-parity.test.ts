@@ -109,7 +109,7 @@ describe.skipIf(!RUN_ROS_TESTS)("launch/ under ros2 launch and tether launch", (
     "%s: same nodes, parameters and remaps",
     async (_label, i) => {
       const { file, fixture, args } = CASES[i];
-      const path = join(fixture ? FIXTURES : join(REPO_ROOT, "launch"), file);
+      const path = fixture ? join(FIXTURES, file) : join(prefix, "share", "tether", "launch", file);
       const caseDir = mkdtempSync(join(dir, "case-"));
       const out = join(caseDir, "capture.jsonl");
       const ran = await runRos(
@@ -134,7 +134,11 @@ describe.skipIf(!RUN_ROS_TESTS)("launch/ under ros2 launch and tether launch", (
         .split("\n")
         .map((l) => JSON.parse(l) as Captured);
 
-      const desc = interpretLaunchFile(path, { args });
+      // The file ros2 launch read, with its environment: $(find-pkg-share tether) is the install's share.
+      const desc = interpretLaunchFile(path, {
+        args,
+        env: rosEnv(withPrefix(prefix)),
+      });
       expect(desc.nodes.length).toBeGreaterThan(0);
       const tether = byName(desc.nodes.map(tetherView));
       expect(captured.map((c) => dirname(c.argv[0]))).toEqual(

@@ -49,6 +49,11 @@ let loaded: Promise<Rclnodejs> | undefined;
  */
 export function loadRclnodejs(): Promise<Rclnodejs> {
   loaded ??= (async () => {
+    // Importing rclnodejs where ROS 2's libraries are not on the library path makes it run
+    // `npm run rebuild`, which deletes its compiled binary before failing: never import it unsourced.
+    if (!process.env.AMENT_PREFIX_PATH || !process.env.ROS_DISTRO) {
+      throw new NotAvailableError("ROS 2 / rclnodejs", `ROS 2 is not sourced: ${RCLNODEJS_HINT}`);
+    }
     const specifier = "rclnodejs";
     let mod: Rclnodejs;
     try {
@@ -131,6 +136,12 @@ function toRclValue(rcl: Rclnodejs, type: RclParameterType, value: ParameterValu
   if (type === T.PARAMETER_INTEGER) return BigInt(value as number);
   if (type === T.PARAMETER_INTEGER_ARRAY) return (value as number[]).map((v) => BigInt(v));
   return value;
+}
+
+function isWhole(value: ParameterValue): boolean {
+  if (typeof value === "number") return Number.isInteger(value);
+  if (Array.isArray(value)) return value.every((v) => typeof v !== "number" || Number.isInteger(v));
+  return true;
 }
 
 function fromRclValue(value: unknown): ParameterValue {
@@ -245,7 +256,10 @@ export class RclnodejsNode implements Node {
     descriptor: ParameterDescriptor = {},
   ): V {
     const value = this.declared.declare(name, defaultValue, descriptor);
-    const type = rclParameterType(this.rcl, value, descriptor.double === true);
+    // As in rclcpp, the default fixes the type: a fractional default (or double: true) declares a double
+    // that a whole override (5) does not turn into an integer.
+    const double = descriptor.double === true || !isWhole(defaultValue);
+    const type = rclParameterType(this.rcl, value, double);
     const rclDescriptor = new this.rcl.ParameterDescriptor(
       name,
       type,

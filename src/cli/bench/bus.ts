@@ -1,5 +1,6 @@
 /**
- * `tether bench bus [--json]`: the embedded runtime's in-process bus.
+ * `tether bench bus [--json] [--ros]`: the embedded runtime's in-process bus; with --ros the same figures
+ * over real ROS 2 first (./bus-ros.ts), the embedded ones beside them under `embedded`.
  *   jointstate_msgs_per_s  sensor_msgs/msg/JointState (6 joints) publisher -> subscriber, validated at the
  *                          publisher, delivered by the executor; bursts of `--burst` messages with QoS
  *                          depth = burst, so nothing is dropped (jointstate_dropped must be 0)
@@ -11,7 +12,10 @@ import { parseIntOption, printJsonLine } from "../run.js";
 
 interface BenchBusOptions {
   json?: boolean;
+  ros?: boolean;
   messages: number;
+  rosMessages: number;
+  recordSeconds: number;
   burst: number;
   latencySamples: number;
 }
@@ -41,12 +45,32 @@ export function registerBenchBus(bench: Command): void {
       parseIntOption("--latency-samples"),
       20_000,
     )
+    .option("--ros", "also measure over real ROS 2 (rclnodejs and the sourced RMW; required)")
+    .option(
+      "--ros-messages <n>",
+      "JointState messages in the ROS 2 throughput run",
+      parseIntOption("--ros-messages"),
+      100_000,
+    )
+    .option(
+      "--record-seconds <n>",
+      "seconds of 500 Hz recording from ROS 2 into the recorder",
+      parseIntOption("--record-seconds"),
+      5,
+    )
     .action(async (opts: BenchBusOptions) => {
-      const result = await runBenchBus(opts);
+      let result: Record<string, unknown>;
+      if (opts.ros) {
+        const { runBenchBusRos } = await import("./bus-ros.js");
+        const ros = await runBenchBusRos({ ...opts, messages: opts.rosMessages });
+        result = { ...ros, embedded: await runBenchBus(opts) };
+      } else result = await runBenchBus(opts);
       if (opts.json) printJsonLine(result);
       else
         for (const [k, v] of Object.entries(result))
-          process.stdout.write(`${k}: ${typeof v === "number" ? +v.toPrecision(4) : v}\n`);
+          process.stdout.write(
+            `${k}: ${typeof v === "number" ? +v.toPrecision(4) : typeof v === "object" ? JSON.stringify(v) : v}\n`,
+          );
     });
 }
 

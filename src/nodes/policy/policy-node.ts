@@ -64,20 +64,20 @@ export async function policyNode(node: Node): Promise<PolicyNodeHandle> {
   const modelParam = String(node.declareParameter("model", ""));
   const shadow = Boolean(node.declareParameter("shadow", false));
   const fallbackParam = String(node.declareParameter("fallback", "auto"));
-  const rateParam = Number(node.declareParameter("rate_hz", 0));
+  const rateParam = Number(node.declareParameter("rate_hz", 0, { double: true }));
   const params = {
     ...DEFAULT_SHIELD_PARAMS,
-    maxDelta: Number(node.declareParameter("max_delta", DEFAULT_SHIELD_PARAMS.maxDelta)),
+    maxDelta: Number(node.declareParameter("max_delta", DEFAULT_SHIELD_PARAMS.maxDelta, { double: true })),
     supportK: Number(node.declareParameter("support_k", DEFAULT_SHIELD_PARAMS.supportK)),
     stateK: Number(node.declareParameter("state_k", DEFAULT_SHIELD_PARAMS.stateK)),
-    boxMargin: Number(node.declareParameter("box_margin", DEFAULT_SHIELD_PARAMS.boxMargin)),
+    boxMargin: Number(node.declareParameter("box_margin", DEFAULT_SHIELD_PARAMS.boxMargin, { double: true })),
   };
   const frozenRepeats = Number(node.declareParameter("frozen_repeats", 2));
   const diagPeriod = Number(node.declareParameter("diagnostics_period_ms", 1000));
   const runLogFile = String(node.declareParameter("run_log", ""));
   const returnWindow = Number(node.declareParameter("return_window", 0));
-  const returnBaseline = Number(node.declareParameter("return_baseline", 0));
-  const returnMaxDrop = Number(node.declareParameter("return_max_drop", 0));
+  const returnBaseline = Number(node.declareParameter("return_baseline", 0, { double: true }));
+  const returnMaxDrop = Number(node.declareParameter("return_max_drop", 0, { double: true }));
   if (robotParam === "")
     throw new ConfigError(where, "robot", "parameter is required (a robot name or folder)");
   if (modelParam === "")

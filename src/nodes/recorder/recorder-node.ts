@@ -48,11 +48,13 @@ export const createRecorderNode = (async (node: Node): Promise<RecorderHandle> =
   }
   const { spec } = loadRobot(robotName);
   const episodeTopic = node.declareParameter("episode_topic", spec.ros.episode_topic ?? "");
-  const resetJump = node.declareParameter("reset_jump", 0.5);
-  const maxStateAgeMs = node.declareParameter("max_state_age_ms", spec.control.max_state_age_ms);
+  const resetJump = node.declareParameter("reset_jump", 0.5, { double: true });
+  const maxStateAgeMs = node.declareParameter("max_state_age_ms", spec.control.max_state_age_ms, {
+    double: true,
+  });
   const flushIntervalMs = node.declareParameter("flush_interval_ms", 500);
   const depth = node.declareParameter("qos_depth", 1000);
-  const reportPeriodS = node.declareParameter("report_period_s", 5);
+  const reportPeriodS = node.declareParameter("report_period_s", 5, { double: true });
   const log = node.getLogger();
 
   const writer = await DatasetWriter.create(out, {

@@ -125,11 +125,11 @@ export const replayNode: NodeFactory = async (node, args) => {
     });
   const handle = await startReplay(node, {
     path: bag,
-    rate: Number(node.declareParameter("rate", 1.0)),
+    rate: Number(node.declareParameter("rate", 1.0, { double: true })),
     loop: boolParameter(node.declareParameter("loop", false)),
     topics: topicsParameter(node.declareParameter("topics", "")),
     publishClock: boolParameter(node.declareParameter("publish_clock", true)),
-    clockHz: Number(node.declareParameter("clock_hz", 40)),
+    clockHz: Number(node.declareParameter("clock_hz", 40, { double: true })),
   });
   handle.done.catch((err: unknown) => node.getLogger().error(`replay failed: ${(err as Error).message}`));
   return { close: () => handle.stop() };

@@ -19,7 +19,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NODE_REGISTRY } from "../../src/nodes/registry.js";
 import { REPO_ROOT } from "../../src/robot/load.js";
 import { tether } from "../cli/tether-process.js";
-import { RUN_ROS_TESTS, rosEnv, runRos, startRos, withPrefix } from "./ros-env.js";
+import { describeRos2, nodeList, ros2Env, run, start, waitUntil, type Proc } from "./ros2-env.js";
+
+const DOMAIN = 221;
 
 const NODES = Object.keys(NODE_REGISTRY).sort();
 const LAUNCH_FILES = ["deploy", "finetune", "record", "replay", "sim"].map((f) => `${f}.launch.xml`);
@@ -71,37 +73,60 @@ describe("tether ros install", () => {
   });
 });
 
-describe.skipIf(!RUN_ROS_TESTS)("the installed package under ROS 2's tools", () => {
-  const env = () => rosEnv({ ...withPrefix(prefix), ROS_LOG_DIR: join(dir, "ros-log") });
-  const ros2 = (...args: string[]) => runRos("ros2", args, { env: env(), cwd: dir });
-  const nodeList = async () => (await ros2("node", "list", "--no-daemon", "--spin-time", "2")).stdout;
+/**
+ * Ctrl-C in a terminal: SIGINT to the whole process group. ros2 run relies on it (it does not forward the
+ * signal to the node), and under ros2 launch a node gets it twice (the terminal's, then launch's).
+ */
+function startInTerminal(args: string[], env: NodeJS.ProcessEnv): Proc & { ctrlC(): void } {
+  // setsid: a process group of its own, led by the command (setsid execs it in place).
+  const p = start("setsid", args, env);
+  return {
+    ...p,
+    ctrlC() {
+      if (p.child.pid !== undefined && p.child.exitCode === null) process.kill(-p.child.pid, "SIGINT");
+      setTimeout(() => p.child.kill("SIGKILL"), 20_000).unref();
+    },
+  };
+}
+
+describeRos2("the installed package under ROS 2's tools", () => {
+  const env = (): NodeJS.ProcessEnv => {
+    const base = ros2Env(DOMAIN);
+    return {
+      ...base,
+      AMENT_PREFIX_PATH: `${prefix}:${base.AMENT_PREFIX_PATH ?? ""}`,
+      ROS_LOG_DIR: join(dir, "ros-log"),
+    };
+  };
+  const ros2 = async (...args: string[]) => (await run("ros2", args, env(), 60_000)).out;
+  const names = async () => (await nodeList(env())).join(" ");
 
   it("ros2 pkg finds the package, its executables and its package.xml", async () => {
-    expect((await ros2("pkg", "prefix", "tether")).stdout.trim()).toBe(prefix);
-    const exes = (await ros2("pkg", "executables", "tether")).stdout.trim().split("\n");
+    expect((await ros2("pkg", "prefix", "tether")).trim()).toBe(prefix);
+    const exes = (await ros2("pkg", "executables", "tether")).trim().split("\n");
     expect(exes).toEqual(NODES.map((n) => `tether ${n}`));
     const version = JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")).version as string;
-    expect((await ros2("pkg", "xml", "tether", "-t", "version")).stdout.trim()).toBe(version);
+    expect((await ros2("pkg", "xml", "tether", "-t", "version")).trim()).toBe(version);
     // catkin_pkg is what colcon and rosdep read package.xml with: it validates format 3's required fields.
-    const parsed = await runRos(
+    const parsed = await run(
       "python3",
       [
         "-c",
         "import sys; from catkin_pkg.package import parse_package; p = parse_package(sys.argv[1]); p.validate(); print(p.name, [d.name for d in p.exec_depends])",
         join(prefix, "share", "tether"),
       ],
-      { env: env() },
+      env(),
     );
-    expect(parsed.stderr).toBe("");
-    expect(parsed.stdout).toMatch(/^tether \[.*'sensor_msgs'.*\]/);
+    expect(parsed.code, parsed.out).toBe(0);
+    expect(parsed.out).toMatch(/^tether \[.*'sensor_msgs'.*\]\n$/);
   });
 
   it("ros2 run tether sim_robot runs a real node with the given parameters and remaps", async () => {
-    const name = `ament_run_${process.pid}`;
+    const name = "ament_run_sim";
     const topic = `/${name}/joint_states`;
-    const node = startRos(
-      "ros2",
+    const node = startInTerminal(
       [
+        "ros2",
         "run",
         "tether",
         "sim_robot",
@@ -115,39 +140,33 @@ describe.skipIf(!RUN_ROS_TESTS)("the installed package under ROS 2's tools", () 
         "-r",
         `/joint_states:=${topic}`,
       ],
-      { env: env(), cwd: dir },
+      env(),
     );
     try {
       await node.waitFor(/pendulum in realtime mode/, 60_000);
       const echo = await ros2("topic", "echo", topic, "sensor_msgs/msg/JointState", "--once", "--no-daemon");
-      expect(echo.stdout).toContain("- pendulum_joint");
+      expect(echo).toContain("- pendulum_joint");
       const mode = await ros2("param", "get", `/${name}`, "mode", "--no-daemon");
-      expect(mode.stdout.trim()).toBe("String value is: realtime");
-      expect(await nodeList()).toContain(`/${name}\n`);
+      expect(mode.trim()).toBe("String value is: realtime");
+      await waitUntil(async () => (await nodeList(env())).includes(`/${name}`), `/${name} in ros2 node list`);
     } finally {
-      node.interrupt();
+      node.ctrlC();
     }
-    const end = await node.done;
+    const end = await node.exited;
     expect(end.code, node.output()).toBe(0);
-    expect(await nodeList()).not.toContain(`/${name}\n`);
+    expect(await nodeList(env())).not.toContain(`/${name}`);
   });
 
   it("ros2 launch tether sim.launch.xml starts sim_robot and behavior through launch_ros", async () => {
-    const seed = String(1000 + (process.pid % 1000));
-    const launch = startRos(
-      "ros2",
-      ["launch", "tether", "sim.launch.xml", "robot:=pendulum", `seed:=${seed}`],
-      {
-        env: env(),
-        cwd: dir,
-      },
+    const seed = "1234";
+    const launch = startInTerminal(
+      ["ros2", "launch", "tether", "sim.launch.xml", "robot:=pendulum", `seed:=${seed}`],
+      env(),
     );
     try {
       await launch.waitFor(/\[sim_robot-\d+\].*pendulum in lockstep mode/, 60_000);
       await launch.waitFor(/\[behavior-\d+\].*pendulum behavior at level expert/, 60_000);
-      const nodes = await nodeList();
-      expect(nodes).toContain("/sim_robot\n");
-      expect(nodes).toContain("/behavior\n");
+      await waitUntil(async () => (await names()) === "/behavior /sim_robot", "both nodes in ros2 node list");
       // Lock-step: sim_robot only steps on behavior's commands, so states flowing means the loop runs over DDS.
       const echo = await ros2(
         "topic",
@@ -157,17 +176,15 @@ describe.skipIf(!RUN_ROS_TESTS)("the installed package under ROS 2's tools", () 
         "--once",
         "--no-daemon",
       );
-      expect(echo.stdout).toContain("- pendulum_joint");
+      expect(echo).toContain("- pendulum_joint");
       const got = await ros2("param", "get", "/sim_robot", "seed", "--no-daemon");
-      expect(got.stdout.trim()).toBe(`Integer value is: ${seed}`);
+      expect(got.trim()).toBe(`Integer value is: ${seed}`);
     } finally {
-      launch.interrupt();
+      launch.ctrlC();
     }
-    const end = await launch.done;
+    const end = await launch.exited;
     expect(launch.output()).not.toMatch(/process has died/);
     expect(end.code, launch.output()).toBe(0);
-    const nodes = await nodeList();
-    expect(nodes).not.toContain("/sim_robot\n");
-    expect(nodes).not.toContain("/behavior\n");
+    expect(await names()).toBe("");
   });
 });

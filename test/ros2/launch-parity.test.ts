@@ -11,14 +11,16 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { interpretLaunchFile } from "../../src/launch/interpreter.js";
 import type { NodeDescription } from "../../src/launch/description.js";
 import { nodeDescriptionFromArgs } from "../../src/launch/single-node.js";
 import { NODE_REGISTRY } from "../../src/nodes/registry.js";
 import { REPO_ROOT } from "../../src/robot/load.js";
 import { defaultAmentSources, installAmentPackage } from "../../src/ros/ament-package.js";
-import { RUN_ROS_TESTS, rosEnv, runRos, withPrefix } from "./ros-env.js";
+import { describeRos2, ros2Env, run } from "./ros2-env.js";
+
+const DOMAIN = 222;
 
 /**
  * Launch arguments per case; every file in launch/ needs at least one (checked below). launch/ files run
@@ -88,9 +90,15 @@ function rosView(c: Captured) {
 const byName = <T extends { fullName: string }>(xs: T[]): T[] =>
   [...xs].sort((a, b) => a.fullName.localeCompare(b.fullName));
 
-describe.skipIf(!RUN_ROS_TESTS)("launch/ under ros2 launch and tether launch", () => {
+describeRos2("launch/ under ros2 launch and tether launch", () => {
   let dir: string;
   let prefix: string;
+
+  /** ros2 launch's environment: ROS 2 with the install on AMENT_PREFIX_PATH. */
+  const env = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => {
+    const base = ros2Env(DOMAIN);
+    return { ...base, AMENT_PREFIX_PATH: `${prefix}:${base.AMENT_PREFIX_PATH ?? ""}`, ...extra };
+  };
 
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), "tether-launch-parity-"));
@@ -112,7 +120,7 @@ describe.skipIf(!RUN_ROS_TESTS)("launch/ under ros2 launch and tether launch", (
       const path = fixture ? join(FIXTURES, file) : join(prefix, "share", "tether", "launch", file);
       const caseDir = mkdtempSync(join(dir, "case-"));
       const out = join(caseDir, "capture.jsonl");
-      const ran = await runRos(
+      const ran = await run(
         "ros2",
         [
           "launch",
@@ -121,14 +129,12 @@ describe.skipIf(!RUN_ROS_TESTS)("launch/ under ros2 launch and tether launch", (
           "--launch-prefix",
           `python3 ${join(FIXTURES, "capture_node.py")}`,
         ],
-        {
-          // TMPDIR: launch_ros writes each node's parameter file there (and never deletes it).
-          env: rosEnv({ ...withPrefix(prefix), TETHER_CAPTURE: out, TMPDIR: caseDir }),
-          cwd: caseDir,
-        },
+        // TMPDIR: launch_ros writes each node's parameter file there (and never deletes it).
+        env({ TETHER_CAPTURE: out, TMPDIR: caseDir, ROS_LOG_DIR: join(caseDir, "log") }),
+        60_000,
       );
-      expect(ran.code, ran.stdout + ran.stderr).toBe(0);
-      expect(existsSync(out), ran.stdout + ran.stderr).toBe(true);
+      expect(ran.code, ran.out).toBe(0);
+      expect(existsSync(out), ran.out).toBe(true);
       const captured = readFileSync(out, "utf8")
         .trim()
         .split("\n")
@@ -137,7 +143,7 @@ describe.skipIf(!RUN_ROS_TESTS)("launch/ under ros2 launch and tether launch", (
       // The file ros2 launch read, with its environment: $(find-pkg-share tether) is the install's share.
       const desc = interpretLaunchFile(path, {
         args,
-        env: rosEnv(withPrefix(prefix)),
+        env: env(),
       });
       expect(desc.nodes.length).toBeGreaterThan(0);
       const tether = byName(desc.nodes.map(tetherView));

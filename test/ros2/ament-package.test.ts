@@ -1,7 +1,8 @@
 /**
  * `tether ros install --prefix DIR`: the layout it writes, then ROS 2's own tools on it: ros2 pkg
- * prefix/executables/xml, catkin_pkg's package.xml parser, `ros2 run tether sim_robot` and
- * `ros2 launch tether sim.launch.xml` running real nodes seen by ros2 node/topic/param.
+ * prefix/executables/xml, catkin_pkg's package.xml parser, `ros2 run tether sim_robot`,
+ * `ros2 launch tether sim.launch.xml` running real nodes seen by ros2 node/topic/param, and
+ * `ros2 launch tether record.launch.xml` leaving a dataset.
  */
 import {
   existsSync,
@@ -16,6 +17,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openDataset } from "../../src/data/dataset-reader.js";
 import { NODE_REGISTRY } from "../../src/nodes/registry.js";
 import { REPO_ROOT } from "../../src/robot/load.js";
 import { tether } from "../cli/tether-process.js";
@@ -186,5 +188,26 @@ describeRos2("the installed package under ROS 2's tools", () => {
     expect(launch.output()).not.toMatch(/process has died/);
     expect(end.code, launch.output()).toBe(0);
     expect(await names()).toBe("");
+  });
+
+  it("ros2 launch tether record.launch.xml records a dataset (its include found through the ament index)", async () => {
+    const out = join(dir, "recorded");
+    const launch = startInTerminal(
+      ["ros2", "launch", "tether", "record.launch.xml", "robot:=pendulum", "episodes:=2", `out:=${out}`],
+      env(),
+    );
+    try {
+      await launch.waitFor(/\[sim_robot-\d+\].*finished 2 episode\(s\)/, 90_000);
+    } finally {
+      launch.ctrlC();
+    }
+    const end = await launch.exited;
+    expect(launch.output()).not.toMatch(/process has died/);
+    expect(end.code, launch.output()).toBe(0);
+    // The recorder writes on shutdown: a clean SIGINT is what leaves a dataset.
+    const ds = openDataset(out);
+    expect(ds.manifest.robot).toBe("pendulum");
+    expect(ds.manifest.counts.episodes).toBe(2);
+    expect(launch.output()).toContain(`wrote 2 episodes, ${ds.manifest.counts.transitions} transitions`);
   });
 });

@@ -5,6 +5,7 @@
  * `ros2 launch tether record.launch.xml` leaving a dataset.
  */
 import {
+  chmodSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -17,8 +18,10 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { spawnSync } from "node:child_process";
 import { openDataset } from "../../src/data/dataset-reader.js";
 import { NODE_REGISTRY } from "../../src/nodes/registry.js";
+import { amentWrapper } from "../../src/ros/ament-package.js";
 import { REPO_ROOT } from "../../src/robot/load.js";
 import { tether } from "../cli/tether-process.js";
 import { describeRos2, nodeList, ros2Env, run, start, waitUntil, type Proc } from "./ros2-env.js";
@@ -64,6 +67,41 @@ describe("tether ros install", () => {
       expect(text).toContain(`'${join(REPO_ROOT, "src", "cli", "main.ts")}'`);
       expect(text).toMatch(/node run '[a-z_]+' --ros -- "\$@"/);
     }
+  });
+
+  it("quotes the wrapper's paths for sh and passes every ROS argument through unchanged", () => {
+    // A stand-in node binary that prints its arguments, one a line, run by the real sh.
+    const echoArgs = join(dir, "echo args");
+    writeFileSync(echoArgs, '#!/bin/sh\nfor a in "$@"; do printf \'%s\\n\' "$a"; done\n');
+    chmodSync(echoArgs, 0o755);
+    const wrapper = join(dir, "wrapper");
+    const repoRoot = join(dir, "it's a $HOME `checkout`");
+    writeFileSync(
+      wrapper,
+      amentWrapper("sim_robot", {
+        repoRoot,
+        executables: [],
+        nodeBin: echoArgs,
+        tsxLoader: "file:///t x/loader.mjs",
+      }),
+    );
+    chmodSync(wrapper, 0o755);
+    const r = spawnSync(wrapper, ["--ros-args", "-p", "level:=a b", "-r", "__ns:=/x"], { encoding: "utf8" });
+    expect(r.stdout.split("\n").slice(0, -1)).toEqual([
+      "--import",
+      "file:///t x/loader.mjs",
+      join(repoRoot, "src", "cli", "main.ts"),
+      "node",
+      "run",
+      "sim_robot",
+      "--ros",
+      "--",
+      "--ros-args",
+      "-p",
+      "level:=a b",
+      "-r",
+      "__ns:=/x",
+    ]);
   });
 
   it("rejects a prefix that is a file, naming it", async () => {

@@ -110,27 +110,32 @@ const INCLUDE_ARG_ATTRS = ["name", "value", ...CONDITION];
 
 type GlobalParam = { name: string; value: string } | { file: string; fullText: string };
 
-/** What a group scopes in ROS 2: launch configurations (args, lets, namespace, global params and remaps) and the environment. */
+/**
+ * What a group scopes in ROS 2: launch configurations (args, lets, namespace, global params and remaps)
+ * and the environment. Global params and remaps are lists that launch_ros appends to in place, and a
+ * group copies the configurations shallowly: so a set_parameter inside a group leaks out of it when an
+ * outer one made the list first (Jazzy behaves so; the parity test pins it). Sharing the arrays does the same.
+ */
 class Scope {
   vars: Map<string, string>;
   namespace: string;
-  globalParams: GlobalParam[];
-  remaps: RemapRule[];
+  globalParams: GlobalParam[] | undefined;
+  remaps: RemapRule[] | undefined;
   env: Env;
   delay: number;
   constructor(parent: Scope | { env: Env }) {
     if (parent instanceof Scope) {
       this.vars = new Map(parent.vars);
       this.namespace = parent.namespace;
-      this.globalParams = [...parent.globalParams];
-      this.remaps = [...parent.remaps];
+      this.globalParams = parent.globalParams;
+      this.remaps = parent.remaps;
       this.env = { ...parent.env };
       this.delay = parent.delay;
     } else {
       this.vars = new Map();
       this.namespace = "/";
-      this.globalParams = [];
-      this.remaps = [];
+      this.globalParams = undefined;
+      this.remaps = undefined;
       this.env = { ...parent.env };
       this.delay = 0;
     }
@@ -363,18 +368,21 @@ class Interpreter {
       case "executable":
         return this.executable(el, scope);
       case "set_parameter":
-        scope.globalParams.push({
+        (scope.globalParams ??= []).push({
           name: this.required(el, scope, "name"),
           value: this.required(el, scope, "value"),
         });
         return;
       case "set_parameters_from_file": {
         const path = this.path(el, this.required(el, scope, "filename"));
-        scope.globalParams.push({ file: path, fullText: this.readParamFile(el, path) });
+        (scope.globalParams ??= []).push({ file: path, fullText: this.readParamFile(el, path) });
         return;
       }
       case "set_remap":
-        scope.remaps.push({ from: this.required(el, scope, "from"), to: this.required(el, scope, "to") });
+        (scope.remaps ??= []).push({
+          from: this.required(el, scope, "from"),
+          to: this.required(el, scope, "to"),
+        });
         return;
       case "set_env":
         scope.env[this.required(el, scope, "name")] = this.required(el, scope, "value");
@@ -635,7 +643,7 @@ class Interpreter {
     out: Record<string, ParameterValue>,
     files: string[],
   ): void {
-    for (const g of scope.globalParams) {
+    for (const g of scope.globalParams ?? []) {
       if ("name" in g) out[g.name] = parameterFromString(g.value);
       else {
         Object.assign(out, this.paramsFromFile(el, g.file, g.fullText, fullName, ""));
@@ -678,7 +686,7 @@ class Interpreter {
       );
     const parameters: Record<string, ParameterValue> = {};
     const parameterFiles: string[] = [];
-    const remaps: RemapRule[] = [...scope.remaps];
+    const remaps: RemapRule[] = [...(scope.remaps ?? [])];
     this.globalParams(el, scope, fullName, parameters, parameterFiles);
     for (const c of el.children) {
       if (c.tag === "param") this.params(c, scope, "", fullName, parameters, parameterFiles);
@@ -752,7 +760,7 @@ class Interpreter {
     const fullName = joinNamespace(namespace, name);
     const parameters: Record<string, ParameterValue> = {};
     const parameterFiles: string[] = [];
-    const remaps: RemapRule[] = [...scope.remaps];
+    const remaps: RemapRule[] = [...(scope.remaps ?? [])];
     this.globalParams(el, scope, fullName, parameters, parameterFiles);
     for (const c of el.children) {
       if (c.tag === "param") this.params(c, scope, "", fullName, parameters, parameterFiles);

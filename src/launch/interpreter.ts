@@ -694,8 +694,14 @@ class Interpreter {
       else if (c.tag === "env") this.check(c);
     }
     const rosArgs = this.attr(el, scope, "ros_args");
+    const logLevels: string[] = [];
     if (rosArgs !== undefined)
-      this.rosArgs(splitCommandLine(rosArgs, el.file, el.line), el, parameters, remaps);
+      this.rosArgs(splitCommandLine(rosArgs, el.file, el.line), el, fullName, {
+        parameters,
+        files: parameterFiles,
+        remaps,
+        logLevels,
+      });
     const argsText = this.attr(el, scope, "args");
     const execName = this.attr(el, scope, "exec_name");
     const launchPrefix = this.attr(el, scope, "launch-prefix");
@@ -715,6 +721,7 @@ class Interpreter {
       output,
       ...(el.tag === "node_container" ? { role: "container" as const } : {}),
       ...(execName !== undefined ? { execName } : {}),
+      ...(logLevels.length ? { logLevels } : {}),
       ...(launchPrefix !== undefined ? { launchPrefix } : {}),
       ...(respawn !== undefined ? { respawn } : {}),
       ...(respawnDelay !== undefined ? { respawnDelay } : {}),
@@ -791,32 +798,57 @@ class Interpreter {
     });
   }
 
-  /** ros_args: "-p name:=value" / "--param", "-r from:=to" / "--remap". */
+  /**
+   * ros_args: -p/--param name:=value, -r/--remap from:=to, --params-file FILE (read for the node as rcl
+   * would) and --log-level [logger:=]LEVEL (kept in the description); other rcl flags are refused by name.
+   */
   private rosArgs(
     tokens: string[],
     el: XmlElement,
-    parameters: Record<string, ParameterValue>,
-    remaps: RemapRule[],
+    fullName: string,
+    out: {
+      parameters: Record<string, ParameterValue>;
+      files: string[];
+      remaps: RemapRule[];
+      logLevels: string[];
+    },
   ): void {
     for (let i = 0; i < tokens.length; i++) {
       const flag = tokens[i];
       const value = tokens[i + 1];
       if (
-        (flag === "-p" || flag === "--param" || flag === "-r" || flag === "--remap") &&
-        value !== undefined
+        value === undefined ||
+        !["-p", "--param", "-r", "--remap", "--params-file", "--log-level"].includes(flag)
       ) {
-        const k = value.indexOf(":=");
-        if (k <= 0)
-          throw new LaunchError(el.file, el.line, `ros_args: ${flag} expects name:=value, got "${value}"`);
-        if (flag === "-p" || flag === "--param")
-          parameters[value.slice(0, k)] = parameterFromString(value.slice(k + 2));
-        else remaps.push(parseRemap(value));
-        i++;
-      } else {
-        throw new LaunchError(el.file, el.line, `ros_args: unsupported "${flag}"`, {
-          hint: "supported: -p name:=value, -r from:=to",
-        });
+        throw new LaunchError(
+          el.file,
+          el.line,
+          `ros_args: unsupported "${flag}"${value === undefined ? " (or its value is missing)" : ""}`,
+          {
+            hint: "supported: -p name:=value, -r from:=to, --params-file FILE, --log-level LEVEL",
+          },
+        );
       }
+      i++;
+      if (flag === "--params-file") {
+        const path = this.path(el, value);
+        Object.assign(
+          out.parameters,
+          this.paramsFromFile(el, path, this.readParamFile(el, path), fullName, ""),
+        );
+        out.files.push(path);
+        continue;
+      }
+      if (flag === "--log-level") {
+        out.logLevels.push(value);
+        continue;
+      }
+      const k = value.indexOf(":=");
+      if (k <= 0)
+        throw new LaunchError(el.file, el.line, `ros_args: ${flag} expects name:=value, got "${value}"`);
+      if (flag === "-p" || flag === "--param")
+        out.parameters[value.slice(0, k)] = parameterFromString(value.slice(k + 2));
+      else out.remaps.push(parseRemap(value));
     }
   }
 

@@ -35,6 +35,8 @@ export interface NodeDescription {
   /** exec_name: the process label in logs. */
   execName?: string;
   launchPrefix?: string;
+  /** ros_args --log-level values ("debug", "my_node:=warn"). */
+  logLevels?: string[];
   respawn?: boolean;
   respawnDelay?: number;
   /** Seconds after launch (inside <timer period=...>). */

@@ -110,27 +110,32 @@ const INCLUDE_ARG_ATTRS = ["name", "value", ...CONDITION];
 
 type GlobalParam = { name: string; value: string } | { file: string; fullText: string };
 
-/** What a group scopes in ROS 2: launch configurations (args, lets, namespace, global params and remaps) and the environment. */
+/**
+ * What a group scopes in ROS 2: launch configurations (args, lets, namespace, global params and remaps)
+ * and the environment. Global params and remaps are lists that launch_ros appends to in place, and a
+ * group copies the configurations shallowly: so a set_parameter inside a group leaks out of it when an
+ * outer one made the list first (Jazzy behaves so; the parity test pins it). Sharing the arrays does the same.
+ */
 class Scope {
   vars: Map<string, string>;
   namespace: string;
-  globalParams: GlobalParam[];
-  remaps: RemapRule[];
+  globalParams: GlobalParam[] | undefined;
+  remaps: RemapRule[] | undefined;
   env: Env;
   delay: number;
   constructor(parent: Scope | { env: Env }) {
     if (parent instanceof Scope) {
       this.vars = new Map(parent.vars);
       this.namespace = parent.namespace;
-      this.globalParams = [...parent.globalParams];
-      this.remaps = [...parent.remaps];
+      this.globalParams = parent.globalParams;
+      this.remaps = parent.remaps;
       this.env = { ...parent.env };
       this.delay = parent.delay;
     } else {
       this.vars = new Map();
       this.namespace = "/";
-      this.globalParams = [];
-      this.remaps = [];
+      this.globalParams = undefined;
+      this.remaps = undefined;
       this.env = { ...parent.env };
       this.delay = 0;
     }
@@ -363,18 +368,21 @@ class Interpreter {
       case "executable":
         return this.executable(el, scope);
       case "set_parameter":
-        scope.globalParams.push({
+        (scope.globalParams ??= []).push({
           name: this.required(el, scope, "name"),
           value: this.required(el, scope, "value"),
         });
         return;
       case "set_parameters_from_file": {
         const path = this.path(el, this.required(el, scope, "filename"));
-        scope.globalParams.push({ file: path, fullText: this.readParamFile(el, path) });
+        (scope.globalParams ??= []).push({ file: path, fullText: this.readParamFile(el, path) });
         return;
       }
       case "set_remap":
-        scope.remaps.push({ from: this.required(el, scope, "from"), to: this.required(el, scope, "to") });
+        (scope.remaps ??= []).push({
+          from: this.required(el, scope, "from"),
+          to: this.required(el, scope, "to"),
+        });
         return;
       case "set_env":
         scope.env[this.required(el, scope, "name")] = this.required(el, scope, "value");
@@ -635,7 +643,7 @@ class Interpreter {
     out: Record<string, ParameterValue>,
     files: string[],
   ): void {
-    for (const g of scope.globalParams) {
+    for (const g of scope.globalParams ?? []) {
       if ("name" in g) out[g.name] = parameterFromString(g.value);
       else {
         Object.assign(out, this.paramsFromFile(el, g.file, g.fullText, fullName, ""));
@@ -678,7 +686,7 @@ class Interpreter {
       );
     const parameters: Record<string, ParameterValue> = {};
     const parameterFiles: string[] = [];
-    const remaps: RemapRule[] = [...scope.remaps];
+    const remaps: RemapRule[] = [...(scope.remaps ?? [])];
     this.globalParams(el, scope, fullName, parameters, parameterFiles);
     for (const c of el.children) {
       if (c.tag === "param") this.params(c, scope, "", fullName, parameters, parameterFiles);
@@ -686,8 +694,14 @@ class Interpreter {
       else if (c.tag === "env") this.check(c);
     }
     const rosArgs = this.attr(el, scope, "ros_args");
+    const logLevels: string[] = [];
     if (rosArgs !== undefined)
-      this.rosArgs(splitCommandLine(rosArgs, el.file, el.line), el, parameters, remaps);
+      this.rosArgs(splitCommandLine(rosArgs, el.file, el.line), el, fullName, {
+        parameters,
+        files: parameterFiles,
+        remaps,
+        logLevels,
+      });
     const argsText = this.attr(el, scope, "args");
     const execName = this.attr(el, scope, "exec_name");
     const launchPrefix = this.attr(el, scope, "launch-prefix");
@@ -707,6 +721,7 @@ class Interpreter {
       output,
       ...(el.tag === "node_container" ? { role: "container" as const } : {}),
       ...(execName !== undefined ? { execName } : {}),
+      ...(logLevels.length ? { logLevels } : {}),
       ...(launchPrefix !== undefined ? { launchPrefix } : {}),
       ...(respawn !== undefined ? { respawn } : {}),
       ...(respawnDelay !== undefined ? { respawnDelay } : {}),
@@ -752,7 +767,7 @@ class Interpreter {
     const fullName = joinNamespace(namespace, name);
     const parameters: Record<string, ParameterValue> = {};
     const parameterFiles: string[] = [];
-    const remaps: RemapRule[] = [...scope.remaps];
+    const remaps: RemapRule[] = [...(scope.remaps ?? [])];
     this.globalParams(el, scope, fullName, parameters, parameterFiles);
     for (const c of el.children) {
       if (c.tag === "param") this.params(c, scope, "", fullName, parameters, parameterFiles);
@@ -783,32 +798,57 @@ class Interpreter {
     });
   }
 
-  /** ros_args: "-p name:=value" / "--param", "-r from:=to" / "--remap". */
+  /**
+   * ros_args: -p/--param name:=value, -r/--remap from:=to, --params-file FILE (read for the node as rcl
+   * would) and --log-level [logger:=]LEVEL (kept in the description); other rcl flags are refused by name.
+   */
   private rosArgs(
     tokens: string[],
     el: XmlElement,
-    parameters: Record<string, ParameterValue>,
-    remaps: RemapRule[],
+    fullName: string,
+    out: {
+      parameters: Record<string, ParameterValue>;
+      files: string[];
+      remaps: RemapRule[];
+      logLevels: string[];
+    },
   ): void {
     for (let i = 0; i < tokens.length; i++) {
       const flag = tokens[i];
       const value = tokens[i + 1];
       if (
-        (flag === "-p" || flag === "--param" || flag === "-r" || flag === "--remap") &&
-        value !== undefined
+        value === undefined ||
+        !["-p", "--param", "-r", "--remap", "--params-file", "--log-level"].includes(flag)
       ) {
-        const k = value.indexOf(":=");
-        if (k <= 0)
-          throw new LaunchError(el.file, el.line, `ros_args: ${flag} expects name:=value, got "${value}"`);
-        if (flag === "-p" || flag === "--param")
-          parameters[value.slice(0, k)] = parameterFromString(value.slice(k + 2));
-        else remaps.push(parseRemap(value));
-        i++;
-      } else {
-        throw new LaunchError(el.file, el.line, `ros_args: unsupported "${flag}"`, {
-          hint: "supported: -p name:=value, -r from:=to",
-        });
+        throw new LaunchError(
+          el.file,
+          el.line,
+          `ros_args: unsupported "${flag}"${value === undefined ? " (or its value is missing)" : ""}`,
+          {
+            hint: "supported: -p name:=value, -r from:=to, --params-file FILE, --log-level LEVEL",
+          },
+        );
       }
+      i++;
+      if (flag === "--params-file") {
+        const path = this.path(el, value);
+        Object.assign(
+          out.parameters,
+          this.paramsFromFile(el, path, this.readParamFile(el, path), fullName, ""),
+        );
+        out.files.push(path);
+        continue;
+      }
+      if (flag === "--log-level") {
+        out.logLevels.push(value);
+        continue;
+      }
+      const k = value.indexOf(":=");
+      if (k <= 0)
+        throw new LaunchError(el.file, el.line, `ros_args: ${flag} expects name:=value, got "${value}"`);
+      if (flag === "-p" || flag === "--param")
+        out.parameters[value.slice(0, k)] = parameterFromString(value.slice(k + 2));
+      else out.remaps.push(parseRemap(value));
     }
   }
 

@@ -297,8 +297,8 @@ describe("malformed launch files", () => {
     ["bad if", L(`<node pkg="tether" exec="a" if="maybe"/>`), /:2: if="maybe": expected true or false/],
     [
       "bad ros_args",
-      L(`<node pkg="tether" exec="a" ros_args="--log-level debug"/>`),
-      /:2: ros_args: unsupported "--log-level"/,
+      L(`<node pkg="tether" exec="a" ros_args="--enclave /x"/>`),
+      /:2: ros_args: unsupported "--enclave"/,
     ],
     [
       "bad param file",
@@ -324,5 +324,64 @@ describe("malformed launch files", () => {
   it("splits command lines like a shell", () => {
     expect(splitCommandLine(`a "b c" 'd e' f\\ g ""`, "f", 1)).toEqual(["a", "b c", "d e", "f g", ""]);
     expect(() => splitCommandLine(`a "b`, "f", 1)).toThrow(/unterminated " quote/);
+  });
+});
+
+describe("ROS 2 actions beyond nodes", () => {
+  it("reads ros_args --params-file and --log-level", () => {
+    const t = launchDir();
+    t.write("p.yaml", "a:\n  ros__parameters:\n    gain: 3\n");
+    const file = t.write(
+      "a.launch.xml",
+      L(`<node pkg="tether" exec="a" ros_args="--params-file p.yaml --log-level debug -p x:=1"/>`),
+    );
+    const [n] = interpretLaunchFile(file).nodes;
+    expect(n.parameters).toEqual({ gain: 3, x: 1 });
+    expect(n.parameterFiles).toEqual([`${t.dir}/p.yaml`]);
+    expect(n.logLevels).toEqual(["debug"]);
+  });
+
+  it("logs <log> messages, delays <timer> actions and hands environment changes to executables", () => {
+    const t = launchDir();
+    const file = t.write(
+      "a.launch.xml",
+      L(`<set_env name="TETHER_T1" value="one"/>
+<unset_env name="HOME"/>
+<append_env name="TETHER_T1" value="two" separator=";"/>
+<log message="env is $(env TETHER_T1)"/>
+<timer period="1.5"><timer period="0.5"><executable cmd="echo $TETHER_T1 | tr a-z A-Z" shell="true" name="sh"/></timer></timer>`),
+    );
+    const lines: string[] = [];
+    const d = interpretLaunchFile(file, {
+      env: { HOME: "/root", PATH: "/usr/bin" },
+      log: (l) => lines.push(l),
+    });
+    expect(lines).toEqual(["[INFO] [launch.user]: env is one;two"]);
+    expect(d.processes).toEqual([
+      expect.objectContaining({
+        name: "sh",
+        cmd: ["echo $TETHER_T1 | tr a-z A-Z"],
+        shell: true,
+        env: { TETHER_T1: "one;two" },
+        unsetEnv: ["HOME"],
+        delay: 2,
+      }),
+    ]);
+  });
+
+  it("names ROS 1 and YAML launch files as such", () => {
+    const t = launchDir();
+    const ros1 = t.write(
+      "r1.launch",
+      `<launch>\n  <node name="a" pkg="turtlesim" type="turtlesim_node"/>\n</launch>`,
+    );
+    expect(() => interpretLaunchFile(ros1)).toThrow(
+      `${ros1}:2: this is a ROS 1 launch file (<node type="turtlesim_node"> is ROS 1 syntax)`,
+    );
+    t.write("x.launch.yaml", "launch: []\n");
+    const yaml = t.write("y.launch.xml", L(`<include file="x.launch.yaml"/>`));
+    expect(() => interpretLaunchFile(yaml)).toThrow(
+      `${yaml}:2: ${t.dir}/x.launch.yaml: YAML launch files are not supported by tether launch`,
+    );
   });
 });

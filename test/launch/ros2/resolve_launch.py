@@ -1,12 +1,13 @@
 """What ROS 2's own launch resolves for launch XML files, as JSON (the reference for tether launch --print).
 
-Reads {"files": [{"file": path, "args": {name: value}}]} on stdin. Each file is included the way
+Reads {"prefix": extra ament prefix, "files": [{"file": path, "args": {name: value}}]} on stdin. Each file is included the way
 `ros2 launch` includes it (IncludeLaunchDescription with the command-line arguments), parsed by
 launch.frontend (launch_xml), and visited in a LaunchContext: every action runs except processes,
 which are resolved instead (launch_ros computes each node's name, namespace, parameters and remaps).
 Writes [{"nodes": [...]} or {"error": message}] in the same order.
 """
 import json
+import os
 import sys
 
 from launch import LaunchContext
@@ -58,7 +59,8 @@ def resolve_node(node, context, out):
         'executable': perform_substitutions(context, node.node_executable),
         'name': name,
         'namespace': namespace,
-        'parameters': parameters_of(context, name, namespace, node._Node__parameters),
+        'parameters': parameters_of(
+            context, name, namespace if namespace.startswith('/') else '/', node._Node__parameters),
         'remaps': [list(r) for r in (node.expanded_remapping_rules or [])],
     })
     if isinstance(node, ComposableNodeContainer):
@@ -125,14 +127,23 @@ def resolve(file, args):
 
 
 def main():
+    # Launch logs (<log>, warnings) go to stdout; keep stdout for the JSON answer only.
+    answer = os.fdopen(os.dup(1), 'w')
+    os.dup2(2, 1)
     request = json.load(sys.stdin)
+    if request.get('prefix'):  # an extra ament prefix (the test installs package tether there)
+        os.environ['AMENT_PREFIX_PATH'] = request['prefix'] + os.pathsep + os.environ.get('AMENT_PREFIX_PATH', '')
     results = []
     for item in request['files']:
+        saved = dict(os.environ)  # set_env and friends change os.environ; each file starts clean
         try:
             results.append({'nodes': resolve(item['file'], item.get('args', {}))})
         except Exception as err:  # noqa: B902 - the error is the result
             results.append({'error': f'{type(err).__name__}: {err}'})
-    json.dump(results, sys.stdout)
+        os.environ.clear()
+        os.environ.update(saved)
+    json.dump(results, answer)
+    answer.flush()
 
 
 if __name__ == '__main__':

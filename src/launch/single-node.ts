@@ -17,8 +17,8 @@ import { parameterFromString, parametersFromYaml } from "../ros/parameters.js";
 import type { LaunchDescription } from "./description.js";
 import { EMBEDDED_PACKAGE } from "./runner.js";
 
-const ROS_FLAGS = ["-p", "--param", "-r", "--remap", "--params-file"];
-const SUPPORTED = "supported: -p name:=value, -r from:=to, --params-file <yaml>";
+const ROS_FLAGS = ["-p", "--param", "-r", "--remap", "--params-file", "--log-level"];
+const SUPPORTED = "supported: -p name:=value, -r from:=to, --params-file <yaml>, --log-level [logger:=]LEVEL";
 
 function readParamsFile(file: string, fullName: string): Record<string, ParameterValue> {
   let text: string;
@@ -42,6 +42,7 @@ export function nodeDescriptionFromArgs(executable: string, tokens: readonly str
   const remaps: RemapRule[] = [];
   const args: string[] = [];
   const paramFiles: string[] = [];
+  const logLevels: string[] = [];
   let name = executable;
   let namespace = "/";
   let inRosArgs = false;
@@ -66,6 +67,12 @@ export function nodeDescriptionFromArgs(executable: string, tokens: readonly str
     if (t === "--params-file") {
       if (value === undefined) throw new LaunchError(where, undefined, "--params-file expects a file");
       paramFiles.push(value);
+      i++;
+      continue;
+    }
+    if (t === "--log-level") {
+      if (value === undefined) throw new LaunchError(where, undefined, "--log-level expects a level");
+      logLevels.push(value);
       i++;
       continue;
     }
@@ -100,6 +107,7 @@ export function nodeDescriptionFromArgs(executable: string, tokens: readonly str
         fullName,
         parameters: { ...fromFiles, ...parameters },
         parameterFiles: paramFiles,
+        ...(logLevels.length ? { logLevels } : {}),
         remaps,
         args,
         output: "screen",

@@ -19,6 +19,8 @@ describe("tether node run arguments", () => {
       "__node:=sim",
       "-r",
       "cmd:=/x",
+      "--log-level",
+      "debug",
     ]);
     expect(d.nodes[0]).toMatchObject({
       executable: "sim_robot",
@@ -28,6 +30,7 @@ describe("tether node run arguments", () => {
       parameters: { mode: "realtime", seed: 3 },
       remaps: [{ from: "cmd", to: "/x" }],
       args: ["--fast"],
+      logLevels: ["debug"],
     });
   });
 
@@ -71,8 +74,8 @@ describe("tether node run arguments", () => {
 
   it("rejects malformed ROS arguments", () => {
     expect(() => nodeDescriptionFromArgs("x", ["-p", "seed"])).toThrow(/-p expects name:=value, got "seed"/);
-    expect(() => nodeDescriptionFromArgs("x", ["--ros-args", "--log-level", "debug"])).toThrow(
-      /unsupported ROS argument "--log-level"/,
+    expect(() => nodeDescriptionFromArgs("x", ["--ros-args", "--enclave", "/e"])).toThrow(
+      /unsupported ROS argument "--enclave"/,
     );
   });
 });

@@ -58,6 +58,7 @@ interface Captured {
   parameters: Record<string, [string, unknown]>;
   remaps: { from: string; to: string }[];
   args: string[];
+  logLevels: string[];
 }
 
 /** A ROS-typed parameter as Tether holds it (integer and double are both numbers there). */
@@ -73,6 +74,7 @@ function tetherView(n: NodeDescription) {
     parameters: n.parameters,
     remaps: n.remaps,
     args: n.args,
+    logLevels: n.logLevels ?? [],
   };
 }
 
@@ -84,6 +86,7 @@ function rosView(c: Captured) {
     parameters: Object.fromEntries(Object.entries(c.parameters).map(([k, v]) => [k, untyped(v)])),
     remaps: c.remaps,
     args: c.args,
+    logLevels: c.logLevels,
   };
 }
 

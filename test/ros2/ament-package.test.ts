@@ -136,6 +136,8 @@ describeRos2("the installed package under ROS 2's tools", () => {
       ...base,
       AMENT_PREFIX_PATH: `${prefix}:${base.AMENT_PREFIX_PATH ?? ""}`,
       ROS_LOG_DIR: join(dir, "ros-log"),
+      // launch_ros writes each node's parameters to a file in TMPDIR and never deletes it.
+      TMPDIR: dir,
     };
   };
   const ros2 = async (...args: string[]) => (await run("ros2", args, env(), 60_000)).out;

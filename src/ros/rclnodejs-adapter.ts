@@ -35,6 +35,7 @@ import type {
   RclParameterType,
   RclQoS,
   RclTime,
+  RclMessageInfo,
 } from "./rclnodejs-types.js";
 
 export const RCLNODEJS_HINT = "source /opt/ros/<distro>/setup.bash and npm install rclnodejs";
@@ -163,6 +164,8 @@ export class RclnodejsNode implements Node {
   /** Resolves declared values against the launch/-p overrides with the embedded runtime's rules. */
   private readonly declared: ParameterStore;
   private destroyed = false;
+  /** Subscription callbacks of the current executor round (see dispatch). */
+  private pending: { ts: bigint; seq: number; run: () => void; topic: string }[] = [];
 
   constructor(
     private readonly rcl: Rclnodejs,
@@ -217,15 +220,15 @@ export class RclnodejsNode implements Node {
       typeName as RclMessageTypeName,
       name,
       { qos: toRclQos(this.rcl, qos) },
-      (m: unknown) => {
-        // An exception escaping into rclnodejs's executor would end the process; report it like the
-        // embedded runtime does and keep the node alive.
-        try {
-          callback(m as MessageOf<K>);
-          subject.next(m as MessageOf<K>);
-        } catch (err) {
-          this.node.getLogger().error(`callback on ${name} failed: ${(err as Error).stack ?? String(err)}`);
-        }
+      (m: unknown, info?: RclMessageInfo) => {
+        this.dispatch(
+          info?.sourceTimestamp,
+          () => {
+            callback(m as MessageOf<K>);
+            subject.next(m as MessageOf<K>);
+          },
+          name,
+        );
       },
     );
     return {
@@ -234,6 +237,32 @@ export class RclnodejsNode implements Node {
       observable$: subject.asObservable(),
       publisherCount: () => this.node.countPublishers(name),
     };
+  }
+
+  /**
+   * Runs subscription callbacks in publication order across topics. rclnodejs's executor takes one
+   * message per ready subscription per round, in subscription order, so when a state and the command
+   * sent before it are both waiting, the state would run first (a recorder then pairs the command with
+   * the wrong state). Callbacks of one round are queued and run, sorted by the DDS source timestamp, in a
+   * microtask right after the round.
+   */
+  private dispatch(sourceTimestamp: bigint | number | undefined, run: () => void, topic: string): void {
+    if (this.pending.length === 0) queueMicrotask(() => this.flush());
+    const ts = sourceTimestamp === undefined ? 0n : BigInt(sourceTimestamp);
+    this.pending.push({ ts, seq: this.pending.length, run, topic });
+  }
+  private flush(): void {
+    const round = this.pending.sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : a.seq - b.seq));
+    this.pending = [];
+    for (const p of round) {
+      // An exception escaping into rclnodejs's executor would end the process; report it like the
+      // embedded runtime does and keep the node alive.
+      try {
+        p.run();
+      } catch (err) {
+        this.node.getLogger().error(`callback on ${p.topic} failed: ${(err as Error).stack ?? String(err)}`);
+      }
+    }
   }
 
   /** On the node's ROS clock, as in rclcpp: sim time when use_sim_time is true. */

@@ -20,3 +20,5 @@ export type RclMessageTypeName = import("rclnodejs").MessageTypeClassName;
 export type RclQoS = import("rclnodejs").QoS;
 // @ts-ignore: absent without ROS 2
 export type RclTime = import("rclnodejs").Time;
+// @ts-ignore: absent without ROS 2
+export type RclMessageInfo = import("rclnodejs").MessageInfo;

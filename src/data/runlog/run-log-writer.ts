@@ -28,7 +28,31 @@ export interface RunLogOptions {
   chunkSize?: number;
   /** Key/value pairs stored as an MCAP metadata record named "tether". */
   metadata?: Record<string, string>;
+  /**
+   * Topics whose publishers latch (transient local, keep last 1): their channels say so in rosbag2's
+   * `offered_qos_profiles`, so `ros2 bag play` republishes them latched and late subscribers that ask for
+   * transient local (Tether's recorder on task topics) match. Other channels leave it empty (play's default).
+   */
+  latchedTopics?: readonly string[];
 }
+
+/** rosbag2's YAML for one offered profile: keep last 1, reliable, transient local, no deadlines. */
+const LATCHED_QOS_PROFILE = `- history: keep_last
+  depth: 1
+  reliability: reliable
+  durability: transient_local
+  deadline:
+    sec: 9223372036
+    nsec: 854775807
+  lifespan:
+    sec: 9223372036
+    nsec: 854775807
+  liveliness: automatic
+  liveliness_lease_duration:
+    sec: 9223372036
+    nsec: 854775807
+  avoid_ros_namespace_conventions: false
+`;
 
 export interface RunLogSummary {
   file: string;
@@ -48,14 +72,17 @@ export class RunLogWriter {
   #drain: Promise<void> | undefined;
   #failure: unknown = undefined;
   #closed = false;
+  readonly #latched: ReadonlySet<string>;
 
   private constructor(
     readonly file: string,
     out: FileWritable,
     writer: McapWriter,
+    latched: readonly string[],
   ) {
     this.#out = out;
     this.#writer = writer;
+    this.#latched = new Set(latched);
   }
 
   static async create(file: string, options: RunLogOptions = {}): Promise<RunLogWriter> {
@@ -71,7 +98,7 @@ export class RunLogWriter {
           : undefined,
     });
     await writer.start({ profile: "ros2", library: "tether run-log" });
-    const log = new RunLogWriter(file, out, writer);
+    const log = new RunLogWriter(file, out, writer, options.latchedTopics ?? []);
     if (options.metadata)
       await writer.addMetadata({ name: "tether", metadata: new Map(Object.entries(options.metadata)) });
     return log;
@@ -185,7 +212,7 @@ export class RunLogWriter {
         topic,
         schemaId: await schemaPromise,
         messageEncoding: "cdr",
-        metadata: new Map([["offered_qos_profiles", ""]]),
+        metadata: new Map([["offered_qos_profiles", this.#latched.has(topic) ? LATCHED_QOS_PROFILE : ""]]),
       }),
     );
     const record: { type: string; id: Promise<number>; resolved?: number } = { type, id };

@@ -23,6 +23,9 @@ export const FINETUNE_DIAGNOSTIC = "tether/finetune";
 export const finetuneNode: NodeFactory = async (node) => {
   const str = (name: string, def = ""): string => String(node.declareParameter(name, def));
   const num = (name: string, def: number): number => Number(node.declareParameter(name, def));
+  /** A real-valued parameter: a ROS 2 double even when its default or launch value is whole. */
+  const real = (name: string, def: number): number =>
+    Number(node.declareParameter(name, def, { double: true }));
   const model = str("model");
   const robot = str("robot");
   const dataset = str("dataset");
@@ -43,20 +46,20 @@ export const finetuneNode: NodeFactory = async (node) => {
     robot,
     dataset,
     envSteps: num("env_steps", 10_000),
-    ratio: num("ratio", 0.5),
-    updatesPerStep: num("updates_per_step", 0.25),
+    ratio: real("ratio", 0.5),
+    updatesPerStep: real("updates_per_step", 0.25),
     evalEvery: num("eval_every", 2000),
     evalEpisodes: num("eval_episodes", 10),
     batchSize: num("batch_size", 256),
-    explorationStd: num("exploration_std", 0.1),
+    explorationStd: real("exploration_std", 0.1),
     seed: num("seed", 0),
     out: str("out") || undefined,
     backend: backend && isBackendName(backend) ? backend : undefined,
     shield: {
-      maxDelta: num("max_delta", DEFAULT_SHIELD_PARAMS.maxDelta),
-      supportK: num("support_k", DEFAULT_SHIELD_PARAMS.supportK),
-      stateK: num("state_k", DEFAULT_SHIELD_PARAMS.stateK),
-      boxMargin: num("box_margin", DEFAULT_SHIELD_PARAMS.boxMargin),
+      maxDelta: real("max_delta", DEFAULT_SHIELD_PARAMS.maxDelta),
+      supportK: real("support_k", DEFAULT_SHIELD_PARAMS.supportK),
+      stateK: real("state_k", DEFAULT_SHIELD_PARAMS.stateK),
+      boxMargin: real("box_margin", DEFAULT_SHIELD_PARAMS.boxMargin),
     },
   };
   const log = node.getLogger();

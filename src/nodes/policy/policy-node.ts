@@ -68,8 +68,8 @@ export async function policyNode(node: Node): Promise<PolicyNodeHandle> {
   const params = {
     ...DEFAULT_SHIELD_PARAMS,
     maxDelta: Number(node.declareParameter("max_delta", DEFAULT_SHIELD_PARAMS.maxDelta, { double: true })),
-    supportK: Number(node.declareParameter("support_k", DEFAULT_SHIELD_PARAMS.supportK)),
-    stateK: Number(node.declareParameter("state_k", DEFAULT_SHIELD_PARAMS.stateK)),
+    supportK: Number(node.declareParameter("support_k", DEFAULT_SHIELD_PARAMS.supportK, { double: true })),
+    stateK: Number(node.declareParameter("state_k", DEFAULT_SHIELD_PARAMS.stateK, { double: true })),
     boxMargin: Number(node.declareParameter("box_margin", DEFAULT_SHIELD_PARAMS.boxMargin, { double: true })),
   };
   const frozenRepeats = Number(node.declareParameter("frozen_repeats", 2));

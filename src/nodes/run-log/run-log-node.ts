@@ -13,6 +13,7 @@ import { nanosFromTime } from "../../msgs/time.js";
 import { loadRobot } from "../../robot/load.js";
 import { commandTopic } from "../../robot/spec.js";
 import type { Node, NodeFactory } from "../../ros/node.js";
+import { DEFAULT_EPISODE_TOPIC } from "../sim-robot/sim-robot-node.js";
 
 /** Subscriptions match reliable and best-effort publishers, and queue bursts. */
 const RECORD_QOS = { depth: 1000, reliability: "best_effort", durability: "volatile" } as const;
@@ -42,14 +43,25 @@ export function runLogTopics(robot: string | undefined, extra: string[]): Record
   return topics;
 }
 
+/** The topics sim_robot latches for `robot` (task topics, the episode topic): logged as latched. */
+export function latchedTopics(robot: string | undefined): string[] {
+  if (!robot) return [];
+  const { spec } = loadRobot(robot);
+  return [...spec.ros.task_topics.map((t) => t.topic), spec.ros.episode_topic ?? DEFAULT_EPISODE_TOPIC];
+}
+
 /** Starts recording `topics` (name -> type) of `node`'s graph into `file`. */
 export async function startRunLog(
   node: Node,
   file: string,
   topics: Record<string, string>,
   metadata: Record<string, string> = {},
+  latched: readonly string[] = [],
 ): Promise<RunLogRecorder> {
-  const log = await RunLogWriter.create(file, { metadata: { node: node.fullyQualifiedName(), ...metadata } });
+  const log = await RunLogWriter.create(file, {
+    metadata: { node: node.fullyQualifiedName(), ...metadata },
+    latchedTopics: latched,
+  });
   let closed = false;
   for (const [topic, type] of Object.entries(topics)) {
     node.createSubscription(type, topic, { qos: RECORD_QOS }, (msg) => {
@@ -80,6 +92,7 @@ export const runLogNode: NodeFactory = async (node, args) => {
     file,
     runLogTopics(robot || undefined, extra),
     robot ? { robot } : {},
+    latchedTopics(robot || undefined),
   );
   node.getLogger().info(`run_log: recording ${Object.keys(recorder.topics).join(", ")} to ${file}`);
   return {

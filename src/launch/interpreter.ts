@@ -22,6 +22,7 @@ import {
 } from "../ros/names.js";
 import { parameterFromString, parametersFromYaml } from "../ros/parameters.js";
 import { TETHER_SHARE, type Env } from "./ament.js";
+import { LaunchValueError, launchParameterValue } from "./launch-values.js";
 import type {
   LaunchArgument,
   LaunchDescription,
@@ -606,7 +607,7 @@ class Interpreter {
 
   /** type="str|int|float|bool" (and list_of_...) as launch_ros coerces; no type: YAML rules. */
   private typedParam(el: XmlElement, name: string, text: string, type: string | undefined): ParameterValue {
-    if (type === undefined) return parameterFromString(text);
+    if (type === undefined) return this.launchValue(el, name, text);
     const scalar = type.replace(/^list_of_/, "");
     const bad = (): never => {
       throw new LaunchError(
@@ -635,6 +636,19 @@ class Interpreter {
     }
   }
 
+  private launchValue(el: XmlElement, name: string, text: string): ParameterValue {
+    try {
+      return launchParameterValue(text);
+    } catch (cause) {
+      if (cause instanceof LaunchValueError)
+        throw new LaunchError(el.file, el.line, `parameter ${name}: ${cause.message}`, {
+          cause,
+          hint: 'quote it to keep it as text, e.g. value="\'~\'", or give type="str"',
+        });
+      throw cause;
+    }
+  }
+
   /** Global parameters (set_parameter, set_parameters_from_file) first, as launch_ros passes them. */
   private globalParams(
     el: XmlElement,
@@ -644,7 +658,7 @@ class Interpreter {
     files: string[],
   ): void {
     for (const g of scope.globalParams ?? []) {
-      if ("name" in g) out[g.name] = parameterFromString(g.value);
+      if ("name" in g) out[g.name] = this.launchValue(el, g.name, g.value);
       else {
         Object.assign(out, this.paramsFromFile(el, g.file, g.fullText, fullName, ""));
         files.push(g.file);

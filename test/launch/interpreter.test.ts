@@ -192,7 +192,7 @@ describe("include and executable", () => {
       L(`<include file="child.launch.xml"><arg name="robot" value="reacher2"/></include>
 <node pkg="tether" exec="probe"><param name="leak" value="$(var leak)"/><param name="robot" value="$(var robot)"/></node>`),
     );
-    expect(interpretLaunchFile(leaky).nodes[1].parameters).toEqual({ leak: "yes", robot: "reacher2" });
+    expect(interpretLaunchFile(leaky).nodes[1].parameters).toEqual({ leak: true, robot: "reacher2" }); // "yes" is YAML 1.1 true, as launch reads it
     const scopedParent = t.write(
       "scoped.launch.xml",
       L(`<group><include file="child.launch.xml"/></group>

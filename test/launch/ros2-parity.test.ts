@@ -109,6 +109,14 @@ function tetherSide(c: Case, env: NodeJS.ProcessEnv): { nodes: Resolved[] } | { 
   }
 }
 
+/** As resolve_launch.py writes values: JSON has no inf or nan. */
+const jsonable = (v: unknown): unknown =>
+  Array.isArray(v)
+    ? v.map(jsonable)
+    : typeof v === "number" && !Number.isFinite(v)
+      ? { nonfinite: Number.isNaN(v) ? "nan" : v > 0 ? "inf" : "-inf" }
+      : v;
+
 function comparable(n: NodeDescription): Resolved {
   return {
     kind: n.role ?? "node",
@@ -118,7 +126,7 @@ function comparable(n: NodeDescription): Resolved {
       : { executable: n.executable }),
     name: n.name,
     namespace: n.namespace,
-    parameters: n.parameters,
+    parameters: Object.fromEntries(Object.entries(n.parameters).map(([k, v]) => [k, jsonable(v)])),
     remaps: n.remaps.map((r) => [r.from, r.to]),
   };
 }

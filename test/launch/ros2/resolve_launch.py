@@ -7,6 +7,7 @@ which are resolved instead (launch_ros computes each node's name, namespace, par
 Writes [{"nodes": [...]} or {"error": message}] in the same order.
 """
 import json
+import math
 import os
 import sys
 
@@ -26,6 +27,8 @@ def jsonable(value):
         return [jsonable(v) for v in value]
     if isinstance(value, (bytes, bytearray)):
         return list(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return {'nonfinite': repr(value)}  # JSON has no inf or nan
     return value
 
 

@@ -1,10 +1,11 @@
 /**
  * Every launch file in launch/ starts the same nodes with the same parameters and remaps under ROS 2's own
  * `ros2 launch` (real launch_ros resolving args, includes, $(find-pkg-share), if/unless, <param>s) as under
- * `tether launch` (what --print shows). ros2 launch runs with --launch-prefix set to a capture script, so
- * each process it would start writes its exact command line (and, read back with PyYAML, the parameter
- * files launch_ros wrote for it) instead of running. Both sides then meet twice:
- *   - the ROS view (PyYAML-typed parameters, -r remaps, __node/__ns) against `tether launch --print`;
+ * `tether launch` (what --print shows). ros2 launch runs with --launch-prefix set to capture_node.py, so
+ * each process it would start is read instead of run: rcl itself (an rclpy node given the same arguments)
+ * resolves its name and the parameters launch_ros handed it, typed as the node would receive them. Both
+ * sides then meet twice:
+ *   - the ROS view against `tether launch --print`;
  *   - the command line fed to the lib/tether wrapper's own parser (`tether node run`), so what the wrapper
  *     starts is what `tether launch` starts.
  */

@@ -938,19 +938,14 @@ export function interpretLaunchFile(file: string, options: InterpretOptions = {}
   // ROS 2 sets undeclared name:=value arguments too (they are plain launch configurations); say so.
   for (const name of it.undeclaredCliArgs())
     it.log(`[WARN] [launch]: argument ${name} is not declared by any <arg> (it is still set, as in ROS 2)`);
+  // launch_ros only warns about two nodes of one name (the graph then has both); running them here refuses.
   const seen = new Map<string, NodeDescription>();
   for (const n of it.nodes) {
     const prev = seen.get(n.fullName);
-    if (prev) {
-      throw new LaunchError(
-        n.file,
-        n.line,
-        `two nodes are named ${n.fullName} (the other at ${prev.file}:${prev.line})`,
-        {
-          hint: "give one a different name= or namespace=",
-        },
+    if (prev)
+      it.log(
+        `[WARN] [launch_ros]: ${n.file}:${n.line}: two nodes are named ${n.fullName} (the other at ${prev.file}:${prev.line})`,
       );
-    }
     seen.set(n.fullName, n);
   }
   return { file: path, arguments: it.arguments, nodes: it.nodes, processes: it.processes, files: it.files };

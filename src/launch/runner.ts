@@ -51,6 +51,22 @@ function tetherHostsContainer(desc: LaunchDescription, container: NodeDescriptio
 
 /** Checks every node can run here before anything starts (a package or executable we do not have). */
 export function checkRunnable(desc: LaunchDescription, registry: NodeRegistry): void {
+  const seen = new Map<string, NodeDescription>();
+  for (const n of desc.nodes) {
+    if (n.role === "container" && tetherHostsContainer(desc, n)) continue;
+    const prev = seen.get(n.fullName);
+    if (prev) {
+      throw new LaunchError(
+        n.file,
+        n.line,
+        `two nodes are named ${n.fullName} (the other at ${prev.file}:${prev.line})`,
+        {
+          hint: "give one a different name= or namespace= (ROS 2 would start both and warn; one graph cannot hold both here)",
+        },
+      );
+    }
+    seen.set(n.fullName, n);
+  }
   for (const n of desc.nodes) {
     if (n.role === "container" && tetherHostsContainer(desc, n)) continue;
     if (n.package !== EMBEDDED_PACKAGE) {

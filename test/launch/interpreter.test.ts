@@ -6,6 +6,7 @@ import {
   parseLaunchArgs,
   splitCommandLine,
 } from "../../src/launch/interpreter.js";
+import { checkRunnable } from "../../src/launch/runner.js";
 import { launchDir } from "./helpers.js";
 
 const L = (body: string) => `<launch>\n${body}\n</launch>\n`;
@@ -152,14 +153,18 @@ describe("nodes, params, remaps, namespaces", () => {
     expect(d.nodes[5].parameters.side).toBe("R");
   });
 
-  it("rejects duplicate node names and bad names with the line", () => {
+  it("warns about duplicate node names (refused when run) and rejects bad names with the line", () => {
     const t = launchDir();
     const dup = t.write(
       "d.launch.xml",
       L(`<node pkg="tether" exec="a"/>\n<node pkg="tether" exec="x" name="a"/>`),
     );
-    expect(() => interpretLaunchFile(dup)).toThrow(
-      new RegExp(`${dup}:3: two nodes are named /a \\(the other at ${dup}:2\\)`),
+    // launch_ros warns and starts both; Tether warns too, and refuses to run them (one graph, one name).
+    const lines: string[] = [];
+    const desc = interpretLaunchFile(dup, { log: (l) => lines.push(l) });
+    expect(lines).toEqual([`[WARN] [launch_ros]: ${dup}:3: two nodes are named /a (the other at ${dup}:2)`]);
+    expect(() => checkRunnable(desc, { a: async () => () => {}, x: async () => () => {} })).toThrow(
+      `${dup}:3: two nodes are named /a (the other at ${dup}:2)`,
     );
     const bad = t.write("b.launch.xml", L(`<node pkg="tether" exec="a" name="bad-name"/>`));
     expect(() => interpretLaunchFile(bad)).toThrow(`${bad}:2: <node name="bad-name">`);
@@ -186,7 +191,9 @@ describe("include and executable", () => {
     );
     // ROS 2's include does not scope: the child's lets and args stay set after it (wrap it in <group> to scope),
     // so the second include's node clashes with the first one's name.
-    expect(() => interpretLaunchFile(file)).toThrow(/two nodes are named \/sim\/sim_robot/);
+    const warnings: string[] = [];
+    interpretLaunchFile(file, { log: (l) => warnings.push(l) });
+    expect(warnings).toEqual([expect.stringMatching(/two nodes are named \/sim\/sim_robot/)]);
     const leaky = t.write(
       "leaky.launch.xml",
       L(`<include file="child.launch.xml"><arg name="robot" value="reacher2"/></include>

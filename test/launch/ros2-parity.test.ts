@@ -4,6 +4,7 @@
  * test/launch/ros2/resolve_launch.py and by Tether; nodes, names, namespaces, parameters and remaps
  * must be equal. Package "tether" is installed into a temporary ament prefix for both sides.
  */
+import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -174,6 +175,26 @@ describe.skipIf(skipWithoutRos2)("tether launch --print matches ROS 2's launch o
       expect(tn).toEqual(r.nodes.map((n, i) => normalizeRos(n, tn[i])));
     });
   });
+
+  it("prints the same through the CLI: tether launch <file> --print", () => {
+    const k = CASES.findIndex((c) => c.file.endsWith("autoware_style.launch.xml") && c.args !== undefined);
+    const c = CASES[k];
+    const args = Object.entries(c.args ?? {}).map(([n, v]) => `${n}:=${v}`);
+    const stdout = execFileSync(
+      process.execPath,
+      ["--import", "tsx", "src/cli/main.ts", "launch", c.file, "--print", ...args],
+      {
+        cwd: TETHER_SHARE,
+        env,
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "ignore"],
+      },
+    );
+    const printed = (JSON.parse(stdout) as { nodes: NodeDescription[] }).nodes.map(comparable);
+    const r = ros[k] as { nodes: Resolved[] };
+    expect(printed).toEqual(r.nodes.map((n, i) => normalizeRos(n, printed[i])));
+    expect(printed.length).toBeGreaterThan(0);
+  }, 60_000);
 
   it("resolves nodes in every file ROS 2 resolves (not just matching errors)", () => {
     const resolved = ros.filter((r) => "nodes" in r && r.nodes.length > 0);

@@ -6,7 +6,17 @@ import { TETHER_SHARE } from "../../src/launch/ament.js";
 import { parseLaunchBool, substitute, type SubstitutionContext } from "../../src/launch/substitutions.js";
 import { runPython, skipWithoutRos2 } from "./ros2/python.js";
 
-const VARS = { robot: "reacher2", n: "3", mode: "sim", flag: "True", empty: "", which: "robot" };
+const CONTENT = join(mkdtempSync(join(tmpdir(), "tether-subst-")), "content.txt");
+writeFileSync(CONTENT, "line one\nline 'two'\n");
+const VARS = {
+  robot: "reacher2",
+  n: "3",
+  mode: "sim",
+  flag: "True",
+  empty: "",
+  which: "robot",
+  content: CONTENT,
+};
 const ENV = { TETHER_TEST_HOME: "/h" };
 
 const ctx = (
@@ -80,6 +90,8 @@ const TEXTS = [
   "$(command 'sh -c \"echo err 1>&2\"')",
   "$(command 'false')",
   "$(dirname)",
+  "$(file-content $(var content))",
+  "$(file-content $(var content).missing)",
   "",
 ];
 

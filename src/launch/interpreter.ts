@@ -1,15 +1,16 @@
 /**
- * Interprets ROS 2 launch XML into a LaunchDescription: launch, arg (default, description, <choice>),
- * let, node (pkg, exec, name, namespace, args, output, ros_args) with param (value, value-sep, nested
- * groups, from=) and remap, group (scoped) with push-ros-namespace, include with arg, executable (cmd,
- * args, cwd, name, output, env), if/unless on every action. Unknown tags and attributes are errors.
+ * Interprets ROS 2 launch XML into a LaunchDescription the way ROS 2's launch and launch_ros resolve it:
+ * arg, let, node, param, remap, group (scoped, forwarding, keep), push-ros-namespace, include (not
+ * scoped, as in ROS 2: its lets leak unless wrapped in a group), executable, set_parameter,
+ * set_parameters_from_file, set_remap, set_env, unset_env, append_env, log, timer, node_container,
+ * composable_node and load_composable_node; if/unless on every action. Unknown tags and attributes are
+ * errors naming file:line; ROS 1 and Python launch files are named as such.
  *
- * Departures from ros2 launch, on purpose: includes are scoped (their lets/args do not leak out), and
- * relative include / param-file paths resolve against the including file's folder.
+ * One departure, on purpose: relative include and parameter-file paths resolve against the including
+ * file's folder (ROS 2 resolves them against the working directory).
  */
 import { readFileSync, existsSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { LaunchError, TetherError } from "../core/errors.js";
 import type { ParameterValue } from "../ros/node.js";
 import {
@@ -20,79 +21,134 @@ import {
   type RemapRule,
 } from "../ros/names.js";
 import { parameterFromString, parametersFromYaml } from "../ros/parameters.js";
+import { TETHER_SHARE, type Env } from "./ament.js";
+import { LaunchValueError, launchParameterValue } from "./launch-values.js";
 import type {
   LaunchArgument,
   LaunchDescription,
   NodeDescription,
   ProcessDescription,
 } from "./description.js";
-import { parseLaunchBool, substitute, type SubstitutionContext } from "./substitutions.js";
+import { rejectRos1 } from "./ros1.js";
+import { coerceBool, parseLaunchBool, substitute, type SubstitutionContext } from "./substitutions.js";
 import { parseLaunchXml, type XmlElement } from "./xml.js";
 
-/** Repository root: $(find-pkg-share tether). */
-export const TETHER_SHARE = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+export { TETHER_SHARE };
+
+const ACTIONS = [
+  "arg",
+  "let",
+  "node",
+  "group",
+  "include",
+  "executable",
+  "push-ros-namespace",
+  "push_ros_namespace",
+  "set_parameter",
+  "set_parameters_from_file",
+  "set_remap",
+  "set_env",
+  "unset_env",
+  "append_env",
+  "log",
+  "timer",
+  "node_container",
+  "load_composable_node",
+];
+const CONDITION = ["if", "unless"];
+const PROCESS_ATTRS = [
+  "output",
+  "launch-prefix",
+  "respawn",
+  "respawn_delay",
+  "respawn_max_retries",
+  "sigterm_timeout",
+  "sigkill_timeout",
+  "emulate_tty",
+  "on_exit",
+  "cwd",
+  ...CONDITION,
+];
+const NODE_ATTRS = ["pkg", "exec", "name", "namespace", "args", "ros_args", "exec_name", ...PROCESS_ATTRS];
 
 const ALLOWED: Record<string, { attrs: string[]; children: string[] }> = {
-  launch: {
-    attrs: ["version"],
-    children: [
-      "arg",
-      "let",
-      "node",
-      "group",
-      "include",
-      "executable",
-      "push-ros-namespace",
-      "push_ros_namespace",
-    ],
-  },
-  arg: { attrs: ["name", "default", "description", "if", "unless"], children: ["choice"] },
+  launch: { attrs: ["version"], children: ACTIONS },
+  arg: { attrs: ["name", "default", "description", ...CONDITION], children: ["choice"] },
   choice: { attrs: ["value"], children: [] },
-  let: { attrs: ["name", "value", "if", "unless"], children: [] },
-  node: {
-    attrs: ["pkg", "exec", "name", "namespace", "args", "output", "ros_args", "if", "unless"],
-    children: ["param", "remap"],
+  let: { attrs: ["name", "value", ...CONDITION], children: [] },
+  node: { attrs: NODE_ATTRS, children: ["param", "remap", "env"] },
+  node_container: { attrs: NODE_ATTRS, children: ["param", "remap", "env", "composable_node"] },
+  composable_node: {
+    attrs: ["pkg", "plugin", "name", "namespace", ...CONDITION],
+    children: ["param", "remap", "extra_arg"],
   },
-  param: { attrs: ["name", "value", "value-sep", "from", "if", "unless"], children: ["param"] },
-  remap: { attrs: ["from", "to", "if", "unless"], children: [] },
-  group: {
-    attrs: ["scoped", "if", "unless"],
-    children: [
-      "arg",
-      "let",
-      "node",
-      "group",
-      "include",
-      "executable",
-      "push-ros-namespace",
-      "push_ros_namespace",
-    ],
+  extra_arg: { attrs: ["name", "value"], children: [] },
+  load_composable_node: { attrs: ["target", ...CONDITION], children: ["composable_node"] },
+  param: {
+    attrs: ["name", "value", "value-sep", "type", "from", "allow_substs", ...CONDITION],
+    children: ["param"],
   },
-  "push-ros-namespace": { attrs: ["namespace", "if", "unless"], children: [] },
-  push_ros_namespace: { attrs: ["namespace", "if", "unless"], children: [] },
-  include: { attrs: ["file", "if", "unless"], children: ["arg"] },
-  executable: { attrs: ["cmd", "args", "cwd", "name", "output", "if", "unless"], children: ["env"] },
-  env: { attrs: ["name", "value", "if", "unless"], children: [] },
+  remap: { attrs: ["from", "to", ...CONDITION], children: [] },
+  group: { attrs: ["scoped", "forwarding", ...CONDITION], children: [...ACTIONS, "keep"] },
+  keep: { attrs: ["name", "value"], children: [] },
+  "push-ros-namespace": { attrs: ["namespace", ...CONDITION], children: [] },
+  push_ros_namespace: { attrs: ["namespace", ...CONDITION], children: [] },
+  include: { attrs: ["file", ...CONDITION], children: ["arg"] },
+  executable: { attrs: ["cmd", "args", "name", "shell", ...PROCESS_ATTRS], children: ["env"] },
+  env: { attrs: ["name", "value", ...CONDITION], children: [] },
+  set_parameter: { attrs: ["name", "value", ...CONDITION], children: [] },
+  set_parameters_from_file: { attrs: ["filename", ...CONDITION], children: [] },
+  set_remap: { attrs: ["from", "to", ...CONDITION], children: [] },
+  set_env: { attrs: ["name", "value", ...CONDITION], children: [] },
+  unset_env: { attrs: ["name", ...CONDITION], children: [] },
+  append_env: { attrs: ["name", "value", "prepend", "separator", ...CONDITION], children: [] },
+  log: { attrs: ["message", ...CONDITION], children: [] },
+  timer: { attrs: ["period", "cancel_on_shutdown", ...CONDITION], children: ACTIONS },
 };
 
-const OUTPUTS = ["screen", "log", "both"];
-const INCLUDE_ARG_ATTRS = ["name", "value", "if", "unless"];
+const OUTPUTS = ["screen", "log", "both", "own_log"];
+const INCLUDE_ARG_ATTRS = ["name", "value", ...CONDITION];
 
+type GlobalParam = { name: string; value: string } | { file: string; fullText: string };
+
+/**
+ * What a group scopes in ROS 2: launch configurations (args, lets, namespace, global params and remaps)
+ * and the environment. Global params and remaps are lists that launch_ros appends to in place, and a
+ * group copies the configurations shallowly: so a set_parameter inside a group leaks out of it when an
+ * outer one made the list first (Jazzy behaves so; the parity test pins it). Sharing the arrays does the same.
+ */
 class Scope {
-  readonly vars: Map<string, string>;
+  vars: Map<string, string>;
   namespace: string;
-  constructor(parent?: Scope) {
-    this.vars = new Map(parent?.vars);
-    this.namespace = parent?.namespace ?? "/";
+  globalParams: GlobalParam[] | undefined;
+  remaps: RemapRule[] | undefined;
+  env: Env;
+  delay: number;
+  constructor(parent: Scope | { env: Env }) {
+    if (parent instanceof Scope) {
+      this.vars = new Map(parent.vars);
+      this.namespace = parent.namespace;
+      this.globalParams = parent.globalParams;
+      this.remaps = parent.remaps;
+      this.env = { ...parent.env };
+      this.delay = parent.delay;
+    } else {
+      this.vars = new Map();
+      this.namespace = "/";
+      this.globalParams = undefined;
+      this.remaps = undefined;
+      this.env = { ...parent.env };
+      this.delay = 0;
+    }
   }
 }
 
 export interface InterpretOptions {
-  /** Command-line arguments (name:=value). */
+  /** Command-line arguments (name:=value): set before the file runs, declared or not, as in ROS 2. */
   args?: Record<string, string>;
-  env?: Record<string, string | undefined>;
-  /** Share folders of packages other than tether (tests). */
-  packages?: Record<string, string>;
+  env?: Env;
+  /** Lines launch logs (<log>, $(command), undeclared arguments); default stderr. */
+  log?: (line: string) => void;
 }
 
 /** Splits a command line like a POSIX shell would for words and quotes (no expansion). */
@@ -132,19 +188,33 @@ class Interpreter {
   readonly processes: ProcessDescription[] = [];
   readonly arguments: LaunchArgument[] = [];
   readonly files: string[] = [];
-  private readonly usedCliArgs = new Set<string>();
+  private readonly declared = new Set<string>();
+  private readonly anonNames = new Map<string, string>();
+  private readonly baseEnv: Env;
   private includeDepth = 0;
 
-  constructor(private readonly options: InterpretOptions) {}
+  constructor(private readonly options: InterpretOptions) {
+    this.baseEnv = options.env ?? process.env;
+  }
+
+  log(line: string): void {
+    (this.options.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(line);
+  }
+
+  rootScope(): Scope {
+    const scope = new Scope({ env: this.baseEnv });
+    for (const [k, v] of Object.entries(this.options.args ?? {})) scope.vars.set(k, v);
+    return scope;
+  }
 
   private ctx(el: XmlElement, scope: Scope): SubstitutionContext {
     return {
       file: el.file,
       line: el.line,
       lookup: (n) => scope.vars.get(n),
-      findPkgShare: (pkg) => (pkg === "tether" ? TETHER_SHARE : this.options.packages?.[pkg]),
-      env: this.options.env ?? process.env,
-      dirname: dirname(el.file),
+      env: scope.env,
+      log: (l) => this.log(l),
+      anonNames: this.anonNames,
     };
   }
 
@@ -161,6 +231,8 @@ class Interpreter {
         });
       }
     }
+    if (el.attrs.if !== undefined && el.attrs.unless !== undefined)
+      throw new LaunchError(el.file, el.line, `<${el.tag}>: if and unless cannot be used together`);
     for (const c of el.children) {
       if (!Object.hasOwn(ALLOWED, c.tag)) {
         throw new LaunchError(c.file, c.line, `unknown tag <${c.tag}>`, {
@@ -187,6 +259,34 @@ class Interpreter {
     return v;
   }
 
+  /** Attributes launch reads as bool (scoped, shell, respawn, ...): 1/0 and YAML booleans. */
+  private boolAttr(el: XmlElement, scope: Scope, name: string): boolean | undefined {
+    const v = this.attr(el, scope, name);
+    if (v === undefined) return undefined;
+    const b = coerceBool(v);
+    if (b === undefined)
+      throw new LaunchError(el.file, el.line, `<${el.tag} ${name}="${v}">: expected true or false`);
+    return b;
+  }
+
+  private floatAttr(el: XmlElement, scope: Scope, name: string): number | undefined {
+    const v = this.attr(el, scope, name);
+    if (v === undefined) return undefined;
+    const x = Number(v.trim());
+    if (v.trim() === "" || !Number.isFinite(x) || x < 0)
+      throw new LaunchError(
+        el.file,
+        el.line,
+        `<${el.tag} ${name}="${v}">: expected a non-negative number of seconds`,
+      );
+    return x;
+  }
+
+  /** Launch's escape_characters: backslash escapes only, no substitutions (arg names, descriptions, choices). */
+  private plain(el: XmlElement, name: string): string | undefined {
+    return el.attrs[name]?.replace(/\\(.)/gs, "$1");
+  }
+
   private enabled(el: XmlElement, scope: Scope): boolean {
     const c = this.ctx(el, scope);
     const ifv = this.attr(el, scope, "if");
@@ -203,13 +303,21 @@ class Interpreter {
         via?.line,
         `includes nest deeper than 32 levels (a cycle?) at ${file}`,
       );
-    if (/\.launch\.py$|\.py$/.test(file)) {
+    if (/\.py$/.test(file)) {
       throw new LaunchError(
         via?.file ?? file,
         via?.line,
         `${file}: Python launch files are not supported by tether launch`,
+        { hint: "run Python launch files with ros2 launch; tether reads launch XML" },
+      );
+    }
+    if (/\.ya?ml$/.test(file)) {
+      throw new LaunchError(
+        via?.file ?? file,
+        via?.line,
+        `${file}: YAML launch files are not supported by tether launch`,
         {
-          hint: "run Python launch files with ros2 launch; tether reads launch XML",
+          hint: "run YAML launch files with ros2 launch; tether reads launch XML",
         },
       );
     }
@@ -226,6 +334,7 @@ class Interpreter {
     }
     this.files.push(file);
     const root = parseLaunchXml(text, file);
+    rejectRos1(root);
     this.check(root);
     this.includeDepth++;
     for (const child of root.children) this.action(child, scope);
@@ -242,7 +351,13 @@ class Interpreter {
         scope.vars.set(this.required(el, scope, "name"), this.required(el, scope, "value"));
         return;
       case "node":
+      case "node_container":
         return this.node(el, scope);
+      case "load_composable_node": {
+        const target = this.required(el, scope, "target");
+        for (const c of el.children) this.composable(c, scope, target);
+        return;
+      }
       case "group":
         return this.group(el, scope);
       case "push-ros-namespace":
@@ -253,9 +368,59 @@ class Interpreter {
         return this.include(el, scope);
       case "executable":
         return this.executable(el, scope);
+      case "set_parameter":
+        (scope.globalParams ??= []).push({
+          name: this.required(el, scope, "name"),
+          value: this.required(el, scope, "value"),
+        });
+        return;
+      case "set_parameters_from_file": {
+        const path = this.path(el, this.required(el, scope, "filename"));
+        (scope.globalParams ??= []).push({ file: path, fullText: this.readParamFile(el, path) });
+        return;
+      }
+      case "set_remap":
+        (scope.remaps ??= []).push({
+          from: this.required(el, scope, "from"),
+          to: this.required(el, scope, "to"),
+        });
+        return;
+      case "set_env":
+        scope.env[this.required(el, scope, "name")] = this.required(el, scope, "value");
+        return;
+      case "unset_env":
+        scope.env[this.required(el, scope, "name")] = undefined;
+        return;
+      case "append_env":
+        return this.appendEnv(el, scope);
+      case "log":
+        this.log(`[INFO] [launch.user]: ${this.required(el, scope, "message")}`);
+        return;
+      case "timer": {
+        const period = this.floatAttr(el, scope, "period");
+        if (period === undefined)
+          throw new LaunchError(el.file, el.line, "<timer> needs a period= attribute");
+        this.boolAttr(el, scope, "cancel_on_shutdown");
+        // The actions run later in ROS 2, in the same scope; here they are resolved now and carry the delay.
+        const before = scope.delay;
+        scope.delay = before + period;
+        for (const c of el.children) this.action(c, scope);
+        scope.delay = before;
+        return;
+      }
       default:
         throw new LaunchError(el.file, el.line, `<${el.tag}> is not allowed here`);
     }
+  }
+
+  private appendEnv(el: XmlElement, scope: Scope): void {
+    const name = this.required(el, scope, "name");
+    const value = this.required(el, scope, "value");
+    const prepend = this.boolAttr(el, scope, "prepend") ?? false;
+    const sep = this.attr(el, scope, "separator") ?? ":";
+    const current = scope.env[name];
+    scope.env[name] =
+      current === undefined ? value : prepend ? `${value}${sep}${current}` : `${current}${sep}${value}`;
   }
 
   private pushNamespace(current: string, ns: string, el: XmlElement): string {
@@ -268,22 +433,24 @@ class Interpreter {
     }
   }
 
+  private path(el: XmlElement, given: string): string {
+    return isAbsolute(given) ? given : resolve(dirname(el.file), given);
+  }
+
   private arg(el: XmlElement, scope: Scope): void {
-    const name = this.required(el, scope, "name");
+    const name = this.plain(el, "name");
+    if (name === undefined) throw new LaunchError(el.file, el.line, "<arg> needs a name= attribute");
     const def = this.attr(el, scope, "default");
-    const description = this.attr(el, scope, "description");
+    const description = this.plain(el, "description");
     const choices = el.children.map((c) => {
       this.check(c);
-      return this.required(c, scope, "value");
+      const v = this.plain(c, "value");
+      if (v === undefined) throw new LaunchError(c.file, c.line, "<choice> needs a value= attribute");
+      return v;
     });
-    const cli = this.options.args?.[name];
-    let value: string | undefined;
-    if (cli !== undefined) {
-      value = cli;
-      this.usedCliArgs.add(name);
-    } else {
-      value = scope.vars.get(name) ?? def;
-    }
+    this.declared.add(name);
+    // As DeclareLaunchArgument: a value already set (command line, include, let) wins over the default.
+    const value = scope.vars.get(name) ?? def;
     if (value === undefined) {
       throw new LaunchError(el.file, el.line, `launch argument "${name}" is required (it has no default)`, {
         hint: `pass ${name}:=<value>${description ? ` (${description})` : ""}`,
@@ -309,17 +476,26 @@ class Interpreter {
   }
 
   private group(el: XmlElement, scope: Scope): void {
-    const scopedText = this.attr(el, scope, "scoped");
-    const scoped =
-      scopedText === undefined ? true : parseLaunchBool(scopedText, "scoped", this.ctx(el, scope));
-    const inner = scoped ? new Scope(scope) : scope;
-    for (const c of el.children) this.action(c, inner);
+    const scoped = this.boolAttr(el, scope, "scoped") ?? true;
+    const forwarding = this.boolAttr(el, scope, "forwarding") ?? true;
+    const keeps = el.children.filter((c) => c.tag === "keep");
+    const kept = keeps.map((k): [string, string] => {
+      this.check(k);
+      return [this.required(k, scope, "name"), this.required(k, scope, "value")];
+    });
+    let inner = scope;
+    if (scoped && forwarding) inner = new Scope(scope);
+    else if (scoped) {
+      // forwarding="false": only the kept configurations and the launch's initial environment go in.
+      inner = new Scope({ env: this.baseEnv });
+      inner.delay = scope.delay;
+    }
+    for (const [k, v] of kept) inner.vars.set(k, v);
+    for (const c of el.children) if (c.tag !== "keep") this.action(c, inner);
   }
 
   private include(el: XmlElement, scope: Scope): void {
-    const fileAttr = this.required(el, scope, "file");
-    const file = isAbsolute(fileAttr) ? fileAttr : resolve(dirname(el.file), fileAttr);
-    const inner = new Scope(scope);
+    const file = this.path(el, this.required(el, scope, "file"));
     for (const a of el.children) {
       for (const k of Object.keys(a.attrs)) {
         if (!INCLUDE_ARG_ATTRS.includes(k)) {
@@ -332,13 +508,38 @@ class Interpreter {
         throw new LaunchError(a.file, a.line, "<arg> inside <include> takes no children");
       if (!this.enabled(a, scope)) continue;
       const name = this.required(a, scope, "name");
-      const value = a.attrs.value;
-      if (value === undefined)
+      if (a.attrs.value === undefined)
         throw new LaunchError(a.file, a.line, `<arg name="${name}"> inside <include> needs value=`);
-      inner.vars.set(name, substitute(value, this.ctx(a, scope)));
+      // ROS 2 sets include arguments in the including scope, one after the other.
+      scope.vars.set(name, this.required(a, scope, "value"));
     }
-    if (!existsSync(file)) throw new LaunchError(el.file, el.line, `included file not found: ${file}`);
-    this.runFile(file, inner, el);
+    if (!/\.py$|\.ya?ml$/.test(file) && !existsSync(file))
+      throw new LaunchError(el.file, el.line, `included file not found: ${file}`);
+    this.runFile(file, scope, el);
+  }
+
+  private readParamFile(el: XmlElement, path: string): string {
+    try {
+      return readFileSync(path, "utf8");
+    } catch (cause) {
+      throw new LaunchError(el.file, el.line, `cannot read parameter file ${path}`, { cause });
+    }
+  }
+
+  private paramsFromFile(
+    el: XmlElement,
+    path: string,
+    text: string,
+    fullName: string,
+    prefix: string,
+  ): Record<string, ParameterValue> {
+    try {
+      return prefixKeys(parametersFromYaml(text, path, fullName), prefix);
+    } catch (cause) {
+      if (cause instanceof TetherError)
+        throw new LaunchError(el.file, el.line, `parameter file: ${cause.message}`, { cause });
+      throw cause;
+    }
   }
 
   private params(
@@ -360,23 +561,17 @@ class Interpreter {
           "<param from=...> loads a file; it takes no name, value or children",
         );
       }
-      const path = isAbsolute(from) ? from : resolve(dirname(el.file), from);
-      let text: string;
-      try {
-        text = readFileSync(path, "utf8");
-      } catch (cause) {
-        throw new LaunchError(el.file, el.line, `cannot read parameter file ${path}`, { cause });
-      }
-      try {
-        Object.assign(out, prefixKeys(parametersFromYaml(text, path, fullName), prefix));
-      } catch (cause) {
-        if (cause instanceof TetherError)
-          throw new LaunchError(el.file, el.line, `parameter file: ${cause.message}`, { cause });
-        throw cause;
-      }
+      const path = this.path(el, from);
+      let text = this.readParamFile(el, path);
+      // allow_substs: the file's own $(var ...) are resolved in this scope before it is read as YAML.
+      if (this.boolAttr(el, scope, "allow_substs") === true)
+        text = substitute(text, { ...this.ctx(el, scope), file: path, line: 1 });
+      Object.assign(out, this.paramsFromFile(el, path, text, fullName, prefix));
       files.push(path);
       return;
     }
+    if (el.attrs.allow_substs !== undefined)
+      throw new LaunchError(el.file, el.line, "<param allow_substs=...> only goes with from=");
     const name = this.required(el, scope, "name");
     const full = prefix ? `${prefix}.${name}` : name;
     const value = this.attr(el, scope, "value");
@@ -392,9 +587,11 @@ class Interpreter {
         el.line,
         `<param name="${name}"> needs value= (or nested <param>s, or from=)`,
       );
+    const type = this.attr(el, scope, "type");
     const sep = this.attr(el, scope, "value-sep");
+    const parse = (text: string): ParameterValue => this.typedParam(el, name, text, type);
     if (sep !== undefined) {
-      const items = value === "" ? [] : value.split(sep).map((s) => parameterFromString(s.trim()));
+      const items = value === "" ? [] : value.split(sep).map((s) => parse(s.trim()));
       const kinds = new Set(items.map((v) => typeof v));
       if (kinds.size > 1)
         throw new LaunchError(
@@ -404,21 +601,92 @@ class Interpreter {
         );
       out[full] = items as ParameterValue;
     } else {
-      out[full] = parameterFromString(value);
+      out[full] = parse(value);
     }
+  }
+
+  /** type="str|int|float|bool" (and list_of_...) as launch_ros coerces; no type: YAML rules. */
+  private typedParam(el: XmlElement, name: string, text: string, type: string | undefined): ParameterValue {
+    if (type === undefined) return this.launchValue(el, name, text);
+    const scalar = type.replace(/^list_of_/, "");
+    const bad = (): never => {
+      throw new LaunchError(
+        el.file,
+        el.line,
+        `<param name="${name}" type="${type}">: "${text}" is not a ${scalar}`,
+      );
+    };
+    switch (scalar) {
+      case "str":
+        return text;
+      case "int":
+        return /^[+-]?\d+$/.test(text.trim()) ? Number(text) : bad();
+      case "float": {
+        const x = Number(text.trim());
+        return text.trim() !== "" && !Number.isNaN(x) ? x : bad();
+      }
+      case "bool":
+        return coerceBool(text) ?? bad();
+      default:
+        throw new LaunchError(
+          el.file,
+          el.line,
+          `<param type="${type}">: expected str, int, float, bool or list_of_<one of them>`,
+        );
+    }
+  }
+
+  private launchValue(el: XmlElement, name: string, text: string): ParameterValue {
+    try {
+      return launchParameterValue(text);
+    } catch (cause) {
+      if (cause instanceof LaunchValueError)
+        throw new LaunchError(el.file, el.line, `parameter ${name}: ${cause.message}`, {
+          cause,
+          hint: 'quote it to keep it as text, e.g. value="\'~\'", or give type="str"',
+        });
+      throw cause;
+    }
+  }
+
+  /** Global parameters (set_parameter, set_parameters_from_file) first, as launch_ros passes them. */
+  private globalParams(
+    el: XmlElement,
+    scope: Scope,
+    fullName: string,
+    out: Record<string, ParameterValue>,
+    files: string[],
+  ): void {
+    for (const g of scope.globalParams ?? []) {
+      if ("name" in g) out[g.name] = this.launchValue(el, g.name, g.value);
+      else {
+        Object.assign(out, this.paramsFromFile(el, g.file, g.fullText, fullName, ""));
+        files.push(g.file);
+      }
+    }
+  }
+
+  private nodeName(el: XmlElement, name: string): void {
+    try {
+      validateNodeName(name);
+    } catch (cause) {
+      throw new LaunchError(el.file, el.line, `<${el.tag} name="${name}">: ${(cause as Error).message}`, {
+        cause,
+      });
+    }
+  }
+
+  private remapChild(c: XmlElement, scope: Scope, remaps: RemapRule[]): void {
+    this.check(c);
+    if (!this.enabled(c, scope)) return;
+    remaps.push({ from: this.required(c, scope, "from"), to: this.required(c, scope, "to") });
   }
 
   private node(el: XmlElement, scope: Scope): void {
     const pkg = this.required(el, scope, "pkg");
     const exec = this.required(el, scope, "exec");
     const name = this.attr(el, scope, "name") ?? exec;
-    try {
-      validateNodeName(name);
-    } catch (cause) {
-      throw new LaunchError(el.file, el.line, `<node name="${name}">: ${(cause as Error).message}`, {
-        cause,
-      });
-    }
+    this.nodeName(el, name);
     const nsAttr = this.attr(el, scope, "namespace");
     const namespace =
       nsAttr === undefined ? scope.namespace : this.pushNamespace(scope.namespace, nsAttr, el);
@@ -428,23 +696,32 @@ class Interpreter {
       throw new LaunchError(
         el.file,
         el.line,
-        `<node output="${output}">: expected one of ${OUTPUTS.join(", ")}`,
+        `<${el.tag} output="${output}">: expected one of ${OUTPUTS.join(", ")}`,
       );
     const parameters: Record<string, ParameterValue> = {};
     const parameterFiles: string[] = [];
-    const remaps: RemapRule[] = [];
+    const remaps: RemapRule[] = [...(scope.remaps ?? [])];
+    this.globalParams(el, scope, fullName, parameters, parameterFiles);
     for (const c of el.children) {
       if (c.tag === "param") this.params(c, scope, "", fullName, parameters, parameterFiles);
-      else {
-        this.check(c);
-        if (!this.enabled(c, scope)) continue;
-        remaps.push({ from: this.required(c, scope, "from"), to: this.required(c, scope, "to") });
-      }
+      else if (c.tag === "remap") this.remapChild(c, scope, remaps);
+      else if (c.tag === "env") this.check(c);
     }
     const rosArgs = this.attr(el, scope, "ros_args");
+    const logLevels: string[] = [];
     if (rosArgs !== undefined)
-      this.rosArgs(splitCommandLine(rosArgs, el.file, el.line), el, parameters, remaps);
+      this.rosArgs(splitCommandLine(rosArgs, el.file, el.line), el, fullName, {
+        parameters,
+        files: parameterFiles,
+        remaps,
+        logLevels,
+      });
     const argsText = this.attr(el, scope, "args");
+    const execName = this.attr(el, scope, "exec_name");
+    const launchPrefix = this.attr(el, scope, "launch-prefix");
+    const respawn = this.boolAttr(el, scope, "respawn");
+    const respawnDelay = this.floatAttr(el, scope, "respawn_delay");
+    this.processAttrs(el, scope);
     this.nodes.push({
       package: pkg,
       executable: exec,
@@ -456,46 +733,150 @@ class Interpreter {
       remaps,
       args: argsText === undefined ? [] : splitCommandLine(argsText, el.file, el.line),
       output,
+      ...(el.tag === "node_container" ? { role: "container" as const } : {}),
+      ...(execName !== undefined ? { execName } : {}),
+      ...(logLevels.length ? { logLevels } : {}),
+      ...(launchPrefix !== undefined ? { launchPrefix } : {}),
+      ...(respawn !== undefined ? { respawn } : {}),
+      ...(respawnDelay !== undefined ? { respawnDelay } : {}),
+      ...(scope.delay > 0 ? { delay: scope.delay } : {}),
+      file: el.file,
+      line: el.line,
+    });
+    for (const c of el.children) if (c.tag === "composable_node") this.composable(c, scope, fullName);
+  }
+
+  /** Attributes launch checks but Tether has no use for (timeouts, tty, on_exit). */
+  private processAttrs(el: XmlElement, scope: Scope): void {
+    this.floatAttr(el, scope, "sigterm_timeout");
+    this.floatAttr(el, scope, "sigkill_timeout");
+    this.boolAttr(el, scope, "emulate_tty");
+    const retries = this.attr(el, scope, "respawn_max_retries");
+    if (retries !== undefined && !/^-?\d+$/.test(retries.trim()))
+      throw new LaunchError(
+        el.file,
+        el.line,
+        `<${el.tag} respawn_max_retries="${retries}">: expected an integer`,
+      );
+    const onExit = this.attr(el, scope, "on_exit");
+    if (onExit !== undefined && onExit !== "shutdown")
+      throw new LaunchError(
+        el.file,
+        el.line,
+        `<${el.tag} on_exit="${onExit}">: only "shutdown" is supported (as in ROS 2)`,
+      );
+  }
+
+  /** composable_node inside node_container or load_composable_node: loaded into `container`. */
+  private composable(el: XmlElement, scope: Scope, container: string): void {
+    this.check(el);
+    if (!this.enabled(el, scope)) return;
+    const pkg = this.required(el, scope, "pkg");
+    const plugin = this.required(el, scope, "plugin");
+    const name = this.required(el, scope, "name");
+    this.nodeName(el, name);
+    const nsAttr = this.attr(el, scope, "namespace");
+    const namespace =
+      nsAttr === undefined ? scope.namespace : this.pushNamespace(scope.namespace, nsAttr, el);
+    const fullName = joinNamespace(namespace, name);
+    const parameters: Record<string, ParameterValue> = {};
+    const parameterFiles: string[] = [];
+    const remaps: RemapRule[] = [...(scope.remaps ?? [])];
+    this.globalParams(el, scope, fullName, parameters, parameterFiles);
+    for (const c of el.children) {
+      if (c.tag === "param") this.params(c, scope, "", fullName, parameters, parameterFiles);
+      else if (c.tag === "remap") this.remapChild(c, scope, remaps);
+      else {
+        this.check(c);
+        this.required(c, scope, "name");
+        this.required(c, scope, "value");
+      }
+    }
+    this.nodes.push({
+      package: pkg,
+      executable: plugin,
+      name,
+      namespace,
+      fullName,
+      parameters,
+      parameterFiles,
+      remaps,
+      args: [],
+      output: "log",
+      role: "composable",
+      container,
+      plugin,
+      ...(scope.delay > 0 ? { delay: scope.delay } : {}),
       file: el.file,
       line: el.line,
     });
   }
 
-  /** ros_args: "-p name:=value" / "--param", "-r from:=to" / "--remap". */
+  /**
+   * ros_args: -p/--param name:=value, -r/--remap from:=to, --params-file FILE (read for the node as rcl
+   * would) and --log-level [logger:=]LEVEL (kept in the description); other rcl flags are refused by name.
+   */
   private rosArgs(
     tokens: string[],
     el: XmlElement,
-    parameters: Record<string, ParameterValue>,
-    remaps: RemapRule[],
+    fullName: string,
+    out: {
+      parameters: Record<string, ParameterValue>;
+      files: string[];
+      remaps: RemapRule[];
+      logLevels: string[];
+    },
   ): void {
     for (let i = 0; i < tokens.length; i++) {
       const flag = tokens[i];
       const value = tokens[i + 1];
       if (
-        (flag === "-p" || flag === "--param" || flag === "-r" || flag === "--remap") &&
-        value !== undefined
+        value === undefined ||
+        !["-p", "--param", "-r", "--remap", "--params-file", "--log-level"].includes(flag)
       ) {
-        const k = value.indexOf(":=");
-        if (k <= 0)
-          throw new LaunchError(el.file, el.line, `ros_args: ${flag} expects name:=value, got "${value}"`);
-        if (flag === "-p" || flag === "--param")
-          parameters[value.slice(0, k)] = parameterFromString(value.slice(k + 2));
-        else remaps.push(parseRemap(value));
-        i++;
-      } else {
-        throw new LaunchError(el.file, el.line, `ros_args: unsupported "${flag}"`, {
-          hint: "supported: -p name:=value, -r from:=to",
-        });
+        throw new LaunchError(
+          el.file,
+          el.line,
+          `ros_args: unsupported "${flag}"${value === undefined ? " (or its value is missing)" : ""}`,
+          {
+            hint: "supported: -p name:=value, -r from:=to, --params-file FILE, --log-level LEVEL",
+          },
+        );
       }
+      i++;
+      if (flag === "--params-file") {
+        const path = this.path(el, value);
+        Object.assign(
+          out.parameters,
+          this.paramsFromFile(el, path, this.readParamFile(el, path), fullName, ""),
+        );
+        out.files.push(path);
+        continue;
+      }
+      if (flag === "--log-level") {
+        out.logLevels.push(value);
+        continue;
+      }
+      const k = value.indexOf(":=");
+      if (k <= 0)
+        throw new LaunchError(el.file, el.line, `ros_args: ${flag} expects name:=value, got "${value}"`);
+      if (flag === "-p" || flag === "--param")
+        out.parameters[value.slice(0, k)] = parameterFromString(value.slice(k + 2));
+      else out.remaps.push(parseRemap(value));
     }
   }
 
   private executable(el: XmlElement, scope: Scope): void {
     const cmdText = this.required(el, scope, "cmd");
-    const cmd = splitCommandLine(cmdText, el.file, el.line);
+    const shell = this.boolAttr(el, scope, "shell") ?? false;
+    const cmd = shell ? [cmdText] : splitCommandLine(cmdText, el.file, el.line);
     const extra = this.attr(el, scope, "args");
-    if (extra !== undefined) cmd.push(...splitCommandLine(extra, el.file, el.line));
-    if (cmd.length === 0) throw new LaunchError(el.file, el.line, "<executable cmd=...> is empty");
+    if (extra !== undefined) {
+      if (shell) cmd[0] = `${cmd[0]} ${extra}`;
+      else cmd.push(...splitCommandLine(extra, el.file, el.line));
+    }
+    if (cmd.length === 0 || cmd[0].trim() === "")
+      throw new LaunchError(el.file, el.line, "<executable cmd=...> is empty");
     const output = this.attr(el, scope, "output") ?? "log";
     if (!OUTPUTS.includes(output))
       throw new LaunchError(
@@ -503,26 +884,43 @@ class Interpreter {
         el.line,
         `<executable output="${output}">: expected one of ${OUTPUTS.join(", ")}`,
       );
+    // The process sees the launch's environment changes (set_env, append_env, unset_env) and its own <env>.
     const env: Record<string, string> = {};
+    const unsetEnv: string[] = [];
+    for (const [k, v] of Object.entries(scope.env)) {
+      if (v === this.baseEnv[k]) continue;
+      if (v === undefined) unsetEnv.push(k);
+      else env[k] = v;
+    }
     for (const c of el.children) {
       this.check(c);
       if (!this.enabled(c, scope)) continue;
       env[this.required(c, scope, "name")] = this.required(c, scope, "value");
     }
     const cwd = this.attr(el, scope, "cwd");
+    const respawn = this.boolAttr(el, scope, "respawn");
+    const respawnDelay = this.floatAttr(el, scope, "respawn_delay");
+    this.processAttrs(el, scope);
+    this.attr(el, scope, "launch-prefix");
+    const program = shell ? "sh" : cmd[0];
     this.processes.push({
-      name: this.attr(el, scope, "name") ?? cmd[0].split("/").at(-1) ?? cmd[0],
+      name: this.attr(el, scope, "name") ?? program.split("/").at(-1) ?? program,
       cmd,
       ...(cwd !== undefined ? { cwd } : {}),
       env,
+      ...(unsetEnv.length ? { unsetEnv } : {}),
+      ...(shell ? { shell } : {}),
+      ...(respawn !== undefined ? { respawn } : {}),
+      ...(respawnDelay !== undefined ? { respawnDelay } : {}),
+      ...(scope.delay > 0 ? { delay: scope.delay } : {}),
       output,
       file: el.file,
       line: el.line,
     });
   }
 
-  unusedCliArgs(): string[] {
-    return Object.keys(this.options.args ?? {}).filter((a) => !this.usedCliArgs.has(a));
+  undeclaredCliArgs(): string[] {
+    return Object.keys(this.options.args ?? {}).filter((a) => !this.declared.has(a));
   }
 }
 
@@ -536,32 +934,18 @@ export function interpretLaunchFile(file: string, options: InterpretOptions = {}
   const path = resolve(file);
   if (!existsSync(path)) throw new LaunchError(path, undefined, "launch file not found");
   const it = new Interpreter(options);
-  it.runFile(path, new Scope());
-  const unused = it.unusedCliArgs();
-  if (unused.length > 0) {
-    const declared = [...new Set(it.arguments.map((a) => a.name))];
-    throw new LaunchError(
-      path,
-      undefined,
-      `unknown launch argument${unused.length > 1 ? "s" : ""}: ${unused.join(", ")}`,
-      {
-        hint: `declared: ${declared.join(", ") || "(none)"}`,
-      },
-    );
-  }
+  it.runFile(path, it.rootScope());
+  // ROS 2 sets undeclared name:=value arguments too (they are plain launch configurations); say so.
+  for (const name of it.undeclaredCliArgs())
+    it.log(`[WARN] [launch]: argument ${name} is not declared by any <arg> (it is still set, as in ROS 2)`);
+  // launch_ros only warns about two nodes of one name (the graph then has both); running them here refuses.
   const seen = new Map<string, NodeDescription>();
   for (const n of it.nodes) {
     const prev = seen.get(n.fullName);
-    if (prev) {
-      throw new LaunchError(
-        n.file,
-        n.line,
-        `two nodes are named ${n.fullName} (the other at ${prev.file}:${prev.line})`,
-        {
-          hint: "give one a different name= or namespace=",
-        },
+    if (prev)
+      it.log(
+        `[WARN] [launch_ros]: ${n.file}:${n.line}: two nodes are named ${n.fullName} (the other at ${prev.file}:${prev.line})`,
       );
-    }
     seen.set(n.fullName, n);
   }
   return { file: path, arguments: it.arguments, nodes: it.nodes, processes: it.processes, files: it.files };

@@ -40,14 +40,23 @@ export async function runLaunchSession(
   const handle = await startLaunch(desc, { runtime, registry: options.registry, log: options.log });
   let finish!: () => void;
   const finished = new Promise<void>((r) => (finish = r));
+  // The handler stays until shutdown is over: under ros2 launch, Ctrl-C reaches a node twice (the
+  // terminal's SIGINT to the process group, then launch's own), and the second must not kill it mid-close.
+  // A SIGTERM during shutdown is an escalation (ros2 launch sends one when a node is slow to stop): exit.
+  const log = options.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  let signalled = false;
   const onSignal = (sig: NodeJS.Signals): void => {
-    (options.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(
-      `[WARN] [launch]: ${sig} received, shutting down`,
-    );
+    if (signalled) {
+      if (sig !== "SIGTERM") return;
+      log("[ERROR] [launch]: SIGTERM while shutting down: exiting now");
+      process.exit(143);
+    }
+    signalled = true;
+    log(`[WARN] [launch]: ${sig} received, shutting down`);
     finish();
   };
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
   const timer =
     options.durationSec !== undefined ? setTimeout(finish, options.durationSec * 1000) : undefined;
   try {
@@ -56,9 +65,12 @@ export async function runLaunchSession(
     options.beforeShutdown?.(handle);
   } finally {
     if (timer) clearTimeout(timer);
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
-    await handle.shutdown();
+    try {
+      await handle.shutdown();
+    } finally {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    }
   }
   return handle;
 }

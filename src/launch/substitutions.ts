@@ -1,229 +1,360 @@
 /**
- * Launch substitutions: $(var name), $(env NAME [default]), $(find-pkg-share pkg), $(dirname), and
- * $(eval expr) — evaluated with src/core/expr.ts only (numbers, arithmetic, comparisons, logic), never
- * as code. Booleans print "true"/"false"; Python-style True/False are accepted. Substitutions nest:
- * "$(eval $(var a) * 2)".
+ * Launch substitutions, resolved as ROS 2's launch and launch_ros resolve them: var, env, optenv,
+ * find-pkg-share, find-pkg-prefix, find-exec, exec-in-pkg, dirname, filename, eval (Python, see
+ * python-expr.ts), not, and, or, any, all, if, equals, not-equals, command and file-content.
+ * The text is split by substitution-syntax.ts (launch's grammar, escapes included).
  */
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
+import { basename, join } from "node:path";
 import { LaunchError } from "../core/errors.js";
-import { exprVariables, parseExpr, evaluateExpr, type Ast } from "../core/expr.js";
+import { describeSearch, findExecutable, findPackagePrefix, findPackageShare, type Env } from "./ament.js";
+import { PyExprError, evalPythonExpression } from "./python-expr.js";
+import {
+  SubstitutionSyntaxError,
+  parseSubstitutions,
+  type Substitution,
+  type Template,
+} from "./substitution-syntax.js";
 
 export interface SubstitutionContext {
   file: string;
   line: number;
   /** Launch configurations (args and lets) visible here. */
   lookup(name: string): string | undefined;
-  /** Share directory of a package, or undefined when unknown. */
-  findPkgShare(pkg: string): string | undefined;
-  env: Record<string, string | undefined>;
-  dirname: string;
+  env: Env;
+  /** Lines launch logs ($(command) runs). */
+  log?: (line: string) => void;
+  /** $(anon name) results of this launch, so one name gives one anonymous name. */
+  anonNames?: Map<string, string>;
 }
 
-type Part = { kind: "text"; text: string } | { kind: "sub"; name: string; args: Part[][]; raw: string };
+const SUPPORTED =
+  "var, env, anon, find-pkg-share, find-pkg-prefix, find-exec, exec-in-pkg, dirname, filename, eval, not, and, or, any, all, if, equals, not-equals, command, file-content";
 
-/** Splits text into literal parts and $(...) substitutions (arguments split on spaces outside quotes). */
-function parseParts(src: string, ctx: SubstitutionContext): Part[] {
-  let i = 0;
-  const fail = (detail: string): never => {
-    throw new LaunchError(ctx.file, ctx.line, `${detail} in "${src}"`);
-  };
+/** The ROS 1 substitutions, named as such when a file uses them. */
+const ROS1 = new Set(["arg", "find", "optenv"]);
 
-  const parseSub = (): Part => {
-    const start = i;
-    i += 2; // "$("
-    const nameStart = i;
-    while (i < src.length && /[A-Za-z0-9_-]/.test(src[i])) i++;
-    const name = src.slice(nameStart, i);
-    if (name === "") fail("expected a substitution name after $(");
-    const args: Part[][] = [];
-    let current: Part[] = [];
-    let text = "";
-    let quote: string | undefined;
-    const flushText = () => {
-      if (text !== "") current.push({ kind: "text", text });
-      text = "";
-    };
-    const flushArg = () => {
-      flushText();
-      if (current.length > 0) args.push(current);
-      current = [];
-    };
-    for (;;) {
-      if (i >= src.length) fail(`unterminated $(${name}`);
-      const c = src[i];
-      if (quote === undefined && c === ")") {
-        i++;
-        break;
-      }
-      if (c === "$" && src[i + 1] === "(") {
-        flushText();
-        current.push(parseSub());
-        continue;
-      }
-      if (quote !== undefined) {
-        if (c === quote) quote = undefined;
-        else text += c;
-        i++;
-        continue;
-      }
-      if (c === "'" || c === '"') {
-        quote = c;
-        i++;
-        continue;
-      }
-      if (c === " " || c === "\t" || c === "\n") {
-        flushArg();
-        i++;
-        continue;
-      }
-      text += c;
-      i++;
-    }
-    flushArg();
-    return { kind: "sub", name, args, raw: src.slice(start, i) };
-  };
+/** Launch's bool coercion for not/and/or/if: 1/0, then YAML 1.1 booleans (true, True, yes, on, ...). */
+export function coerceBool(value: string): boolean | undefined {
+  if (value === "1") return true;
+  if (value === "0") return false;
+  if (/^(true|True|TRUE|yes|Yes|YES|on|On|ON)$/.test(value)) return true;
+  if (/^(false|False|FALSE|no|No|NO|off|Off|OFF)$/.test(value)) return false;
+  return undefined;
+}
 
-  const parts: Part[] = [];
-  let text = "";
-  while (i < src.length) {
-    if (src[i] === "$" && src[i + 1] === "(") {
-      if (text !== "") parts.push({ kind: "text", text });
-      text = "";
-      parts.push(parseSub());
+/** Python's float(): used by $(equals) to compare numbers with a tolerance, as launch does. */
+function asFloat(text: string): number | undefined {
+  const t = text.trim();
+  if (/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(t) || /^[+-]?(inf|infinity|nan)$/i.test(t))
+    return Number(t.replace(/^([+-]?)inf(inity)?$/i, "$1Infinity").replace(/^[+-]?nan$/i, "NaN"));
+  return undefined;
+}
+
+/** $(equals a b): booleans as booleans, numbers with math.isclose's default tolerance, else text. */
+function launchEquals(a: string, b: string): boolean {
+  const isBool = (s: string): boolean => ["true", "false", "1", "0"].includes(s.toLowerCase());
+  if (isBool(a) && isBool(b))
+    return ["true", "1"].includes(a.toLowerCase()) === ["true", "1"].includes(b.toLowerCase());
+  const x = asFloat(a);
+  const y = asFloat(b);
+  if (x !== undefined && y !== undefined)
+    return x === y || Math.abs(x - y) <= Math.max(1e-9 * Math.max(Math.abs(x), Math.abs(y)), 0);
+  return a === b;
+}
+
+/** shlex.split as $(command) uses it (POSIX mode). */
+function shlexSplit(text: string): string[] | undefined {
+  const out: string[] = [];
+  let cur = "";
+  let has = false;
+  let quote: string | undefined;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quote === "'") {
+      if (c === "'") quote = undefined;
+      else cur += c;
+    } else if (quote === '"') {
+      if (c === '"') quote = undefined;
+      else if (c === "\\" && i + 1 < text.length && '\\"$`\n'.includes(text[i + 1])) cur += text[++i];
+      else cur += c;
+    } else if (c === "'" || c === '"') {
+      quote = c;
+      has = true;
+    } else if (/\s/.test(c)) {
+      if (has) out.push(cur);
+      cur = "";
+      has = false;
+    } else if (c === "\\" && i + 1 < text.length) {
+      cur += text[++i];
+      has = true;
+    } else if (c === "#" && !has) {
+      break;
     } else {
-      text += src[i++];
+      cur += c;
+      has = true;
     }
   }
-  if (text !== "") parts.push({ kind: "text", text });
-  return parts;
-}
-
-const BOOLEAN_OPS = new Set(["==", "!=", "<", "<=", ">", ">=", "&&", "||"]);
-
-function isBooleanAst(ast: Ast): boolean {
-  if (ast.kind === "binary") return BOOLEAN_OPS.has(ast.op);
-  if (ast.kind === "unary") return ast.op === "!";
-  if (ast.kind === "cond") return isBooleanAst(ast.then) && isBooleanAst(ast.else);
-  return false;
-}
-
-function formatNumber(x: number): string {
-  if (!Number.isFinite(x)) return String(x);
-  return Number.isInteger(x) ? String(x) : String(+x.toPrecision(15));
-}
-
-/** $(eval ...): arithmetic, comparisons and logic on numbers (true/false/True/False are 1/0). */
-export function evalLaunchExpression(
-  expression: string,
-  ctx: Pick<SubstitutionContext, "file" | "line">,
-): string {
-  const src = expression.trim();
-  let ast: Ast;
-  try {
-    ast = parseExpr(src);
-  } catch (cause) {
-    throw new LaunchError(ctx.file, ctx.line, `$(eval ${src}): ${(cause as Error).message}`, {
-      cause,
-      hint: "eval takes numbers, + - * / % ^, comparisons, && || !, ?: and math functions; strings and Python code are not evaluated",
-    });
-  }
-  const vars = exprVariables(ast);
-  if (vars.length > 0) {
-    throw new LaunchError(ctx.file, ctx.line, `$(eval ${src}): "${vars[0]}" is not a number`, {
-      hint: "eval works on numbers only; pass values with $(var name), and compare strings in if/unless with values like true/false",
-    });
-  }
-  const value = evaluateExpr(src);
-  return isBooleanAst(ast) ? (value !== 0 ? "true" : "false") : formatNumber(value);
-}
-
-function evaluate(parts: Part[], ctx: SubstitutionContext): string {
-  let out = "";
-  for (const p of parts) {
-    if (p.kind === "text") {
-      out += p.text;
-      continue;
-    }
-    const args = p.args.map((a) => evaluate(a, ctx));
-    const arity = (min: number, max: number): void => {
-      if (args.length < min || args.length > max) {
-        const want = min === max ? `${min}` : `${min} to ${max}`;
-        throw new LaunchError(
-          ctx.file,
-          ctx.line,
-          `${p.raw}: $(${p.name}) takes ${want} argument(s), got ${args.length}`,
-        );
-      }
-    };
-    switch (p.name) {
-      case "var": {
-        arity(1, 1);
-        const v = ctx.lookup(args[0]);
-        if (v === undefined) {
-          throw new LaunchError(
-            ctx.file,
-            ctx.line,
-            `${p.raw}: launch configuration "${args[0]}" is not set`,
-            {
-              hint: `declare it with <arg name="${args[0]}" .../> or <let>, or pass ${args[0]}:=<value>`,
-            },
-          );
-        }
-        out += v;
-        break;
-      }
-      case "env": {
-        arity(1, 2);
-        const v = ctx.env[args[0]] ?? args[1];
-        if (v === undefined)
-          throw new LaunchError(
-            ctx.file,
-            ctx.line,
-            `${p.raw}: environment variable ${args[0]} is not set (and no default given)`,
-          );
-        out += v;
-        break;
-      }
-      case "find-pkg-share": {
-        arity(1, 1);
-        const dir = ctx.findPkgShare(args[0]);
-        if (dir === undefined) {
-          throw new LaunchError(ctx.file, ctx.line, `${p.raw}: package "${args[0]}" not found`, {
-            hint: 'the embedded runtime knows only pkg "tether" (the repository); other packages need ROS 2 (ros2 launch)',
-          });
-        }
-        out += dir;
-        break;
-      }
-      case "dirname":
-        arity(0, 0);
-        out += ctx.dirname;
-        break;
-      case "eval":
-        arity(1, Number.MAX_SAFE_INTEGER);
-        out += evalLaunchExpression(args.join(" "), ctx);
-        break;
-      default:
-        throw new LaunchError(ctx.file, ctx.line, `unknown substitution $(${p.name})`, {
-          hint: "supported: $(var), $(env), $(find-pkg-share), $(dirname), $(eval)",
-        });
-    }
-  }
+  if (quote !== undefined) return undefined;
+  if (has) out.push(cur);
   return out;
 }
 
-export function substitute(text: string, ctx: SubstitutionContext): string {
-  if (!text.includes("$(")) return text;
-  return evaluate(parseParts(text, ctx), ctx);
+class Evaluator {
+  constructor(private readonly ctx: SubstitutionContext) {}
+
+  private error(sub: Substitution, detail: string, hint?: string): LaunchError {
+    return new LaunchError(
+      this.ctx.file,
+      this.ctx.line,
+      `${sub.raw}: ${detail}`,
+      hint ? { hint } : undefined,
+    );
+  }
+
+  template(parts: Template): string {
+    let out = "";
+    for (const p of parts) out += typeof p === "string" ? p : this.substitution(p);
+    return out;
+  }
+
+  private arity(sub: Substitution, min: number, max: number): void {
+    const n = sub.args.length;
+    if (n >= min && n <= max) return;
+    const want = min === max ? `${min}` : `${min} or ${max}`;
+    throw this.error(
+      sub,
+      `$(${sub.name}) takes ${want} argument${max === 1 ? "" : "s"}, got ${n}`,
+      n > max && ["eval", "if", "not"].includes(sub.name)
+        ? `arguments are separated by spaces: quote an argument that has spaces, e.g. $(${sub.name} "...")`
+        : undefined,
+    );
+  }
+
+  private bool(sub: Substitution, index: number): boolean {
+    const text = this.template(sub.args[index]);
+    const b = coerceBool(text);
+    if (b === undefined)
+      throw this.error(sub, `"${text}" is not a boolean`, "launch accepts true/false, 1/0, yes/no, on/off");
+    return b;
+  }
+
+  private substitution(sub: Substitution): string {
+    const arg = (k: number): string => this.template(sub.args[k]);
+    switch (sub.name) {
+      case "var": {
+        this.arity(sub, 1, 2);
+        const name = arg(0);
+        const v = this.ctx.lookup(name);
+        if (v !== undefined) return v;
+        if (sub.args.length === 2) return arg(1);
+        throw this.error(
+          sub,
+          `launch configuration "${name}" is not set`,
+          `declare it with <arg name="${name}" default="..."/> or <let>, pass ${name}:=<value> on the command line, or give a default: $(var ${name} <default>)`,
+        );
+      }
+      case "env": {
+        this.arity(sub, 1, 2);
+        const name = arg(0);
+        const v = this.ctx.env[name];
+        if (v !== undefined) return v;
+        if (sub.args.length === 2) return arg(1);
+        throw this.error(
+          sub,
+          `environment variable ${name} is not set (and no default given)`,
+          `give a default: $(env ${name} '')`,
+        );
+      }
+      case "find-pkg-share":
+      case "find-pkg-prefix": {
+        this.arity(sub, 1, 1);
+        const pkg = arg(0);
+        const dir =
+          sub.name === "find-pkg-share"
+            ? findPackageShare(pkg, this.ctx.env)
+            : findPackagePrefix(pkg, this.ctx.env);
+        if (dir === undefined)
+          throw this.error(
+            sub,
+            `package "${pkg}" not found (searched ${describeSearch(this.ctx.env)})`,
+            "source the setup file of the workspace that installs it (e.g. source /opt/ros/jazzy/setup.bash)",
+          );
+        return dir;
+      }
+      case "exec-in-pkg": {
+        this.arity(sub, 2, 2);
+        const exe = arg(0);
+        const pkg = arg(1);
+        const prefix = findPackagePrefix(pkg, this.ctx.env);
+        if (prefix === undefined)
+          throw this.error(sub, `package "${pkg}" not found (searched ${describeSearch(this.ctx.env)})`);
+        return join(prefix, "lib", pkg, exe);
+      }
+      case "find-exec": {
+        this.arity(sub, 1, 1);
+        const name = arg(0);
+        const path = findExecutable(name, this.ctx.env);
+        if (path === undefined) throw this.error(sub, `executable "${name}" not found on the PATH`);
+        return path;
+      }
+      case "anon": {
+        this.arity(sub, 1, 1);
+        const name = arg(0);
+        const known = this.ctx.anonNames?.get(name);
+        if (known !== undefined) return known;
+        const rand =
+          BigInt(Math.floor(Math.random() * 2 ** 53)) * 1024n + BigInt(Math.floor(Math.random() * 1024));
+        const anon = `${name}_${hostname()}_${process.pid}_${rand}`.replace(/[.:-]/g, "_");
+        this.ctx.anonNames?.set(name, anon);
+        return anon;
+      }
+      case "dirname":
+        this.arity(sub, 0, 0);
+        return join(this.ctx.file, "..");
+      case "filename":
+        this.arity(sub, 0, 0);
+        return this.ctx.file;
+      case "eval": {
+        this.arity(sub, 1, 2);
+        if (
+          sub.args.length === 2 &&
+          arg(1)
+            .split(",")
+            .some((m) => !["math", ""].includes(m.trim()))
+        )
+          throw this.error(sub, `modules "${arg(1)}": only math is available to eval here`);
+        const expr = arg(0);
+        try {
+          return evalPythonExpression(expr);
+        } catch (cause) {
+          if (!(cause instanceof PyExprError)) throw cause;
+          const hint =
+            cause.pyType === "NameError"
+              ? "text inside eval is Python: quote launch values used as strings, e.g. $(eval \"'$(var mode)' == 'sim'\")"
+              : cause.pyType === "Unsupported"
+                ? "eval takes literals, arithmetic, comparisons, and/or/not, in, x if c else y, int() float() str() bool() len() abs() min() max() and math"
+                : undefined;
+          throw new LaunchError(this.ctx.file, this.ctx.line, `$(eval ${expr}): ${cause.message}`, {
+            cause,
+            ...(hint ? { hint } : {}),
+          });
+        }
+      }
+      case "not":
+        this.arity(sub, 1, 1);
+        return String(!this.bool(sub, 0));
+      case "and":
+        this.arity(sub, 2, 2);
+        return String(this.bool(sub, 0) && this.bool(sub, 1));
+      case "or":
+        this.arity(sub, 2, 2);
+        return String(this.bool(sub, 0) || this.bool(sub, 1));
+      case "any":
+      case "all": {
+        const values = sub.args.map((_, k) => this.bool(sub, k));
+        return String(sub.name === "any" ? values.some(Boolean) : values.every(Boolean));
+      }
+      case "if": {
+        this.arity(sub, 2, 3);
+        if (this.bool(sub, 0)) return arg(1);
+        return sub.args.length === 3 ? arg(2) : "";
+      }
+      case "equals":
+      case "not-equals": {
+        this.arity(sub, 2, 2);
+        const eq = launchEquals(arg(0), arg(1));
+        return String(sub.name === "equals" ? eq : !eq);
+      }
+      case "file-content": {
+        this.arity(sub, 1, 1);
+        const path = arg(0);
+        try {
+          return readFileSync(path, "utf8");
+        } catch (cause) {
+          throw this.error(
+            sub,
+            `cannot read ${path}: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`,
+          );
+        }
+      }
+      case "command":
+        this.arity(sub, 1, 2);
+        return this.command(sub, arg(0), sub.args.length === 2 ? arg(1) : "fail");
+      default:
+        if (ROS1.has(sub.name))
+          throw this.error(
+            sub,
+            `$(${sub.name}) is a ROS 1 substitution`,
+            "this looks like a ROS 1 launch file: ROS 2 writes $(var name), $(find-pkg-share pkg) and $(env NAME default)",
+          );
+        throw this.error(sub, `unknown substitution $(${sub.name})`, `supported: ${SUPPORTED}`);
+    }
+  }
+
+  /** $(command): runs it without a shell (shlex-split), as launch does; stdout is the value. */
+  private command(sub: Substitution, text: string, onStderr: string): string {
+    if (!["fail", "ignore", "warn", "capture"].includes(onStderr))
+      throw this.error(sub, `on_stderr "${onStderr}": expected fail, ignore, warn or capture`);
+    const argv = shlexSplit(text);
+    if (argv === undefined || argv.length === 0) throw this.error(sub, `cannot split command "${text}"`);
+    const log = this.ctx.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+    log(`[INFO] [launch]: ${this.ctx.file}:${this.ctx.line}: $(command) runs: ${argv.join(" ")}`);
+    const r = spawnSync(argv[0], argv.slice(1), {
+      encoding: "utf8",
+      env: this.ctx.env as NodeJS.ProcessEnv,
+      maxBuffer: 1 << 26,
+    });
+    if (r.error)
+      throw this.error(
+        sub,
+        `cannot run ${basename(argv[0])}: ${(r.error as NodeJS.ErrnoException).code ?? r.error.message}`,
+      );
+    const stderr = r.stderr ?? "";
+    if (r.status !== 0)
+      throw this.error(
+        sub,
+        `command exited with ${r.status ?? r.signal}${stderr ? `; stderr: ${stderr.trim()}` : ""}`,
+      );
+    if (stderr !== "") {
+      if (onStderr === "capture") return r.stdout + stderr;
+      if (onStderr === "fail")
+        throw this.error(
+          sub,
+          `command wrote to stderr: ${stderr.trim()}`,
+          "pass 'warn' or 'ignore' as the second argument to allow it",
+        );
+      if (onStderr === "warn") log(`[WARN] [launch]: $(command ${text}) stderr: ${stderr.trim()}`);
+    }
+    return r.stdout;
+  }
 }
 
-/** if/unless values: true/false, True/False, 1/0. */
+export function parseTemplate(text: string, ctx: Pick<SubstitutionContext, "file" | "line">): Template {
+  try {
+    return parseSubstitutions(text);
+  } catch (cause) {
+    if (cause instanceof SubstitutionSyntaxError)
+      throw new LaunchError(ctx.file, ctx.line, `cannot parse substitutions: ${cause.message}`, { cause });
+    throw cause;
+  }
+}
+
+/** Resolves the substitutions in an attribute value (and launch's backslash escapes). */
+export function substitute(text: string, ctx: SubstitutionContext): string {
+  return new Evaluator(ctx).template(parseTemplate(text, ctx));
+}
+
+/** if/unless: launch strips and lower-cases the value, then accepts true/1 and false/0 only. */
 export function parseLaunchBool(
   value: string,
   what: string,
   ctx: Pick<SubstitutionContext, "file" | "line">,
 ): boolean {
-  const v = value.trim();
-  if (v === "true" || v === "True" || v === "1") return true;
-  if (v === "false" || v === "False" || v === "0") return false;
-  throw new LaunchError(ctx.file, ctx.line, `${what}="${value}": expected true or false`);
+  const v = value.trim().toLowerCase();
+  if (v === "true" || v === "1") return true;
+  if (v === "false" || v === "0") return false;
+  throw new LaunchError(ctx.file, ctx.line, `${what}="${value}": expected true or false (or 1, 0)`);
 }

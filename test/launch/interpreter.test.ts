@@ -6,6 +6,7 @@ import {
   parseLaunchArgs,
   splitCommandLine,
 } from "../../src/launch/interpreter.js";
+import { checkRunnable } from "../../src/launch/runner.js";
 import { launchDir } from "./helpers.js";
 
 const L = (body: string) => `<launch>\n${body}\n</launch>\n`;
@@ -38,9 +39,20 @@ describe("launch arguments", () => {
     expect(() => interpretLaunchFile(file)).toThrow(
       `${file}:2: launch argument "mode" is required (it has no default)`,
     );
-    expect(() => interpretLaunchFile(file, { args: { mode: "lockstep", robto: "x" } })).toThrow(
-      /unknown launch argument: robto[\s\S]*declared: mode/,
+    // ROS 2 sets undeclared name:=value arguments as launch configurations; Tether warns and does too.
+    const lines: string[] = [];
+    const lenient = t.write(
+      "b.launch.xml",
+      L(
+        `<let name="seen" value="$(var robto)"/><node pkg="tether" exec="a"><param name="v" value="$(var seen)"/></node>`,
+      ),
     );
+    expect(
+      interpretLaunchFile(lenient, { args: { robto: "x" }, log: (l) => lines.push(l) }).nodes[0].parameters,
+    ).toEqual({ v: "x" });
+    expect(lines).toEqual([
+      "[WARN] [launch]: argument robto is not declared by any <arg> (it is still set, as in ROS 2)",
+    ]);
     expect(() => parseLaunchArgs(["robot=x"])).toThrow(/name:=value/);
     expect(parseLaunchArgs(["robot:=a:=b"])).toEqual({ robot: "a:=b" });
   });
@@ -50,9 +62,9 @@ describe("launch arguments", () => {
     const file = t.write(
       "a.launch.xml",
       L(`<arg name="n" default="3"/>
-<let name="twice" value="$(eval $(var n) * 2)"/>
+<let name="twice" value="$(eval '$(var n) * 2')"/>
 <node pkg="tether" exec="a" if="$(eval '$(var twice) > 5')"/>
-<node pkg="tether" exec="b" unless="$(eval $(var n) == 3)"/>
+<node pkg="tether" exec="b" unless="$(eval '$(var n) == 3')"/>
 <node pkg="tether" exec="c" if="False"/>
 <node pkg="tether" exec="d" unless="0"><param name="twice" value="$(var twice)"/></node>`),
     );
@@ -141,14 +153,18 @@ describe("nodes, params, remaps, namespaces", () => {
     expect(d.nodes[5].parameters.side).toBe("R");
   });
 
-  it("rejects duplicate node names and bad names with the line", () => {
+  it("warns about duplicate node names (refused when run) and rejects bad names with the line", () => {
     const t = launchDir();
     const dup = t.write(
       "d.launch.xml",
       L(`<node pkg="tether" exec="a"/>\n<node pkg="tether" exec="x" name="a"/>`),
     );
-    expect(() => interpretLaunchFile(dup)).toThrow(
-      new RegExp(`${dup}:3: two nodes are named /a \\(the other at ${dup}:2\\)`),
+    // launch_ros warns and starts both; Tether warns too, and refuses to run them (one graph, one name).
+    const lines: string[] = [];
+    const desc = interpretLaunchFile(dup, { log: (l) => lines.push(l) });
+    expect(lines).toEqual([`[WARN] [launch_ros]: ${dup}:3: two nodes are named /a (the other at ${dup}:2)`]);
+    expect(() => checkRunnable(desc, { a: async () => () => {}, x: async () => () => {} })).toThrow(
+      `${dup}:3: two nodes are named /a (the other at ${dup}:2)`,
     );
     const bad = t.write("b.launch.xml", L(`<node pkg="tether" exec="a" name="bad-name"/>`));
     expect(() => interpretLaunchFile(bad)).toThrow(`${bad}:2: <node name="bad-name">`);
@@ -158,7 +174,7 @@ describe("nodes, params, remaps, namespaces", () => {
 });
 
 describe("include and executable", () => {
-  it("includes files with args (relative to the including file), scoped, inheriting the namespace", () => {
+  it("includes files with args (relative to the including file), not scoped (as in ROS 2), inheriting the namespace", () => {
     const t = launchDir();
     t.write(
       "child.launch.xml",
@@ -170,11 +186,27 @@ describe("include and executable", () => {
       "parent.launch.xml",
       L(`<push-ros-namespace namespace="sim"/>
 <include file="child.launch.xml"><arg name="robot" value="reacher2"/></include>
-<include file="$(dirname)/child.launch.xml"/>
+<node pkg="tether" exec="probe"><param name="leak" value="$(var leak)"/><param name="robot" value="$(var robot)"/></node>
+<include file="$(dirname)/child.launch.xml"><arg name="robot" value="pendulum"/></include>`),
+    );
+    // ROS 2's include does not scope: the child's lets and args stay set after it (wrap it in <group> to scope),
+    // so the second include's node clashes with the first one's name.
+    const warnings: string[] = [];
+    interpretLaunchFile(file, { log: (l) => warnings.push(l) });
+    expect(warnings).toEqual([expect.stringMatching(/two nodes are named \/sim\/sim_robot/)]);
+    const leaky = t.write(
+      "leaky.launch.xml",
+      L(`<include file="child.launch.xml"><arg name="robot" value="reacher2"/></include>
+<node pkg="tether" exec="probe"><param name="leak" value="$(var leak)"/><param name="robot" value="$(var robot)"/></node>`),
+    );
+    expect(interpretLaunchFile(leaky).nodes[1].parameters).toEqual({ leak: true, robot: "reacher2" }); // "yes" is YAML 1.1 true, as launch reads it
+    const scopedParent = t.write(
+      "scoped.launch.xml",
+      L(`<group><include file="child.launch.xml"/></group>
 <let name="probe" value="$(var leak)"/>`),
     );
-    expect(() => interpretLaunchFile(file)).toThrow(
-      /parent\.launch\.xml:5: \$\(var leak\): launch configuration "leak" is not set/,
+    expect(() => interpretLaunchFile(scopedParent)).toThrow(
+      /scoped\.launch\.xml:3: \$\(var leak\): launch configuration "leak" is not set/,
     );
     const ok = t.write(
       "ok.launch.xml",
@@ -272,8 +304,8 @@ describe("malformed launch files", () => {
     ["bad if", L(`<node pkg="tether" exec="a" if="maybe"/>`), /:2: if="maybe": expected true or false/],
     [
       "bad ros_args",
-      L(`<node pkg="tether" exec="a" ros_args="--log-level debug"/>`),
-      /:2: ros_args: unsupported "--log-level"/,
+      L(`<node pkg="tether" exec="a" ros_args="--enclave /x"/>`),
+      /:2: ros_args: unsupported "--enclave"/,
     ],
     [
       "bad param file",
@@ -299,5 +331,64 @@ describe("malformed launch files", () => {
   it("splits command lines like a shell", () => {
     expect(splitCommandLine(`a "b c" 'd e' f\\ g ""`, "f", 1)).toEqual(["a", "b c", "d e", "f g", ""]);
     expect(() => splitCommandLine(`a "b`, "f", 1)).toThrow(/unterminated " quote/);
+  });
+});
+
+describe("ROS 2 actions beyond nodes", () => {
+  it("reads ros_args --params-file and --log-level", () => {
+    const t = launchDir();
+    t.write("p.yaml", "a:\n  ros__parameters:\n    gain: 3\n");
+    const file = t.write(
+      "a.launch.xml",
+      L(`<node pkg="tether" exec="a" ros_args="--params-file p.yaml --log-level debug -p x:=1"/>`),
+    );
+    const [n] = interpretLaunchFile(file).nodes;
+    expect(n.parameters).toEqual({ gain: 3, x: 1 });
+    expect(n.parameterFiles).toEqual([`${t.dir}/p.yaml`]);
+    expect(n.logLevels).toEqual(["debug"]);
+  });
+
+  it("logs <log> messages, delays <timer> actions and hands environment changes to executables", () => {
+    const t = launchDir();
+    const file = t.write(
+      "a.launch.xml",
+      L(`<set_env name="TETHER_T1" value="one"/>
+<unset_env name="HOME"/>
+<append_env name="TETHER_T1" value="two" separator=";"/>
+<log message="env is $(env TETHER_T1)"/>
+<timer period="1.5"><timer period="0.5"><executable cmd="echo $TETHER_T1 | tr a-z A-Z" shell="true" name="sh"/></timer></timer>`),
+    );
+    const lines: string[] = [];
+    const d = interpretLaunchFile(file, {
+      env: { HOME: "/root", PATH: "/usr/bin" },
+      log: (l) => lines.push(l),
+    });
+    expect(lines).toEqual(["[INFO] [launch.user]: env is one;two"]);
+    expect(d.processes).toEqual([
+      expect.objectContaining({
+        name: "sh",
+        cmd: ["echo $TETHER_T1 | tr a-z A-Z"],
+        shell: true,
+        env: { TETHER_T1: "one;two" },
+        unsetEnv: ["HOME"],
+        delay: 2,
+      }),
+    ]);
+  });
+
+  it("names ROS 1 and YAML launch files as such", () => {
+    const t = launchDir();
+    const ros1 = t.write(
+      "r1.launch",
+      `<launch>\n  <node name="a" pkg="turtlesim" type="turtlesim_node"/>\n</launch>`,
+    );
+    expect(() => interpretLaunchFile(ros1)).toThrow(
+      `${ros1}:2: this is a ROS 1 launch file (<node type="turtlesim_node"> is ROS 1 syntax)`,
+    );
+    t.write("x.launch.yaml", "launch: []\n");
+    const yaml = t.write("y.launch.xml", L(`<include file="x.launch.yaml"/>`));
+    expect(() => interpretLaunchFile(yaml)).toThrow(
+      `${yaml}:2: ${t.dir}/x.launch.yaml: YAML launch files are not supported by tether launch`,
+    );
   });
 });

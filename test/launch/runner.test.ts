@@ -165,4 +165,76 @@ setInterval(() => {}, 1000);`,
     expect(runtime.embedded?.isShutdown()).toBe(true);
     expect(closed).toContain("/ok");
   });
+
+  it("loads tether components of a node_container and load_composable_node into this process", async () => {
+    const t = launchDir();
+    const file = t.write(
+      "c.launch.xml",
+      `<launch>
+  <node_container pkg="rclcpp_components" exec="component_container" name="box" namespace="">
+    <composable_node pkg="tether" plugin="tether::talker" name="talker" namespace="comp"><param name="text" value="component"/></composable_node>
+  </node_container>
+  <load_composable_node target="/box">
+    <composable_node pkg="tether" plugin="listener" name="listener"><remap from="chatter" to="/comp/chatter"/></composable_node>
+  </load_composable_node>
+</launch>`,
+    );
+    const runtime = embeddedRuntime({ logSink: () => {} });
+    const before = received.length;
+    const handle = await startLaunch(interpretLaunchFile(file), { runtime, registry, log: () => {} });
+    await until(() => received.length >= before + 2);
+    expect(received.at(-1)).toEqual({ node: "/listener ", data: "component from /comp/talker" });
+    expect(runtime.embedded?.graph().nodes.map((n) => n.fullName)).toEqual(["/comp/talker", "/listener"]);
+    await handle.shutdown();
+  });
+
+  it("refuses foreign components by name, and prints them", () => {
+    const t = launchDir();
+    const file = t.write(
+      "f.launch.xml",
+      `<launch>
+<node_container pkg="rclcpp_components" exec="component_container" name="box">
+<composable_node pkg="demo_nodes_cpp" plugin="demo_nodes_cpp::Talker" name="cpp_talker"/>
+</node_container>
+</launch>`,
+    );
+    const desc = interpretLaunchFile(file);
+    expect(desc.nodes.map((n) => [n.role, n.fullName, n.container ?? null])).toEqual([
+      ["container", "/box", null],
+      ["composable", "/cpp_talker", "/box"],
+    ]);
+    expect(() => checkRunnable(desc, registry)).toThrow(`${file}:2: node /box: package "rclcpp_components"`);
+    const only = { ...desc, nodes: desc.nodes.filter((n) => n.role === "composable") };
+    expect(() => checkRunnable(only, registry)).toThrow(
+      `${file}:3: composable node /cpp_talker (demo_nodes_cpp::Talker from package "demo_nodes_cpp"): package "demo_nodes_cpp" is not available`,
+    );
+  });
+
+  it("respawns an executable after respawn_delay and starts <timer> actions late", async () => {
+    const t = launchDir();
+    const script = t.write("once.mjs", `console.log("run " + process.env.MARK); process.exit(3);`);
+    const file = t.write(
+      "r.launch.xml",
+      `<launch>
+<set_env name="MARK" value="m1"/>
+<executable cmd="${process.execPath} ${script}" name="once" respawn="true" respawn_delay="0.05"/>
+<timer period="0.2"><node pkg="tether" exec="listener" name="late"/></timer>
+</launch>`,
+    );
+    const lines: string[] = [];
+    const runtime = embeddedRuntime({ logSink: () => {} });
+    const handle = await startLaunch(interpretLaunchFile(file), {
+      runtime,
+      registry,
+      log: (l) => lines.push(l),
+    });
+    expect(runtime.embedded?.graph().nodes.map((n) => n.fullName)).toEqual([]);
+    await until(() => lines.filter((l) => l.includes("run m1")).length >= 3);
+    await until(() => (runtime.embedded?.graph().nodes.length ?? 0) === 1);
+    expect(runtime.embedded?.graph().nodes.map((n) => n.fullName)).toEqual(["/late"]);
+    await handle.shutdown();
+    const runs = lines.filter((l) => l.includes("run m1")).length;
+    await new Promise((r) => setTimeout(r, 150));
+    expect(lines.filter((l) => l.includes("run m1")).length).toBe(runs);
+  });
 });

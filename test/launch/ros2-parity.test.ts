@@ -12,7 +12,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { TETHER_SHARE } from "../../src/launch/ament.js";
 import type { NodeDescription } from "../../src/launch/description.js";
 import { interpretLaunchFile } from "../../src/launch/interpreter.js";
-import { SCRIPTS, hasRos2, runPython, skipWithoutRos2 } from "./ros2/python.js";
+import { SCRIPTS, ros2AmentPrefixPath, runPython, skipWithoutRos2 } from "./ros2/python.js";
 
 const CORPUS = join(SCRIPTS, "..", "corpus");
 
@@ -148,11 +148,7 @@ describe.skipIf(skipWithoutRos2)("tether launch --print matches ROS 2's launch o
   beforeAll(() => {
     const prefix = tetherPrefix();
     // The ROS side sources ROS 2 itself when this shell has not; Tether reads the same prefixes.
-    const rosPrefixes =
-      hasRos2 && (process.env.AMENT_PREFIX_PATH ?? "") === ""
-        ? "/opt/ros/jazzy"
-        : (process.env.AMENT_PREFIX_PATH ?? "");
-    env = { ...process.env, AMENT_PREFIX_PATH: `${prefix}:${rosPrefixes}` };
+    env = { ...process.env, AMENT_PREFIX_PATH: `${prefix}:${ros2AmentPrefixPath()}` };
     ros = runPython(
       "resolve_launch.py",
       { prefix, files: CASES.map((c) => ({ file: c.file, args: c.args ?? {} })) },

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { TETHER_SHARE } from "../../src/launch/ament.js";
 import { parseLaunchBool, substitute, type SubstitutionContext } from "../../src/launch/substitutions.js";
-import { runPython, skipWithoutRos2 } from "./ros2/python.js";
+import { ros2AmentPrefixPath, runPython, skipWithoutRos2 } from "./ros2/python.js";
 
 const CONTENT = join(mkdtempSync(join(tmpdir(), "tether-subst-")), "content.txt");
 writeFileSync(CONTENT, "line one\nline 'two'\n");
@@ -99,6 +99,20 @@ const TEXTS = [
 // on every use); Tether resolves them as launch's own Python API does.
 const JAZZY_FAILS = ["$(any false 0 true)", "$(all true 1 false)"];
 
+const ROS_ERRORS = [
+  "$(eval $(var n) * 2)",
+  "$(not maybe)",
+  "$(var  robot)",
+  "$(var robot",
+  "$(eval 'x' 'y' 'z')",
+  "$(var missing)",
+  "$(find-pkg-share no_such_package_x)",
+  "$(command 'sh -c \"echo err 1>&2\"')",
+  "$(command 'false')",
+  "$(dirname)",
+  "$(file-content $(var content).missing)",
+];
+
 describe.skipIf(skipWithoutRos2)("launch substitutions, against ROS 2's launch", () => {
   it("resolves $(any) and $(all), which Jazzy's XML frontend cannot", () => {
     const ros = runPython(
@@ -116,7 +130,7 @@ describe.skipIf(skipWithoutRos2)("launch substitutions, against ROS 2's launch",
       { vars: VARS, env: ENV, texts: TEXTS },
       { ros2: true },
     ) as Result[];
-    const env = { ...process.env, ...ENV };
+    const env = { ...process.env, ...ENV, AMENT_PREFIX_PATH: ros2AmentPrefixPath() };
     const mismatches: string[] = [];
     TEXTS.forEach((text, k) => {
       let mine: Result;
@@ -132,6 +146,8 @@ describe.skipIf(skipWithoutRos2)("launch substitutions, against ROS 2's launch",
         mismatches.push(`${text}: ROS 2 ${JSON.stringify(r)}, tether ${JSON.stringify(mine)}`);
     });
     expect(mismatches).toEqual([]);
+    // Agreeing on an error proves little: these, and only these, are errors in ROS 2.
+    expect(TEXTS.filter((_, k) => "err" in ros[k])).toEqual(ROS_ERRORS);
   });
 });
 

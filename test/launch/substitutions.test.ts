@@ -90,6 +90,15 @@ const TEXTS = [
   "$(command 'sh -c \"echo err 1>&2\"')",
   "$(command 'false')",
   "$(dirname)",
+  "$(var robot)$(var n)/$(var mode)",
+  "$(command \"echo '$(var robot)' $(var n)\")",
+  '$(eval "$(var n) + 1")',
+  '$(eval \'"$(var mode)" == "sim"\')',
+  "$(if $(eval '$(var n) > 2') big small)",
+  "$(var robot) $(var n)  two spaces kept",
+  "\\$(var robot)",
+  "$(env TETHER_TEST_HOME)/$(var robot).yaml",
+  "$(find-exec no_such_program_x)",
   "$(file-content $(var content))",
   "$(file-content $(var content).missing)",
   "",
@@ -110,6 +119,7 @@ const ROS_ERRORS = [
   "$(command 'sh -c \"echo err 1>&2\"')",
   "$(command 'false')",
   "$(dirname)",
+  "$(find-exec no_such_program_x)",
   "$(file-content $(var content).missing)",
 ];
 

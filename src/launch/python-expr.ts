@@ -4,7 +4,7 @@
  * division, `//` and `%` floor towards -inf, `^` is XOR, `and`/`or` return an operand, and str() of the
  * result is what the substitution yields ("True", "2.0", "1e+16"). Nothing is executed: there are no
  * names beyond math's, no attribute access beyond `math.`, and no calls beyond int float str bool len
- * abs min max and math's functions. test/launch/python-expr.test.ts checks it against python3 itself.
+ * abs round min max and math's functions. test/launch/python-expr.test.ts checks it against python3 itself.
  */
 import { TetherError } from "../core/errors.js";
 
@@ -376,7 +376,7 @@ export function parsePython(src: string): PyAst {
     if (isOp("("))
       fail(
         "Unsupported",
-        `only int float str bool len abs min max and math functions can be called (column ${peek().pos + 1})`,
+        `only int float str bool len abs round min max and math functions can be called (column ${peek().pos + 1})`,
       );
     return node;
   }
@@ -861,6 +861,54 @@ function minMax(name: string, pickGreater: boolean): Fn {
   };
 }
 
+/** Half to even on an exact rational num/den (den > 0). */
+function roundHalfEven(num: bigint, den: bigint): bigint {
+  let q = num / den;
+  let r = num % den;
+  if (r < 0n) {
+    q -= 1n;
+    r += den;
+  }
+  const twice = 2n * r;
+  if (twice > den || (twice === den && q % 2n !== 0n)) q += 1n;
+  return q;
+}
+
+/** round(x[, n]) as Python: half to even on the float's exact value; ints stay ints. */
+function pyRound(x: PyValue, n: PyValue | undefined): PyValue {
+  if (n !== undefined && n.t !== "int" && n.t !== "bool")
+    fail("TypeError", `'${typeName(n)}' object cannot be interpreted as an integer`);
+  if (x.t === "int" || x.t === "bool") {
+    const v = asInt(x);
+    const digits = n === undefined ? 0n : asInt(n);
+    if (digits >= 0n) return INT(v);
+    const p = 10n ** -digits;
+    return INT(roundHalfEven(v, p) * p);
+  }
+  if (x.t !== "float") return fail("TypeError", `type ${typeName(x)} doesn't define __round__ method`);
+  if (!Number.isFinite(x.v)) {
+    if (n !== undefined) return x;
+    return fail(
+      Number.isNaN(x.v) ? "ValueError" : "OverflowError",
+      "cannot convert float to integer (round)",
+    );
+  }
+  const [m, e] = floatToRatio(x.v);
+  const digits = n === undefined ? 0n : asInt(n);
+  if (digits > 400n || digits < -400n) return n === undefined ? INT(0n) : x;
+  // x * 10^digits as an exact fraction, rounded half to even, then divided back.
+  let num = m;
+  let den = 1n;
+  if (e >= 0) num <<= BigInt(e);
+  else den <<= BigInt(-e);
+  if (digits >= 0n) num *= 10n ** digits;
+  else den *= 10n ** -digits;
+  const q = roundHalfEven(num, den);
+  if (n === undefined) return INT(q);
+  const r = digits >= 0n ? ratioToFloat(q, 10n ** digits) : ratioToFloat(q * 10n ** -digits, 1n);
+  return FLOAT(r === 0 && (x.v < 0 || Object.is(x.v, -0)) ? -0 : r);
+}
+
 function iterate(v: PyValue, fn: string): PyValue[] {
   if (v.t === "list") return v.v;
   if (v.t === "str") return [...v.v].map(STR);
@@ -908,6 +956,10 @@ const FUNCTIONS: Record<string, Fn> = {
       }
       return fail("TypeError", `bad operand type for abs(): '${typeName(x)}'`);
     },
+  },
+  round: {
+    arity: [1, 2],
+    call: ([x, n]) => pyRound(x, n),
   },
   min: minMax("min", false),
   max: minMax("max", true),
@@ -1011,7 +1063,7 @@ function callFunction(name: string, args: PyValue[]): PyValue {
   if (fn === undefined || !(Object.hasOwn(FUNCTIONS, name) || Object.hasOwn(MATH_FUNCTIONS, bare)))
     fail(
       name.startsWith("math.") ? "Unsupported" : "NameError",
-      `${name}() is not available (launch eval here calls int float str bool len abs min max and math functions)`,
+      `${name}() is not available (launch eval here calls int float str bool len abs round min max and math functions)`,
     );
   if (args.length < fn.arity[0] || args.length > fn.arity[1])
     fail(

@@ -235,7 +235,7 @@ class Evaluator {
             cause.pyType === "NameError"
               ? "text inside eval is Python: quote launch values used as strings, e.g. $(eval \"'$(var mode)' == 'sim'\")"
               : cause.pyType === "Unsupported"
-                ? "eval takes literals, arithmetic, comparisons, and/or/not, in, x if c else y, int() float() str() bool() len() abs() min() max() and math"
+                ? "eval takes literals, arithmetic, comparisons, and/or/not, in, x if c else y, int() float() str() bool() len() abs() round() min() max() and math"
                 : undefined;
           throw new LaunchError(this.ctx.file, this.ctx.line, `$(eval ${expr}): ${cause.message}`, {
             cause,

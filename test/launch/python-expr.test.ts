@@ -116,6 +116,14 @@ const TABLE = [
   "len([1, 2])",
   "len(5)",
   "abs(-3)",
+  "round(2.5)",
+  "round(-0.5)",
+  "round(0.125, 2)",
+  "round(2.675, 2)",
+  "round(1234, -2)",
+  "round(1250, -2)",
+  "round(-1.5, 0)",
+  "round(1e300, -299)",
   "abs(-2.5)",
   "min(3, 1, 2)",
   "max('a', 'b')",
@@ -234,6 +242,7 @@ describe.skipIf(skipWithoutPython)("$(eval): the Python subset, checked against 
               "bool",
               "len",
               "abs",
+              "round",
               "math.floor",
               "math.sqrt",
               "math.fabs",
@@ -242,7 +251,11 @@ describe.skipIf(skipWithoutPython)("$(eval): the Python subset, checked against 
           )
           .map(([f, a]) => `${f}(${a})`),
         fc
-          .tuple(fc.constantFrom("min", "max", "math.fmod", "math.copysign"), tie("expr"), tie("expr"))
+          .tuple(
+            fc.constantFrom("min", "max", "math.fmod", "math.copysign", "round"),
+            tie("expr"),
+            tie("expr"),
+          )
           .map(([f, a, b]) => `${f}(${a}, ${b})`),
       ),
     }));

@@ -10,7 +10,8 @@ import { hostname } from "node:os";
 import { basename, join } from "node:path";
 import { LaunchError } from "../core/errors.js";
 import { describeSearch, findExecutable, findPackagePrefix, findPackageShare, type Env } from "./ament.js";
-import { PyExprError, evalPythonExpression } from "./python-expr.js";
+import { evalPythonExpression } from "./python-expr.js";
+import { PyExprError } from "./python-values.js";
 import {
   SubstitutionSyntaxError,
   parseSubstitutions,

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { PyExprError, evalPythonExpression, floatRepr } from "../../src/launch/python-expr.js";
+import { evalPythonExpression } from "../../src/launch/python-expr.js";
+import { PyExprError, floatRepr } from "../../src/launch/python-values.js";
 import { runPython, skipWithoutPython } from "./ros2/python.js";
 
 type PyResult = { ok: string } | { err: string } | { big: true };

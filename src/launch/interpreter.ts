@@ -32,7 +32,14 @@ import type {
 import { rejectRos1 } from "./ros1.js";
 import { ALLOWED, INCLUDE_ARG_ATTRS, OUTPUTS } from "./schema.js";
 import { Scope } from "./scope.js";
-import { coerceBool, parseLaunchBool, substitute, type SubstitutionContext } from "./substitutions.js";
+import { shlexSplit } from "./shell-words.js";
+import {
+  coerceBool,
+  parseLaunchBool,
+  substitute,
+  substituteCommandLine,
+  type SubstitutionContext,
+} from "./substitutions.js";
 import { parseLaunchXml, type XmlElement } from "./xml.js";
 
 export { TETHER_SHARE };
@@ -45,36 +52,13 @@ export interface InterpretOptions {
   log?: (line: string) => void;
 }
 
-/** Splits a command line like a POSIX shell would for words and quotes (no expansion). */
+/** Splits a command line as Python's shlex.split does (launch splits cmd=, args= and ros_args= so). */
 export function splitCommandLine(text: string, file: string, line: number): string[] {
-  const out: string[] = [];
-  let cur = "";
-  let has = false;
-  let quote: string | undefined;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quote) {
-      if (c === quote) quote = undefined;
-      else if (c === "\\" && quote === '"' && i + 1 < text.length) cur += text[++i];
-      else cur += c;
-    } else if (c === "'" || c === '"') {
-      quote = c;
-      has = true;
-    } else if (/\s/.test(c)) {
-      if (has) out.push(cur);
-      cur = "";
-      has = false;
-    } else if (c === "\\" && i + 1 < text.length) {
-      cur += text[++i];
-      has = true;
-    } else {
-      cur += c;
-      has = true;
-    }
+  try {
+    return shlexSplit(text);
+  } catch (cause) {
+    throw new LaunchError(file, line, (cause as Error).message, { cause });
   }
-  if (quote) throw new LaunchError(file, line, `unterminated ${quote} quote in "${text}"`);
-  if (has) out.push(cur);
-  return out;
 }
 
 class Interpreter {
@@ -145,6 +129,12 @@ class Interpreter {
   private attr(el: XmlElement, scope: Scope, name: string): string | undefined {
     const raw = el.attrs[name];
     return raw === undefined ? undefined : substitute(raw, this.ctx(el, scope));
+  }
+
+  /** cmd=, args=, ros_args=: split into arguments as launch splits them (substitution values stay whole). */
+  private commandAttr(el: XmlElement, scope: Scope, name: string): string[] | undefined {
+    const raw = el.attrs[name];
+    return raw === undefined ? undefined : substituteCommandLine(raw, this.ctx(el, scope));
   }
 
   private required(el: XmlElement, scope: Scope, name: string): string {
@@ -601,16 +591,16 @@ class Interpreter {
       else if (c.tag === "remap") this.remapChild(c, scope, remaps);
       else if (c.tag === "env") this.check(c);
     }
-    const rosArgs = this.attr(el, scope, "ros_args");
+    const rosArgs = this.commandAttr(el, scope, "ros_args");
     const logLevels: string[] = [];
     if (rosArgs !== undefined)
-      this.rosArgs(splitCommandLine(rosArgs, el.file, el.line), el, fullName, {
+      this.rosArgs(rosArgs, el, fullName, {
         parameters,
         files: parameterFiles,
         remaps,
         logLevels,
       });
-    const argsText = this.attr(el, scope, "args");
+    const args = this.commandAttr(el, scope, "args") ?? [];
     const execName = this.attr(el, scope, "exec_name");
     const launchPrefix = this.attr(el, scope, "launch-prefix");
     const respawn = this.boolAttr(el, scope, "respawn");
@@ -625,7 +615,7 @@ class Interpreter {
       parameters,
       parameterFiles,
       remaps,
-      args: argsText === undefined ? [] : splitCommandLine(argsText, el.file, el.line),
+      args,
       output,
       ...(el.tag === "node_container" ? { role: "container" as const } : {}),
       ...(execName !== undefined ? { execName } : {}),
@@ -761,13 +751,15 @@ class Interpreter {
   }
 
   private executable(el: XmlElement, scope: Scope): void {
-    const cmdText = this.required(el, scope, "cmd");
     const shell = this.boolAttr(el, scope, "shell") ?? false;
-    const cmd = shell ? [cmdText] : splitCommandLine(cmdText, el.file, el.line);
-    const extra = this.attr(el, scope, "args");
+    // shell="true": sh gets the text as written (substituted); otherwise launch splits it into argv.
+    const split = shell ? [this.required(el, scope, "cmd")] : this.commandAttr(el, scope, "cmd");
+    if (split === undefined) throw new LaunchError(el.file, el.line, "<executable> needs a cmd= attribute");
+    const cmd = split;
+    const extra = shell ? this.attr(el, scope, "args") : this.commandAttr(el, scope, "args");
     if (extra !== undefined) {
-      if (shell) cmd[0] = `${cmd[0]} ${extra}`;
-      else cmd.push(...splitCommandLine(extra, el.file, el.line));
+      if (typeof extra === "string") cmd[0] = `${cmd[0]} ${extra}`;
+      else cmd.push(...extra);
     }
     if (cmd.length === 0 || cmd[0].trim() === "")
       throw new LaunchError(el.file, el.line, "<executable cmd=...> is empty");

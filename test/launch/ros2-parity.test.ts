@@ -26,6 +26,7 @@ interface Resolved {
   namespace: string;
   parameters: Record<string, unknown>;
   remaps: string[][];
+  args?: string[];
 }
 type RosResult = { nodes: Resolved[] } | { error: string };
 
@@ -129,6 +130,7 @@ function comparable(n: NodeDescription): Resolved {
     namespace: n.namespace,
     parameters: Object.fromEntries(Object.entries(n.parameters).map(([k, v]) => [k, jsonable(v)])),
     remaps: n.remaps.map((r) => [r.from, r.to]),
+    ...(n.role === "composable" ? {} : { args: n.args }),
   };
 }
 

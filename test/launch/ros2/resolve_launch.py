@@ -65,6 +65,7 @@ def resolve_node(node, context, out):
         'parameters': parameters_of(
             context, name, namespace if namespace.startswith('/') else '/', node._Node__parameters),
         'remaps': [list(r) for r in (node.expanded_remapping_rules or [])],
+        'args': [perform_substitutions(context, a) for a in node._Node__arguments or []],
     })
     if isinstance(node, ComposableNodeContainer):
         target = namespace.rstrip('/') + '/' + name

@@ -68,6 +68,7 @@ class Interpreter {
   readonly files: string[] = [];
   private readonly declared = new Set<string>();
   private readonly anonNames = new Map<string, string>();
+  private readonly timers: { at: number; actions: XmlElement[] }[] = [];
   private readonly baseEnv: Env;
   private includeDepth = 0;
 
@@ -285,11 +286,9 @@ class Interpreter {
         if (period === undefined)
           throw new LaunchError(el.file, el.line, "<timer> needs a period= attribute");
         this.boolAttr(el, scope, "cancel_on_shutdown");
-        // The actions run later in ROS 2, in the same scope; here they are resolved now and carry the delay.
-        const before = scope.delay;
-        scope.delay = before + period;
-        for (const c of el.children) this.action(c, scope);
-        scope.delay = before;
+        // ROS 2 runs a timer's actions when it fires: after the whole file, in the launch's top-level
+        // configuration (a group's namespace and lets are gone by then). runTimers() does the same.
+        this.timers.push({ at: scope.delay + period, actions: el.children });
         return;
       }
       default:
@@ -805,6 +804,18 @@ class Interpreter {
     });
   }
 
+  /** Fires pending <timer>s in time order in the top-level scope; their own timers join the queue. */
+  runTimers(root: Scope): void {
+    while (this.timers.length > 0) {
+      let first = 0;
+      for (let k = 1; k < this.timers.length; k++) if (this.timers[k].at < this.timers[first].at) first = k;
+      const [timer] = this.timers.splice(first, 1);
+      root.delay = timer.at;
+      for (const c of timer.actions) this.action(c, root);
+    }
+    root.delay = 0;
+  }
+
   undeclaredCliArgs(): string[] {
     return Object.keys(this.options.args ?? {}).filter((a) => !this.declared.has(a));
   }
@@ -820,7 +831,9 @@ export function interpretLaunchFile(file: string, options: InterpretOptions = {}
   const path = resolve(file);
   if (!existsSync(path)) throw new LaunchError(path, undefined, "launch file not found");
   const it = new Interpreter(options);
-  it.runFile(path, it.rootScope());
+  const root = it.rootScope();
+  it.runFile(path, root);
+  it.runTimers(root);
   // ROS 2 sets undeclared name:=value arguments too (they are plain launch configurations); say so.
   for (const name of it.undeclaredCliArgs())
     it.log(`[WARN] [launch]: argument ${name} is not declared by any <arg> (it is still set, as in ROS 2)`);

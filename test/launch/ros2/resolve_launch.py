@@ -15,6 +15,7 @@ from launch import LaunchContext
 from launch.actions import ExecuteLocal, IncludeLaunchDescription, OpaqueFunction, TimerAction
 from launch.launch_description_sources import FrontendLaunchDescriptionSource
 from launch.utilities import perform_substitutions
+from launch.utilities.type_utils import perform_typed_substitution
 from launch_ros.actions import ComposableNodeContainer, LoadComposableNodes, Node
 from launch_ros.actions.load_composable_nodes import get_composable_node_load_request
 from launch_ros.utilities import evaluate_parameters, to_parameters_list
@@ -112,13 +113,18 @@ def visit(entity, context, out):
     if isinstance(entity, ExecuteLocal):
         return
     if isinstance(entity, TimerAction):
-        for action in entity.actions:
-            visit(action, context, out)
+        # It fires after the launch description has been visited, in the context as it is then.
+        period = perform_typed_substitution(context, entity._TimerAction__period, float)
+        entity._TimerAction__context_locals = dict(context.get_locals_as_dict())
+        PENDING.append((period, entity))
         return
     if isinstance(entity, OpaqueFunction):
         return
     for sub in entity.visit(context) or []:
         visit(sub, context, out)
+
+
+PENDING = []
 
 
 def resolve(file, args):
@@ -127,6 +133,13 @@ def resolve(file, args):
     include = IncludeLaunchDescription(
         FrontendLaunchDescriptionSource(file), launch_arguments=list(args.items()))
     visit(include, context, out)
+    PENDING.sort(key=lambda p: p[0])
+    while PENDING:
+        _, timer = PENDING.pop(0)
+        context.extend_locals(timer._TimerAction__context_locals)
+        for action in timer.actions:
+            visit(action, context, out)
+        PENDING.sort(key=lambda p: p[0])
     return out
 
 
@@ -144,6 +157,7 @@ def main():
             results.append({'nodes': resolve(item['file'], item.get('args', {}))})
         except Exception as err:  # noqa: B902 - the error is the result
             results.append({'error': f'{type(err).__name__}: {err}'})
+        PENDING.clear()
         os.environ.clear()
         os.environ.update(saved)
     json.dump(results, answer)

@@ -116,7 +116,7 @@ def visit(entity, context, out):
         # It fires after the launch description has been visited, in the context as it is then.
         period = perform_typed_substitution(context, entity._TimerAction__period, float)
         entity._TimerAction__context_locals = dict(context.get_locals_as_dict())
-        PENDING.append((period, entity))
+        PENDING.append((NOW[0] + period, entity))
         return
     if isinstance(entity, OpaqueFunction):
         return
@@ -124,7 +124,8 @@ def visit(entity, context, out):
         visit(sub, context, out)
 
 
-PENDING = []
+PENDING = []  # (fire time, TimerAction)
+NOW = [0.0]  # the time of the timer firing now
 
 
 def resolve(file, args):
@@ -135,7 +136,7 @@ def resolve(file, args):
     visit(include, context, out)
     PENDING.sort(key=lambda p: p[0])
     while PENDING:
-        _, timer = PENDING.pop(0)
+        NOW[0], timer = PENDING.pop(0)
         context.extend_locals(timer._TimerAction__context_locals)
         for action in timer.actions:
             visit(action, context, out)
@@ -158,6 +159,7 @@ def main():
         except Exception as err:  # noqa: B902 - the error is the result
             results.append({'error': f'{type(err).__name__}: {err}'})
         PENDING.clear()
+        NOW[0] = 0.0
         os.environ.clear()
         os.environ.update(saved)
     json.dump(results, answer)

@@ -30,118 +30,19 @@ import type {
   ProcessDescription,
 } from "./description.js";
 import { rejectRos1 } from "./ros1.js";
-import { coerceBool, parseLaunchBool, substitute, type SubstitutionContext } from "./substitutions.js";
+import { ALLOWED, INCLUDE_ARG_ATTRS, OUTPUTS } from "./schema.js";
+import { Scope } from "./scope.js";
+import { shlexSplit } from "./shell-words.js";
+import {
+  coerceBool,
+  parseLaunchBool,
+  substitute,
+  substituteCommandLine,
+  type SubstitutionContext,
+} from "./substitutions.js";
 import { parseLaunchXml, type XmlElement } from "./xml.js";
 
 export { TETHER_SHARE };
-
-const ACTIONS = [
-  "arg",
-  "let",
-  "node",
-  "group",
-  "include",
-  "executable",
-  "push-ros-namespace",
-  "push_ros_namespace",
-  "set_parameter",
-  "set_parameters_from_file",
-  "set_remap",
-  "set_env",
-  "unset_env",
-  "append_env",
-  "log",
-  "timer",
-  "node_container",
-  "load_composable_node",
-];
-const CONDITION = ["if", "unless"];
-const PROCESS_ATTRS = [
-  "output",
-  "launch-prefix",
-  "respawn",
-  "respawn_delay",
-  "respawn_max_retries",
-  "sigterm_timeout",
-  "sigkill_timeout",
-  "emulate_tty",
-  "on_exit",
-  "cwd",
-  ...CONDITION,
-];
-const NODE_ATTRS = ["pkg", "exec", "name", "namespace", "args", "ros_args", "exec_name", ...PROCESS_ATTRS];
-
-const ALLOWED: Record<string, { attrs: string[]; children: string[] }> = {
-  launch: { attrs: ["version"], children: ACTIONS },
-  arg: { attrs: ["name", "default", "description", ...CONDITION], children: ["choice"] },
-  choice: { attrs: ["value"], children: [] },
-  let: { attrs: ["name", "value", ...CONDITION], children: [] },
-  node: { attrs: NODE_ATTRS, children: ["param", "remap", "env"] },
-  node_container: { attrs: NODE_ATTRS, children: ["param", "remap", "env", "composable_node"] },
-  composable_node: {
-    attrs: ["pkg", "plugin", "name", "namespace", ...CONDITION],
-    children: ["param", "remap", "extra_arg"],
-  },
-  extra_arg: { attrs: ["name", "value"], children: [] },
-  load_composable_node: { attrs: ["target", ...CONDITION], children: ["composable_node"] },
-  param: {
-    attrs: ["name", "value", "value-sep", "type", "from", "allow_substs", ...CONDITION],
-    children: ["param"],
-  },
-  remap: { attrs: ["from", "to", ...CONDITION], children: [] },
-  group: { attrs: ["scoped", "forwarding", ...CONDITION], children: [...ACTIONS, "keep"] },
-  keep: { attrs: ["name", "value"], children: [] },
-  "push-ros-namespace": { attrs: ["namespace", ...CONDITION], children: [] },
-  push_ros_namespace: { attrs: ["namespace", ...CONDITION], children: [] },
-  include: { attrs: ["file", ...CONDITION], children: ["arg"] },
-  executable: { attrs: ["cmd", "args", "name", "shell", ...PROCESS_ATTRS], children: ["env"] },
-  env: { attrs: ["name", "value", ...CONDITION], children: [] },
-  set_parameter: { attrs: ["name", "value", ...CONDITION], children: [] },
-  set_parameters_from_file: { attrs: ["filename", ...CONDITION], children: [] },
-  set_remap: { attrs: ["from", "to", ...CONDITION], children: [] },
-  set_env: { attrs: ["name", "value", ...CONDITION], children: [] },
-  unset_env: { attrs: ["name", ...CONDITION], children: [] },
-  append_env: { attrs: ["name", "value", "prepend", "separator", ...CONDITION], children: [] },
-  log: { attrs: ["message", ...CONDITION], children: [] },
-  timer: { attrs: ["period", "cancel_on_shutdown", ...CONDITION], children: ACTIONS },
-};
-
-const OUTPUTS = ["screen", "log", "both", "own_log"];
-const INCLUDE_ARG_ATTRS = ["name", "value", ...CONDITION];
-
-type GlobalParam = { name: string; value: string } | { file: string; fullText: string };
-
-/**
- * What a group scopes in ROS 2: launch configurations (args, lets, namespace, global params and remaps)
- * and the environment. Global params and remaps are lists that launch_ros appends to in place, and a
- * group copies the configurations shallowly: so a set_parameter inside a group leaks out of it when an
- * outer one made the list first (Jazzy behaves so; the parity test pins it). Sharing the arrays does the same.
- */
-class Scope {
-  vars: Map<string, string>;
-  namespace: string;
-  globalParams: GlobalParam[] | undefined;
-  remaps: RemapRule[] | undefined;
-  env: Env;
-  delay: number;
-  constructor(parent: Scope | { env: Env }) {
-    if (parent instanceof Scope) {
-      this.vars = new Map(parent.vars);
-      this.namespace = parent.namespace;
-      this.globalParams = parent.globalParams;
-      this.remaps = parent.remaps;
-      this.env = { ...parent.env };
-      this.delay = parent.delay;
-    } else {
-      this.vars = new Map();
-      this.namespace = "/";
-      this.globalParams = undefined;
-      this.remaps = undefined;
-      this.env = { ...parent.env };
-      this.delay = 0;
-    }
-  }
-}
 
 export interface InterpretOptions {
   /** Command-line arguments (name:=value): set before the file runs, declared or not, as in ROS 2. */
@@ -151,36 +52,13 @@ export interface InterpretOptions {
   log?: (line: string) => void;
 }
 
-/** Splits a command line like a POSIX shell would for words and quotes (no expansion). */
+/** Splits a command line as Python's shlex.split does (launch splits cmd=, args= and ros_args= so). */
 export function splitCommandLine(text: string, file: string, line: number): string[] {
-  const out: string[] = [];
-  let cur = "";
-  let has = false;
-  let quote: string | undefined;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quote) {
-      if (c === quote) quote = undefined;
-      else if (c === "\\" && quote === '"' && i + 1 < text.length) cur += text[++i];
-      else cur += c;
-    } else if (c === "'" || c === '"') {
-      quote = c;
-      has = true;
-    } else if (/\s/.test(c)) {
-      if (has) out.push(cur);
-      cur = "";
-      has = false;
-    } else if (c === "\\" && i + 1 < text.length) {
-      cur += text[++i];
-      has = true;
-    } else {
-      cur += c;
-      has = true;
-    }
+  try {
+    return shlexSplit(text);
+  } catch (cause) {
+    throw new LaunchError(file, line, (cause as Error).message, { cause });
   }
-  if (quote) throw new LaunchError(file, line, `unterminated ${quote} quote in "${text}"`);
-  if (has) out.push(cur);
-  return out;
 }
 
 class Interpreter {
@@ -190,6 +68,7 @@ class Interpreter {
   readonly files: string[] = [];
   private readonly declared = new Set<string>();
   private readonly anonNames = new Map<string, string>();
+  private readonly timers: { at: number; actions: XmlElement[] }[] = [];
   private readonly baseEnv: Env;
   private includeDepth = 0;
 
@@ -251,6 +130,12 @@ class Interpreter {
   private attr(el: XmlElement, scope: Scope, name: string): string | undefined {
     const raw = el.attrs[name];
     return raw === undefined ? undefined : substitute(raw, this.ctx(el, scope));
+  }
+
+  /** cmd=, args=, ros_args=: split into arguments as launch splits them (substitution values stay whole). */
+  private commandAttr(el: XmlElement, scope: Scope, name: string): string[] | undefined {
+    const raw = el.attrs[name];
+    return raw === undefined ? undefined : substituteCommandLine(raw, this.ctx(el, scope));
   }
 
   private required(el: XmlElement, scope: Scope, name: string): string {
@@ -401,11 +286,9 @@ class Interpreter {
         if (period === undefined)
           throw new LaunchError(el.file, el.line, "<timer> needs a period= attribute");
         this.boolAttr(el, scope, "cancel_on_shutdown");
-        // The actions run later in ROS 2, in the same scope; here they are resolved now and carry the delay.
-        const before = scope.delay;
-        scope.delay = before + period;
-        for (const c of el.children) this.action(c, scope);
-        scope.delay = before;
+        // ROS 2 runs a timer's actions when it fires: after the whole file, in the launch's top-level
+        // configuration (a group's namespace and lets are gone by then). runTimers() does the same.
+        this.timers.push({ at: scope.delay + period, actions: el.children });
         return;
       }
       default:
@@ -707,16 +590,16 @@ class Interpreter {
       else if (c.tag === "remap") this.remapChild(c, scope, remaps);
       else if (c.tag === "env") this.check(c);
     }
-    const rosArgs = this.attr(el, scope, "ros_args");
+    const rosArgs = this.commandAttr(el, scope, "ros_args");
     const logLevels: string[] = [];
     if (rosArgs !== undefined)
-      this.rosArgs(splitCommandLine(rosArgs, el.file, el.line), el, fullName, {
+      this.rosArgs(rosArgs, el, fullName, {
         parameters,
         files: parameterFiles,
         remaps,
         logLevels,
       });
-    const argsText = this.attr(el, scope, "args");
+    const args = this.commandAttr(el, scope, "args") ?? [];
     const execName = this.attr(el, scope, "exec_name");
     const launchPrefix = this.attr(el, scope, "launch-prefix");
     const respawn = this.boolAttr(el, scope, "respawn");
@@ -731,7 +614,7 @@ class Interpreter {
       parameters,
       parameterFiles,
       remaps,
-      args: argsText === undefined ? [] : splitCommandLine(argsText, el.file, el.line),
+      args,
       output,
       ...(el.tag === "node_container" ? { role: "container" as const } : {}),
       ...(execName !== undefined ? { execName } : {}),
@@ -867,13 +750,15 @@ class Interpreter {
   }
 
   private executable(el: XmlElement, scope: Scope): void {
-    const cmdText = this.required(el, scope, "cmd");
     const shell = this.boolAttr(el, scope, "shell") ?? false;
-    const cmd = shell ? [cmdText] : splitCommandLine(cmdText, el.file, el.line);
-    const extra = this.attr(el, scope, "args");
+    // shell="true": sh gets the text as written (substituted); otherwise launch splits it into argv.
+    const split = shell ? [this.required(el, scope, "cmd")] : this.commandAttr(el, scope, "cmd");
+    if (split === undefined) throw new LaunchError(el.file, el.line, "<executable> needs a cmd= attribute");
+    const cmd = split;
+    const extra = shell ? this.attr(el, scope, "args") : this.commandAttr(el, scope, "args");
     if (extra !== undefined) {
-      if (shell) cmd[0] = `${cmd[0]} ${extra}`;
-      else cmd.push(...splitCommandLine(extra, el.file, el.line));
+      if (typeof extra === "string") cmd[0] = `${cmd[0]} ${extra}`;
+      else cmd.push(...extra);
     }
     if (cmd.length === 0 || cmd[0].trim() === "")
       throw new LaunchError(el.file, el.line, "<executable cmd=...> is empty");
@@ -919,6 +804,18 @@ class Interpreter {
     });
   }
 
+  /** Fires pending <timer>s in time order in the top-level scope; their own timers join the queue. */
+  runTimers(root: Scope): void {
+    while (this.timers.length > 0) {
+      let first = 0;
+      for (let k = 1; k < this.timers.length; k++) if (this.timers[k].at < this.timers[first].at) first = k;
+      const [timer] = this.timers.splice(first, 1);
+      root.delay = timer.at;
+      for (const c of timer.actions) this.action(c, root);
+    }
+    root.delay = 0;
+  }
+
   undeclaredCliArgs(): string[] {
     return Object.keys(this.options.args ?? {}).filter((a) => !this.declared.has(a));
   }
@@ -934,7 +831,9 @@ export function interpretLaunchFile(file: string, options: InterpretOptions = {}
   const path = resolve(file);
   if (!existsSync(path)) throw new LaunchError(path, undefined, "launch file not found");
   const it = new Interpreter(options);
-  it.runFile(path, it.rootScope());
+  const root = it.rootScope();
+  it.runFile(path, root);
+  it.runTimers(root);
   // ROS 2 sets undeclared name:=value arguments too (they are plain launch configurations); say so.
   for (const name of it.undeclaredCliArgs())
     it.log(`[WARN] [launch]: argument ${name} is not declared by any <arg> (it is still set, as in ROS 2)`);

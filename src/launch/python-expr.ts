@@ -4,623 +4,35 @@
  * division, `//` and `%` floor towards -inf, `^` is XOR, `and`/`or` return an operand, and str() of the
  * result is what the substitution yields ("True", "2.0", "1e+16"). Nothing is executed: there are no
  * names beyond math's, no attribute access beyond `math.`, and no calls beyond int float str bool len
- * abs min max and math's functions. test/launch/python-expr.test.ts checks it against python3 itself.
+ * abs round min max and math's functions. test/launch/python-expr.test.ts checks it against python3 itself.
  */
-import { TetherError } from "../core/errors.js";
-
-/** Python's exception class for a failure (TypeError, ZeroDivisionError, ...) or SyntaxError/Unsupported. */
-export class PyExprError extends TetherError {
-  constructor(
-    readonly pyType: string,
-    detail: string,
-  ) {
-    super("PY_EXPR", `${pyType}: ${detail}`, { pyType });
-  }
-}
-
-export type PyValue =
-  | { t: "int"; v: bigint }
-  | { t: "float"; v: number }
-  | { t: "bool"; v: boolean }
-  | { t: "str"; v: string }
-  | { t: "none" }
-  | { t: "list"; v: PyValue[]; tuple: boolean };
-
-const INT = (v: bigint): PyValue => ({ t: "int", v });
-const FLOAT = (v: number): PyValue => ({ t: "float", v });
-const BOOL = (v: boolean): PyValue => ({ t: "bool", v });
-const STR = (v: string): PyValue => ({ t: "str", v });
-
-/** Results bigger than this many bits are refused (Python would compute them; launch files never need them). */
-const MAX_INT_BITS = 4096n;
-const MAX_STR = 1 << 20;
-
-const fail = (pyType: string, detail: string): never => {
-  throw new PyExprError(pyType, detail);
-};
-
-// ---------------------------------------------------------------- tokens
-
-type Tok =
-  | { k: "num"; text: string; pos: number }
-  | { k: "str"; value: string; pos: number }
-  | { k: "name"; text: string; pos: number }
-  | { k: "op"; text: string; pos: number }
-  | { k: "end"; pos: number };
-
-const OPS = [
-  "**",
-  "//",
-  "==",
-  "!=",
-  "<=",
-  ">=",
-  "<<",
-  ">>",
-  "+",
-  "-",
-  "*",
-  "/",
-  "%",
-  "<",
-  ">",
-  "(",
-  ")",
-  "[",
-  "]",
-  ",",
-  ".",
-  "^",
-  "&",
-  "|",
-  "~",
-  ":",
-];
-
-function readString(src: string, start: number): { value: string; end: number } {
-  let i = start;
-  let raw = false;
-  while (/[rRbBfFuU]/.test(src[i])) {
-    const p = src[i].toLowerCase();
-    if (p === "b" || p === "f") fail("Unsupported", `${p}-strings are not supported`);
-    if (p === "r") raw = true;
-    i++;
-  }
-  const q = src[i];
-  if (src.startsWith(q.repeat(3), i)) fail("Unsupported", "triple-quoted strings are not supported");
-  i++;
-  let out = "";
-  for (;;) {
-    if (i >= src.length || src[i] === "\n")
-      fail("SyntaxError", `unterminated string literal at column ${start + 1}`);
-    const c = src[i];
-    if (c === q) return { value: out, end: i + 1 };
-    if (c === "\\" && i + 1 < src.length) {
-      const n = src[i + 1];
-      if (raw) {
-        out += c + n;
-        i += 2;
-        continue;
-      }
-      const simple: Record<string, string> = {
-        "\\": "\\",
-        "'": "'",
-        '"': '"',
-        n: "\n",
-        t: "\t",
-        r: "\r",
-        a: "\x07",
-        b: "\b",
-        f: "\f",
-        v: "\v",
-        "0": "\0",
-        "\n": "",
-      };
-      if (Object.hasOwn(simple, n)) {
-        out += simple[n];
-        i += 2;
-        continue;
-      }
-      const hex = n === "x" ? 2 : n === "u" ? 4 : n === "U" ? 8 : 0;
-      if (hex > 0) {
-        const digits = src.slice(i + 2, i + 2 + hex);
-        if (!new RegExp(`^[0-9a-fA-F]{${hex}}$`).test(digits))
-          fail("SyntaxError", `truncated \\${n} escape at column ${i + 1}`);
-        out += String.fromCodePoint(parseInt(digits, 16));
-        i += 2 + hex;
-        continue;
-      }
-      // Python keeps unknown escapes (\d stays \d).
-      out += c;
-      i++;
-      continue;
-    }
-    out += c;
-    i++;
-  }
-}
-
-function tokenize(src: string): Tok[] {
-  const toks: Tok[] = [];
-  let i = 0;
-  while (i < src.length) {
-    const c = src[i];
-    if (/\s/.test(c)) {
-      i++;
-      continue;
-    }
-    const stringStart = /[rRuUbBfF]{0,2}['"]/y;
-    stringStart.lastIndex = i;
-    if (stringStart.test(src)) {
-      const { value, end } = readString(src, i);
-      toks.push({ k: "str", value, pos: i });
-      i = end;
-      continue;
-    }
-    const num =
-      /(?:0[xX](?:_?[0-9a-fA-F])+|0[oO](?:_?[0-7])+|0[bB](?:_?[01])+|(?:\d(?:_?\d)*)?\.?(?:\d(?:_?\d)*)?(?:[eE][+-]?\d(?:_?\d)*)?)[jJ]?/y;
-    num.lastIndex = i;
-    const m = /[0-9]/.test(c) || (c === "." && /[0-9]/.test(src[i + 1] ?? "")) ? num.exec(src) : null;
-    if (m && m[0] !== "" && m[0] !== ".") {
-      if (/[jJ]$/.test(m[0])) fail("Unsupported", "complex numbers are not supported");
-      if (/[A-Za-z_0-9]/.test(src[i + m[0].length] ?? ""))
-        fail("SyntaxError", `invalid number at column ${i + 1}`);
-      toks.push({ k: "num", text: m[0], pos: i });
-      i += m[0].length;
-      continue;
-    }
-    const name = /[A-Za-z_][A-Za-z0-9_]*/y;
-    name.lastIndex = i;
-    const n = name.exec(src);
-    if (n) {
-      toks.push({ k: "name", text: n[0], pos: i });
-      i += n[0].length;
-      continue;
-    }
-    const op = OPS.find((o) => src.startsWith(o, i));
-    if (op === undefined) fail("SyntaxError", `unexpected character "${c}" at column ${i + 1}`);
-    toks.push({ k: "op", text: op as string, pos: i });
-    i += (op as string).length;
-  }
-  toks.push({ k: "end", pos: src.length });
-  return toks;
-}
-
-// ---------------------------------------------------------------- syntax tree
-
-export type PyAst =
-  | { kind: "lit"; value: PyValue }
-  | { kind: "name"; name: string; pos: number }
-  | { kind: "list"; items: PyAst[]; tuple: boolean }
-  | { kind: "unary"; op: string; arg: PyAst }
-  | { kind: "bin"; op: string; left: PyAst; right: PyAst }
-  | { kind: "bool"; op: "and" | "or"; items: PyAst[] }
-  | { kind: "not"; arg: PyAst }
-  | { kind: "cmp"; first: PyAst; rest: { op: string; right: PyAst }[] }
-  | { kind: "cond"; test: PyAst; then: PyAst; else: PyAst }
-  | { kind: "call"; fn: string; args: PyAst[]; pos: number };
-
-const KEYWORDS = new Set([
-  "and",
-  "or",
-  "not",
-  "in",
-  "is",
-  "if",
-  "else",
-  "lambda",
-  "for",
-  "None",
-  "True",
-  "False",
-]);
-
-function parseNumber(text: string): PyValue {
-  const t = text.replace(/_/g, "");
-  if (/^0[xX]/.test(t)) return INT(BigInt(t));
-  if (/^0[oO]/.test(t)) return INT(BigInt(t));
-  if (/^0[bB]/.test(t)) return INT(BigInt(t));
-  if (/^\d+$/.test(t)) {
-    if (/^0+[1-9]/.test(t))
-      fail("SyntaxError", `leading zeros in decimal integer literals are not permitted: ${text}`);
-    return INT(BigInt(t));
-  }
-  return FLOAT(Number(t));
-}
-
-export function parsePython(src: string): PyAst {
-  const toks = tokenize(src);
-  let i = 0;
-  const peek = (): Tok => toks[i];
-  const isOp = (text: string): boolean => {
-    const t = toks[i];
-    return t.k === "op" && t.text === text;
-  };
-  const isKw = (text: string): boolean => {
-    const t = toks[i];
-    return t.k === "name" && t.text === text;
-  };
-  const describe = (t: Tok): string =>
-    t.k === "end" ? "end of expression" : t.k === "str" ? "a string" : `"${t.text}" at column ${t.pos + 1}`;
-  const expectOp = (text: string): void => {
-    if (!isOp(text)) fail("SyntaxError", `expected "${text}" but found ${describe(peek())}`);
-    i++;
-  };
-
-  function test(): PyAst {
-    if (isKw("lambda")) fail("Unsupported", "lambda is not supported");
-    const body = orTest();
-    if (isKw("if")) {
-      i++;
-      const cond = orTest();
-      if (!isKw("else")) fail("SyntaxError", `expected "else" but found ${describe(peek())}`);
-      i++;
-      const other = test();
-      return { kind: "cond", test: cond, then: body, else: other };
-    }
-    return body;
-  }
-  function orTest(): PyAst {
-    const items = [andTest()];
-    while (isKw("or")) {
-      i++;
-      items.push(andTest());
-    }
-    return items.length === 1 ? items[0] : { kind: "bool", op: "or", items };
-  }
-  function andTest(): PyAst {
-    const items = [notTest()];
-    while (isKw("and")) {
-      i++;
-      items.push(notTest());
-    }
-    return items.length === 1 ? items[0] : { kind: "bool", op: "and", items };
-  }
-  function notTest(): PyAst {
-    if (isKw("not")) {
-      i++;
-      return { kind: "not", arg: notTest() };
-    }
-    return comparison();
-  }
-  function compOp(): string | undefined {
-    const t = peek();
-    if (t.k === "op" && ["<", ">", "==", "!=", "<=", ">="].includes(t.text)) {
-      i++;
-      return t.text;
-    }
-    if (isKw("in")) {
-      i++;
-      return "in";
-    }
-    if (isKw("not") && toks[i + 1].k === "name" && (toks[i + 1] as { text: string }).text === "in") {
-      i += 2;
-      return "not in";
-    }
-    if (isKw("is")) fail("Unsupported", '"is" comparisons are not supported; use ==');
-    return undefined;
-  }
-  function comparison(): PyAst {
-    const first = binary(0);
-    const rest: { op: string; right: PyAst }[] = [];
-    for (let op = compOp(); op !== undefined; op = compOp()) rest.push({ op, right: binary(0) });
-    return rest.length === 0 ? first : { kind: "cmp", first, rest };
-  }
-  const LEVELS = [["|"], ["^"], ["&"], ["<<", ">>"], ["+", "-"], ["*", "/", "//", "%"]];
-  function binary(level: number): PyAst {
-    if (level === LEVELS.length) return factor();
-    let left = binary(level + 1);
-    for (;;) {
-      const t = peek();
-      if (t.k !== "op" || !LEVELS[level].includes(t.text)) return left;
-      i++;
-      left = { kind: "bin", op: t.text, left, right: binary(level + 1) };
-    }
-  }
-  function factor(): PyAst {
-    const t = peek();
-    if (t.k === "op" && (t.text === "-" || t.text === "+" || t.text === "~")) {
-      i++;
-      return { kind: "unary", op: t.text, arg: factor() };
-    }
-    return power();
-  }
-  function power(): PyAst {
-    const base = atomExpr();
-    if (isOp("**")) {
-      i++;
-      return { kind: "bin", op: "**", left: base, right: factor() };
-    }
-    return base;
-  }
-  function args(): PyAst[] {
-    const out: PyAst[] = [];
-    while (!isOp(")")) {
-      out.push(test());
-      if (!isOp(",")) break;
-      i++;
-    }
-    expectOp(")");
-    return out;
-  }
-  function atomExpr(): PyAst {
-    const t = peek();
-    if (t.k === "name" && !KEYWORDS.has(t.text)) {
-      i++;
-      let name = t.text;
-      if (isOp(".")) {
-        if (name !== "math")
-          fail(
-            "Unsupported",
-            `attribute access is not supported ("${name}." at column ${t.pos + 1}); only math.<name>`,
-          );
-        i++;
-        const attr = peek();
-        if (attr.k !== "name")
-          fail("SyntaxError", `expected a name after "math." but found ${describe(attr)}`);
-        name = `math.${(attr as { text: string }).text}`;
-        i++;
-      }
-      if (isOp("(")) {
-        i++;
-        return trailers({ kind: "call", fn: name, args: args(), pos: t.pos });
-      }
-      return trailers({ kind: "name", name, pos: t.pos });
-    }
-    return trailers(atom());
-  }
-  function trailers(node: PyAst): PyAst {
-    if (isOp("."))
-      fail("Unsupported", `attribute access is not supported (column ${peek().pos + 1}); only math.<name>`);
-    if (isOp("[")) fail("Unsupported", `indexing and slicing are not supported (column ${peek().pos + 1})`);
-    if (isOp("("))
-      fail(
-        "Unsupported",
-        `only int float str bool len abs min max and math functions can be called (column ${peek().pos + 1})`,
-      );
-    return node;
-  }
-  function atom(): PyAst {
-    const t = peek();
-    i++;
-    if (t.k === "num") return { kind: "lit", value: parseNumber(t.text) };
-    if (t.k === "str") {
-      let s = t.value;
-      while (peek().k === "str") s += (toks[i++] as { value: string }).value;
-      return { kind: "lit", value: STR(s) };
-    }
-    if (t.k === "name") {
-      if (t.text === "True") return { kind: "lit", value: BOOL(true) };
-      if (t.text === "False") return { kind: "lit", value: BOOL(false) };
-      if (t.text === "None") return { kind: "lit", value: { t: "none" } };
-      fail(t.text === "for" ? "Unsupported" : "SyntaxError", `unexpected "${t.text}" at column ${t.pos + 1}`);
-    }
-    if (t.k === "op" && (t.text === "(" || t.text === "[")) {
-      const close = t.text === "(" ? ")" : "]";
-      const items: PyAst[] = [];
-      let comma = false;
-      while (!isOp(close)) {
-        items.push(test());
-        if (isKw("for")) fail("Unsupported", "comprehensions are not supported");
-        if (!isOp(",")) break;
-        comma = true;
-        i++;
-      }
-      expectOp(close);
-      if (t.text === "(" && items.length === 1 && !comma) return items[0];
-      return { kind: "list", items, tuple: t.text === "(" };
-    }
-    return fail("SyntaxError", `unexpected ${describe(t)}`);
-  }
-
-  const ast = test();
-  if (peek().k !== "end") fail("SyntaxError", `unexpected ${describe(peek())}`);
-  return ast;
-}
-
-// ---------------------------------------------------------------- values
-
-export function typeName(v: PyValue): string {
-  return v.t === "list" ? (v.tuple ? "tuple" : "list") : v.t === "none" ? "NoneType" : v.t;
-}
-
-export function truthy(v: PyValue): boolean {
-  switch (v.t) {
-    case "int":
-      return v.v !== 0n;
-    case "float":
-      return v.v !== 0;
-    case "bool":
-      return v.v;
-    case "str":
-      return v.v !== "";
-    case "none":
-      return false;
-    case "list":
-      return v.v.length > 0;
-  }
-}
-
-/** Python's repr() of a float: shortest round-trip digits, exponent form below 1e-4 and from 1e16. */
-export function floatRepr(x: number): string {
-  if (Number.isNaN(x)) return "nan";
-  if (!Number.isFinite(x)) return x > 0 ? "inf" : "-inf";
-  if (x === 0) return Object.is(x, -0) ? "-0.0" : "0.0";
-  const sign = x < 0 ? "-" : "";
-  const [mant, expText] = Math.abs(x).toExponential().split("e");
-  const digits = mant.replace(".", "");
-  const exp = Number(expText);
-  if (exp < -4 || exp >= 16) {
-    const m = digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits;
-    return `${sign}${m}e${exp < 0 ? "-" : "+"}${String(Math.abs(exp)).padStart(2, "0")}`;
-  }
-  if (exp < 0) return `${sign}0.${"0".repeat(-exp - 1)}${digits}`;
-  const intPart = digits.slice(0, exp + 1).padEnd(exp + 1, "0");
-  const frac = digits.slice(exp + 1);
-  return `${sign}${intPart}.${frac === "" ? "0" : frac}`;
-}
-
-function strRepr(s: string): string {
-  const q = s.includes("'") && !s.includes('"') ? '"' : "'";
-  let out = q;
-  for (const ch of s) {
-    const cp = ch.codePointAt(0) ?? 0;
-    if (ch === q || ch === "\\") out += `\\${ch}`;
-    else if (ch === "\n") out += "\\n";
-    else if (ch === "\t") out += "\\t";
-    else if (ch === "\r") out += "\\r";
-    else if (cp < 0x20 || cp === 0x7f) out += `\\x${cp.toString(16).padStart(2, "0")}`;
-    else out += ch;
-  }
-  return out + q;
-}
-
-/** str(v) as Python prints it. */
-export function pyStr(v: PyValue): string {
-  switch (v.t) {
-    case "int":
-      return v.v.toString();
-    case "float":
-      return floatRepr(v.v);
-    case "bool":
-      return v.v ? "True" : "False";
-    case "str":
-      return v.v;
-    case "none":
-      return "None";
-    case "list": {
-      const items = v.v.map((x) => (x.t === "str" ? strRepr(x.v) : pyStr(x)));
-      if (v.tuple) return items.length === 1 ? `(${items[0]},)` : `(${items.join(", ")})`;
-      return `[${items.join(", ")}]`;
-    }
-  }
-}
-
-function toFloat(v: PyValue): number {
-  if (v.t === "float") return v.v;
-  if (v.t === "bool") return v.v ? 1 : 0;
-  if (v.t === "int") {
-    const f = Number(v.v);
-    if (!Number.isFinite(f)) fail("OverflowError", "int too large to convert to float");
-    return f;
-  }
-  return fail("TypeError", `must be real number, not ${typeName(v)}`);
-}
-
-const isNum = (v: PyValue): boolean => v.t === "int" || v.t === "float" || v.t === "bool";
-const asInt = (v: PyValue): bigint => (v.t === "bool" ? (v.v ? 1n : 0n) : (v as { v: bigint }).v);
-
-function checkInt(v: bigint): PyValue {
-  const bits = v < 0n ? -v : v;
-  if (bits.toString(2).length > Number(MAX_INT_BITS))
-    fail("Unsupported", `integer result larger than ${MAX_INT_BITS} bits`);
-  return INT(v);
-}
-
-function checkFloat(x: number, op: string): PyValue {
-  if (!Number.isFinite(x)) fail("OverflowError", `float result of ${op} out of range`);
-  return FLOAT(x);
-}
-
-/** Python's float divmod (Objects/floatobject.c), so // and % agree with CPython to the bit. */
-function floatDivmod(a: number, b: number): [number, number] {
-  if (b === 0) fail("ZeroDivisionError", "float division by zero");
-  let mod = a % b;
-  let div = (a - mod) / b;
-  if (mod !== 0) {
-    if (b < 0 !== mod < 0) {
-      mod += b;
-      div -= 1;
-    }
-  } else {
-    mod = b < 0 ? -0 : 0;
-  }
-  let floordiv: number;
-  if (div !== 0) {
-    floordiv = Math.floor(div);
-    if (div - floordiv > 0.5) floordiv += 1;
-  } else {
-    floordiv = a / b < 0 || Object.is(a / b, -0) ? -0 : 0;
-  }
-  return [floordiv, mod];
-}
-
-function intFloorDiv(a: bigint, b: bigint): bigint {
-  if (b === 0n) fail("ZeroDivisionError", "integer division or modulo by zero");
-  const q = a / b;
-  return a % b !== 0n && a < 0n !== b < 0n ? q - 1n : q;
-}
-
-function intMod(a: bigint, b: bigint): bigint {
-  if (b === 0n) fail("ZeroDivisionError", "integer modulo by zero");
-  const r = a % b;
-  return r !== 0n && r < 0n !== b < 0n ? r + b : r;
-}
-
-/** x * 2^e without intermediate overflow or underflow of the power itself. */
-function ldexp(x: number, e: number): number {
-  let r = x;
-  let k = e;
-  while (k > 1000) {
-    r *= 2 ** 1000;
-    k -= 1000;
-  }
-  while (k < -1000) {
-    r *= 2 ** -1000;
-    k += 1000;
-  }
-  return r * 2 ** k;
-}
-
-/** a / b correctly rounded to a double, as CPython divides ints (and as C's pow rounds x ** n). */
-function ratioToFloat(a: bigint, b: bigint): number {
-  const negative = a < 0n !== b < 0n;
-  const x = a < 0n ? -a : a;
-  const y = b < 0n ? -b : b;
-  if (x === 0n) return negative ? -0 : 0;
-  const k = 66 - (x.toString(2).length - y.toString(2).length);
-  const num = k > 0 ? x << BigInt(k) : x;
-  const den = k > 0 ? y : y << BigInt(-k);
-  let q = num / den;
-  // A sticky low bit keeps Number()'s round-to-nearest-even correct for the discarded remainder.
-  if (num % den !== 0n) q |= 1n;
-  const r = ldexp(Number(q), -k);
-  return negative ? -r : r;
-}
-
-/** A finite double as m * 2^e with integer m. */
-function floatToRatio(x: number): [bigint, number] {
-  const view = new DataView(new ArrayBuffer(8));
-  view.setFloat64(0, x);
-  const bits = view.getBigUint64(0);
-  const exp = Number((bits >> 52n) & 0x7ffn);
-  let m = bits & 0xfffffffffffffn;
-  if (exp !== 0) m |= 1n << 52n;
-  const signed = bits >> 63n === 1n ? -m : m;
-  return [signed, (exp === 0 ? 1 : exp) - 1075];
-}
-
-/** x ** n for an integer n, exactly rounded (CPython calls C pow, which rounds these exactly). */
-function powInteger(x: number, n: bigint): number {
-  if (x === 0 || !Number.isFinite(x) || n > 4096n || n < -4096n) return Math.pow(x, Number(n));
-  const [m, e] = floatToRatio(x);
-  const p = n < 0n ? -n : n;
-  const shift = e * Number(p);
-  if (Math.abs(shift) > 1 << 16) return Math.pow(x, Number(n));
-  let num = m ** p;
-  let den = 1n;
-  if (shift >= 0) num <<= BigInt(shift);
-  else den <<= BigInt(-shift);
-  return n < 0n ? ratioToFloat(den, num) : ratioToFloat(num, den);
-}
-
-/** int / int, correctly rounded as CPython does for every size. */
-function intTrueDiv(a: bigint, b: bigint): number {
-  if (b === 0n) fail("ZeroDivisionError", "division by zero");
-  const r = ratioToFloat(a, b);
-  if (!Number.isFinite(r)) fail("OverflowError", "integer division result too large for a float");
-  return r;
-}
+import { parsePython, type PyAst } from "./python-syntax.js";
+import {
+  BOOL,
+  FLOAT,
+  INT,
+  MAX_INT_BITS,
+  MAX_STR,
+  STR,
+  asInt,
+  checkFloat,
+  checkInt,
+  fail,
+  floatDivmod,
+  floatToRatio,
+  intFloorDiv,
+  intMod,
+  intTrueDiv,
+  isNum,
+  powInteger,
+  pyStr,
+  ratioToFloat,
+  strRepr,
+  toFloat,
+  truthy,
+  typeName,
+  type PyValue,
+} from "./python-values.js";
 
 function repeat(seq: PyValue, n: PyValue): PyValue {
   const count = Number(asInt(n));
@@ -861,6 +273,54 @@ function minMax(name: string, pickGreater: boolean): Fn {
   };
 }
 
+/** Half to even on an exact rational num/den (den > 0). */
+function roundHalfEven(num: bigint, den: bigint): bigint {
+  let q = num / den;
+  let r = num % den;
+  if (r < 0n) {
+    q -= 1n;
+    r += den;
+  }
+  const twice = 2n * r;
+  if (twice > den || (twice === den && q % 2n !== 0n)) q += 1n;
+  return q;
+}
+
+/** round(x[, n]) as Python: half to even on the float's exact value; ints stay ints. */
+function pyRound(x: PyValue, n: PyValue | undefined): PyValue {
+  if (n !== undefined && n.t !== "int" && n.t !== "bool")
+    fail("TypeError", `'${typeName(n)}' object cannot be interpreted as an integer`);
+  if (x.t === "int" || x.t === "bool") {
+    const v = asInt(x);
+    const digits = n === undefined ? 0n : asInt(n);
+    if (digits >= 0n) return INT(v);
+    const p = 10n ** -digits;
+    return INT(roundHalfEven(v, p) * p);
+  }
+  if (x.t !== "float") return fail("TypeError", `type ${typeName(x)} doesn't define __round__ method`);
+  if (!Number.isFinite(x.v)) {
+    if (n !== undefined) return x;
+    return fail(
+      Number.isNaN(x.v) ? "ValueError" : "OverflowError",
+      "cannot convert float to integer (round)",
+    );
+  }
+  const [m, e] = floatToRatio(x.v);
+  const digits = n === undefined ? 0n : asInt(n);
+  if (digits > 400n || digits < -400n) return n === undefined ? INT(0n) : x;
+  // x * 10^digits as an exact fraction, rounded half to even, then divided back.
+  let num = m;
+  let den = 1n;
+  if (e >= 0) num <<= BigInt(e);
+  else den <<= BigInt(-e);
+  if (digits >= 0n) num *= 10n ** digits;
+  else den *= 10n ** -digits;
+  const q = roundHalfEven(num, den);
+  if (n === undefined) return INT(q);
+  const r = digits >= 0n ? ratioToFloat(q, 10n ** digits) : ratioToFloat(q * 10n ** -digits, 1n);
+  return FLOAT(r === 0 && (x.v < 0 || Object.is(x.v, -0)) ? -0 : r);
+}
+
 function iterate(v: PyValue, fn: string): PyValue[] {
   if (v.t === "list") return v.v;
   if (v.t === "str") return [...v.v].map(STR);
@@ -908,6 +368,10 @@ const FUNCTIONS: Record<string, Fn> = {
       }
       return fail("TypeError", `bad operand type for abs(): '${typeName(x)}'`);
     },
+  },
+  round: {
+    arity: [1, 2],
+    call: ([x, n]) => pyRound(x, n),
   },
   min: minMax("min", false),
   max: minMax("max", true),
@@ -1011,7 +475,7 @@ function callFunction(name: string, args: PyValue[]): PyValue {
   if (fn === undefined || !(Object.hasOwn(FUNCTIONS, name) || Object.hasOwn(MATH_FUNCTIONS, bare)))
     fail(
       name.startsWith("math.") ? "Unsupported" : "NameError",
-      `${name}() is not available (launch eval here calls int float str bool len abs min max and math functions)`,
+      `${name}() is not available (launch eval here calls int float str bool len abs round min max and math functions)`,
     );
   if (args.length < fn.arity[0] || args.length > fn.arity[1])
     fail(

@@ -10,7 +10,9 @@ import { hostname } from "node:os";
 import { basename, join } from "node:path";
 import { LaunchError } from "../core/errors.js";
 import { describeSearch, findExecutable, findPackagePrefix, findPackageShare, type Env } from "./ament.js";
-import { PyExprError, evalPythonExpression } from "./python-expr.js";
+import { evalPythonExpression } from "./python-expr.js";
+import { PyExprError } from "./python-values.js";
+import { ShellWordsError, shlexSplit } from "./shell-words.js";
 import {
   SubstitutionSyntaxError,
   parseSubstitutions,
@@ -65,43 +67,6 @@ function launchEquals(a: string, b: string): boolean {
   return a === b;
 }
 
-/** shlex.split as $(command) uses it (POSIX mode). */
-function shlexSplit(text: string): string[] | undefined {
-  const out: string[] = [];
-  let cur = "";
-  let has = false;
-  let quote: string | undefined;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quote === "'") {
-      if (c === "'") quote = undefined;
-      else cur += c;
-    } else if (quote === '"') {
-      if (c === '"') quote = undefined;
-      else if (c === "\\" && i + 1 < text.length && '\\"$`\n'.includes(text[i + 1])) cur += text[++i];
-      else cur += c;
-    } else if (c === "'" || c === '"') {
-      quote = c;
-      has = true;
-    } else if (/\s/.test(c)) {
-      if (has) out.push(cur);
-      cur = "";
-      has = false;
-    } else if (c === "\\" && i + 1 < text.length) {
-      cur += text[++i];
-      has = true;
-    } else if (c === "#" && !has) {
-      break;
-    } else {
-      cur += c;
-      has = true;
-    }
-  }
-  if (quote !== undefined) return undefined;
-  if (has) out.push(cur);
-  return out;
-}
-
 class Evaluator {
   constructor(private readonly ctx: SubstitutionContext) {}
 
@@ -112,6 +77,47 @@ class Evaluator {
       `${sub.raw}: ${detail}`,
       hint ? { hint } : undefined,
     );
+  }
+
+  /**
+   * A command line as launch's _parse_cmdline splits it: the text between substitutions is shlex-split,
+   * a substitution's value is never split (a $(var) holding spaces stays one argument).
+   */
+  commandLine(parts: Template): string[] {
+    const args: string[][] = [];
+    let arg: string[] = [];
+    const next = (): void => {
+      args.push(arg);
+      arg = [];
+    };
+    for (const p of parts) {
+      if (typeof p !== "string") {
+        arg.push(this.substitution(p));
+        continue;
+      }
+      let tokens: string[];
+      try {
+        tokens = shlexSplit(p);
+      } catch (cause) {
+        if (cause instanceof ShellWordsError)
+          throw new LaunchError(this.ctx.file, this.ctx.line, cause.message);
+        throw cause;
+      }
+      if (tokens.length === 0) {
+        next();
+        continue;
+      }
+      if (/^\s/.test(p) && arg.length > 0) next();
+      arg.push(tokens[0]);
+      if (tokens.length > 1) {
+        next();
+        arg.push(tokens[tokens.length - 1]);
+      }
+      if (tokens.length > 2) args.push(...tokens.slice(1, -1).map((t) => [t]));
+      if (/\s$/.test(p)) next();
+    }
+    if (arg.length > 0) args.push(arg);
+    return args.map((a) => a.join(""));
   }
 
   template(parts: Template): string {
@@ -235,7 +241,7 @@ class Evaluator {
             cause.pyType === "NameError"
               ? "text inside eval is Python: quote launch values used as strings, e.g. $(eval \"'$(var mode)' == 'sim'\")"
               : cause.pyType === "Unsupported"
-                ? "eval takes literals, arithmetic, comparisons, and/or/not, in, x if c else y, int() float() str() bool() len() abs() min() max() and math"
+                ? "eval takes literals, arithmetic, comparisons, and/or/not, in, x if c else y, int() float() str() bool() len() abs() round() min() max() and math"
                 : undefined;
           throw new LaunchError(this.ctx.file, this.ctx.line, `$(eval ${expr}): ${cause.message}`, {
             cause,
@@ -298,8 +304,13 @@ class Evaluator {
   private command(sub: Substitution, text: string, onStderr: string): string {
     if (!["fail", "ignore", "warn", "capture"].includes(onStderr))
       throw this.error(sub, `on_stderr "${onStderr}": expected fail, ignore, warn or capture`);
-    const argv = shlexSplit(text);
-    if (argv === undefined || argv.length === 0) throw this.error(sub, `cannot split command "${text}"`);
+    let argv: string[];
+    try {
+      argv = shlexSplit(text);
+    } catch (cause) {
+      throw this.error(sub, (cause as Error).message);
+    }
+    if (argv.length === 0) throw this.error(sub, `empty command "${text}"`);
     const log = this.ctx.log ?? ((l: string) => process.stderr.write(`${l}\n`));
     log(`[INFO] [launch]: ${this.ctx.file}:${this.ctx.line}: $(command) runs: ${argv.join(" ")}`);
     const r = spawnSync(argv[0], argv.slice(1), {
@@ -340,6 +351,11 @@ export function parseTemplate(text: string, ctx: Pick<SubstitutionContext, "file
       throw new LaunchError(ctx.file, ctx.line, `cannot parse substitutions: ${cause.message}`, { cause });
     throw cause;
   }
+}
+
+/** Splits and resolves a command line (cmd=, args=, ros_args=) as launch does. */
+export function substituteCommandLine(text: string, ctx: SubstitutionContext): string[] {
+  return new Evaluator(ctx).commandLine(parseTemplate(text, ctx));
 }
 
 /** Resolves the substitutions in an attribute value (and launch's backslash escapes). */

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { PyExprError, evalPythonExpression, floatRepr } from "../../src/launch/python-expr.js";
+import { evalPythonExpression } from "../../src/launch/python-expr.js";
+import { PyExprError, floatRepr } from "../../src/launch/python-values.js";
 import { runPython, skipWithoutPython } from "./ros2/python.js";
 
 type PyResult = { ok: string } | { err: string } | { big: true };
@@ -116,6 +117,14 @@ const TABLE = [
   "len([1, 2])",
   "len(5)",
   "abs(-3)",
+  "round(2.5)",
+  "round(-0.5)",
+  "round(0.125, 2)",
+  "round(2.675, 2)",
+  "round(1234, -2)",
+  "round(1250, -2)",
+  "round(-1.5, 0)",
+  "round(1e300, -299)",
   "abs(-2.5)",
   "min(3, 1, 2)",
   "max('a', 'b')",
@@ -234,6 +243,7 @@ describe.skipIf(skipWithoutPython)("$(eval): the Python subset, checked against 
               "bool",
               "len",
               "abs",
+              "round",
               "math.floor",
               "math.sqrt",
               "math.fabs",
@@ -242,7 +252,11 @@ describe.skipIf(skipWithoutPython)("$(eval): the Python subset, checked against 
           )
           .map(([f, a]) => `${f}(${a})`),
         fc
-          .tuple(fc.constantFrom("min", "max", "math.fmod", "math.copysign"), tie("expr"), tie("expr"))
+          .tuple(
+            fc.constantFrom("min", "max", "math.fmod", "math.copysign", "round"),
+            tie("expr"),
+            tie("expr"),
+          )
           .map(([f, a, b]) => `${f}(${a}, ${b})`),
       ),
     }));

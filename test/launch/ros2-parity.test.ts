@@ -12,7 +12,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { TETHER_SHARE } from "../../src/launch/ament.js";
 import type { NodeDescription } from "../../src/launch/description.js";
 import { interpretLaunchFile } from "../../src/launch/interpreter.js";
-import { SCRIPTS, hasRos2, runPython, skipWithoutRos2 } from "./ros2/python.js";
+import { SCRIPTS, ros2AmentPrefixPath, runPython, skipWithoutRos2 } from "./ros2/python.js";
 
 const CORPUS = join(SCRIPTS, "..", "corpus");
 
@@ -26,6 +26,7 @@ interface Resolved {
   namespace: string;
   parameters: Record<string, unknown>;
   remaps: string[][];
+  args?: string[];
 }
 type RosResult = { nodes: Resolved[] } | { error: string };
 
@@ -129,6 +130,7 @@ function comparable(n: NodeDescription): Resolved {
     namespace: n.namespace,
     parameters: Object.fromEntries(Object.entries(n.parameters).map(([k, v]) => [k, jsonable(v)])),
     remaps: n.remaps.map((r) => [r.from, r.to]),
+    ...(n.role === "composable" ? {} : { args: n.args }),
   };
 }
 
@@ -148,11 +150,7 @@ describe.skipIf(skipWithoutRos2)("tether launch --print matches ROS 2's launch o
   beforeAll(() => {
     const prefix = tetherPrefix();
     // The ROS side sources ROS 2 itself when this shell has not; Tether reads the same prefixes.
-    const rosPrefixes =
-      hasRos2 && (process.env.AMENT_PREFIX_PATH ?? "") === ""
-        ? "/opt/ros/jazzy"
-        : (process.env.AMENT_PREFIX_PATH ?? "");
-    env = { ...process.env, AMENT_PREFIX_PATH: `${prefix}:${rosPrefixes}` };
+    env = { ...process.env, AMENT_PREFIX_PATH: `${prefix}:${ros2AmentPrefixPath()}` };
     ros = runPython(
       "resolve_launch.py",
       { prefix, files: CASES.map((c) => ({ file: c.file, args: c.args ?? {} })) },

@@ -32,7 +32,16 @@ export function registerLaunch(program: Command): void {
       const { interpretLaunchFile, parseLaunchArgs } = await import("../../launch/interpreter.js");
       const desc = interpretLaunchFile(file, { args: parseLaunchArgs(args) });
       if (opts.print) {
-        process.stdout.write(JSON.stringify(desc, null, 2) + "\n");
+        // JSON has no inf or nan (a parameter value=".inf" is one): print them as YAML spells them.
+        const finite = (_key: string, v: unknown): unknown =>
+          typeof v === "number" && !Number.isFinite(v)
+            ? Number.isNaN(v)
+              ? ".nan"
+              : v > 0
+                ? ".inf"
+                : "-.inf"
+            : v;
+        process.stdout.write(JSON.stringify(desc, finite, 2) + "\n");
         return;
       }
       const { runLaunchSession } = await import("../../launch/session.js");

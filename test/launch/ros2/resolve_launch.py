@@ -15,6 +15,7 @@ from launch import LaunchContext
 from launch.actions import ExecuteLocal, IncludeLaunchDescription, OpaqueFunction, TimerAction
 from launch.launch_description_sources import FrontendLaunchDescriptionSource
 from launch.utilities import perform_substitutions
+from launch.utilities.type_utils import perform_typed_substitution
 from launch_ros.actions import ComposableNodeContainer, LoadComposableNodes, Node
 from launch_ros.actions.load_composable_nodes import get_composable_node_load_request
 from launch_ros.utilities import evaluate_parameters, to_parameters_list
@@ -65,6 +66,7 @@ def resolve_node(node, context, out):
         'parameters': parameters_of(
             context, name, namespace if namespace.startswith('/') else '/', node._Node__parameters),
         'remaps': [list(r) for r in (node.expanded_remapping_rules or [])],
+        'args': [perform_substitutions(context, a) for a in node._Node__arguments or []],
     })
     if isinstance(node, ComposableNodeContainer):
         target = namespace.rstrip('/') + '/' + name
@@ -111,13 +113,19 @@ def visit(entity, context, out):
     if isinstance(entity, ExecuteLocal):
         return
     if isinstance(entity, TimerAction):
-        for action in entity.actions:
-            visit(action, context, out)
+        # It fires after the launch description has been visited, in the context as it is then.
+        period = perform_typed_substitution(context, entity._TimerAction__period, float)
+        entity._TimerAction__context_locals = dict(context.get_locals_as_dict())
+        PENDING.append((NOW[0] + period, entity))
         return
     if isinstance(entity, OpaqueFunction):
         return
     for sub in entity.visit(context) or []:
         visit(sub, context, out)
+
+
+PENDING = []  # (fire time, TimerAction)
+NOW = [0.0]  # the time of the timer firing now
 
 
 def resolve(file, args):
@@ -126,6 +134,13 @@ def resolve(file, args):
     include = IncludeLaunchDescription(
         FrontendLaunchDescriptionSource(file), launch_arguments=list(args.items()))
     visit(include, context, out)
+    PENDING.sort(key=lambda p: p[0])
+    while PENDING:
+        NOW[0], timer = PENDING.pop(0)
+        context.extend_locals(timer._TimerAction__context_locals)
+        for action in timer.actions:
+            visit(action, context, out)
+        PENDING.sort(key=lambda p: p[0])
     return out
 
 
@@ -143,6 +158,8 @@ def main():
             results.append({'nodes': resolve(item['file'], item.get('args', {}))})
         except Exception as err:  # noqa: B902 - the error is the result
             results.append({'error': f'{type(err).__name__}: {err}'})
+        PENDING.clear()
+        NOW[0] = 0.0
         os.environ.clear()
         os.environ.update(saved)
     json.dump(results, answer)

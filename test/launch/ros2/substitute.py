@@ -6,8 +6,12 @@ import os
 import sys
 
 from launch import LaunchContext
+from launch.frontend import Parser
 from launch.frontend.parse_substitution import parse_substitution
 from launch.utilities import perform_substitutions
+
+Parser.load_launch_extensions()  # launch_ros's substitutions (find-pkg-share, ...) register here
+import launch_ros.substitutions  # noqa: E402,F401 - and here, whichever way the frontend found them
 
 request = json.load(sys.stdin)
 os.environ.update(request.get('env', {}))

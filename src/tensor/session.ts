@@ -12,7 +12,7 @@ import { dirname, join } from "node:path";
 import { createRequire } from "node:module";
 import type * as ort from "onnxruntime-node";
 import bindingModule from "onnxruntime-node/dist/binding.js";
-import { NotAvailableError } from "../core/errors.js";
+import { NotAvailableError, TetherError } from "../core/errors.js";
 
 export type Device = "cpu" | "cuda";
 
@@ -95,6 +95,8 @@ export function resolveDevice(
   requested: { device?: Device; threads?: number },
   cores: number,
 ): ResolvedDevice {
+  if (requested.threads !== undefined && !(Number.isInteger(requested.threads) && requested.threads >= 1))
+    throw new TetherError("CLI", `--threads must be a positive integer, got ${requested.threads}`);
   const cuda = probeCuda();
   let device: Device;
   let why: string;

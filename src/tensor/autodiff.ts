@@ -43,7 +43,18 @@ function gemmRule(g: Graph, node: GraphNode, dy: Value): (Value | undefined)[] {
       ? g.gemm(dy, a, undefined, true, true)
       : g.gemm(dy, a, undefined, true, false)
     : g.gemm(a, dy, undefined, !tA, false);
-  return c ? [da, db, unbroadcast(g, dy, c.shape)] : [da, db];
+  return c ? [da, db, biasGradient(g, dy, c.shape)] : [da, db];
+}
+
+/**
+ * A Gemm bias's gradient: the column sums of dy. For a [N] bias over [B, N] rows, ones[1, B]·dy runs on the
+ * matrix kernel, several times faster in ONNX Runtime than ReduceSum over axis 0.
+ */
+function biasGradient(g: Graph, dy: Value, shape: readonly number[]): Value {
+  if (dy.shape.length !== 2 || shape.length !== 1 || shape[0] !== dy.shape[1])
+    return unbroadcast(g, dy, shape);
+  const ones = g.constant(new Array<number>(dy.shape[0]).fill(1), [1, dy.shape[0]]);
+  return g.reshape(g.gemm(ones, dy), shape);
 }
 
 /** dy where `cond`, else 0. */

@@ -28,24 +28,89 @@ export interface ProgramSpec {
 
 interface Slot {
   cur: ort.Tensor;
+  /** The buffer the next value is written into (allocated when a program first updates this state). */
   spare?: ort.Tensor;
+}
+
+/**
+ * Named state tensors shared by the programs of one learner (an update program per batch size or variant,
+ * forward programs for acting): each reads the current buffer in place, and a program that updates a
+ * state writes its spare buffer and swaps.
+ */
+export class StateStore {
+  private readonly slots = new Map<string, Slot>();
+
+  constructor(readonly dtype: "float32" | "float64" = "float32") {}
+
+  add(name: string, data: ArrayLike<number>, dims: readonly number[]): void {
+    if (this.slots.has(name))
+      throw new TetherError("PROGRAM", `state ${name} declared twice`, { state: name });
+    if (data.length !== sizeOf(dims))
+      throw new ShapeMismatchError(`state ${name}`, sizeOf(dims), data.length);
+    const values = this.dtype === "float32" ? Float32Array.from(data) : Float64Array.from(data);
+    this.slots.set(name, { cur: new ort.Tensor(this.dtype, values, [...dims]) });
+  }
+
+  has(name: string): boolean {
+    return this.slots.has(name);
+  }
+
+  slot(name: string): Slot {
+    const s = this.slots.get(name);
+    if (!s) throw new TetherError("PROGRAM", `no state ${name}`, { state: name });
+    return s;
+  }
+
+  /** The current value (a copy). */
+  read(name: string): FloatArray {
+    return (this.slot(name).cur.data as FloatArray).slice();
+  }
+
+  /** The current value without a copy, valid until the next run that updates it. */
+  view(name: string): FloatArray {
+    return this.slot(name).cur.data as FloatArray;
+  }
+
+  write(name: string, values: ArrayLike<number>): void {
+    const data = this.slot(name).cur.data as FloatArray;
+    if (values.length !== data.length)
+      throw new ShapeMismatchError(`state ${name}`, data.length, values.length);
+    data.set(values);
+  }
+
+  names(): string[] {
+    return [...this.slots.keys()];
+  }
 }
 
 export class Program {
   private readonly session: SyncSession;
-  private readonly slots = new Map<string, Slot>();
   private readonly outputs: Record<string, ort.Tensor> = {};
   private readonly feedShapes = new Map<string, readonly number[]>();
+  private readonly stateNames: string[] = [];
   private readonly nextNames: [string, string][] = [];
   /** Size of the model handed to ONNX Runtime, for logs and benches. */
   readonly modelBytes: number;
 
+  /**
+   * `store` holds every state the graph declares (created by the caller); a StateStore of its own is
+   * made from `init` when a record is given (single-program use and tests).
+   */
   constructor(
     readonly spec: ProgramSpec,
-    init: Record<string, FloatArray>,
+    storeOrInit: StateStore | Record<string, FloatArray>,
     options: EngineOptions = engineOptions(),
   ) {
     const g = spec.graph;
+    const store = storeOrInit instanceof StateStore ? storeOrInit : new StateStore(g.dtype);
+    if (!(storeOrInit instanceof StateStore))
+      for (const s of spec.state) {
+        const data = storeOrInit[s.name];
+        if (!data)
+          throw new TetherError("PROGRAM", `state ${s.name} has no initial value`, { state: s.name });
+        store.add(s.name, data, s.input.shape);
+      }
+    this.store = store;
     const stateNames = new Set(spec.state.map((s) => s.name));
     const rename = new Map<string, string>();
     const extra: NodeSpec[] = [];
@@ -60,12 +125,10 @@ export class Program {
     for (const s of spec.state) {
       if (s.input.name !== s.name)
         throw new TetherError("PROGRAM", `state ${s.name} is fed as ${s.input.name}`);
-      const data = init[s.name];
-      if (!data) throw new TetherError("PROGRAM", `state ${s.name} has no initial value`, { state: s.name });
-      if (data.length !== sizeOf(s.input.shape))
-        throw new ShapeMismatchError(`state ${s.name}`, sizeOf(s.input.shape), data.length);
-      const dims = [...s.input.shape];
-      const slot: Slot = { cur: new ort.Tensor(g.dtype, copyOf(data, g.dtype), dims) };
+      const slot = store.slot(s.name);
+      if (sizeOf(slot.cur.dims) !== sizeOf(s.input.shape))
+        throw new ShapeMismatchError(`state ${s.name}`, sizeOf(s.input.shape), sizeOf(slot.cur.dims));
+      this.stateNames.push(s.name);
       if (s.next) {
         if (s.next.shape.join() !== s.input.shape.join())
           throw new ShapeMismatchError(
@@ -73,18 +136,18 @@ export class Program {
             s.input.shape.join("x"),
             s.next.shape.join("x"),
           );
-        slot.spare = new ort.Tensor(g.dtype, copyOf(data, g.dtype), dims);
+        slot.spare ??= new ort.Tensor(g.dtype, (slot.cur.data as FloatArray).slice(), [...slot.cur.dims]);
         const nextName = `${s.name}__next`;
         claim(s.next, nextName);
         this.nextNames.push([s.name, nextName]);
       }
-      this.slots.set(s.name, slot);
     }
     for (const [name, value] of Object.entries(spec.outputs)) {
       claim(value, name);
+      const size = sizeOf(value.shape);
       this.outputs[name] = new ort.Tensor(
         g.dtype,
-        g.dtype === "float32" ? new Float32Array(sizeOf(value.shape)) : new Float64Array(sizeOf(value.shape)),
+        g.dtype === "float32" ? new Float32Array(size) : new Float64Array(size),
         [...value.shape],
       );
     }
@@ -106,6 +169,9 @@ export class Program {
     this.session = createSyncSession(bytes, options);
   }
 
+  /** The state this program reads and updates. */
+  readonly store: StateStore;
+
   /**
    * One run: feeds the batch inputs and the current state, writes the next state and the outputs into
    * preallocated buffers, swaps state buffers. The returned arrays are reused by the next run.
@@ -125,14 +191,12 @@ export class Program {
       inputs[name] = new ort.Tensor(g.dtype, data, [...shape]);
     }
     const fetches: Record<string, ort.Tensor> = { ...this.outputs };
-    for (const [name, slot] of this.slots) {
-      inputs[name] = slot.cur;
-    }
+    for (const name of this.stateNames) inputs[name] = this.store.slot(name).cur;
     for (const [name, nextName] of this.nextNames)
-      fetches[nextName] = this.slots.get(name)?.spare as ort.Tensor;
+      fetches[nextName] = this.store.slot(name).spare as ort.Tensor;
     this.session.run(inputs, fetches);
     for (const [name] of this.nextNames) {
-      const slot = this.slots.get(name) as Slot;
+      const slot = this.store.slot(name);
       [slot.cur, slot.spare] = [slot.spare as ort.Tensor, slot.cur];
     }
     const out: Record<string, FloatArray> = {};
@@ -140,38 +204,11 @@ export class Program {
     return out;
   }
 
-  /** The current value of a state variable (a copy). */
   read(name: string): FloatArray {
-    return (this.slot(name).cur.data as FloatArray).slice();
-  }
-
-  /** The current value without a copy, valid until the next run (to feed another program). */
-  view(name: string): FloatArray {
-    return this.slot(name).cur.data as FloatArray;
-  }
-
-  write(name: string, values: ArrayLike<number>): void {
-    const data = this.slot(name).cur.data as FloatArray;
-    if (values.length !== data.length)
-      throw new ShapeMismatchError(`state ${name}`, data.length, values.length);
-    data.set(values);
-  }
-
-  stateNames(): string[] {
-    return [...this.slots.keys()];
-  }
-
-  private slot(name: string): Slot {
-    const s = this.slots.get(name);
-    if (!s) throw new TetherError("PROGRAM", `${this.spec.graph.name} has no state ${name}`, { state: name });
-    return s;
+    return this.store.read(name);
   }
 
   dispose(): void {
     this.session.dispose();
   }
-}
-
-function copyOf(data: FloatArray, dtype: "float32" | "float64"): FloatArray {
-  return dtype === "float32" ? Float32Array.from(data) : Float64Array.from(data);
 }

@@ -1,7 +1,8 @@
 /**
  * What every engine learner shares: its networks' parameters, Adam moments and Polyak targets as engine
- * state; one training Program per batch size built from the algorithm's forward losses (gradients and
- * optimizer steps are appended here, never written by the algorithm); small forward Programs for acting;
+ * state (one StateStore); one training Program per batch size and variant, built from the algorithm's
+ * forward losses (gradients and optimizer steps are appended here by `optimize`, never written by the
+ * algorithm); small forward Programs for acting, reading the same state in place;
  * and the checkpoint layout of the tfjs learners (`<net>/params`, `<net>/adam_m`, `<net>/adam_v`,
  * `<net>/target`, scalar `<net>/adam_step`), so existing checkpoints and tests carry over.
  */
@@ -9,7 +10,7 @@ import { TetherError } from "../../core/errors.js";
 import { gradients } from "../../tensor/autodiff.js";
 import { Graph, type Value } from "../../tensor/graph.js";
 import { adamInputs, adamScalars, adamUpdate, polyakUpdate, type AdamConfig } from "../../tensor/optim.js";
-import { Program, type StateVar } from "../../tensor/program.js";
+import { Program, StateStore, type StateVar } from "../../tensor/program.js";
 import type { LayerValues, ParamGroup } from "../networks/graph-mlp.js";
 import { checkStateArray, type Metrics, type StateDict } from "./learner.js";
 
@@ -32,27 +33,42 @@ export interface GroupValues {
 
 export interface UpdateGraph {
   metrics: Record<string, Value>;
-  /** Each optimized group's loss: its gradient w.r.t. that group's parameters drives its Adam step. */
-  losses: Record<string, Value>;
-  /** Groups whose target moves toward the updated parameters by τ after the step. */
+  /** Groups whose target moves toward the (updated) parameters by τ at the end of the update. */
   polyak?: Record<string, number>;
 }
 
-export type BuildUpdate = (g: Graph, groups: Record<string, GroupValues>, batchSize: number) => UpdateGraph;
+/**
+ * Applies one Adam step to `group` on `loss` (its gradient w.r.t. that group's parameters only) and
+ * returns the group with the updated parameters, for losses later in the same update that must see them.
+ */
+export type Optimize = (group: string, loss: Value) => GroupValues;
+
+export type BuildUpdate = (
+  g: Graph,
+  groups: Record<string, GroupValues>,
+  batchSize: number,
+  optimize: Optimize,
+  variant: string,
+) => UpdateGraph;
 
 const TARGET = "_target";
 const ADAM_M = "_adam_m";
 const ADAM_V = "_adam_v";
 
+type Which = "params" | "target" | "adam_m" | "adam_v";
+const SUFFIX: Record<Which, string> = { params: "", target: TARGET, adam_m: ADAM_M, adam_v: ADAM_V };
+
+interface Compiled {
+  program: Program;
+  optimized: string[];
+}
+
 export class GraphTrainer {
   private readonly configs = new Map<string, GroupConfig>();
   private readonly steps = new Map<string, number>();
-  private program: Program | undefined;
-  private programBatch = 0;
+  private readonly programs = new Map<string, Compiled>();
   private readonly forwards = new Map<string, Program>();
-  /** State before the first Program exists (and between recompiles). */
-  private pending: Record<string, Float32Array> = {};
-  private optimizedInLastBuild: string[] = [];
+  private readonly store = new StateStore("float32");
 
   constructor(
     readonly name: string,
@@ -62,98 +78,90 @@ export class GraphTrainer {
     for (const c of groups) {
       const n = c.group.name;
       this.configs.set(n, c);
-      Object.assign(this.pending, c.group.split(c.init));
-      if (c.target) Object.assign(this.pending, c.group.split(c.init, n + TARGET));
+      const add = (which: Which, flat: Float32Array): void => {
+        const split = c.group.split(flat, n + SUFFIX[which]);
+        const shapes = c.group.shapes();
+        Object.entries(split).forEach(([name, values], i) => this.store.add(name, values, shapes[i]));
+      };
+      add("params", c.init);
+      if (c.target) add("target", c.init);
       if (c.adam) {
-        const zeros = new Float32Array(c.group.size);
-        Object.assign(this.pending, c.group.split(zeros, n + ADAM_M), c.group.split(zeros, n + ADAM_V));
+        add("adam_m", new Float32Array(c.group.size));
+        add("adam_v", new Float32Array(c.group.size));
         this.steps.set(n, 0);
       }
     }
   }
 
-  private declare(g: Graph, asState: boolean, state: StateVar[]): Record<string, GroupValues> {
+  private declare(g: Graph, state: StateVar[]): Record<string, GroupValues> {
     const out: Record<string, GroupValues> = {};
     for (const [n, c] of this.configs) {
       const params = c.group.declare(g, n);
       const target = c.target ? c.group.declare(g, n + TARGET) : [];
-      if (asState) {
-        params.forEach((v) => state.push({ name: v.name, input: v }));
-        target.forEach((v) => state.push({ name: v.name, input: v }));
-      }
-      out[n] = {
-        params,
-        target,
-        layers: (net, which = "params") => c.group.layers(which === "params" ? params : target, net),
-      };
+      for (const v of [...params, ...target]) state.push({ name: v.name, input: v });
+      out[n] = groupValues(c, params, target);
     }
     return out;
   }
 
-  private compile(batchSize: number): Program {
-    const init = this.program ? this.snapshot() : this.pending;
-    this.program?.dispose();
-    const g = new Graph(`${this.name}_update_b${batchSize}`);
+  private compile(batchSize: number, variant: string): Compiled {
+    const g = new Graph(`${this.name}_${variant}_b${batchSize}`);
     const state: StateVar[] = [];
-    const groups = this.declare(g, true, state);
+    const groups = this.declare(g, state);
     const byName = new Map(state.map((s) => [s.name, s]));
-    const update = this.build(g, groups, batchSize);
-    const newParams = new Map<string, Value[]>();
-    for (const [n, loss] of Object.entries(update.losses)) {
+    const latest = new Map<string, Value[]>();
+    const optimized: string[] = [];
+    const optimize: Optimize = (n, loss) => {
       const c = this.configs.get(n);
       if (!c?.adam) throw new TetherError("LEARNER", `${this.name}: group ${n} has a loss but no optimizer`);
+      if (latest.has(n))
+        throw new TetherError("LEARNER", `${this.name}: group ${n} optimized twice in one update`);
       const params = groups[n].params;
       const grads = gradients(g, loss, params);
-      const moments = (suffix: string): Value[] =>
-        c.group.declare(g, n + suffix).map((v) => {
-          state.push({ name: v.name, input: v });
-          return v;
-        });
-      const [ms, vs] = [moments(ADAM_M), moments(ADAM_V)];
+      const [ms, vs] = [ADAM_M, ADAM_V].map((suffix) => c.group.declare(g, n + suffix));
       const inputs = adamInputs(g, n);
       const next = params.map((p, i) =>
         adamUpdate(g, { param: p, m: ms[i], v: vs[i] }, grads[i], inputs, c.adam as AdamConfig),
       );
       next.forEach((u, i) => {
         (byName.get(params[i].name) as StateVar).next = u.param;
-        state[state.length - 2 * params.length + i].next = u.m;
-        state[state.length - params.length + i].next = u.v;
+        state.push(
+          { name: ms[i].name, input: ms[i], next: u.m },
+          { name: vs[i].name, input: vs[i], next: u.v },
+        );
       });
-      newParams.set(
-        n,
-        next.map((u) => u.param),
-      );
-    }
+      const updated = next.map((u) => u.param);
+      latest.set(n, updated);
+      optimized.push(n);
+      return groupValues(c, updated, groups[n].target);
+    };
+    const update = this.build(g, groups, batchSize, optimize, variant);
     for (const [n, tau] of Object.entries(update.polyak ?? {})) {
-      const source = newParams.get(n) ?? groups[n].params;
+      const source = latest.get(n) ?? groups[n].params;
       groups[n].target.forEach(
         (t, i) => ((byName.get(t.name) as StateVar).next = polyakUpdate(g, t, source[i], tau)),
       );
     }
-    // Moments of groups without a loss in this program stay as they are, outside the program.
-    const kept: Record<string, Float32Array> = {};
-    const stateNames = new Set(state.map((s) => s.name));
-    for (const [k, v] of Object.entries(init)) if (!stateNames.has(k)) kept[k] = v;
-    this.pending = kept;
-    this.optimizedInLastBuild = Object.keys(update.losses);
-    this.program = new Program({ graph: g, state, outputs: update.metrics }, init);
-    this.programBatch = batchSize;
-    return this.program;
+    return { program: new Program({ graph: g, state, outputs: update.metrics }, this.store), optimized };
   }
 
   /** One update on a batch of `batchSize` rows: `feeds` are the algorithm's batch inputs. */
-  update(feeds: Record<string, Float32Array>, batchSize: number): Metrics {
-    const program = this.program && this.programBatch === batchSize ? this.program : this.compile(batchSize);
+  update(feeds: Record<string, Float32Array>, batchSize: number, variant = "update"): Metrics {
+    const key = `${variant}/${batchSize}`;
+    let compiled = this.programs.get(key);
+    if (!compiled) {
+      compiled = this.compile(batchSize, variant);
+      this.programs.set(key, compiled);
+    }
     const all: Record<string, Float32Array> = { ...feeds };
-    for (const n of this.optimizedInLastBuild) {
+    for (const n of compiled.optimized) {
       const c = this.configs.get(n) as GroupConfig;
-      const t = (this.steps.get(n) ?? 0) + 1;
-      const { stepSize, epsHat } = adamScalars(c.adam as AdamConfig, t);
+      const { stepSize, epsHat } = adamScalars(c.adam as AdamConfig, (this.steps.get(n) ?? 0) + 1);
       all[`${n}/step_size`] = Float32Array.of(stepSize);
       all[`${n}/eps_hat`] = Float32Array.of(epsHat);
     }
-    const out = program.run(all);
-    for (const n of this.optimizedInLastBuild) this.steps.set(n, (this.steps.get(n) ?? 0) + 1);
+    const out = compiled.program.run(all);
+    for (const n of compiled.optimized) this.steps.set(n, (this.steps.get(n) ?? 0) + 1);
     const metrics: Metrics = {};
     for (const [k, v] of Object.entries(out)) metrics[k] = v[0];
     return metrics;
@@ -161,7 +169,7 @@ export class GraphTrainer {
 
   /**
    * A forward pass for `n` rows on the current parameters (acting, evaluation): built once per (key, n),
-   * fed the parameters without copying them.
+   * reading the parameters in place.
    */
   forward(
     key: string,
@@ -173,56 +181,23 @@ export class GraphTrainer {
     let program = this.forwards.get(id);
     if (!program) {
       const g = new Graph(`${this.name}_${key}_n${n}`);
-      const groups = this.declare(g, false, []);
-      program = new Program({ graph: g, state: [], outputs: { out: build(g, groups) } }, {});
+      const state: StateVar[] = [];
+      const groups = this.declare(g, state);
+      program = new Program({ graph: g, state, outputs: { out: build(g, groups) } }, this.store);
       this.forwards.set(id, program);
     }
-    const all: Record<string, Float32Array> = { ...feeds };
-    for (const [name, c] of this.configs) {
-      for (const s of c.group.names(name)) all[s] = this.view(s);
-      if (c.target) for (const s of c.group.names(name + TARGET)) all[s] = this.view(s);
-    }
-    return (program.run(all).out as Float32Array).slice();
+    return (program.run(feeds).out as Float32Array).slice();
   }
 
-  private view(name: string): Float32Array {
-    return (this.pending[name] ?? this.program?.view(name)) as Float32Array;
+  /** Flat parameters of a group (or its target / Adam moments), in the mlp-spec.ts layout. */
+  read(group: string, which: Which = "params"): Float32Array {
+    return this.group(group).group.join((name) => this.store.view(name), group + SUFFIX[which]);
   }
 
-  private snapshot(): Record<string, Float32Array> {
-    const out: Record<string, Float32Array> = { ...this.pending };
-    for (const name of this.program?.stateNames() ?? []) out[name] = this.program?.read(name) as Float32Array;
-    return out;
-  }
-
-  /** Flat parameters of a group (or its target / Adam moments). */
-  read(group: string, which: "params" | "target" | "adam_m" | "adam_v" = "params"): Float32Array {
+  write(group: string, which: Which, flat: Float32Array): void {
     const c = this.group(group);
-    const prefix =
-      which === "params"
-        ? group
-        : which === "target"
-          ? group + TARGET
-          : which === "adam_m"
-            ? group + ADAM_M
-            : group + ADAM_V;
-    return c.group.join((name) => this.view(name), prefix);
-  }
-
-  write(group: string, which: "params" | "target" | "adam_m" | "adam_v", flat: Float32Array): void {
-    const c = this.group(group);
-    const prefix =
-      which === "params"
-        ? group
-        : which === "target"
-          ? group + TARGET
-          : which === "adam_m"
-            ? group + ADAM_M
-            : group + ADAM_V;
-    for (const [name, values] of Object.entries(c.group.split(flat, prefix))) {
-      if (this.pending[name]) this.pending[name] = values;
-      else this.program?.write(name, values);
-    }
+    for (const [name, values] of Object.entries(c.group.split(flat, group + SUFFIX[which])))
+      this.store.write(name, values);
   }
 
   adamStep(group: string): number {
@@ -250,7 +225,7 @@ export class GraphTrainer {
 
   /** Checks every array first, then loads, so a refused state dict changes nothing. */
   load(state: StateDict): void {
-    const writes: [string, "params" | "target" | "adam_m" | "adam_v", Float32Array][] = [];
+    const writes: [string, Which, Float32Array][] = [];
     for (const [n, c] of this.configs) {
       const size = c.group.size;
       writes.push([n, "params", checkStateArray(state, `${n}/params`, size)]);
@@ -265,8 +240,17 @@ export class GraphTrainer {
   }
 
   dispose(): void {
-    this.program?.dispose();
+    for (const c of this.programs.values()) c.program.dispose();
     for (const p of this.forwards.values()) p.dispose();
+    this.programs.clear();
     this.forwards.clear();
   }
+}
+
+function groupValues(c: GroupConfig, params: Value[], target: Value[]): GroupValues {
+  return {
+    params,
+    target,
+    layers: (net, which = "params") => c.group.layers(which === "params" ? params : target, net),
+  };
 }

@@ -23,7 +23,7 @@ import { ADAM_DEFAULTS } from "../../tensor/optim.js";
 import type { LogStdMode } from "../networks/actor.js";
 import type { ActorForm } from "../networks/weighted-actor.js";
 import type { ActorWeights } from "../networks/weights-format.js";
-import { GraphTrainer, type GroupValues } from "./graph-trainer.js";
+import { GraphTrainer, type GroupValues, type Optimize, type UpdateGraph } from "./graph-trainer.js";
 import {
   advantageWeights,
   GraphActor,
@@ -133,12 +133,17 @@ export class IqlLearner implements Learner {
         { group: v, init: vInit, adam },
         { group: this.actor.group, init: actorInit, adam },
       ],
-      (g, nets, batchSize) => this.buildUpdate(g, nets, batchSize),
+      (g, nets, batchSize, optimize) => this.buildUpdate(g, nets, batchSize, optimize),
     );
   }
 
   /** One update as forward losses (CORL's _update_v, _update_policy, _update_q). */
-  private buildUpdate(g: Graph, nets: Record<string, GroupValues>, n: number) {
+  private buildUpdate(
+    g: Graph,
+    nets: Record<string, GroupValues>,
+    n: number,
+    optimize: Optimize,
+  ): UpdateGraph {
     const { obsDim, actDim } = this.dims;
     const c = this.config;
     const obs = normalizedObs(g, g.input("observations", [n, obsDim]), this.dims);
@@ -164,6 +169,10 @@ export class IqlLearner implements Learner {
     const [q1, q2] = twinQ(g, nets.q, obs, act);
     const criticLoss = g.add(g.mean(g.square(g.sub(q1, y))), g.mean(g.square(g.sub(q2, y))));
 
+    // All three read the pre-update parameters, so the steps can be taken in any order.
+    optimize("v", valueLoss);
+    optimize(this.actor.group.name, actorLoss);
+    optimize("q", criticLoss);
     return {
       metrics: {
         "loss/value": valueLoss,
@@ -174,7 +183,6 @@ export class IqlLearner implements Learner {
         "values/adv_weight": g.mean(weights),
         "values/adv_ess": effectiveSampleSize(g, weights),
       },
-      losses: { v: valueLoss, q: criticLoss, [this.actor.group.name]: actorLoss },
       polyak: { q: c.tau },
     };
   }

@@ -48,6 +48,11 @@ export class ParamGroup {
     return this.slots.map((s) => `${prefix}/${s.suffix}`);
   }
 
+  /** Shapes of the tensors, in flat layout order. */
+  shapes(): number[][] {
+    return this.slots.map((s) => s.shape);
+  }
+
   /** Splits a flat vector into per-tensor state values named under `prefix`. */
   split(flat: Float32Array, prefix = this.name): Record<string, Float32Array> {
     if (flat.length !== this.size)

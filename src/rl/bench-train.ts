@@ -47,7 +47,7 @@ export const BENCH_TRAIN_DEFAULTS: BenchTrainOptions = {
 };
 
 /** The algorithms already on the engine; the others still train on tfjs. */
-const ENGINE_ALGOS: readonly AlgoName[] = ["iql"];
+const ENGINE_ALGOS: readonly AlgoName[] = ["iql", "awac", "td3bc", "bc", "cql"];
 
 export interface BenchTrainResult {
   benchmark: "train";

@@ -254,3 +254,12 @@ function groupValues(c: GroupConfig, params: Value[], target: Value[]): GroupVal
     layers: (net, which = "params") => c.group.layers(which === "params" ? params : target, net),
   };
 }
+
+/** A group's target networks seen as its parameters (a target actor's forward pass). */
+export function targetView(group: GroupValues): GroupValues {
+  return {
+    params: group.target,
+    target: group.target,
+    layers: (net) => group.layers(net, "target"),
+  };
+}

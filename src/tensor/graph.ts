@@ -356,7 +356,7 @@ export class Graph {
     return this.node("Pad", [x, this.ints(pads)], shape);
   }
 
-  /** The ONNX description of the graph with `outputs` as graph outputs (names given by the map). */
+  /** The nodes in ONNX's plain form (program.ts adds graph outputs and encodes the model). */
   toNodes(): NodeSpec[] {
     return this.nodes.map((n) => ({
       op: n.op,

@@ -84,6 +84,8 @@ export class StateStore {
 }
 
 export class Program {
+  /** The state this program reads and updates. */
+  readonly store: StateStore;
   private readonly session: SyncSession;
   private readonly outputs: Record<string, ort.Tensor> = {};
   private readonly feedShapes = new Map<string, readonly number[]>();
@@ -168,9 +170,6 @@ export class Program {
     this.modelBytes = bytes.byteLength;
     this.session = createSyncSession(bytes, options);
   }
-
-  /** The state this program reads and updates. */
-  readonly store: StateStore;
 
   /**
    * One run: feeds the batch inputs and the current state, writes the next state and the outputs into

@@ -8,7 +8,7 @@ export function registerBenchTrain(bench: Command): void {
     .description(
       "updates/s of IQL (1 and N threads), AWAC, TD3+BC, BC, CQL at obs 17, act 6, 2x256 hidden, batch 256",
     )
-    .option("--backend <name>", "tfjs backend of the learners not yet on the engine: wasm | cpu")
+    .option("--backend <name>", "tfjs backend of the levers (tfjs kernel timings): wasm | cpu")
     .option("--device <name>", "engine device: cpu | cuda (default: cpu)")
     .option("--threads <n>", "engine threads (default: all cores)", parseIntOption("--threads"))
     .option("--updates <n>", "timed updates", parseIntOption("--updates"), 60)

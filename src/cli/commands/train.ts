@@ -35,7 +35,10 @@ export function registerTrain(program: Command): void {
     .option("--seed <n>", "random seed", parseIntOption("--seed"), 0)
     .option("--device <name>", "engine device: cpu | cuda (default: cuda when its provider loads, else cpu)")
     .option("--threads <n>", "engine threads (default: all cores)", parseIntOption("--threads"))
-    .option("--backend <name>", "tfjs backend of the learners not yet on the engine: wasm | cpu")
+    .option(
+      "--backend <name>",
+      "tfjs backend of what is not yet on the engine (support model, --workers 2): wasm | cpu",
+    )
     .option(
       "--eval-every <n>",
       "evaluate in MujocoEnv every N updates (0: never)",

@@ -1,22 +1,22 @@
 /**
- * The training speed benchmark (`tether bench train`): IQL updates per second at the reference shape
- * (obs 17, action 6, 2x256 hidden, batch 256), time per network, and measurements of each wasm lever.
- * `iql_updates_per_s` is the learner the trainer would use (two worker threads on wasm/cpu with two cores,
- * see learner-threads.ts); the single-thread IqlLearner is measured too, and `speedup` is their ratio.
- * `cql_updates_per_s` is CqlLearner (single thread, default config) at the same shape.
+ * The training speed benchmark (`tether bench train`): updates per second of every learner at the reference
+ * shape (obs 17, action 6, 2x256 hidden, batch 256). IQL runs on the engine (ONNX Runtime, one run per
+ * update): `iql_updates_per_s` on `threads` intra-op threads, `iql_updates_per_s_single_thread` on one,
+ * `speedup` their ratio. Learners not yet ported to the engine are measured on their tfjs backend and named
+ * in `engines`. The tfjs wasm levers are still measured for those.
  * Reports wall-clock and process CPU time: on a shared machine wall-clock includes waiting for a core.
  * tf.grad is not measured end to end: tfjs-core's Node bundle registers no gradients at all, and the
  * products its matMul gradient would use are the `matmul_transposed_*` levers below.
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { Rng } from "../core/rng.js";
-import { create as createCql } from "./algos/cql.js";
+import { availableParallelism } from "node:os";
+import { configureEngine, engineOptions, type Device } from "../tensor/session.js";
 import { create as createIql } from "./algos/iql.js";
-import { ParallelIqlLearner } from "./algos/iql-parallel.js";
+import type { AlgoName, Learner } from "./algos/learner.js";
+import { createLearner } from "./algos/registry.js";
 import type { SelectedBackend } from "./backend.js";
-import { learnerThreads, type WorkerCount } from "./learner-threads.js";
 import { randomBatch } from "./random-batch.js";
-import { cpuSince, threadCpu, type ThreadCpu } from "./thread-cpu.js";
 
 export interface BenchTrainOptions {
   obsDim: number;
@@ -29,8 +29,9 @@ export interface BenchTrainOptions {
   cqlUpdates: number;
   /** Also measure the levers (transposed matMul, fused matMul, slice kernel). */
   levers: boolean;
-  /** Learner threads for the production figure (default: what the trainer would pick). */
-  workers?: number;
+  /** ONNX Runtime intra-op threads for the main figures (default: all cores). */
+  threads?: number;
+  device?: Device;
   onProgress?: (stage: string) => void;
 }
 
@@ -45,35 +46,42 @@ export const BENCH_TRAIN_DEFAULTS: BenchTrainOptions = {
   levers: true,
 };
 
+/** The algorithms already on the engine; the others still train on tfjs. */
+const ENGINE_ALGOS: readonly AlgoName[] = ["iql", "awac", "td3bc", "bc", "cql"];
+
 export interface BenchTrainResult {
   benchmark: "train";
+  /** The engine of the IQL figures, e.g. "onnxruntime-cpu". */
   backend: string;
+  /** Which engine each figure ran on ("onnxruntime-cpu", or "tfjs-<backend>" for learners not yet ported). */
+  engines: Record<AlgoName, string>;
   shape: { obs: number; act: number; hidden: number[]; batch: number };
-  /** Threads of the learner behind iql_updates_per_s. */
-  workers: WorkerCount;
+  /** JavaScript threads of the learner (the engine threads inside ONNX Runtime, see `threads`). */
+  workers: 1;
+  /** ONNX Runtime intra-op threads behind iql_updates_per_s and the other algorithms' figures. */
+  threads: number;
   iql_updates_per_s: number;
   iql_updates_per_s_single_thread: number;
   /** iql_updates_per_s / iql_updates_per_s_single_thread. */
   speedup: number;
   iql_updates_per_cpu_s: number;
+  awac_updates_per_s: number;
+  td3bc_updates_per_s: number;
+  bc_updates_per_s: number;
   cql_updates_per_s: number;
   cql_ms_per_update: number;
-  /** With 2 workers, each network's time as its worker measures it (v + actor and q run at the same time). */
-  ms_per_update: { v: number; actor: number; q: number; total: number };
-  /**
-   * Per-thread CPU and run-queue ms per update (Linux): what each thread computed, and how long it waited
-   * for a core. On a shared machine, wall-clock minus queueing approximates a quiet machine's time.
-   */
-  thread_ms_per_update?: {
-    single_thread: ThreadCpu;
-    q_worker?: ThreadCpu;
-    value_actor_worker?: ThreadCpu;
+  /** Wall ms per update of each learner; `total` is IQL on `threads` threads. */
+  ms_per_update: {
+    total: number;
+    iql: number;
+    iql_single_thread: number;
+    awac: number;
+    td3bc: number;
+    bc: number;
+    cql: number;
   };
-  /** With 2 workers, the ms per update each worker waits for the other's hand-over. */
-  handoff_wait_ms?: { q_worker: number; value_actor_worker: number };
   cpu_ms_per_update: number;
   cpu_ms_per_update_single_thread: number;
-  leaked_tensors_per_update: number;
   levers?: Record<string, number>;
   load_average: number;
 }
@@ -91,20 +99,7 @@ function timeOp(fn: () => tf.Tensor, inner = 20, repeats = 5): number {
   return Number(samples[Math.floor(samples.length / 2)].toFixed(3));
 }
 
-interface Measured {
-  wallMs: number;
-  cpuMs: number;
-  thread?: { single?: ThreadCpu; q?: ThreadCpu; valueActor?: ThreadCpu };
-  phases: { v: number; actor: number; q: number };
-  leaked: number;
-  waitMs?: { q: number; valueActor: number };
-}
-
 const round2 = (x: number): number => Number(x.toFixed(2));
-
-function perUpdate(t: ThreadCpu | undefined, updates = 1): ThreadCpu | undefined {
-  return t && { cpuMs: round2(t.cpuMs / updates), queuedMs: round2(t.queuedMs / updates) };
-}
 
 /** Wall-clock and process CPU (all threads) per update over `updates` calls. */
 function timeLoop(updates: number, update: () => void): { wallMs: number; cpuMs: number } {
@@ -116,70 +111,18 @@ function timeLoop(updates: number, update: () => void): { wallMs: number; cpuMs:
   return { wallMs, cpuMs: (cpu.user + cpu.system) / 1000 / updates };
 }
 
-function measureIql(o: BenchTrainOptions): Measured {
+/** A learner's wall and CPU ms per update at the benchmark shape (the first updates build its graph). */
+function measure(
+  o: BenchTrainOptions,
+  create: (rng: Rng) => Learner,
+  updates: number,
+): { wallMs: number; cpuMs: number } {
   const rng = new Rng(0);
-  const learner = createIql({ hidden: o.hidden }, { obsDim: o.obsDim, actDim: o.actDim }, rng);
+  const learner = create(rng);
   const batch = randomBatch(rng, o.batchSize, o.obsDim, o.actDim, 0.01);
   try {
     for (let i = 0; i < o.warmup; i++) learner.update(batch);
-    const phases = { v: 0, actor: 0, q: 0 };
-    let mark = 0;
-    learner.phaseHook = (phase) => {
-      const now = performance.now();
-      phases[phase] += now - mark;
-      mark = now;
-    };
-    const before = tf.memory().numTensors;
-    const cpu0 = threadCpu();
-    const { wallMs, cpuMs } = timeLoop(o.updates, () => {
-      mark = performance.now();
-      learner.update(batch);
-    });
-    const single = perUpdate(cpuSince(cpu0, threadCpu()), o.updates);
-    const leaked = (tf.memory().numTensors - before) / o.updates;
-    for (const k of Object.keys(phases) as (keyof typeof phases)[]) phases[k] = round2(phases[k] / o.updates);
-    return { wallMs, cpuMs, phases, leaked, thread: single && { single } };
-  } finally {
-    learner.dispose();
-  }
-}
-
-function measureCql(o: BenchTrainOptions): number {
-  const rng = new Rng(0);
-  const learner = createCql({ hidden: o.hidden }, { obsDim: o.obsDim, actDim: o.actDim }, rng);
-  const batch = randomBatch(rng, o.batchSize, o.obsDim, o.actDim, 0.01);
-  try {
-    for (let i = 0; i < Math.min(o.warmup, 3); i++) learner.update(batch);
-    return timeLoop(o.cqlUpdates, () => learner.update(batch)).wallMs;
-  } finally {
-    learner.dispose();
-  }
-}
-
-async function measureParallelIql(o: BenchTrainOptions, backend: "wasm" | "cpu"): Promise<Measured> {
-  const rng = new Rng(0);
-  const learner = await ParallelIqlLearner.start(
-    { hidden: o.hidden },
-    { obsDim: o.obsDim, actDim: o.actDim },
-    rng,
-    { backend, batchCapacity: o.batchSize },
-  );
-  const batch = randomBatch(rng, o.batchSize, o.obsDim, o.actDim, 0.01);
-  try {
-    for (let i = 0; i < o.warmup; i++) learner.update(batch);
-    learner.timings();
-    const before = learner.liveTensors();
-    const { wallMs, cpuMs } = timeLoop(o.updates, () => learner.update(batch));
-    const t = learner.timings();
-    const leaked = (learner.liveTensors() - before) / o.updates;
-    return {
-      wallMs,
-      cpuMs,
-      phases: { v: round2(t.ms.v), actor: round2(t.ms.actor), q: round2(t.ms.q) },
-      leaked,
-      waitMs: t.waitMs,
-      thread: t.thread && { q: t.thread.q, valueActor: t.thread.valueActor },
-    };
+    return timeLoop(updates, () => learner.update(batch));
   } finally {
     learner.dispose();
   }
@@ -191,46 +134,65 @@ export async function benchTrain(
 ): Promise<BenchTrainResult> {
   const o = { ...BENCH_TRAIN_DEFAULTS, ...options };
   const { loadavg } = await import("node:os");
-  o.onProgress?.(
-    `IQL ${o.updates} updates at obs ${o.obsDim}, act ${o.actDim}, hidden ${o.hidden.join("x")}, batch ${o.batchSize}`,
-  );
-  const { workers } = learnerThreads("iql", backend.name, o.workers);
-  const single = measureIql(o);
-  let main = single;
-  if (workers === 2) {
-    o.onProgress?.("IQL on 2 worker threads (twin Q | V + actor)");
-    main = await measureParallelIql(o, backend.name as "wasm" | "cpu");
+  const threads = o.threads ?? availableParallelism();
+  const device = o.device ?? "cpu";
+  const saved = engineOptions();
+  const dims = { obsDim: o.obsDim, actDim: o.actDim };
+  const engines = Object.fromEntries(
+    (["iql", "awac", "td3bc", "bc", "cql"] as const).map((a) => [
+      a,
+      ENGINE_ALGOS.includes(a) ? `onnxruntime-${device}` : `tfjs-${backend.name}`,
+    ]),
+  ) as Record<AlgoName, string>;
+  const run = (algo: AlgoName, updates: number, n: number) => {
+    configureEngine({ device, threads: n });
+    return measure(o, (rng) => createLearner(algo, { hidden: o.hidden }, dims, rng), updates);
+  };
+  let single, main, awac, td3bc, bc, cql;
+  try {
+    const shape = `obs ${o.obsDim}, act ${o.actDim}, hidden ${o.hidden.join("x")}, batch ${o.batchSize}`;
+    o.onProgress?.(`IQL ${o.updates} updates at ${shape}, 1 thread`);
+    configureEngine({ device, threads: 1 });
+    single = measure(o, (rng) => createIql({ hidden: o.hidden }, dims, rng), o.updates);
+    o.onProgress?.(`IQL on ${threads} threads`);
+    main = run("iql", o.updates, threads);
+    o.onProgress?.(`AWAC, TD3+BC, BC ${o.updates} updates each, CQL ${o.cqlUpdates}`);
+    awac = run("awac", o.updates, threads);
+    td3bc = run("td3bc", o.updates, threads);
+    bc = run("bc", o.updates, threads);
+    cql = run("cql", o.cqlUpdates, threads);
+  } finally {
+    configureEngine(saved);
   }
-  o.onProgress?.(`CQL ${o.cqlUpdates} updates, same shape`);
-  const cqlMs = measureCql(o);
   const result: BenchTrainResult = {
     benchmark: "train",
-    backend: backend.name,
+    backend: engines.iql,
+    engines,
     shape: { obs: o.obsDim, act: o.actDim, hidden: o.hidden, batch: o.batchSize },
-    workers,
+    workers: 1,
+    threads,
     iql_updates_per_s: round2(1000 / main.wallMs),
     iql_updates_per_s_single_thread: round2(1000 / single.wallMs),
     speedup: round2(single.wallMs / main.wallMs),
     iql_updates_per_cpu_s: round2(1000 / main.cpuMs),
-    cql_updates_per_s: round2(1000 / cqlMs),
-    cql_ms_per_update: round2(cqlMs),
-    ms_per_update: { ...main.phases, total: round2(main.wallMs) },
+    awac_updates_per_s: round2(1000 / awac.wallMs),
+    td3bc_updates_per_s: round2(1000 / td3bc.wallMs),
+    bc_updates_per_s: round2(1000 / bc.wallMs),
+    cql_updates_per_s: round2(1000 / cql.wallMs),
+    cql_ms_per_update: round2(cql.wallMs),
+    ms_per_update: {
+      total: round2(main.wallMs),
+      iql: round2(main.wallMs),
+      iql_single_thread: round2(single.wallMs),
+      awac: round2(awac.wallMs),
+      td3bc: round2(td3bc.wallMs),
+      bc: round2(bc.wallMs),
+      cql: round2(cql.wallMs),
+    },
     cpu_ms_per_update: round2(main.cpuMs),
     cpu_ms_per_update_single_thread: round2(single.cpuMs),
-    leaked_tensors_per_update: main.leaked,
     load_average: Number(loadavg()[0].toFixed(2)),
   };
-  if (single.thread?.single)
-    result.thread_ms_per_update = {
-      single_thread: single.thread.single,
-      ...(main.thread?.q && { q_worker: perUpdate(main.thread.q) }),
-      ...(main.thread?.valueActor && { value_actor_worker: perUpdate(main.thread.valueActor) }),
-    };
-  if (main.waitMs)
-    result.handoff_wait_ms = {
-      q_worker: round2(main.waitMs.q),
-      value_actor_worker: round2(main.waitMs.valueActor),
-    };
   if (o.levers) {
     o.onProgress?.("levers: matMul variants, fused matMul, slice kernel");
     const n = o.hidden[0];
@@ -253,10 +215,6 @@ export async function benchTrain(
       levers.slice_fast_ms = timeOp(() => tf.slice(flat, [1000], [n]));
       uninstallFastSlice();
       levers.slice_stock_ms = timeOp(() => tf.slice(flat, [1000], [n]));
-      o.onProgress?.("IQL with the stock Slice kernel");
-      const stock = measureIql({ ...o, updates: Math.max(10, Math.floor(o.updates / 3)) });
-      levers.iql_updates_per_s_stock_slice = Number((1000 / stock.wallMs).toFixed(2));
-      levers.iql_cpu_ms_stock_slice = Number(stock.cpuMs.toFixed(2));
       installFastSlice();
     }
     tf.dispose([a, b, bias, flat]);

@@ -1,9 +1,8 @@
 /**
- * How many threads the trainer's learner runs on. IQL runs on two worker threads (algos/iql-parallel.ts)
- * when the backend computes on the calling thread (wasm, cpu) and the machine has two cores; `--workers`
- * forces either. Every other algorithm, and the native backends (which thread inside libtensorflow), use 1.
+ * How many JavaScript threads the trainer's learner runs on. IQL trains on the engine (ONNX Runtime),
+ * which threads inside each run (`--threads`), so every learner uses 1 by default. `--workers 2` still
+ * selects the tfjs two-thread IQL learner (algos/iql-parallel.ts) on wasm/cpu until tfjs leaves.
  */
-import { availableParallelism } from "node:os";
 import * as tf from "@tensorflow/tfjs-core";
 import { TetherError } from "../core/errors.js";
 import type { Rng } from "../core/rng.js";
@@ -36,21 +35,15 @@ export function learnerThreads(algo: AlgoName, backend: string, requested?: numb
     if (!threadable(backend))
       throw new TetherError("CLI", `--workers 2 needs the wasm or cpu backend, the active one is ${backend}`);
   }
-  const cores = availableParallelism();
   let why: string;
   if (requested === 1) why = "--workers 1";
   else if (requested === 2) why = "--workers 2";
-  else if (algo !== "iql") why = `${algo} has no parallel learner`;
-  else if (!threadable(backend)) why = `backend ${backend} threads by itself`;
-  else if (cores < 2) why = `availableParallelism() is ${cores}`;
-  else why = `${cores} cores, backend ${backend}`;
-  const workers: WorkerCount =
-    requested === 2 || (requested === undefined && algo === "iql" && threadable(backend) && cores >= 2)
-      ? 2
-      : 1;
+  else if (algo === "iql") why = "IQL on the engine threads inside ONNX Runtime";
+  else why = `${algo} has no parallel learner`;
+  const workers: WorkerCount = requested === 2 ? 2 : 1;
   const description =
     workers === 2
-      ? `learner: IQL on 2 worker threads (twin Q | V + actor; ${why})`
+      ? `learner: tfjs IQL on 2 worker threads (twin Q | V + actor; ${why})`
       : `learner: 1 thread (${why})`;
   return { workers, description };
 }

@@ -1,4 +1,4 @@
-/** `tether bench train`: IQL and CQL updates/s at the reference shape, per-network time, and the wasm levers. */
+/** `tether bench train`: every learner's updates/s at the reference shape, IQL on 1 and N engine threads. */
 import type { Command } from "commander";
 import { parseHiddenOption, parseIntOption, printJsonLine } from "../run.js";
 
@@ -6,19 +6,16 @@ export function registerBenchTrain(bench: Command): void {
   bench
     .command("train")
     .description(
-      "IQL and CQL updates/s at obs 17, act 6, 2x256 hidden, batch 256; ms per network; backend levers",
+      "updates/s of IQL (1 and N threads), AWAC, TD3+BC, BC, CQL at obs 17, act 6, 2x256 hidden, batch 256",
     )
-    .option("--backend <name>", "force a tensor backend: tfjs-node-gpu | tfjs-node | wasm | cpu")
+    .option("--backend <name>", "tfjs backend of the levers (tfjs kernel timings): wasm | cpu")
+    .option("--device <name>", "engine device: cpu | cuda (default: cpu)")
+    .option("--threads <n>", "engine threads (default: all cores)", parseIntOption("--threads"))
     .option("--updates <n>", "timed updates", parseIntOption("--updates"), 60)
     .option("--batch-size <n>", "mini-batch size", parseIntOption("--batch-size"), 256)
     .option("--hidden <widths>", "hidden layer widths, e.g. 64,64", parseHiddenOption, [256, 256])
     .option("--cql-updates <n>", "timed CQL updates", parseIntOption("--cql-updates"), 20)
     .option("--no-levers", "skip the per-lever measurements")
-    .option(
-      "--workers <n>",
-      "learner threads for iql_updates_per_s, 1 or 2 (default: the trainer's choice)",
-      parseIntOption("--workers"),
-    )
     .option("--json", "end stdout with one JSON object")
     .action(
       async (opts: {
@@ -28,7 +25,8 @@ export function registerBenchTrain(bench: Command): void {
         hidden: number[];
         cqlUpdates: number;
         levers: boolean;
-        workers?: number;
+        device?: string;
+        threads?: number;
         json?: boolean;
       }) => {
         const { selectBackend, describeBackend, isBackendName } = await import("../../rl/backend.js");
@@ -40,6 +38,14 @@ export function registerBenchTrain(bench: Command): void {
             `--backend must be one of tfjs-node-gpu, tfjs-node, wasm, cpu, got "${opts.backend}"`,
           );
         }
+        const { resolveDevice } = await import("../../tensor/session.js");
+        const { parseDevice } = await import("../device-option.js");
+        const { availableParallelism } = await import("node:os");
+        const engine = resolveDevice(
+          { device: parseDevice(opts.device ?? "cpu"), threads: opts.threads },
+          availableParallelism(),
+        );
+        process.stderr.write(`bench train: ${engine.description}\n`);
         const backend = await selectBackend(opts.backend);
         process.stderr.write(`bench train: ${describeBackend(backend)}\n`);
         const r = await benchTrain(backend, {
@@ -48,13 +54,15 @@ export function registerBenchTrain(bench: Command): void {
           hidden: opts.hidden,
           cqlUpdates: opts.cqlUpdates,
           levers: opts.levers,
-          workers: opts.workers,
+          threads: engine.threads,
+          device: engine.device,
           onProgress: (stage) => process.stderr.write(`bench train: ${stage}\n`),
         });
         process.stdout.write(
-          `IQL on ${r.backend}, ${r.workers} thread(s): ${r.iql_updates_per_s} updates/s wall (${r.ms_per_update.total} ms: v ${r.ms_per_update.v}, actor ${r.ms_per_update.actor}, q ${r.ms_per_update.q}), ` +
+          `IQL on ${r.backend}, ${r.threads} thread(s): ${r.iql_updates_per_s} updates/s wall (${r.ms_per_update.total} ms), ` +
             `${r.iql_updates_per_cpu_s} per CPU-second; single thread ${r.iql_updates_per_s_single_thread} updates/s (speedup ${r.speedup}); ` +
-            `CQL ${r.cql_updates_per_s} updates/s (${r.cql_ms_per_update} ms); load average ${r.load_average}\n`,
+            `AWAC ${r.awac_updates_per_s} (${r.engines.awac}), TD3+BC ${r.td3bc_updates_per_s} (${r.engines.td3bc}), ` +
+            `BC ${r.bc_updates_per_s} (${r.engines.bc}), CQL ${r.cql_updates_per_s} updates/s (${r.engines.cql}); load average ${r.load_average}\n`,
         );
         if (r.levers)
           for (const [k, v] of Object.entries(r.levers)) process.stdout.write(`  ${k.padEnd(32)} ${v}\n`);

@@ -16,6 +16,8 @@ interface TrainFlags {
   hidden?: number[];
   config?: string;
   workers?: number;
+  device?: string;
+  threads?: number;
   checkpointEvery?: number;
   json?: boolean;
 }
@@ -31,7 +33,12 @@ export function registerTrain(program: Command): void {
     .requiredOption("--steps <n>", "number of gradient updates", parseIntOption("--steps"))
     .requiredOption("--out <dir>", "output folder, e.g. models/<name>")
     .option("--seed <n>", "random seed", parseIntOption("--seed"), 0)
-    .option("--backend <name>", "force a tensor backend: tfjs-node-gpu | tfjs-node | wasm | cpu")
+    .option("--device <name>", "engine device: cpu | cuda (default: cuda when its provider loads, else cpu)")
+    .option("--threads <n>", "engine threads (default: all cores)", parseIntOption("--threads"))
+    .option(
+      "--backend <name>",
+      "tfjs backend of what is not yet on the engine (support model, --workers 2): wasm | cpu",
+    )
     .option(
       "--eval-every <n>",
       "evaluate in MujocoEnv every N updates (0: never)",
@@ -49,7 +56,7 @@ export function registerTrain(program: Command): void {
     .option("--config <json>", 'config fields of --algo, e.g. \'{"beta": 1, "logStd": "free"}\'')
     .option(
       "--workers <n>",
-      "learner threads, 1 or 2 (default: 2 for iql on wasm/cpu with two cores, else 1)",
+      "JavaScript learner threads, 1 or 2 (2: the tfjs two-thread IQL learner; default 1)",
       parseIntOption("--workers"),
     )
     .option(
@@ -76,6 +83,19 @@ export function registerTrain(program: Command): void {
           `--backend must be one of tfjs-node-gpu, tfjs-node, wasm, cpu, got "${flags.backend}"`,
         );
       }
+      // The engine's device first: --device cuda without the provider fails before any data is read.
+      const { resolveDevice, configureEngine } = await import("../../tensor/session.js");
+      const { parseDevice } = await import("../device-option.js");
+      const { availableParallelism } = await import("node:os");
+      const engine = resolveDevice(
+        {
+          device: flags.device === undefined ? undefined : parseDevice(flags.device),
+          threads: flags.threads,
+        },
+        availableParallelism(),
+      );
+      configureEngine(engine);
+      process.stderr.write(`train: ${engine.description}\n`);
       const backend = await selectBackend(flags.backend);
       process.stderr.write(`train: ${describeBackend(backend)}\n`);
       // Fails fast on a bad --workers; the trainer logs the thread line once the learner runs.
@@ -118,6 +138,8 @@ export function registerTrain(program: Command): void {
       const summary = {
         algo,
         backend: result.backend.name,
+        engine: `onnxruntime-${engine.device}`,
+        threads: engine.threads,
         workers: result.workers,
         out: result.outDir,
         steps: result.steps,

@@ -1,58 +1,55 @@
 /**
  * AWAC — Advantage-Weighted Actor-Critic (Nair, Gupta, Dalal, Levine 2020), https://arxiv.org/abs/2006.09359
- * Reference implementation read: CORL algorithms/offline/awac.py. The same learner fine-tunes online.
+ * Reference implementation read: CORL algorithms/offline/awac.py. Written as forward losses on the engine
+ * (src/tensor); the same learner fine-tunes online.
  *
  * Critic: twin Q with targets, y = r + γ(1-d) min Q'(s', a'), a' ~ π(·|s').
  * Actor: weighted regression onto dataset actions (likelihood or squared error, `actor`),
- * w = min(exp(A/λ), 100), A = Q(s, a) - Q(s, a~π(s)).
+ * w = min(exp(A/λ), 100), A = Q(s, a) - Q(s, a~π(s)), with the critic as it is after this update's step
+ * (CORL's order: _update_critic, then _update_actor).
  *
  * Metrics: loss/critic, loss/actor, values/q (mean min-Q on data), values/adv_weight (mean w), values/adv_ess
  * (the weights' effective sample size as a fraction of the batch).
  * Departures from CORL: the actor is deterministic by default (`actor: "gaussian"` gives CORL's
  * N(tanh(mean), σ), with a state-dependent soft-clamped log-std unless `logStd: "free"`; measured worse here,
- * docs/experiments/2026-12-02-actor-forms.md), the advantage uses min(Q1, Q2) of the online critics.
- * Rewards are normalized by the dataset's return range (CORL's `normalize_reward`, off there by default):
- * λ acts on Q in reward units, so without it λ means something else on every robot (pendulum rewards in
- * [0, 1] gave weights of 1.001, i.e. plain BC).
+ * docs/experiments/2026-12-02-actor-forms.md), the advantage uses min(Q1, Q2) of the online critics, the
+ * critic loss is the sum of both heads' MSEs. Rewards are normalized by the dataset's return range (CORL's
+ * `normalize_reward`, off there by default): λ acts on Q in reward units, so without it λ means something
+ * else on every robot (pendulum rewards in [0, 1] gave weights of 1.001, i.e. plain BC).
  */
-import * as tf from "@tensorflow/tfjs-core";
 import type { Rng } from "../../core/rng.js";
-import { GaussianActor, type LogStdMode } from "../networks/actor.js";
-import { ADAM_DEFAULTS } from "../networks/adam.js";
-import { TwinQ } from "../networks/critic.js";
+import type { Graph, Value } from "../../tensor/graph.js";
+import { ADAM_DEFAULTS } from "../../tensor/optim.js";
+import type { LogStdMode } from "../networks/actor.js";
+import { ParamGroup } from "../networks/graph-mlp.js";
+import { initParams } from "../networks/mlp-spec.js";
+import type { ActorForm } from "../networks/weighted-actor.js";
 import type { ActorWeights } from "../networks/weights-format.js";
+import { batchFeeds, checkBatch } from "./graph-batch.js";
 import {
-  clippedExpWeights,
-  createWeightedActor,
-  weightsEss,
-  type ActorForm,
-  type WeightedActor,
-} from "../networks/weighted-actor.js";
+  advantageWeights,
+  effectiveSampleSize,
+  gaussianHead,
+  GraphActor,
+  normalizedObs,
+  twinQ,
+  twinQSpecs,
+} from "./graph-nets.js";
+import { GraphTrainer, type GroupValues, type Optimize, type UpdateGraph } from "./graph-trainer.js";
 import {
-  actWith,
-  batchTensors,
   completeDims,
-  loadModule,
-  readMetrics,
-  saveModule,
+  CRITIC_DEFAULTS,
   loadRng,
+  NETWORK_DEFAULTS,
   saveRng,
   type Batch,
+  type CriticConfig,
   type Learner,
   type LearnerDims,
   type Metrics,
-  type StateDict,
-  exportActor,
-  NETWORK_DEFAULTS,
-  CRITIC_DEFAULTS,
   type NetworkConfig,
-  type CriticConfig,
+  type StateDict,
 } from "./learner.js";
-
-/** AWAC's actor weights w = min(exp(A/λ), EXP_ADV_MAX). Inside tf.tidy. */
-export function advantageWeights(adv: tf.Tensor2D, lambda: number): tf.Tensor2D {
-  return clippedExpWeights(tf.div(adv, lambda) as tf.Tensor2D);
-}
 
 export interface AwacConfig extends NetworkConfig, CriticConfig {
   /**
@@ -95,8 +92,8 @@ export const AWAC_DEFAULTS: AwacConfig = {
 export class AwacLearner implements Learner {
   readonly algo = "awac" as const;
   readonly dims: Required<LearnerDims>;
-  readonly q: TwinQ;
-  readonly actor: WeightedActor;
+  readonly actor: GraphActor;
+  private readonly trainer: GraphTrainer;
   step = 0;
   private noiseRng: Rng;
 
@@ -106,87 +103,118 @@ export class AwacLearner implements Learner {
     rng: Rng,
   ) {
     this.dims = completeDims(dims);
+    const { obsDim, actDim } = this.dims;
     const adam = { ...ADAM_DEFAULTS, lr: config.lr };
-    this.q = new TwinQ(dims.obsDim, dims.actDim, config.hidden, rng.fork(), adam);
-    this.actor = createWeightedActor(config, dims.obsDim, dims.actDim, rng.fork(), adam);
+    // The tfjs learner's draws, in its order: twin Q, actor, then the noise stream.
+    const q = new ParamGroup("q", twinQSpecs(obsDim, actDim, config.hidden));
+    const qInit = initParams(q.specs, rng.fork());
+    this.actor = new GraphActor(config, obsDim, actDim);
+    const actorInit = this.actor.init(rng.fork());
     this.noiseRng = rng.fork();
+    this.trainer = new GraphTrainer(
+      "awac",
+      [
+        { group: q, init: qInit, adam, target: true },
+        { group: this.actor.group, init: actorInit, adam },
+      ],
+      (g, nets, n, optimize) => this.buildUpdate(g, nets, n, optimize),
+    );
   }
 
-  /**
-   * a ~ N(tanh(mean), σ) clipped to [-1, 1], with noise from our seeded stream; π(s) for the deterministic
-   * actor. Inside tf.tidy.
-   */
-  private sample(obs: tf.Tensor2D): tf.Tensor2D {
-    const net = this.actor.net;
-    if (!(net instanceof GaussianActor)) return net.act(obs);
-    const n = obs.shape[0];
-    const noise = new Float32Array(n * this.dims.actDim);
-    for (let i = 0; i < noise.length; i++) noise[i] = this.noiseRng.normal();
-    const pi = net.forward(obs);
-    const a = tf.add(tf.tanh(pi.mean), tf.mul(tf.exp(pi.logStd), tf.tensor2d(noise, [n, this.dims.actDim])));
-    return tf.clipByValue(a, -1, 1) as tf.Tensor2D;
+  private get gaussian(): boolean {
+    return this.actor.kind === "tanh-gaussian";
+  }
+
+  /** a ~ N(tanh(mean), σ) clipped to [-1, 1] with fed standard normal noise; π(s) for the deterministic actor. */
+  private sample(g: Graph, actor: GroupValues, obs: Value, noise: string): Value {
+    if (!this.gaussian) return this.actor.action(g, actor, obs);
+    const head = gaussianHead(g, this.actor.forward(g, actor, obs), this.dims.actDim);
+    const eps = g.input(noise, [obs.shape[0], this.dims.actDim]);
+    return g.clip(g.add(g.tanh(head.mean), g.mul(g.exp(head.logStd), eps)), -1, 1);
+  }
+
+  private buildUpdate(
+    g: Graph,
+    nets: Record<string, GroupValues>,
+    n: number,
+    optimize: Optimize,
+  ): UpdateGraph {
+    const { obsDim, actDim } = this.dims;
+    const c = this.config;
+    const actor = nets[this.actor.group.name];
+    const obs = normalizedObs(g, g.input("observations", [n, obsDim]), this.dims);
+    const nextObs = normalizedObs(g, g.input("next_observations", [n, obsDim]), this.dims);
+    const act = g.input("actions", [n, actDim]);
+    const rew = g.mul(g.input("rewards", [n, 1]), this.dims.rewardScale);
+    const notDone = g.sub(1, g.input("terminals", [n, 1]));
+
+    // Critic (CORL's _update_critic): both heads regress r + γ(1 - d) min Q'(s', a' ~ π(s')).
+    const [t1, t2] = twinQ(g, nets.q, nextObs, this.sample(g, actor, nextObs, "noise_next"), "target");
+    const y = g.stopGradient(g.add(rew, g.mul(g.mul(notDone, c.discount), g.min(t1, t2))));
+    const [q1, q2] = twinQ(g, nets.q, obs, act);
+    const criticLoss = g.add(g.mean(g.square(g.sub(q1, y))), g.mean(g.square(g.sub(q2, y))));
+    const stepped = optimize("q", criticLoss);
+
+    // Actor (CORL's _update_actor): A = min Q(s, a) - min Q(s, π(s)) on the stepped critic.
+    const [p1, p2] = twinQ(g, stepped, obs, this.sample(g, actor, obs, "noise_pi"));
+    const [d1, d2] = twinQ(g, stepped, obs, act);
+    const qData = g.min(d1, d2);
+    const adv = g.stopGradient(g.sub(qData, g.min(p1, p2)));
+    const weights = advantageWeights(g, g.div(adv, c.lambda));
+    const actorLoss = this.actor.weightedLoss(g, actor, obs, act, weights);
+    optimize(this.actor.group.name, actorLoss);
+    return {
+      metrics: {
+        "loss/critic": criticLoss,
+        "loss/actor": actorLoss,
+        "values/q": g.mean(qData),
+        "values/adv_weight": g.mean(weights),
+        "values/adv_ess": effectiveSampleSize(g, weights),
+      },
+      polyak: { q: c.tau },
+    };
   }
 
   update(batch: Batch): Metrics {
-    const n = batch.size;
-    const metrics = tf.tidy(() => {
-      const b = batchTensors(batch, this.dims, this.config.discount);
-      // Critic.
-      const y = tf.add(b.rew, tf.mul(b.discount, this.q.targetMin(b.nextObs, this.sample(b.nextObs))));
-      const qf = this.q.forward(b.obs, b.act);
-      const e1 = tf.sub(qf.q1, y);
-      const e2 = tf.sub(qf.q2, y);
-      const criticLoss = tf.add(tf.mean(tf.square(e1)), tf.mean(tf.square(e2)));
-      this.q.optimizer.apply(
-        this.q.backward(qf, tf.mul(e1, 2 / n) as tf.Tensor2D, tf.mul(e2, 2 / n) as tf.Tensor2D).grad,
-      );
-      // Actor: A = min Q(s, a) - min Q(s, a~π(s)), w = min(exp(A/λ), max), weighted regression onto a.
-      const [q1Pi, q2Pi] = this.q.evaluate(b.obs, this.sample(b.obs));
-      const [q1, q2] = this.q.evaluate(b.obs, b.act);
-      const qData = tf.minimum(q1, q2);
-      const adv = tf.sub(qData, tf.minimum(q1Pi, q2Pi));
-      const w = advantageWeights(adv as tf.Tensor2D, this.config.lambda);
-      const actorLoss = this.actor.step(this.actor.forward(b.obs), b.act, w);
-      this.q.softUpdate(this.config.tau);
-      return readMetrics({
-        "loss/critic": criticLoss,
-        "loss/actor": actorLoss,
-        "values/q": tf.mean(qData),
-        "values/adv_weight": tf.mean(w),
-        "values/adv_ess": weightsEss(w),
-      });
-    });
+    checkBatch(batch, this.dims);
+    const feeds = batchFeeds(batch);
+    if (this.gaussian) {
+      // The tfjs learner's draw order: the next-state sample first, then the current-state one.
+      for (const name of ["noise_next", "noise_pi"]) {
+        const noise = new Float32Array(batch.size * this.dims.actDim);
+        for (let i = 0; i < noise.length; i++) noise[i] = this.noiseRng.normal();
+        feeds[name] = noise;
+      }
+    }
+    const metrics = this.trainer.update(feeds, batch.size);
     this.step += 1;
     return metrics;
   }
 
   act(observations: Float32Array): Float32Array {
-    return actWith(this.dims, observations, (obs) => this.actor.act(obs));
+    return this.actor.act(this.trainer, observations, this.dims);
   }
 
   stateDict(): StateDict {
     const state: StateDict = { algo: this.algo, step: this.step, arrays: {}, scalars: {} };
-    saveModule(state, "q", this.q, { target: this.q.target });
-    saveModule(state, "actor", this.actor.net);
+    this.trainer.save(state);
     saveRng(state, "noise_rng", this.noiseRng);
     return state;
   }
 
   loadStateDict(state: StateDict): void {
     this.actor.checkLoadable(state.arrays["actor/params"]);
-    loadModule(state, "q", this.q, { target: this.q.target });
-    loadModule(state, "actor", this.actor.net);
+    this.trainer.load(state);
     this.noiseRng = loadRng(state, "noise_rng", this.noiseRng);
     this.step = state.step;
   }
 
   actorWeights(): ActorWeights {
-    return exportActor(this.dims, this.actor.net);
+    return this.actor.export(this.trainer, this.dims);
   }
 
   dispose(): void {
-    this.q.dispose();
-    this.actor.net.dispose();
+    this.trainer.dispose();
   }
 }
 

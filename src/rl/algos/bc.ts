@@ -1,29 +1,26 @@
 /**
  * BC — behaviour cloning: a deterministic tanh actor regressed onto dataset actions (mean squared error).
  * The baseline every offline RL result is compared with (as d3rlpy's BC and CORL's any_percent_bc).
+ * Written as a forward loss on the engine (src/tensor).
  *
  * Metrics: loss/actor (MSE per action dimension).
  */
-import * as tf from "@tensorflow/tfjs-core";
 import type { Rng } from "../../core/rng.js";
-import { DeterministicActor } from "../networks/actor.js";
-import { ADAM_DEFAULTS } from "../networks/adam.js";
+import type { Graph } from "../../tensor/graph.js";
+import { ADAM_DEFAULTS } from "../../tensor/optim.js";
 import type { ActorWeights } from "../networks/weights-format.js";
+import { checkBatch } from "./graph-batch.js";
+import { GraphActor, normalizedObs } from "./graph-nets.js";
+import { GraphTrainer, type GroupValues, type Optimize, type UpdateGraph } from "./graph-trainer.js";
 import {
-  actWith,
-  batchTensors,
   completeDims,
-  loadModule,
-  readMetrics,
-  saveModule,
+  NETWORK_DEFAULTS,
   type Batch,
   type Learner,
   type LearnerDims,
   type Metrics,
-  type StateDict,
-  exportActor,
-  NETWORK_DEFAULTS,
   type NetworkConfig,
+  type StateDict,
 } from "./learner.js";
 
 /** BC has one network, the actor: its widths and learning rate. */
@@ -34,7 +31,8 @@ export const BC_DEFAULTS: BcConfig = { ...NETWORK_DEFAULTS };
 export class BcLearner implements Learner {
   readonly algo = "bc" as const;
   readonly dims: Required<LearnerDims>;
-  readonly actor: DeterministicActor;
+  readonly actor: GraphActor;
+  private readonly trainer: GraphTrainer;
   step = 0;
 
   constructor(
@@ -43,49 +41,70 @@ export class BcLearner implements Learner {
     rng: Rng,
   ) {
     this.dims = completeDims(dims);
-    this.actor = new DeterministicActor(dims.obsDim, dims.actDim, config.hidden, rng.fork(), {
-      ...ADAM_DEFAULTS,
-      lr: config.lr,
-    });
+    this.actor = new GraphActor(
+      { actor: "deterministic", logStd: "state", hidden: config.hidden },
+      this.dims.obsDim,
+      this.dims.actDim,
+    );
+    this.trainer = new GraphTrainer(
+      "bc",
+      [
+        {
+          group: this.actor.group,
+          init: this.actor.init(rng.fork()),
+          adam: { ...ADAM_DEFAULTS, lr: config.lr },
+        },
+      ],
+      (g, nets, n, optimize) => this.buildUpdate(g, nets, n, optimize),
+    );
+  }
+
+  /** L = mean((π(s) - a)²) over batch and action dimensions. */
+  private buildUpdate(
+    g: Graph,
+    nets: Record<string, GroupValues>,
+    n: number,
+    optimize: Optimize,
+  ): UpdateGraph {
+    const obs = normalizedObs(g, g.input("observations", [n, this.dims.obsDim]), this.dims);
+    const act = g.input("actions", [n, this.dims.actDim]);
+    const actor = nets[this.actor.group.name];
+    const loss = g.mean(g.square(g.sub(this.actor.action(g, actor, obs), act)));
+    optimize(this.actor.group.name, loss);
+    return { metrics: { "loss/actor": loss } };
   }
 
   update(batch: Batch): Metrics {
-    const metrics = tf.tidy(() => {
-      const b = batchTensors(batch, this.dims, 0);
-      const pi = this.actor.forward(b.obs);
-      // L = mean((π(s) - a)²) over batch and dimensions; dL/dπ = 2(π - a)/(B·A).
-      const err = tf.sub(pi.out, b.act);
-      const loss = tf.mean(tf.square(err));
-      this.actor.optimizer.apply(
-        this.actor.backward(pi, tf.mul(err, 2 / (batch.size * this.dims.actDim)) as tf.Tensor2D),
-      );
-      return readMetrics({ "loss/actor": loss });
-    });
+    checkBatch(batch, this.dims);
+    const metrics = this.trainer.update(
+      { observations: batch.observations, actions: batch.actions },
+      batch.size,
+    );
     this.step += 1;
     return metrics;
   }
 
   act(observations: Float32Array): Float32Array {
-    return actWith(this.dims, observations, (obs) => this.actor.act(obs));
+    return this.actor.act(this.trainer, observations, this.dims);
   }
 
   stateDict(): StateDict {
     const state: StateDict = { algo: this.algo, step: this.step, arrays: {}, scalars: {} };
-    saveModule(state, "actor", this.actor);
+    this.trainer.save(state);
     return state;
   }
 
   loadStateDict(state: StateDict): void {
-    loadModule(state, "actor", this.actor);
+    this.trainer.load(state);
     this.step = state.step;
   }
 
   actorWeights(): ActorWeights {
-    return exportActor(this.dims, this.actor);
+    return this.actor.export(this.trainer, this.dims);
   }
 
   dispose(): void {
-    this.actor.dispose();
+    this.trainer.dispose();
   }
 }
 

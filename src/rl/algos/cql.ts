@@ -1,70 +1,44 @@
 /**
  * CQL — Conservative Q-Learning (Kumar, Zhou, Tucker, Levine 2020), https://arxiv.org/abs/2006.04779
  * Reference implementations read: CORL algorithms/offline/cql.py, d3rlpy CQL (CQL(H), SAC backbone).
+ * Written as forward losses on the engine (src/tensor).
  *
  * SAC with a conservative penalty on each critic:
  *   α_cql · ( mean_s logsumexp_j [Q(s, a_j) - log μ(a_j)] - mean Q(s, a_data) )
  * over n uniform actions (μ = 2^-A), n policy actions at s and n policy actions at s' (μ = π, importance
  * sampling as in the paper's CQL(H)). Pushes Q down on actions the data never showed.
+ * Order as in CORL: the actor steps first (on the critic before this update), then the critic, with
+ * actions from the stepped policy.
  *
  * Metrics: loss/critic (TD + penalty, both heads), loss/cql (penalty before α_cql), loss/actor (SAC),
  * loss/temperature, values/q (mean Q1 on data), values/temperature (SAC entropy temperature).
  * Departures: no Lagrangian α_cql (fixed weight, CORL's default), no entropy term in the backup (CORL default).
  */
-import * as tf from "@tensorflow/tfjs-core";
 import type { Rng } from "../../core/rng.js";
-import { GaussianActor, squashedSample } from "../networks/actor.js";
-import { ADAM_DEFAULTS } from "../networks/adam.js";
-import { TwinQ } from "../networks/critic.js";
+import type { Graph, Value } from "../../tensor/graph.js";
+import { ADAM_DEFAULTS } from "../../tensor/optim.js";
+import { ParamGroup } from "../networks/graph-mlp.js";
+import { initParams } from "../networks/mlp-spec.js";
 import type { ActorWeights } from "../networks/weights-format.js";
+import { batchFeeds, checkBatch } from "./graph-batch.js";
+import { gaussianHead, GraphActor, normalizedObs, twinQ, twinQSpecs } from "./graph-nets.js";
+import { GraphTrainer, type GroupValues, type Optimize, type UpdateGraph } from "./graph-trainer.js";
 import {
-  actWith,
-  batchTensors,
   completeDims,
-  loadModule,
-  readMetrics,
-  saveModule,
+  CRITIC_DEFAULTS,
   loadRng,
+  NETWORK_DEFAULTS,
   saveRng,
   type Batch,
+  type CriticConfig,
   type Learner,
   type LearnerDims,
   type Metrics,
-  type StateDict,
-  exportActor,
-  NETWORK_DEFAULTS,
-  CRITIC_DEFAULTS,
   type NetworkConfig,
-  type CriticConfig,
+  type StateDict,
 } from "./learner.js";
 
-/**
- * The CQL(H) penalty mean_s logsumexp_j (Q(s, a_j) - log μ(a_j)) - mean Q(s, a_data), summed over `heads`
- * critics laid side by side: sampled Q values and log-densities [samples, heads·batch] (head h in columns
- * h·batch..), data Q values any shape with heads·batch entries. `dSampled` is α · softmax_j / batch, shaped
- * like qSampled (the gradient of α · penalty w.r.t. each sampled Q). One logsumexp for all heads. Inside tf.tidy.
- */
-export function conservativePenalty(
-  qSampled: tf.Tensor2D,
-  logDensity: tf.Tensor2D,
-  qData: tf.Tensor,
-  alpha: number,
-  heads = 1,
-): { value: tf.Scalar; dSampled: tf.Tensor2D } {
-  const n = qSampled.shape[1] / heads;
-  const logits = tf.sub(qSampled, logDensity);
-  const lse = tf.logSumExp(logits, 0, true);
-  const softmax = tf.exp(tf.sub(logits, lse));
-  return {
-    value: tf.mul(tf.sub(tf.mean(lse), tf.mean(qData)), heads) as tf.Scalar,
-    dSampled: tf.mul(softmax, alpha / n) as tf.Tensor2D,
-  };
-}
-
-/** Row blocks stacked in order: tfjs-wasm's Tile kernel is several times slower than a Concat. */
-function repeatRows(blocks: tf.Tensor[]): tf.Tensor2D {
-  return tf.concat(blocks) as tf.Tensor2D;
-}
+const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
 export interface CqlConfig extends Pick<NetworkConfig, "hidden">, CriticConfig {
   /** Critic Adam learning rate. */
@@ -94,11 +68,32 @@ export const CQL_DEFAULTS: CqlConfig = {
   sampledActions: 10,
 };
 
+/**
+ * SAC's reparameterized tanh-Gaussian sample a = tanh(u), u = mean + σε, and its log-density. The tanh
+ * Jacobian is in torch's TanhTransform form (CORL's policy), log(1 - tanh²u) = 2(log 2 - u - softplus(-2u)):
+ * exact without a 1e-6 guard, and its gradient is exactly the -2a the tfjs learner wrote by hand.
+ */
+function squashedSample(
+  g: Graph,
+  head: { mean: Value; logStd: Value },
+  noise: Value,
+): { action: Value; logProb: Value } {
+  const u = g.add(head.mean, g.mul(g.exp(head.logStd), noise));
+  const logJacobian = g.mul(g.sub(g.sub(Math.log(2), u), g.softplus(g.mul(u, -2))), 2);
+  const perDim = g.sub(g.sub(g.mul(g.square(noise), -0.5), g.add(head.logStd, HALF_LOG_2PI)), logJacobian);
+  return { action: g.tanh(u), logProb: g.sum(perDim, [1], true) };
+}
+
+/** `blocks` stacked along rows. */
+function stackRows(g: Graph, blocks: Value[]): Value {
+  return blocks.length === 1 ? blocks[0] : g.concat(blocks, 0);
+}
+
 export class CqlLearner implements Learner {
   readonly algo = "cql" as const;
   readonly dims: Required<LearnerDims>;
-  readonly q: TwinQ;
-  readonly actor: GaussianActor;
+  readonly actor: GraphActor;
+  private readonly trainer: GraphTrainer;
   step = 0;
   /** log of the SAC temperature and its Adam moments (a scalar, kept in plain numbers). */
   logTemperature: number;
@@ -112,123 +107,144 @@ export class CqlLearner implements Learner {
     rng: Rng,
   ) {
     this.dims = completeDims(dims);
-    this.q = new TwinQ(dims.obsDim, dims.actDim, config.hidden, rng.fork(), {
-      ...ADAM_DEFAULTS,
-      lr: config.criticLr,
-    });
-    this.actor = new GaussianActor(dims.obsDim, dims.actDim, config.hidden, rng.fork(), {
-      ...ADAM_DEFAULTS,
-      lr: config.actorLr,
-    });
+    const { obsDim, actDim } = this.dims;
+    // The tfjs learner's draws, in its order: twin Q, actor, then the noise stream.
+    const q = new ParamGroup("q", twinQSpecs(obsDim, actDim, config.hidden));
+    const qInit = initParams(q.specs, rng.fork());
+    this.actor = new GraphActor(
+      { actor: "gaussian", logStd: "state", hidden: config.hidden },
+      obsDim,
+      actDim,
+    );
+    const actorInit = this.actor.init(rng.fork());
     this.rng = rng.fork();
     this.logTemperature = Math.log(config.initialTemperature);
-    this.targetEntropy = config.targetEntropy ?? -dims.actDim;
+    this.targetEntropy = config.targetEntropy ?? -actDim;
+    this.trainer = new GraphTrainer(
+      "cql",
+      [
+        { group: q, init: qInit, adam: { ...ADAM_DEFAULTS, lr: config.criticLr }, target: true },
+        { group: this.actor.group, init: actorInit, adam: { ...ADAM_DEFAULTS, lr: config.actorLr } },
+      ],
+      (g, nets, n, optimize) => this.buildUpdate(g, nets, n, optimize),
+    );
   }
 
-  private normals(rows: number): tf.Tensor2D {
-    const out = new Float32Array(rows * this.dims.actDim);
-    for (let i = 0; i < out.length; i++) out[i] = this.rng.normal();
-    return tf.tensor2d(out, [rows, this.dims.actDim]);
-  }
+  private buildUpdate(
+    g: Graph,
+    nets: Record<string, GroupValues>,
+    n: number,
+    optimize: Optimize,
+  ): UpdateGraph {
+    const { obsDim, actDim } = this.dims;
+    const c = this.config;
+    const k = c.sampledActions;
+    const actor = nets[this.actor.group.name];
+    const obs = normalizedObs(g, g.input("observations", [n, obsDim]), this.dims);
+    const nextObs = normalizedObs(g, g.input("next_observations", [n, obsDim]), this.dims);
+    const act = g.input("actions", [n, actDim]);
+    const rew = g.mul(g.input("rewards", [n, 1]), this.dims.rewardScale);
+    const notDone = g.sub(1, g.input("terminals", [n, 1]));
+    const temperature = g.input("temperature", []);
 
-  update(batch: Batch): Metrics {
-    const n = batch.size;
-    const actDim = this.dims.actDim;
-    const k = this.config.sampledActions;
-    const temperature = Math.exp(this.logTemperature);
-    let meanLogProb = 0;
-    const metrics = tf.tidy(() => {
-      const b = batchTensors(batch, this.dims, this.config.discount);
+    // Actor (SAC): L = mean(T·log π(a|s) - min Q(s, a)), a = tanh(mean + σε) reparameterized.
+    const s = squashedSample(
+      g,
+      gaussianHead(g, this.actor.forward(g, actor, obs), actDim),
+      g.input("noise_actor", [n, actDim]),
+    );
+    const [qa1, qa2] = twinQ(g, nets.q, obs, s.action);
+    const actorLoss = g.mean(g.sub(g.mul(s.logProb, temperature), g.min(qa1, qa2)));
+    const stepped = optimize(this.actor.group.name, actorLoss);
 
-      // Actor (SAC): L = mean(T·log π(a|s) - min Q(s, a)), a = tanh(mean + σε) reparameterized.
-      const pi = this.actor.forward(b.obs);
-      const s = squashedSample(pi, this.normals(n));
-      const qPi = this.q.forward(b.obs, s.action);
-      const q1Smaller = tf.lessEqual(qPi.q1, qPi.q2);
-      const minQ = tf.minimum(qPi.q1, qPi.q2);
-      const actorLoss = tf.mean(tf.sub(tf.mul(s.logProb, temperature), minQ));
-      const dq1 = tf.div(tf.cast(q1Smaller, "float32"), -n) as tf.Tensor2D;
-      const dq2 = tf.div(tf.cast(tf.logicalNot(q1Smaller), "float32"), -n) as tf.Tensor2D;
-      const dA = this.q.actionGradient(qPi, dq1, dq2);
-      // a = tanh(u): du = dA·(1-a²) + T·2a/n (from -log(1-a²)); dMean = du; dLogStd = du·σε - T/n.
-      const du = tf.add(
-        tf.mul(dA, tf.sub(1, tf.square(s.action))),
-        tf.mul(s.action, (2 * temperature) / n),
-      ) as tf.Tensor2D;
-      const dLogStd = tf.sub(tf.mul(du, s.scaledNoise), temperature / n) as tf.Tensor2D;
-      this.actor.optimizer.apply(this.actor.backward(pi, du, dLogStd));
-      const logProbMean = tf.mean(s.logProb);
+    // The stepped policy once per state (rows 0..n-1 at s, n..2n-1 at s').
+    const policy = gaussianHead(g, this.actor.forward(g, stepped, g.concat([obs, nextObs], 0)), actDim);
+    const half = (t: Value, i: number): Value => g.slice(t, 0, i * n, (i + 1) * n);
 
-      // The policy after its step, once per state (rows 0..n-1 at s, n..2n-1 at s'): the k samples per state
-      // below share a state's mean and log-std, so tiling those replaces k-times-larger actor passes.
-      const policy = this.actor.forward(tf.concat([b.obs, b.nextObs]) as tf.Tensor2D);
-      const atNext = (t: tf.Tensor2D) => tf.slice(t, [n, 0], [n, actDim]) as tf.Tensor2D;
+    // Critic TD target with a' ~ π(s').
+    const next = squashedSample(
+      g,
+      { mean: half(policy.mean, 1), logStd: half(policy.logStd, 1) },
+      g.input("noise_next", [n, actDim]),
+    );
+    const [t1, t2] = twinQ(g, nets.q, nextObs, next.action, "target");
+    const y = g.stopGradient(g.add(rew, g.mul(g.mul(notDone, c.discount), g.min(t1, t2))));
 
-      // Critic TD target with a' ~ π(s').
-      const next = squashedSample(
-        { mean: atNext(policy.mean), logStd: atNext(policy.logStd) },
-        this.normals(n),
-      );
-      const y = tf.add(b.rew, tf.mul(b.discount, this.q.targetMin(b.nextObs, next.action)));
+    // k uniform actions, then k policy samples at s and k at s' per state, in blocks of n rows.
+    const tileK = (t: Value): Value =>
+      stackRows(g, [...Array<Value>(k).fill(half(t, 0)), ...Array<Value>(k).fill(half(t, 1))]);
+    const sampled = squashedSample(
+      g,
+      { mean: tileK(policy.mean), logStd: tileK(policy.logStd) },
+      g.input("noise_sampled", [2 * k * n, actDim]),
+    );
+    const uniform = g.input("uniform_actions", [k * n, actDim]);
 
-      // k uniform actions, then k policy samples at s and k at s' per state, in blocks of n rows.
-      const uniform = tf.tensor2d(
-        Float32Array.from({ length: k * n * actDim }, () => this.rng.uniform(-1, 1)),
-        [k * n, actDim],
-      );
-      const tileK = (t: tf.Tensor2D) => {
-        const [atObs, atNextObs] = tf.split(t, 2);
-        return repeatRows([...Array<tf.Tensor>(k).fill(atObs), ...Array<tf.Tensor>(k).fill(atNextObs)]);
-      };
-      const sampled = squashedSample(
-        { mean: tileK(policy.mean), logStd: tileK(policy.logStd) },
-        this.normals(2 * k * n),
-      );
+    // One critic pass for the data actions and the 3k sampled action sets, all at s.
+    const sets = 3 * k + 1;
+    const [qs1, qs2] = twinQ(
+      g,
+      nets.q,
+      stackRows(g, Array<Value>(sets).fill(obs)),
+      g.concat([act, uniform, g.stopGradient(sampled.action)], 0),
+    );
+    // Both heads side by side: [sets, 2n]; row 0 holds the data actions.
+    const q = g.concat([g.reshape(qs1, [sets, n]), g.reshape(qs2, [sets, n])], 1);
+    const qData = g.slice(q, 0, 0, 1);
+    const yRow = g.reshape(y, [1, n]);
+    const tdLoss = g.div(g.sum(g.square(g.sub(qData, g.concat([yRow, yRow], 1)))), n);
+    const logDensityHead = g.concat(
+      [
+        g.constant(new Array<number>(k * n).fill(-actDim * Math.log(2)), [k, n]),
+        g.reshape(g.stopGradient(sampled.logProb), [2 * k, n]),
+      ],
+      0,
+    );
+    const logDensity = g.concat([logDensityHead, logDensityHead], 1);
+    const lse = g.logSumExp(g.sub(g.slice(q, 0, 1, sets), logDensity), 0, true);
+    const cqlLoss = g.mul(g.sub(g.mean(lse), g.mean(qData)), 2);
+    const criticLoss = g.add(tdLoss, g.mul(cqlLoss, c.alpha));
+    optimize("q", criticLoss);
 
-      // One critic pass for the data actions and the 3k sampled action sets, all at s: [3k + 1 blocks of n].
-      const sets = 3 * k + 1;
-      const qf = this.q.forward(
-        repeatRows(Array<tf.Tensor>(sets).fill(b.obs)),
-        tf.concat([b.act, uniform, sampled.action]) as tf.Tensor2D,
-      );
-      // Both heads side by side: [sets, 2n], head 2 in columns n..2n-1; row 0 holds the data actions.
-      const q = tf.concat([tf.reshape(qf.q1, [sets, n]), tf.reshape(qf.q2, [sets, n])], 1) as tf.Tensor2D;
-      const qData = tf.slice(q, [0, 0], [1, 2 * n]);
-      const yRow = tf.reshape(y, [1, n]);
-      const e = tf.sub(qData, tf.concat([yRow, yRow], 1));
-      const tdLoss = tf.div(tf.sum(tf.square(e)), n);
-      const logDensityHead = tf.concat([
-        tf.fill([k, n], -actDim * Math.log(2)),
-        tf.reshape(sampled.logProb, [2 * k, n]),
-      ]);
-      const logDensity = tf.concat([logDensityHead, logDensityHead], 1) as tf.Tensor2D;
-      const alpha = this.config.alpha;
-      const penalty = conservativePenalty(
-        tf.slice(q, [1, 0], [-1, -1]) as tf.Tensor2D,
-        logDensity,
-        qData,
-        alpha,
-        2,
-      );
-      const cqlLoss = penalty.value;
-      const criticLoss = tf.add(tdLoss, tf.mul(cqlLoss, alpha));
-      // Data-action gradient: TD 2(Q - y)/n minus α/n from the penalty's -mean Q(s, a_data).
-      const dq = tf.concat([tf.sub(tf.mul(e, 2 / n), alpha / n), penalty.dSampled]);
-      const dqHead = (h: number) =>
-        tf.reshape(tf.slice(dq, [0, h * n], [-1, n]), [sets * n, 1]) as tf.Tensor2D;
-      this.q.optimizer.apply(this.q.backward(qf, dqHead(0), dqHead(1)).grad);
-      this.q.softUpdate(this.config.tau);
-
-      const m = readMetrics({
+    return {
+      metrics: {
         "loss/critic": criticLoss,
         "loss/cql": cqlLoss,
         "loss/actor": actorLoss,
-        "values/q": tf.mean(tf.slice(qData, [0, 0], [1, n])),
-        "values/log_prob": logProbMean,
-      });
-      meanLogProb = m["values/log_prob"];
-      return m;
-    });
+        "values/q": g.mean(g.slice(qData, 1, 0, n)),
+        "values/log_prob": g.mean(s.logProb),
+      },
+      polyak: { q: c.tau },
+    };
+  }
+
+  private normals(rows: number): Float32Array {
+    const out = new Float32Array(rows * this.dims.actDim);
+    for (let i = 0; i < out.length; i++) out[i] = this.rng.normal();
+    return out;
+  }
+
+  update(batch: Batch): Metrics {
+    checkBatch(batch, this.dims);
+    const n = batch.size;
+    const k = this.config.sampledActions;
+    // The tfjs learner's draw order: actor noise, next-state noise, uniform actions, sampled-action noise.
+    const noiseActor = this.normals(n);
+    const noiseNext = this.normals(n);
+    const uniform = Float32Array.from({ length: k * n * this.dims.actDim }, () => this.rng.uniform(-1, 1));
+    const noiseSampled = this.normals(2 * k * n);
+    const metrics = this.trainer.update(
+      {
+        ...batchFeeds(batch),
+        temperature: Float32Array.of(Math.exp(this.logTemperature)),
+        noise_actor: noiseActor,
+        noise_next: noiseNext,
+        uniform_actions: uniform,
+        noise_sampled: noiseSampled,
+      },
+      n,
+    );
+    const meanLogProb = metrics["values/log_prob"];
     // Temperature: L(log T) = -log T · mean(log π + target entropy); one scalar Adam step.
     const grad = -(meanLogProb + this.targetEntropy);
     this.logTemperature -= this.scalarAdam(grad, this.config.temperatureLr);
@@ -247,13 +263,12 @@ export class CqlLearner implements Learner {
   }
 
   act(observations: Float32Array): Float32Array {
-    return actWith(this.dims, observations, (obs) => this.actor.act(obs));
+    return this.actor.act(this.trainer, observations, this.dims);
   }
 
   stateDict(): StateDict {
     const state: StateDict = { algo: this.algo, step: this.step, arrays: {}, scalars: {} };
-    saveModule(state, "q", this.q, { target: this.q.target });
-    saveModule(state, "actor", this.actor);
+    this.trainer.save(state);
     Object.assign(state.scalars, {
       log_temperature: this.logTemperature,
       "temperature/adam_m": this.tempAdam.m,
@@ -265,8 +280,7 @@ export class CqlLearner implements Learner {
   }
 
   loadStateDict(state: StateDict): void {
-    loadModule(state, "q", this.q, { target: this.q.target });
-    loadModule(state, "actor", this.actor);
+    this.trainer.load(state);
     this.logTemperature = state.scalars.log_temperature ?? Math.log(this.config.initialTemperature);
     this.tempAdam = {
       m: state.scalars["temperature/adam_m"] ?? 0,
@@ -278,12 +292,11 @@ export class CqlLearner implements Learner {
   }
 
   actorWeights(): ActorWeights {
-    return exportActor(this.dims, this.actor);
+    return this.actor.export(this.trainer, this.dims);
   }
 
   dispose(): void {
-    this.q.dispose();
-    this.actor.dispose();
+    this.trainer.dispose();
   }
 }
 

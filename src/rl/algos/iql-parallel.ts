@@ -16,7 +16,8 @@ import type { BackendName } from "../backend.js";
 import type { ThreadCpu } from "../thread-cpu.js";
 import type { ActorWeights } from "../networks/weights-format.js";
 import { createDoorbell, SyncCaller } from "../sync-channel.js";
-import { IQL_DEFAULTS, iqlMetrics, type IqlConfig } from "./iql.js";
+import { IQL_DEFAULTS, type IqlConfig } from "./iql.js";
+import { iqlMetrics } from "./iql-tfjs.js";
 import {
   StepMemory,
   type IqlWorkerData,

@@ -15,7 +15,7 @@ import { TwinQ } from "../networks/critic.js";
 import { ValueNet } from "../networks/value.js";
 import { serveSync, type Handled } from "../sync-channel.js";
 import { cpuSince, threadCpu } from "../thread-cpu.js";
-import { updateTwinQ, updateValueAndActor } from "./iql.js";
+import { updateTwinQ, updateValueAndActor } from "./iql-tfjs.js";
 import {
   ABORTED,
   NEXT_V_READY,

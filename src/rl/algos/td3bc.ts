@@ -1,40 +1,46 @@
 /**
  * TD3+BC (Fujimoto & Gu 2021), https://arxiv.org/abs/2106.06860
- * Reference implementation read: CORL algorithms/offline/td3_bc.py.
+ * Reference implementation read: CORL algorithms/offline/td3_bc.py. Written as forward losses on the engine
+ * (src/tensor): an update without the actor step and one with it (every `policyFreq` updates) are two
+ * variants of the same program over the same state.
  *
  * TD3 with one change to the actor: maximize λ·Q(s, π(s)) - (π(s) - a)², λ = α / mean|Q(s, π(s))|, so the
  * Q term's scale does not depend on the reward scale. Observations are normalized (as the paper does).
+ * As in CORL, the actor's Q1 is the critic after this update's step.
  *
  * Metrics: loss/critic (sum of both Q MSEs), loss/actor (-λQ + BC, logged on actor steps), loss/bc
  * (the BC part), values/q (mean Q1 on data), values/lambda.
+ * Departures from CORL: the critic loss is the sum of both heads' MSEs (CORL's is the same sum); the BC
+ * term is averaged over action dimensions (CORL: F.mse_loss, the same).
  */
-import * as tf from "@tensorflow/tfjs-core";
 import type { Rng } from "../../core/rng.js";
-import { DeterministicActor } from "../networks/actor.js";
-import { ADAM_DEFAULTS } from "../networks/adam.js";
-import { TwinQ } from "../networks/critic.js";
-import type { ParamSet } from "../networks/param-set.js";
+import type { Graph, Value } from "../../tensor/graph.js";
+import { ADAM_DEFAULTS } from "../../tensor/optim.js";
 import type { ActorWeights } from "../networks/weights-format.js";
-import { mlpForward } from "../networks/mlp.js";
+import { batchFeeds, checkBatch } from "./graph-batch.js";
+import { GraphActor, normalizedObs, twinQ, twinQSpecs } from "./graph-nets.js";
 import {
-  actWith,
-  batchTensors,
+  GraphTrainer,
+  targetView,
+  type GroupValues,
+  type Optimize,
+  type UpdateGraph,
+} from "./graph-trainer.js";
+import { ParamGroup } from "../networks/graph-mlp.js";
+import { initParams } from "../networks/mlp-spec.js";
+import {
   completeDims,
-  loadModule,
-  readMetrics,
-  saveModule,
+  CRITIC_DEFAULTS,
   loadRng,
+  NETWORK_DEFAULTS,
   saveRng,
   type Batch,
+  type CriticConfig,
   type Learner,
   type LearnerDims,
   type Metrics,
-  type StateDict,
-  exportActor,
-  NETWORK_DEFAULTS,
-  CRITIC_DEFAULTS,
   type NetworkConfig,
-  type CriticConfig,
+  type StateDict,
 } from "./learner.js";
 
 export interface Td3BcConfig extends NetworkConfig, CriticConfig {
@@ -60,9 +66,8 @@ export const TD3BC_DEFAULTS: Td3BcConfig = {
 export class Td3BcLearner implements Learner {
   readonly algo = "td3bc" as const;
   readonly dims: Required<LearnerDims>;
-  readonly q: TwinQ;
-  readonly actor: DeterministicActor;
-  readonly actorTarget: ParamSet;
+  readonly actor: GraphActor;
+  private readonly trainer: GraphTrainer;
   step = 0;
   private noiseRng: Rng;
 
@@ -72,91 +77,107 @@ export class Td3BcLearner implements Learner {
     rng: Rng,
   ) {
     this.dims = completeDims(dims);
+    const { obsDim, actDim } = this.dims;
     const adam = { ...ADAM_DEFAULTS, lr: config.lr };
-    this.q = new TwinQ(dims.obsDim, dims.actDim, config.hidden, rng.fork(), adam);
-    this.actor = new DeterministicActor(dims.obsDim, dims.actDim, config.hidden, rng.fork(), adam);
-    this.actorTarget = this.actor.params.clone("actor_target");
+    // The tfjs learner's draws, in its order: twin Q, actor, then the noise stream.
+    const q = new ParamGroup("q", twinQSpecs(obsDim, actDim, config.hidden));
+    const qInit = initParams(q.specs, rng.fork());
+    this.actor = new GraphActor(
+      { actor: "deterministic", logStd: "state", hidden: config.hidden },
+      obsDim,
+      actDim,
+    );
+    const actorInit = this.actor.init(rng.fork());
     this.noiseRng = rng.fork();
+    this.trainer = new GraphTrainer(
+      "td3bc",
+      [
+        { group: q, init: qInit, adam, target: true },
+        { group: this.actor.group, init: actorInit, adam, target: true },
+      ],
+      (g, nets, n, optimize, variant) => this.buildUpdate(g, nets, n, optimize, variant === "actor"),
+    );
+  }
+
+  private buildUpdate(
+    g: Graph,
+    nets: Record<string, GroupValues>,
+    n: number,
+    optimize: Optimize,
+    actorStep: boolean,
+  ): UpdateGraph {
+    const { obsDim, actDim } = this.dims;
+    const c = this.config;
+    const actor = nets[this.actor.group.name];
+    const obs = normalizedObs(g, g.input("observations", [n, obsDim]), this.dims);
+    const nextObs = normalizedObs(g, g.input("next_observations", [n, obsDim]), this.dims);
+    const act = g.input("actions", [n, actDim]);
+    const rew = g.mul(g.input("rewards", [n, 1]), this.dims.rewardScale);
+    const notDone = g.sub(1, g.input("terminals", [n, 1]));
+    const noise: Value = g.input("target_noise", [n, actDim]);
+
+    // Critic: y = r + γ(1-d) min Q'(s', clip(π'(s') + clip(ε), -1, 1)).
+    const nextAct = g.clip(g.add(this.actor.action(g, targetView(actor), nextObs), noise), -1, 1);
+    const [t1, t2] = twinQ(g, nets.q, nextObs, nextAct, "target");
+    const y = g.stopGradient(g.add(rew, g.mul(g.mul(notDone, c.discount), g.min(t1, t2))));
+    const [q1, q2] = twinQ(g, nets.q, obs, act);
+    const criticLoss = g.add(g.mean(g.square(g.sub(q1, y))), g.mean(g.square(g.sub(q2, y))));
+    const stepped = optimize("q", criticLoss);
+    const metrics: Record<string, Value> = { "loss/critic": criticLoss, "values/q": g.mean(q1) };
+    if (!actorStep) return { metrics };
+
+    // Actor: L = -λ mean Q1(s, π(s)) + mean((π(s) - a)²), λ = α / mean|Q1| as a constant.
+    const pi = this.actor.action(g, actor, obs);
+    const [qPi] = twinQ(g, stepped, obs, pi);
+    const lambda = g.stopGradient(g.div(c.alpha, g.add(g.mean(g.abs(qPi)), 1e-8)));
+    const bcLoss = g.mean(g.square(g.sub(pi, act)));
+    const actorLoss = g.add(g.neg(g.mul(lambda, g.mean(qPi))), bcLoss);
+    optimize(this.actor.group.name, actorLoss);
+    return {
+      metrics: { ...metrics, "loss/actor": actorLoss, "loss/bc": bcLoss, "values/lambda": lambda },
+      polyak: { q: c.tau, [this.actor.group.name]: c.tau },
+    };
   }
 
   update(batch: Batch): Metrics {
-    const { alpha, tau, policyNoise, noiseClip } = this.config;
-    const n = batch.size;
-    const noise = new Float32Array(n * this.dims.actDim);
+    checkBatch(batch, this.dims);
+    const { policyNoise, noiseClip } = this.config;
+    const noise = new Float32Array(batch.size * this.dims.actDim);
     for (let i = 0; i < noise.length; i++)
       noise[i] = Math.min(noiseClip, Math.max(-noiseClip, this.noiseRng.normal(0, policyNoise)));
     const actorStep = (this.step + 1) % this.config.policyFreq === 0;
-    const metrics = tf.tidy(() => {
-      const b = batchTensors(batch, this.dims, this.config.discount);
-      // Critic: y = r + γ(1-d) min Q'(s', clip(π'(s') + clip(ε), -1, 1)).
-      const nextAct = tf.clipByValue(
-        tf.add(
-          mlpForward(this.actor.spec, this.actorTarget.layers(0), b.nextObs),
-          tf.tensor2d(noise, [n, this.dims.actDim]),
-        ),
-        -1,
-        1,
-      ) as tf.Tensor2D;
-      const y = tf.add(b.rew, tf.mul(b.discount, this.q.targetMin(b.nextObs, nextAct)));
-      const qf = this.q.forward(b.obs, b.act);
-      const e1 = tf.sub(qf.q1, y);
-      const e2 = tf.sub(qf.q2, y);
-      const criticLoss = tf.add(tf.mean(tf.square(e1)), tf.mean(tf.square(e2)));
-      this.q.optimizer.apply(
-        this.q.backward(qf, tf.mul(e1, 2 / n) as tf.Tensor2D, tf.mul(e2, 2 / n) as tf.Tensor2D).grad,
-      );
-      const named: Record<string, tf.Tensor> = { "loss/critic": criticLoss, "values/q": tf.mean(qf.q1) };
-      if (actorStep) {
-        // Actor: L = -λ mean Q1(s, π(s)) + mean((π(s) - a)²), λ = α / mean|Q1| (treated as a constant).
-        const pi = this.actor.forward(b.obs);
-        const qPi = this.q.forwardQ1(b.obs, pi.out);
-        const lambda = tf.div(alpha, tf.add(tf.mean(tf.abs(qPi.q1)), 1e-8));
-        const err = tf.sub(pi.out, b.act);
-        const bcLoss = tf.mean(tf.square(err));
-        const actorLoss = tf.add(tf.neg(tf.mul(lambda, tf.mean(qPi.q1))), bcLoss);
-        const dq = tf.mul(tf.ones([n, 1]), tf.div(tf.neg(lambda), n)) as tf.Tensor2D;
-        const dAct = tf.add(
-          this.q.actionGradient(qPi, dq),
-          tf.mul(err, 2 / (n * this.dims.actDim)),
-        ) as tf.Tensor2D;
-        this.actor.optimizer.apply(this.actor.backward(pi, dAct));
-        this.q.softUpdate(tau);
-        this.actorTarget.softUpdate(this.actor.params, tau);
-        Object.assign(named, { "loss/actor": actorLoss, "loss/bc": bcLoss, "values/lambda": lambda });
-      }
-      return readMetrics(named);
-    });
+    const metrics = this.trainer.update(
+      { ...batchFeeds(batch), target_noise: noise },
+      batch.size,
+      actorStep ? "actor" : "critic",
+    );
     this.step += 1;
     return metrics;
   }
 
   act(observations: Float32Array): Float32Array {
-    return actWith(this.dims, observations, (obs) => this.actor.act(obs));
+    return this.actor.act(this.trainer, observations, this.dims);
   }
 
   stateDict(): StateDict {
     const state: StateDict = { algo: this.algo, step: this.step, arrays: {}, scalars: {} };
-    saveModule(state, "q", this.q, { target: this.q.target });
-    saveModule(state, "actor", this.actor, { target: this.actorTarget });
+    this.trainer.save(state);
     saveRng(state, "noise_rng", this.noiseRng);
     return state;
   }
 
   loadStateDict(state: StateDict): void {
-    loadModule(state, "q", this.q, { target: this.q.target });
-    loadModule(state, "actor", this.actor, { target: this.actorTarget });
+    this.trainer.load(state);
     this.noiseRng = loadRng(state, "noise_rng", this.noiseRng);
     this.step = state.step;
   }
 
   actorWeights(): ActorWeights {
-    return exportActor(this.dims, this.actor);
+    return this.actor.export(this.trainer, this.dims);
   }
 
   dispose(): void {
-    this.q.dispose();
-    this.actor.dispose();
-    this.actorTarget.dispose();
+    this.trainer.dispose();
   }
 }
 

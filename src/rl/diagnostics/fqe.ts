@@ -9,7 +9,8 @@ import { assertFinite, NonFiniteError, ShapeMismatchError } from "../../core/err
 import { Rng } from "../../core/rng.js";
 import type { TransitionColumns } from "../../core/transitions.js";
 import { Adam } from "../networks/adam.js";
-import { mlpBackward, mlpForward, type MlpSpec, type MlpTape } from "../networks/mlp.js";
+import { mlpBackward, mlpForward, type MlpTape } from "../networks/mlp.js";
+import type { MlpSpec } from "../networks/mlp-spec.js";
 import { ParamSet } from "../networks/param-set.js";
 import { normalizeInto, rowStats } from "./observation-stats.js";
 

@@ -8,14 +8,21 @@
  *   weights fixed at zero, so parameters, checkpoints and the exported network keep the same layout.
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { TetherError } from "../../core/errors.js";
 import type { Rng } from "../../core/rng.js";
 import { Adam, type AdamConfig } from "./adam.js";
-import { mlpBackward, mlpForward, type LayerTensors, type MlpSpec, type MlpTape } from "./mlp.js";
+import { mlpBackward, mlpForward, type LayerTensors, type MlpTape } from "./mlp.js";
+import type { MlpSpec } from "./mlp-spec.js";
 import { ParamSet } from "./param-set.js";
+import {
+  deterministicActorSpec,
+  gaussianActorSpec,
+  LOG_STD_MAX,
+  LOG_STD_MIN,
+  logStdWeightIndices,
+  assertFreeLogStd,
+} from "./actor-spec.js";
 
-export const LOG_STD_MIN = -5;
-export const LOG_STD_MAX = 2;
+export { LOG_STD_MAX, LOG_STD_MIN };
 
 export interface ActorForward {
   out: tf.Tensor2D;
@@ -36,7 +43,7 @@ export class DeterministicActor {
     rng: Rng,
     adam: AdamConfig,
   ) {
-    this.spec = { sizes: [obsDim, ...hidden, actDim], hidden: "relu", output: "tanh" };
+    this.spec = deterministicActorSpec(obsDim, actDim, hidden);
     this.params = ParamSet.create("actor", [this.spec], rng);
     this.optimizer = new Adam(this.params, adam);
   }
@@ -96,7 +103,7 @@ export class GaussianActor {
     readonly logStdClamp: "soft" | "hard" = "soft",
     readonly logStd: LogStdMode = "state",
   ) {
-    this.spec = { sizes: [obsDim, ...hidden, 2 * actDim], hidden: "relu", output: "linear" };
+    this.spec = gaussianActorSpec(obsDim, actDim, hidden);
     this.params = ParamSet.create("actor", [this.spec], rng);
     if (logStd === "free") {
       const values = this.params.read();
@@ -108,14 +115,7 @@ export class GaussianActor {
 
   /** Flat indices of the last layer's weights into the log-std outputs (zero and frozen when "free"). */
   logStdWeightIndices(): number[] {
-    const sizes = this.spec.sizes;
-    const inDim = sizes[sizes.length - 2];
-    const outDim = sizes[sizes.length - 1];
-    let o = 0;
-    for (let l = 0; l + 2 < sizes.length; l++) o += sizes[l] * sizes[l + 1] + sizes[l + 1];
-    const out: number[] = [];
-    for (let i = 0; i < inDim; i++) for (let j = this.actDim; j < outDim; j++) out.push(o + i * outDim + j);
-    return out;
+    return logStdWeightIndices(this.spec, this.actDim);
   }
 
   /**
@@ -123,15 +123,7 @@ export class GaussianActor {
    * e.g. for a "state" checkpoint. Learners call it before loading, so a refused state dict changes nothing.
    */
   assertFree(values?: Float32Array): void {
-    // A misshaped array is left to loadModule's shape error.
-    if (this.logStd !== "free" || values?.length !== this.params.size) return;
-    for (const i of this.logStdWeightIndices())
-      if (values[i] !== 0)
-        throw new TetherError(
-          "STATE_DICT",
-          'actor has state-dependent log-std weights but is configured with logStd: "free"',
-          { index: i },
-        );
+    if (this.logStd === "free") assertFreeLogStd(this.spec, this.actDim, this.params.size, values);
   }
 
   forward(obs: tf.Tensor2D): GaussianForward {

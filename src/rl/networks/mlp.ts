@@ -9,17 +9,8 @@
  * Weights are [inDim, outDim] row-major (see weights-format.ts); they live in a flat ParamSet.
  */
 import * as tf from "@tensorflow/tfjs-core";
-import type { Rng } from "../../core/rng.js";
 import type { Activation } from "./weights-format.js";
-
-export interface MlpSpec {
-  /** Layer widths including input and output, e.g. [23, 256, 256, 1]. */
-  sizes: number[];
-  /** Activation of every hidden layer. */
-  hidden: Activation;
-  /** Activation of the last layer. */
-  output: Activation;
-}
+import { layerActivation, type MlpSpec } from "./mlp-spec.js";
 
 export interface LayerTensors {
   w: tf.Tensor2D;
@@ -30,39 +21,6 @@ export interface LayerTensors {
 export interface MlpTape {
   inputs: tf.Tensor2D[];
   outputs: tf.Tensor2D[];
-}
-
-export function layerActivation(spec: MlpSpec, layer: number): Activation {
-  return layer === spec.sizes.length - 2 ? spec.output : spec.hidden;
-}
-
-export function mlpParamCount(spec: MlpSpec): number {
-  let n = 0;
-  for (let l = 0; l + 1 < spec.sizes.length; l++) n += spec.sizes[l] * spec.sizes[l + 1] + spec.sizes[l + 1];
-  return n;
-}
-
-/**
- * PyTorch's nn.Linear default init (uniform ±1/sqrt(fanIn) for weights and biases), written into
- * `out` from `offset` in the flat layout [W0, b0, W1, b1, ...]. `lastLayerScale` shrinks the output layer
- * (small initial actions / values, as CORL does for actors).
- */
-export function mlpInit(
-  spec: MlpSpec,
-  rng: Rng,
-  out: Float32Array,
-  offset: number,
-  lastLayerScale = 1,
-): void {
-  let o = offset;
-  const layers = spec.sizes.length - 1;
-  for (let l = 0; l < layers; l++) {
-    const fanIn = spec.sizes[l];
-    const bound = (1 / Math.sqrt(fanIn)) * (l === layers - 1 ? lastLayerScale : 1);
-    const n = fanIn * spec.sizes[l + 1] + spec.sizes[l + 1];
-    for (let i = 0; i < n; i++) out[o + i] = rng.uniform(-bound, bound);
-    o += n;
-  }
 }
 
 function activate(z: tf.Tensor2D, activation: Activation): tf.Tensor2D {

@@ -6,7 +6,8 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { ShapeMismatchError } from "../../core/errors.js";
 import type { Rng } from "../../core/rng.js";
-import { layerActivation, mlpInit, mlpParamCount, type LayerTensors, type MlpSpec } from "./mlp.js";
+import type { LayerTensors } from "./mlp.js";
+import { exportMlp, initParams, mlpParamCount, type MlpSpec } from "./mlp-spec.js";
 import type { NetworkWeights } from "./weights-format.js";
 
 export class ParamSet {
@@ -32,15 +33,7 @@ export class ParamSet {
 
   /** Fresh PyTorch-style initialization of every net. */
   static create(name: string, specs: MlpSpec[], rng: Rng, lastLayerScale = 1): ParamSet {
-    let n = 0;
-    for (const spec of specs) n += mlpParamCount(spec);
-    const init = new Float32Array(n);
-    let o = 0;
-    for (const spec of specs) {
-      mlpInit(spec, rng, init, o, lastLayerScale);
-      o += mlpParamCount(spec);
-    }
-    return new ParamSet(name, specs, init);
+    return new ParamSet(name, specs, initParams(specs, rng, lastLayerScale));
   }
 
   /** A copy with the same values (target networks). */
@@ -91,19 +84,7 @@ export class ParamSet {
 
   /** Net `i` in the plain format read by src/policy. */
   exportNetwork(i: number, values: Float32Array = this.read()): NetworkWeights {
-    const spec = this.specs[i];
-    let o = this.offsets[i];
-    const layers: NetworkWeights["layers"] = [];
-    for (let l = 0; l + 1 < spec.sizes.length; l++) {
-      const inDim = spec.sizes[l];
-      const outDim = spec.sizes[l + 1];
-      const weight = values.slice(o, o + inDim * outDim);
-      o += inDim * outDim;
-      const bias = values.slice(o, o + outDim);
-      o += outDim;
-      layers.push({ weight, bias, inDim, outDim, activation: layerActivation(spec, l) });
-    }
-    return { layers };
+    return exportMlp(this.specs[i], values, this.offsets[i]);
   }
 
   dispose(): void {

@@ -2,7 +2,8 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { Rng } from "../../core/rng.js";
 import { Adam, type AdamConfig } from "./adam.js";
-import { mlpBackward, mlpForward, type LayerTensors, type MlpSpec, type MlpTape } from "./mlp.js";
+import { mlpBackward, mlpForward, type LayerTensors, type MlpTape } from "./mlp.js";
+import type { MlpSpec } from "./mlp-spec.js";
 import { ParamSet } from "./param-set.js";
 
 export class ValueNet {

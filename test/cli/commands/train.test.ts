@@ -101,3 +101,57 @@ describe("tether train --hidden", () => {
     expect(bad.stderr).toMatch(/--config\.beta: bc has no such config field/);
   }, 120_000);
 });
+
+describe("tether train --device / --threads", () => {
+  it("trains IQL on the engine with --threads 1 and says which device and why in its first line", async () => {
+    const out = join(work, "iql-threads");
+    const r = await tether(
+      "train",
+      "--algo",
+      "iql",
+      "--dataset",
+      data,
+      "--robot",
+      "pendulum",
+      "--steps",
+      "3",
+      "--eval-every",
+      "0",
+      "--hidden",
+      "8,8",
+      "--threads",
+      "1",
+      "--json",
+      "--out",
+      out,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr.split("\n")[0]).toMatch(
+      /^train: engine: onnxruntime-cpu, 1 thread \(CUDA not available: no libonnxruntime_providers_cuda\.so .*; --threads\)$/,
+    );
+    const summary = JSON.parse(r.stdout.trim().split("\n").at(-1) as string) as Record<string, unknown>;
+    expect(summary).toMatchObject({ engine: "onnxruntime-cpu", threads: 1, steps: 3 });
+  }, 120_000);
+
+  // This machine has no CUDA provider: --device cuda must fail, never fall back silently.
+  it("--device cuda fails clearly where the CUDA provider is not installed", async () => {
+    const r = await tether(
+      "train",
+      "--algo",
+      "iql",
+      "--dataset",
+      data,
+      "--robot",
+      "pendulum",
+      "--steps",
+      "3",
+      "--device",
+      "cuda",
+      "--out",
+      join(work, "cuda"),
+    );
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("ONNX Runtime CUDA provider is not available");
+    expect(r.stderr).toContain("--onnxruntime-node-install=cuda12");
+  }, 60_000);
+});

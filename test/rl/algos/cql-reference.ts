@@ -8,7 +8,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { Rng } from "../../../src/core/rng.js";
 import { batchTensors, readMetrics, type Batch, type Metrics } from "../../../src/rl/algos/learner.js";
-import type { CqlLearner } from "../../../src/rl/algos/cql.js";
+import type { TfjsCqlLearner as CqlLearner } from "../../../src/rl/algos/cql-tfjs.js";
 import { LOG_STD_MAX, LOG_STD_MIN } from "../../../src/rl/networks/actor.js";
 import type { ParamSet } from "../../../src/rl/networks/param-set.js";
 

@@ -5,7 +5,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { Rng } from "../../../src/core/rng.js";
 import { selectBackend } from "../../../src/rl/backend.js";
-import { create, type CqlConfig } from "../../../src/rl/algos/cql.js";
+import { createTfjs as create } from "../../../src/rl/algos/cql-tfjs.js";
+import type { CqlConfig } from "../../../src/rl/algos/cql.js";
 import { saveRng, type StateDict } from "../../../src/rl/algos/learner.js";
 import { randomBatch } from "../../../src/rl/random-batch.js";
 import { ReferenceCql } from "./cql-reference.js";

@@ -7,7 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Rng } from "../../../src/core/rng.js";
 import { TetherError } from "../../../src/core/errors.js";
 import { selectBackend } from "../../../src/rl/backend.js";
-import { create as createIql, type IqlLearner } from "../../../src/rl/algos/iql.js";
+import {
+  createTfjs as createIql,
+  type TfjsIqlLearner as IqlLearner,
+} from "../../../src/rl/algos/iql-tfjs.js";
 import { ParallelIqlLearner } from "../../../src/rl/algos/iql-parallel.js";
 import { randomBatch as randomTransitions } from "../../../src/rl/random-batch.js";
 import type { Batch, StateDict } from "../../../src/rl/algos/learner.js";

@@ -2,9 +2,9 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { selectBackend } from "../../../src/rl/backend.js";
-import { advantageWeights } from "../../../src/rl/algos/awac.js";
-import { conservativePenalty } from "../../../src/rl/algos/cql.js";
-import { expectileLoss } from "../../../src/rl/algos/iql.js";
+import { advantageWeights } from "../../../src/rl/algos/awac-tfjs.js";
+import { conservativePenalty } from "../../../src/rl/algos/cql-tfjs.js";
+import { expectileLoss } from "../../../src/rl/algos/iql-tfjs.js";
 import { GaussianActor, weightedLikelihood } from "../../../src/rl/networks/actor.js";
 import { Adam } from "../../../src/rl/networks/adam.js";
 import { ParamSet } from "../../../src/rl/networks/param-set.js";

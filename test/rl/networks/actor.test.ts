@@ -3,8 +3,8 @@ import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { Rng } from "../../../src/core/rng.js";
 import { selectBackend } from "../../../src/rl/backend.js";
-import { create as createAwac } from "../../../src/rl/algos/awac.js";
-import { create as createIql } from "../../../src/rl/algos/iql.js";
+import { createTfjs as createAwac } from "../../../src/rl/algos/awac-tfjs.js";
+import { createTfjs as createIql } from "../../../src/rl/algos/iql-tfjs.js";
 import { randomBatch } from "../../../src/rl/random-batch.js";
 import { GaussianActor, weightedLikelihood, type LogStdMode } from "../../../src/rl/networks/actor.js";
 

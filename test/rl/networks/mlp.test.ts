@@ -3,13 +3,8 @@ import "@tensorflow/tfjs-core/dist/register_all_gradients.js";
 import { beforeAll, describe, expect, it } from "vitest";
 import { Rng } from "../../../src/core/rng.js";
 import { selectBackend } from "../../../src/rl/backend.js";
-import {
-  mlpBackward,
-  mlpForward,
-  mlpParamCount,
-  type MlpSpec,
-  type MlpTape,
-} from "../../../src/rl/networks/mlp.js";
+import { mlpBackward, mlpForward, type MlpTape } from "../../../src/rl/networks/mlp.js";
+import { mlpParamCount, type MlpSpec } from "../../../src/rl/networks/mlp-spec.js";
 import { ParamSet } from "../../../src/rl/networks/param-set.js";
 
 beforeAll(async () => {

@@ -1,0 +1,185 @@
+/**
+ * The networks and loss pieces the engine learners share, as graph nodes: observation normalization, twin
+ * Q, V, advantage weights, and the weighted actor (deterministic or tanh-Gaussian) with its act/export.
+ */
+import { ShapeMismatchError } from "../../core/errors.js";
+import type { Rng } from "../../core/rng.js";
+import type { Graph, Value } from "../../tensor/graph.js";
+import {
+  assertFreeLogStd,
+  deterministicActorSpec,
+  gaussianActorSpec,
+  LOG_STD_MAX,
+  LOG_STD_MIN,
+  logStdWeightIndices,
+} from "../networks/actor-spec.js";
+import type { LogStdMode } from "../networks/actor.js";
+import { mlpGraph, ParamGroup } from "../networks/graph-mlp.js";
+import { initParams, type MlpSpec } from "../networks/mlp-spec.js";
+import { EXP_ADV_MAX, type ActorForm } from "../networks/weighted-actor.js";
+import type { ActorWeights } from "../networks/weights-format.js";
+import type { GraphTrainer, GroupValues } from "./graph-trainer.js";
+import type { LearnerDims } from "./learner.js";
+
+const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
+
+export function twinQSpecs(obsDim: number, actDim: number, hidden: number[]): MlpSpec[] {
+  const spec: MlpSpec = { sizes: [obsDim + actDim, ...hidden, 1], hidden: "relu", output: "linear" };
+  return [spec, spec];
+}
+
+export function valueSpec(obsDim: number, hidden: number[]): MlpSpec {
+  return { sizes: [obsDim, ...hidden, 1], hidden: "relu", output: "linear" };
+}
+
+/** (obs - mean) / std with the dataset statistics as constants. */
+export function normalizedObs(g: Graph, obs: Value, dims: Required<LearnerDims>): Value {
+  return g.div(g.sub(obs, g.constant(dims.obsMean, [dims.obsDim])), g.constant(dims.obsStd, [dims.obsDim]));
+}
+
+/** Q1(s, a), Q2(s, a) of the online or target networks. */
+export function twinQ(
+  g: Graph,
+  q: GroupValues,
+  obs: Value,
+  act: Value,
+  which: "params" | "target" = "params",
+): [Value, Value] {
+  const x = g.concat([obs, act], 1);
+  const net = (i: number): Value => {
+    const layers = q.layers(i, which);
+    const sizes = [x.shape[1], ...layers.map((l) => l.w.shape[1])];
+    return mlpGraph(g, { sizes, hidden: "relu", output: "linear" }, layers, x);
+  };
+  return [net(0), net(1)];
+}
+
+/** IQL's and AWAC's sample weights: min(exp(scaled advantage), EXP_ADV_MAX). */
+export function advantageWeights(g: Graph, scaled: Value): Value {
+  return g.min(g.exp(scaled), EXP_ADV_MAX);
+}
+
+/** (Σw)² / (n Σw²): 1 when all weights are equal, 1/n when one sample carries the batch. */
+export function effectiveSampleSize(g: Graph, w: Value): Value {
+  const n = w.shape[0];
+  return g.div(g.square(g.sum(w)), g.mul(g.sum(g.square(w)), n));
+}
+
+/** A Gaussian actor's outputs: pre-tanh mean and soft-clamped log-std, [B, A] each. */
+export function gaussianHead(g: Graph, out: Value, actDim: number): { mean: Value; logStd: Value } {
+  const mean = g.slice(out, 1, 0, actDim);
+  const raw = g.slice(out, 1, actDim, 2 * actDim);
+  const half = 0.5 * (LOG_STD_MAX - LOG_STD_MIN);
+  return { mean, logStd: g.add(LOG_STD_MIN + half, g.mul(g.tanh(raw), half)) };
+}
+
+/** log N(a; tanh(mean), exp(logStd)) summed over action dimensions, [B, 1]. */
+export function gaussianLogProb(g: Graph, head: { mean: Value; logStd: Value }, actions: Value): Value {
+  const mu = g.tanh(head.mean);
+  const invVar = g.exp(g.mul(head.logStd, -2));
+  const z2 = g.mul(g.square(g.sub(actions, mu)), invVar);
+  return g.sum(g.sub(g.mul(z2, -0.5), g.add(head.logStd, HALF_LOG_2PI)), [1], true);
+}
+
+export interface ActorConfig {
+  actor: ActorForm;
+  logStd: LogStdMode;
+  hidden: number[];
+}
+
+/** The weighted actor of IQL and AWAC (and BC, weights 1) on the engine. */
+export class GraphActor {
+  readonly kind: ActorWeights["kind"];
+  readonly spec: MlpSpec;
+  readonly group: ParamGroup;
+
+  constructor(
+    readonly config: ActorConfig,
+    readonly obsDim: number,
+    readonly actDim: number,
+  ) {
+    const gaussian = config.actor === "gaussian";
+    this.kind = gaussian ? "tanh-gaussian" : "deterministic";
+    this.spec = gaussian
+      ? gaussianActorSpec(obsDim, actDim, config.hidden)
+      : deterministicActorSpec(obsDim, actDim, config.hidden);
+    this.group = new ParamGroup("actor", [this.spec]);
+  }
+
+  private get free(): boolean {
+    return this.kind === "tanh-gaussian" && this.config.logStd === "free";
+  }
+
+  /** The tfjs actors' initialization (free log-std: its incoming weights zero). */
+  init(rng: Rng): Float32Array {
+    const values = initParams([this.spec], rng);
+    if (this.free) for (const i of logStdWeightIndices(this.spec, this.actDim)) values[i] = 0;
+    return values;
+  }
+
+  /** The network's output; with a free log-std its incoming weights are masked, so they stay zero. */
+  forward(g: Graph, net: GroupValues, obs: Value): Value {
+    const layers = net.layers(0);
+    if (this.free) {
+      const last = layers[layers.length - 1];
+      const [inDim, outDim] = last.w.shape;
+      const mask = new Array<number>(inDim * outDim).fill(1);
+      for (let i = 0; i < inDim; i++) for (let j = this.actDim; j < outDim; j++) mask[i * outDim + j] = 0;
+      layers[layers.length - 1] = { w: g.mul(last.w, g.constant(mask, [inDim, outDim])), b: last.b };
+    }
+    return mlpGraph(g, this.spec, layers, obs);
+  }
+
+  /** Deterministic action in [-1, 1]. */
+  action(g: Graph, net: GroupValues, obs: Value): Value {
+    const out = this.forward(g, net, obs);
+    return this.kind === "deterministic" ? out : g.tanh(g.slice(out, 1, 0, this.actDim));
+  }
+
+  /**
+   * Weighted regression onto dataset actions: mean(w · (π(s) - a)²) for the deterministic actor (BC's MSE
+   * when w = 1), -mean(w · log π(a|s)) for the Gaussian.
+   */
+  weightedLoss(g: Graph, net: GroupValues, obs: Value, actions: Value, weights: Value): Value {
+    const out = this.forward(g, net, obs);
+    if (this.kind === "deterministic") return g.mean(g.mul(weights, g.square(g.sub(out, actions))));
+    const logProb = gaussianLogProb(g, gaussianHead(g, out, this.actDim), actions);
+    return g.neg(g.mean(g.mul(weights, logProb)));
+  }
+
+  act(trainer: GraphTrainer, observations: Float32Array, dims: Required<LearnerDims>): Float32Array {
+    const n = observations.length / dims.obsDim;
+    if (!Number.isInteger(n))
+      throw new ShapeMismatchError(
+        "observations length (multiple of obsDim)",
+        `k*${dims.obsDim}`,
+        observations.length,
+      );
+    return trainer.forward(
+      "act",
+      n,
+      (g, nets) =>
+        this.action(
+          g,
+          nets[this.group.name],
+          normalizedObs(g, g.input("observations", [n, dims.obsDim]), dims),
+        ),
+      { observations },
+    );
+  }
+
+  export(trainer: GraphTrainer, dims: Required<LearnerDims>): ActorWeights {
+    return {
+      kind: this.kind,
+      obsDim: dims.obsDim,
+      actDim: dims.actDim,
+      network: this.group.exportNetwork(0, trainer.read(this.group.name)),
+      obsMean: dims.obsMean,
+      obsStd: dims.obsStd,
+    };
+  }
+
+  checkLoadable(values?: Float32Array): void {
+    if (this.free) assertFreeLogStd(this.spec, this.actDim, this.group.size, values);
+  }
+}

@@ -1,0 +1,265 @@
+/**
+ * What every engine learner shares: its networks' parameters, Adam moments and Polyak targets as engine
+ * state (one StateStore); one training Program per batch size and variant, built from the algorithm's
+ * forward losses (gradients and optimizer steps are appended here by `optimize`, never written by the
+ * algorithm); small forward Programs for acting, reading the same state in place;
+ * and the checkpoint layout of the tfjs learners (`<net>/params`, `<net>/adam_m`, `<net>/adam_v`,
+ * `<net>/target`, scalar `<net>/adam_step`), so existing checkpoints and tests carry over.
+ */
+import { TetherError } from "../../core/errors.js";
+import { gradients } from "../../tensor/autodiff.js";
+import { Graph, type Value } from "../../tensor/graph.js";
+import { adamInputs, adamScalars, adamUpdate, polyakUpdate, type AdamConfig } from "../../tensor/optim.js";
+import { Program, StateStore, type StateVar } from "../../tensor/program.js";
+import type { LayerValues, ParamGroup } from "../networks/graph-mlp.js";
+import { checkStateArray, type Metrics, type StateDict } from "./learner.js";
+
+export interface GroupConfig {
+  group: ParamGroup;
+  /** Flat initial parameters (mlp-spec.ts layout). */
+  init: Float32Array;
+  /** Trained with Adam when given. */
+  adam?: AdamConfig;
+  /** Keeps a Polyak-averaged target copy. */
+  target?: boolean;
+}
+
+/** A group as the algorithm's graph sees it. */
+export interface GroupValues {
+  params: Value[];
+  target: Value[];
+  layers(net: number, which?: "params" | "target"): LayerValues[];
+}
+
+export interface UpdateGraph {
+  metrics: Record<string, Value>;
+  /** Groups whose target moves toward the (updated) parameters by τ at the end of the update. */
+  polyak?: Record<string, number>;
+}
+
+/**
+ * Applies one Adam step to `group` on `loss` (its gradient w.r.t. that group's parameters only) and
+ * returns the group with the updated parameters, for losses later in the same update that must see them.
+ */
+export type Optimize = (group: string, loss: Value) => GroupValues;
+
+export type BuildUpdate = (
+  g: Graph,
+  groups: Record<string, GroupValues>,
+  batchSize: number,
+  optimize: Optimize,
+  variant: string,
+) => UpdateGraph;
+
+const TARGET = "_target";
+const ADAM_M = "_adam_m";
+const ADAM_V = "_adam_v";
+
+type Which = "params" | "target" | "adam_m" | "adam_v";
+const SUFFIX: Record<Which, string> = { params: "", target: TARGET, adam_m: ADAM_M, adam_v: ADAM_V };
+
+interface Compiled {
+  program: Program;
+  optimized: string[];
+}
+
+export class GraphTrainer {
+  private readonly configs = new Map<string, GroupConfig>();
+  private readonly steps = new Map<string, number>();
+  private readonly programs = new Map<string, Compiled>();
+  private readonly forwards = new Map<string, Program>();
+  private readonly store = new StateStore("float32");
+
+  constructor(
+    readonly name: string,
+    groups: GroupConfig[],
+    private readonly build: BuildUpdate,
+  ) {
+    for (const c of groups) {
+      const n = c.group.name;
+      this.configs.set(n, c);
+      const add = (which: Which, flat: Float32Array): void => {
+        const split = c.group.split(flat, n + SUFFIX[which]);
+        const shapes = c.group.shapes();
+        Object.entries(split).forEach(([name, values], i) => this.store.add(name, values, shapes[i]));
+      };
+      add("params", c.init);
+      if (c.target) add("target", c.init);
+      if (c.adam) {
+        add("adam_m", new Float32Array(c.group.size));
+        add("adam_v", new Float32Array(c.group.size));
+        this.steps.set(n, 0);
+      }
+    }
+  }
+
+  private declare(g: Graph, state: StateVar[]): Record<string, GroupValues> {
+    const out: Record<string, GroupValues> = {};
+    for (const [n, c] of this.configs) {
+      const params = c.group.declare(g, n);
+      const target = c.target ? c.group.declare(g, n + TARGET) : [];
+      for (const v of [...params, ...target]) state.push({ name: v.name, input: v });
+      out[n] = groupValues(c, params, target);
+    }
+    return out;
+  }
+
+  private compile(batchSize: number, variant: string): Compiled {
+    const g = new Graph(`${this.name}_${variant}_b${batchSize}`);
+    const state: StateVar[] = [];
+    const groups = this.declare(g, state);
+    const byName = new Map(state.map((s) => [s.name, s]));
+    const latest = new Map<string, Value[]>();
+    const optimized: string[] = [];
+    const optimize: Optimize = (n, loss) => {
+      const c = this.configs.get(n);
+      if (!c?.adam) throw new TetherError("LEARNER", `${this.name}: group ${n} has a loss but no optimizer`);
+      if (latest.has(n))
+        throw new TetherError("LEARNER", `${this.name}: group ${n} optimized twice in one update`);
+      const params = groups[n].params;
+      const grads = gradients(g, loss, params);
+      const [ms, vs] = [ADAM_M, ADAM_V].map((suffix) => c.group.declare(g, n + suffix));
+      const inputs = adamInputs(g, n);
+      const next = params.map((p, i) =>
+        adamUpdate(g, { param: p, m: ms[i], v: vs[i] }, grads[i], inputs, c.adam as AdamConfig),
+      );
+      next.forEach((u, i) => {
+        (byName.get(params[i].name) as StateVar).next = u.param;
+        state.push(
+          { name: ms[i].name, input: ms[i], next: u.m },
+          { name: vs[i].name, input: vs[i], next: u.v },
+        );
+      });
+      const updated = next.map((u) => u.param);
+      latest.set(n, updated);
+      optimized.push(n);
+      return groupValues(c, updated, groups[n].target);
+    };
+    const update = this.build(g, groups, batchSize, optimize, variant);
+    for (const [n, tau] of Object.entries(update.polyak ?? {})) {
+      const source = latest.get(n) ?? groups[n].params;
+      groups[n].target.forEach(
+        (t, i) => ((byName.get(t.name) as StateVar).next = polyakUpdate(g, t, source[i], tau)),
+      );
+    }
+    return { program: new Program({ graph: g, state, outputs: update.metrics }, this.store), optimized };
+  }
+
+  /** One update on a batch of `batchSize` rows: `feeds` are the algorithm's batch inputs. */
+  update(feeds: Record<string, Float32Array>, batchSize: number, variant = "update"): Metrics {
+    const key = `${variant}/${batchSize}`;
+    let compiled = this.programs.get(key);
+    if (!compiled) {
+      compiled = this.compile(batchSize, variant);
+      this.programs.set(key, compiled);
+    }
+    const all: Record<string, Float32Array> = { ...feeds };
+    for (const n of compiled.optimized) {
+      const c = this.configs.get(n) as GroupConfig;
+      const { stepSize, epsHat } = adamScalars(c.adam as AdamConfig, (this.steps.get(n) ?? 0) + 1);
+      all[`${n}/step_size`] = Float32Array.of(stepSize);
+      all[`${n}/eps_hat`] = Float32Array.of(epsHat);
+    }
+    const out = compiled.program.run(all);
+    for (const n of compiled.optimized) this.steps.set(n, (this.steps.get(n) ?? 0) + 1);
+    const metrics: Metrics = {};
+    for (const [k, v] of Object.entries(out)) metrics[k] = v[0];
+    return metrics;
+  }
+
+  /**
+   * A forward pass for `n` rows on the current parameters (acting, evaluation): built once per (key, n),
+   * reading the parameters in place.
+   */
+  forward(
+    key: string,
+    n: number,
+    build: (g: Graph, groups: Record<string, GroupValues>) => Value,
+    feeds: Record<string, Float32Array>,
+  ): Float32Array {
+    const id = `${key}/${n}`;
+    let program = this.forwards.get(id);
+    if (!program) {
+      const g = new Graph(`${this.name}_${key}_n${n}`);
+      const state: StateVar[] = [];
+      const groups = this.declare(g, state);
+      program = new Program({ graph: g, state, outputs: { out: build(g, groups) } }, this.store);
+      this.forwards.set(id, program);
+    }
+    return (program.run(feeds).out as Float32Array).slice();
+  }
+
+  /** Flat parameters of a group (or its target / Adam moments), in the mlp-spec.ts layout. */
+  read(group: string, which: Which = "params"): Float32Array {
+    return this.group(group).group.join((name) => this.store.view(name), group + SUFFIX[which]);
+  }
+
+  write(group: string, which: Which, flat: Float32Array): void {
+    const c = this.group(group);
+    for (const [name, values] of Object.entries(c.group.split(flat, group + SUFFIX[which])))
+      this.store.write(name, values);
+  }
+
+  adamStep(group: string): number {
+    return this.steps.get(group) ?? 0;
+  }
+
+  private group(name: string): GroupConfig {
+    const c = this.configs.get(name);
+    if (!c) throw new TetherError("LEARNER", `${this.name} has no network ${name}`);
+    return c;
+  }
+
+  /** Checkpoint arrays in the tfjs learners' layout. */
+  save(state: StateDict): void {
+    for (const [n, c] of this.configs) {
+      state.arrays[`${n}/params`] = this.read(n);
+      if (c.target) state.arrays[`${n}/target`] = this.read(n, "target");
+      if (c.adam) {
+        state.arrays[`${n}/adam_m`] = this.read(n, "adam_m");
+        state.arrays[`${n}/adam_v`] = this.read(n, "adam_v");
+        state.scalars[`${n}/adam_step`] = this.adamStep(n);
+      }
+    }
+  }
+
+  /** Checks every array first, then loads, so a refused state dict changes nothing. */
+  load(state: StateDict): void {
+    const writes: [string, Which, Float32Array][] = [];
+    for (const [n, c] of this.configs) {
+      const size = c.group.size;
+      writes.push([n, "params", checkStateArray(state, `${n}/params`, size)]);
+      if (c.target) writes.push([n, "target", checkStateArray(state, `${n}/target`, size)]);
+      if (c.adam) {
+        writes.push([n, "adam_m", checkStateArray(state, `${n}/adam_m`, size)]);
+        writes.push([n, "adam_v", checkStateArray(state, `${n}/adam_v`, size)]);
+      }
+    }
+    for (const [n, which, values] of writes) this.write(n, which, values);
+    for (const n of this.steps.keys()) this.steps.set(n, state.scalars[`${n}/adam_step`] ?? 0);
+  }
+
+  dispose(): void {
+    for (const c of this.programs.values()) c.program.dispose();
+    for (const p of this.forwards.values()) p.dispose();
+    this.programs.clear();
+    this.forwards.clear();
+  }
+}
+
+function groupValues(c: GroupConfig, params: Value[], target: Value[]): GroupValues {
+  return {
+    params,
+    target,
+    layers: (net, which = "params") => c.group.layers(which === "params" ? params : target, net),
+  };
+}
+
+/** A group's target networks seen as its parameters (a target actor's forward pass). */
+export function targetView(group: GroupValues): GroupValues {
+  return {
+    params: group.target,
+    target: group.target,
+    layers: (net) => group.layers(net, "target"),
+  };
+}

@@ -1,0 +1,101 @@
+/**
+ * MLPs on the training engine (src/tensor): a ParamGroup holds one or more networks' parameters as
+ * per-layer engine state (`<group>/<net>/w<l>`, `<group>/<net>/b<l>`), convertible to and from the flat
+ * layout checkpoints and exports use (mlp-spec.ts), and `mlpGraph` is the forward pass as graph nodes.
+ */
+import { ShapeMismatchError } from "../../core/errors.js";
+import type { Graph, Value } from "../../tensor/graph.js";
+import { exportMlp, layerActivation, type MlpSpec } from "./mlp-spec.js";
+import type { NetworkWeights } from "./weights-format.js";
+
+export interface LayerValues {
+  w: Value;
+  b: Value;
+}
+
+interface TensorSlot {
+  suffix: string;
+  shape: number[];
+  offset: number;
+  size: number;
+}
+
+export class ParamGroup {
+  readonly size: number;
+  readonly offsets: number[] = [];
+  private readonly slots: TensorSlot[] = [];
+
+  constructor(
+    readonly name: string,
+    readonly specs: MlpSpec[],
+  ) {
+    let o = 0;
+    specs.forEach((spec, i) => {
+      this.offsets.push(o);
+      for (let l = 0; l + 1 < spec.sizes.length; l++) {
+        const [inDim, outDim] = [spec.sizes[l], spec.sizes[l + 1]];
+        this.slots.push({ suffix: `${i}/w${l}`, shape: [inDim, outDim], offset: o, size: inDim * outDim });
+        o += inDim * outDim;
+        this.slots.push({ suffix: `${i}/b${l}`, shape: [outDim], offset: o, size: outDim });
+        o += outDim;
+      }
+    });
+    this.size = o;
+  }
+
+  /** State names of the tensors under `prefix` (the group's name by default), in flat layout order. */
+  names(prefix = this.name): string[] {
+    return this.slots.map((s) => `${prefix}/${s.suffix}`);
+  }
+
+  /** Shapes of the tensors, in flat layout order. */
+  shapes(): number[][] {
+    return this.slots.map((s) => s.shape);
+  }
+
+  /** Splits a flat vector into per-tensor state values named under `prefix`. */
+  split(flat: Float32Array, prefix = this.name): Record<string, Float32Array> {
+    if (flat.length !== this.size)
+      throw new ShapeMismatchError(`${prefix} parameters`, this.size, flat.length);
+    const out: Record<string, Float32Array> = {};
+    for (const s of this.slots) out[`${prefix}/${s.suffix}`] = flat.slice(s.offset, s.offset + s.size);
+    return out;
+  }
+
+  /** The flat vector of the tensors under `prefix`, read one by one. */
+  join(read: (name: string) => ArrayLike<number>, prefix = this.name): Float32Array {
+    const out = new Float32Array(this.size);
+    for (const s of this.slots) out.set(read(`${prefix}/${s.suffix}`), s.offset);
+    return out;
+  }
+
+  /** Declares the tensors under `prefix` as graph inputs, in flat layout order. */
+  declare(g: Graph, prefix = this.name): Value[] {
+    return this.slots.map((s) => g.input(`${prefix}/${s.suffix}`, s.shape));
+  }
+
+  /** Net `i`'s layers among the values `declare` returned. */
+  layers(values: Value[], i: number): LayerValues[] {
+    let k = 0;
+    for (let n = 0; n < i; n++) k += 2 * (this.specs[n].sizes.length - 1);
+    const out: LayerValues[] = [];
+    for (let l = 0; l + 1 < this.specs[i].sizes.length; l++)
+      out.push({ w: values[k + 2 * l], b: values[k + 2 * l + 1] });
+    return out;
+  }
+
+  exportNetwork(i: number, flat: Float32Array): NetworkWeights {
+    return exportMlp(this.specs[i], flat, this.offsets[i]);
+  }
+}
+
+/** The forward pass: x·W + b per layer (one Gemm), then the layer's activation. */
+export function mlpGraph(g: Graph, spec: MlpSpec, layers: LayerValues[], x: Value): Value {
+  let h = x;
+  layers.forEach(({ w, b }, l) => {
+    const z = g.gemm(h, w, b);
+    const activation = layerActivation(spec, l);
+    h = activation === "relu" ? g.relu(z) : activation === "tanh" ? g.tanh(z) : z;
+  });
+  return h;
+}

@@ -4,6 +4,7 @@ import type { Rng } from "../../core/rng.js";
 import * as awac from "./awac.js";
 import * as bc from "./bc.js";
 import * as cql from "./cql.js";
+import * as dt from "./dt.js";
 import * as iql from "./iql.js";
 import { ALGO_NAMES, type AlgoName, type Learner, type LearnerDims } from "./learner.js";
 import * as td3bc from "./td3bc.js";
@@ -14,6 +15,7 @@ export const ALGO_DEFAULTS: Record<AlgoName, object> = {
   td3bc: td3bc.TD3BC_DEFAULTS,
   bc: bc.BC_DEFAULTS,
   cql: cql.CQL_DEFAULTS,
+  dt: dt.DT_DEFAULTS,
 };
 
 export function isAlgoName(value: string): value is AlgoName {
@@ -44,6 +46,8 @@ export function createLearner(
       return bc.create(config, dims, rng);
     case "cql":
       return cql.create(config, dims, rng);
+    case "dt":
+      return dt.create(config, dims, rng);
   }
 }
 

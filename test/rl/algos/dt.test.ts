@@ -9,6 +9,7 @@ import { describe, expect, it } from "vitest";
 import { Rng } from "../../../src/core/rng.js";
 import type { TransitionColumns } from "../../../src/core/transitions.js";
 import { DtLearner, DT_DEFAULTS, type DtConfig, type DtWindow } from "../../../src/rl/algos/dt.js";
+import { DtContext } from "../../../src/rl/algos/dt-context.js";
 import { episodesOf, returnsToGo, SegmentSampler } from "../../../src/rl/algos/dt-segments.js";
 
 const OBS = 3;
@@ -250,6 +251,42 @@ describe("Decision Transformer", () => {
     for (let row = 0; row < b; row++) {
       const want = w.returnsToGo[row * K] > 0 ? 0.8 : -0.8;
       expect(p[row * K * ACT]).toBeCloseTo(want, 1);
+    }
+    learner.dispose();
+  });
+
+  it("batch-1 context: the ring buffer predicts as the window of the last K steps, past wrap-around", () => {
+    const learner = randomLearner(13);
+    const target = 12;
+    const context = new DtContext(learner, target);
+    const rng = new Rng(14);
+    const steps = K + 3;
+    const obs = Array.from({ length: steps }, () => Float32Array.from({ length: OBS }, () => rng.normal()));
+    const rewards = Array.from({ length: steps }, () => rng.uniform(0, 2));
+    for (let episode = 0; episode < 2; episode++) {
+      context.reset();
+      const acts: Float32Array[] = [];
+      let rtg = target;
+      const rtgs: number[] = [];
+      for (let t = 0; t < steps; t++) {
+        rtgs.push(rtg);
+        const a = context.act(obs[t]).slice();
+        // The same context built by hand: steps max(0, t-K+1)..t at the window's end, the front masked.
+        const w = randomWindow(new Rng(15 + t), 1, K, [0]);
+        const from = Math.max(0, t - K + 1);
+        for (let s = from; s <= t; s++) {
+          const to = K - 1 - (t - s);
+          w.observations.set(obs[s], to * OBS);
+          w.actions.set(s < t ? acts[s] : new Float32Array(ACT), to * ACT);
+          w.returnsToGo[to] = rtgs[s];
+          w.timesteps[to] = s;
+          w.mask[to] = 1;
+        }
+        expect(Array.from(a)).toEqual(rowsOf(learner.predict(w, 1), K - 1, K));
+        acts.push(a);
+        context.reward(rewards[t]);
+        rtg -= rewards[t];
+      }
     }
     learner.dispose();
   });

@@ -2,7 +2,7 @@
  * `tether train` end to end: backend, robot, dataset, trainer with MujocoEnv evaluation, policy package.
  * Kept out of the CLI file so the CLI stays a thin argument parser and tests can call it directly.
  */
-import { existsSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { ConfigError } from "../core/errors.js";
 import { Rng } from "../core/rng.js";
@@ -11,6 +11,7 @@ import { loadRobot, REPO_ROOT } from "../robot/load.js";
 import { compileTask } from "../robot/task-functions.js";
 import { DtLearner } from "./algos/dt.js";
 import { DtContext } from "./algos/dt-context.js";
+import { DT_ONNX_FILE, exportDtOnnx } from "./algos/dt-onnx.js";
 import type { AlgoName } from "./algos/learner.js";
 import { selectBackend, type BackendName, type SelectedBackend } from "./backend.js";
 import { writeTrainedPackage } from "./package.js";
@@ -139,11 +140,17 @@ export async function runTraining(
   }
   const { learner, ...rest } = result;
   if (learner instanceof DtLearner) {
-    // The policy package carries an MLP actor; DT's (a transformer over a context window) is not packaged yet.
-    hooks.onLog?.(
-      `dt: checkpoints and metrics in ${resolve(options.out)}; no policy package is written for dt yet`,
-    );
-    learner.dispose();
+    // The policy package carries an MLP actor; DT's (a transformer over a context window) is not packaged
+    // yet: the run leaves its checkpoint and the standalone ONNX model of the context window.
+    try {
+      const file = join(resolve(options.out), DT_ONNX_FILE);
+      writeFileSync(file, exportDtOnnx(learner));
+      hooks.onLog?.(
+        `dt: ${file} (context window in, next action out); no policy package is written for dt yet`,
+      );
+    } finally {
+      learner.dispose();
+    }
     return { ...rest, backend, outDir: resolve(options.out), packageDir: resolve(options.out) };
   }
   try {

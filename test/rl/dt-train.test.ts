@@ -3,7 +3,9 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import * as ort from "onnxruntime-node";
 import { Rng } from "../../src/core/rng.js";
+import { DT_ONNX_FILE, DT_ONNX_INPUTS } from "../../src/rl/algos/dt-onnx.js";
 import type { TransitionColumns } from "../../src/core/transitions.js";
 import { loadRobot } from "../../src/robot/load.js";
 import { compileTask } from "../../src/robot/task-functions.js";
@@ -62,6 +64,9 @@ describe("train --algo dt", () => {
     expect(existsSync(join(dir, "checkpoint.json"))).toBe(true);
     expect(JSON.parse(readFileSync(join(dir, "config.json"), "utf8")).config.contextLength).toBe(4);
     expect(logs.join("\n")).toContain("no policy package is written for dt yet");
+    const session = await ort.InferenceSession.create(join(dir, DT_ONNX_FILE));
+    expect(session.inputNames).toEqual([...DT_ONNX_INPUTS]);
+    await session.release();
   });
 
   it("uses --target-return when given", async () => {

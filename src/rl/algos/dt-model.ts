@@ -35,7 +35,7 @@ export interface DtInputs {
   actions: Value;
   /** [B, K, 1], already scaled. */
   returnsToGo: Value;
-  /** [B, K, timesteps] one-hot rows. */
+  /** [B, K, timesteps] one-hot rows (training), or [B, K] int64 indices (the exported policy: a Gather). */
   timesteps: Value;
   /** [B, K]: 1 for real steps, 0 for padding (never attended to). */
   mask: Value;
@@ -92,7 +92,12 @@ export class DtModel {
     const rows = b * k;
     const tokens = 3 * k;
     const p = (i: number) => net.layers(i)[0];
-    const time = g.reshape(embed(g, x.timesteps, p(TIME).w), [rows, h]);
+    const table = p(TIME).w;
+    const looked =
+      x.timesteps.kind === "int64"
+        ? g.node("Gather", [table, x.timesteps], [b, k, h])
+        : embed(g, x.timesteps, table);
+    const time = g.reshape(looked, [rows, h]);
     const lin = (i: number, v: Value) => {
       const flat = g.reshape(v, [rows, v.shape[2]]);
       return g.reshape(g.add(g.gemm(flat, p(i).w, p(i).b), time), [b, k, 1, h]);

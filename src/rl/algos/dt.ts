@@ -202,6 +202,11 @@ export class DtLearner implements Learner {
     return out;
   }
 
+  /** The flat parameters (ParamGroup layout). */
+  parameters(): Float32Array {
+    return this.trainer.read(this.model.group.name);
+  }
+
   stateDict(): StateDict {
     const state: StateDict = { algo: this.algo, step: this.step, arrays: {}, scalars: {} };
     this.trainer.save(state);

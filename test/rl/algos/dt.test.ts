@@ -9,7 +9,9 @@ import { describe, expect, it } from "vitest";
 import { Rng } from "../../../src/core/rng.js";
 import type { TransitionColumns } from "../../../src/core/transitions.js";
 import { DtLearner, DT_DEFAULTS, type DtConfig, type DtWindow } from "../../../src/rl/algos/dt.js";
+import * as ort from "onnxruntime-node";
 import { DtContext } from "../../../src/rl/algos/dt-context.js";
+import { DT_ONNX_OUTPUT, exportDtOnnx } from "../../../src/rl/algos/dt-onnx.js";
 import { episodesOf, returnsToGo, SegmentSampler } from "../../../src/rl/algos/dt-segments.js";
 
 const OBS = 3;
@@ -288,6 +290,32 @@ describe("Decision Transformer", () => {
         rtg -= rewards[t];
       }
     }
+    learner.dispose();
+  });
+
+  it("exported ONNX model: ONNX Runtime gives the next action the learner predicts for the window", async () => {
+    const learner = randomLearner(16);
+    const session = await ort.InferenceSession.create(exportDtOnnx(learner));
+    for (const real of [K, 2]) {
+      const w = randomWindow(new Rng(17 + real), 1, K, [0]);
+      w.mask.fill(1, K - real);
+      const out = await session.run({
+        observations: new ort.Tensor("float32", w.observations, [1, K, OBS]),
+        actions: new ort.Tensor("float32", w.actions, [1, K, ACT]),
+        returns_to_go: new ort.Tensor("float32", w.returnsToGo, [1, K, 1]),
+        timesteps: new ort.Tensor(
+          "int64",
+          BigInt64Array.from(w.timesteps, (t) => BigInt(t)),
+          [1, K],
+        ),
+        mask: new ort.Tensor("float32", w.mask, [1, K]),
+      });
+      const want = rowsOf(learner.predict(w, 1), K - 1, K);
+      const got = Array.from(out[DT_ONNX_OUTPUT].data as Float32Array);
+      expect(got).toHaveLength(ACT);
+      got.forEach((v, i) => expect(v).toBeCloseTo(want[i], 5));
+    }
+    await session.release();
     learner.dispose();
   });
 });

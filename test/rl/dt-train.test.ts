@@ -12,7 +12,7 @@ import { compileTask } from "../../src/robot/task-functions.js";
 import { runTraining } from "../../src/rl/run-training.js";
 
 const task = compileTask(loadRobot("reacher2").spec);
-const TINY = { embedDim: 8, layers: 1, contextLength: 4, maxEpisodeLength: 300 };
+const TINY = { embedDim: 8, layers: 1, contextLength: 4, maxEpisodeLength: 300, warmupSteps: 2 };
 
 /** Episodes of 20 steps; episode e's rewards are all e / 10, so episode 3 is the best (return 6). */
 function columns(n: number): TransitionColumns {

@@ -6,8 +6,9 @@
  * received (dt-context.ts).
  *
  * CORL's defaults (dt.py) scaled down for a two-core CPU: embedding 64 (CORL 128), 2 layers (CORL 3),
- * 1 head, K = 20, returns-to-go × 0.001, lr 1e-4, timestep table 1000 steps. Not done here: dropout
- * (CORL 0.1), AdamW's weight decay (1e-4), the 10k-step learning-rate warmup and gradient clipping (0.25).
+ * 1 head, K = 20, returns-to-go × 0.001, lr 1e-4 with a linear warmup over 1000 updates (CORL 10k of 100k),
+ * timestep table 1000 steps. Not done here: dropout (CORL 0.1), AdamW's weight decay (1e-4) and gradient
+ * clipping (0.25).
  *
  * Metrics: loss/actor (masked MSE per action dimension).
  */
@@ -41,6 +42,8 @@ export interface DtConfig {
   maxEpisodeLength: number;
   /** Adam learning rate. */
   lr: number;
+  /** The learning rate rises linearly from lr/warmupSteps to lr over the first updates (0: none). */
+  warmupSteps: number;
   /** Returns-to-go are multiplied by this before embedding (CORL's reward_scale). */
   returnScale: number;
 }
@@ -52,6 +55,7 @@ export const DT_DEFAULTS: DtConfig = {
   contextLength: 20,
   maxEpisodeLength: 1000,
   lr: 1e-4,
+  warmupSteps: 1000,
   returnScale: 0.001,
 };
 
@@ -90,6 +94,8 @@ export class DtLearner implements Learner {
           group: this.model.group,
           init: this.model.init(rng.fork()),
           adam: { ...ADAM_DEFAULTS, lr: config.lr },
+          // CORL's LambdaLR: min((step + 1) / warmup_steps, 1), its step counted from 0.
+          lrScale: (t) => (config.warmupSteps > 0 ? Math.min(t / config.warmupSteps, 1) : 1),
         },
       ],
       (g, nets, n, optimize) => this.buildUpdate(g, nets, n, optimize),

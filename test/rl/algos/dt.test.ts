@@ -24,6 +24,7 @@ const TINY: DtConfig = {
   contextLength: 4,
   maxEpisodeLength: 12,
   lr: 1e-3,
+  warmupSteps: 0,
   returnScale: 0.1,
 };
 const DIMS = {
@@ -317,5 +318,18 @@ describe("Decision Transformer", () => {
     }
     await session.release();
     learner.dispose();
+  });
+
+  it("warmup: the first update moves the parameters 1/warmupSteps as far as without it", () => {
+    const w = randomWindow(new Rng(20), 2, K, [K, 3]);
+    const delta = (warmupSteps: number): number => {
+      const learner = new DtLearner({ ...TINY, warmupSteps }, DIMS, new Rng(21));
+      const before = learner.parameters();
+      learner.updateSegments({ ...w, size: 2, contextLength: K });
+      const after = learner.parameters();
+      learner.dispose();
+      return after.reduce((acc, v, i) => acc + Math.abs(v - before[i]), 0);
+    };
+    expect(delta(4) / delta(0)).toBeCloseTo(0.25, 3);
   });
 });

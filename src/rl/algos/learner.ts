@@ -49,6 +49,10 @@ export interface Batch {
   nextObservations: Float32Array;
   /** 1 where the next state is terminal (no bootstrap). */
   terminals: Float32Array;
+  /** The dataset's action at the next state (ReBRAC's critic penalty); sampled when the algorithm asks. */
+  nextActions?: Float32Array;
+  /** The discounted return-to-go from this state (Cal-QL's lower bound); sampled when the algorithm asks. */
+  mcReturns?: Float32Array;
 }
 
 export type Metrics = Record<string, number>;

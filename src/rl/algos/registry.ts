@@ -89,6 +89,14 @@ export function wantsReturnNormalizedRewards(algo: AlgoName, config: Record<stri
   return resolvedConfig(algo, config).normalizeRewards === true;
 }
 
+/**
+ * Whether `tether finetune` can continue the algorithm online: the online buffer holds plain transitions, so
+ * an algorithm that learns from more columns (Cal-QL's returns-to-go, ReBRAC's next actions) cannot yet.
+ */
+export function canFinetune(algo: AlgoName): boolean {
+  return Object.keys(samplerExtras(algo, {})).length === 0;
+}
+
 /** The mini-batch size when none is asked for: the paper's where it departs from the common 256. */
 export function defaultBatchSize(algo: AlgoName): number {
   return algo === "rebrac" ? rebrac.REBRAC_BATCH_SIZE : 256;

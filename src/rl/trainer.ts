@@ -14,7 +14,12 @@ import type { TransitionColumns } from "../core/transitions.js";
 import type { LoadedRobot } from "../robot/load.js";
 import { compileTask } from "../robot/task-functions.js";
 import type { AlgoName, Learner, Metrics } from "./algos/learner.js";
-import { resolvedConfig, robotTrainingOverrides, wantsReturnNormalizedRewards } from "./algos/registry.js";
+import {
+  resolvedConfig,
+  robotTrainingOverrides,
+  samplerExtras,
+  wantsReturnNormalizedRewards,
+} from "./algos/registry.js";
 import { CHECKPOINT_JSON, hasCheckpoint, loadCheckpoint, saveCheckpoint } from "./checkpoint.js";
 import { createTrainingLearner, type WorkerCount } from "./learner-threads.js";
 import { JsonlMetricsSink, MetricsAverager, type MetricsSink } from "./metrics-log.js";
@@ -180,7 +185,7 @@ export async function trainOffline(
       samplerRng = resumedSamplerRng(outDir, extra, options.seed, startStep, hooks);
       hooks.onLog?.(`resumed ${options.algo} from step ${startStep}`);
     }
-    const sampler = new TransitionSampler(data.cols, options.batchSize);
+    const sampler = new TransitionSampler(data.cols, options.batchSize, samplerExtras(options.algo, config));
     const sink = hooks.sink ?? new JsonlMetricsSink(join(outDir, METRICS_FILE), options.resume);
     const averager = new MetricsAverager();
     let lastGoodStep = startStep;

@@ -162,6 +162,20 @@ function fromRclTime(t: RclTime): Time {
   return timeFromNanos(t.nanoseconds);
 }
 
+/** When a subscription callback last ran in this process (performance.now()), for untilQuiet. */
+let lastDeliveryMs = 0;
+
+/**
+ * Resolves once no subscription callback has run for `quietMs` (at most `maxMs`): at shutdown, messages a
+ * publisher already sent may still wait in the DDS reader caches of a node that lags (a recorder behind a
+ * fast lock-step simulation); closing first would lose them.
+ */
+export async function untilQuiet(quietMs = 250, maxMs = 2000): Promise<void> {
+  const start = performance.now();
+  while (performance.now() - start < maxMs && performance.now() - lastDeliveryMs < quietMs)
+    await new Promise((r) => setTimeout(r, Math.min(50, quietMs)));
+}
+
 /** Wraps an rclnodejs node in Tether's Node interface. */
 export class RclnodejsNode implements Node {
   /** Resolves declared values against the launch/-p overrides with the embedded runtime's rules. */
@@ -255,6 +269,7 @@ export class RclnodejsNode implements Node {
     this.pending.push({ ts, seq: this.pending.length, run, topic });
   }
   private flush(): void {
+    lastDeliveryMs = performance.now();
     const round = this.pending.sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : a.seq - b.seq));
     this.pending = [];
     for (const p of round) {

@@ -5,8 +5,8 @@
  * computes the observation with the robot spec (compileTask), asks the policy for an action and publishes
  * the shielded command (actuator units, std_msgs/msg/Float64MultiArray) on the robot's command topic.
  * Every safety event goes to /diagnostics (diagnostic_msgs/msg/DiagnosticArray, throttled per monitor) and
- * to the run log. The e-stop latch clears only on a message on `~/reset_estop` (std_msgs/msg/String,
- * data = who resets).
+ * to the run log. The e-stop latch clears only through the service `~/reset_estop` (std_srvs/srv/Trigger:
+ * `ros2 service call /policy/reset_estop std_srvs/srv/Trigger`), which answers what it did.
  *
  * Parameters
  *   robot            robot name under robots/ or a folder with robot.yaml (required)
@@ -170,7 +170,7 @@ export async function policyNode(rawNode: Node): Promise<PolicyNodeHandle> {
       nowMs,
       `${f.node}: ${f.callback} threw: ${detail}`,
     );
-    log.error(`E-STOP: ${event.message}; publish on ~/reset_estop to clear`);
+    log.error(`E-STOP: ${event.message}; call the service ~/reset_estop to clear`);
     if (core === undefined) core = makeCore();
     const engaged = core.raise(event);
     // Tell the operator, then stop the actuators; if one of the two throws, the other still happens.
@@ -221,17 +221,20 @@ export async function policyNode(rawNode: Node): Promise<PolicyNodeHandle> {
       episodeReturn = 0;
     },
   );
-  node.createSubscription("std_msgs/msg/String", "~/reset_estop", {}, function onResetEStop(m) {
-    if (core !== undefined && core.resetEStop(m.data || "reset_estop")) {
-      log.warn(`e-stop reset by ${m.data || "(unnamed)"}`);
-      diagPub.publish(
-        toDiagnosticArray([], clockMs() / 1000, hardwareId, {
-          engaged: false,
-          cause: undefined,
-          trips: core.estop.trips,
-        }),
-      );
-    }
+  // A service, not a topic: the operator learns whether the latch was cleared (and why it tripped).
+  const resetService = node.createService("std_srvs/srv/Trigger", "~/reset_estop", function onResetEStop() {
+    const cause = core?.estop.cause?.message;
+    if (core === undefined || !core.resetEStop(`service ${resetService.serviceName}`))
+      return { success: true, message: "no e-stop was latched" };
+    log.warn(`e-stop reset through ${resetService.serviceName}`);
+    diagPub.publish(
+      toDiagnosticArray([], clockMs() / 1000, hardwareId, {
+        engaged: false,
+        cause: undefined,
+        trips: core.estop.trips,
+      }),
+    );
+    return { success: true, message: `e-stop cleared (it tripped on: ${cause ?? "unknown"})` };
   });
   if (shadow) {
     node.createSubscription("std_msgs/msg/Float64MultiArray", cmdTopic, {}, function onLiveCommand(m) {
@@ -278,7 +281,7 @@ export async function policyNode(rawNode: Node): Promise<PolicyNodeHandle> {
       );
     }
     if (estopChanged)
-      log.error(`E-STOP: ${core.estop.cause?.message ?? "engaged"}; publish on ~/reset_estop to clear`);
+      log.error(`E-STOP: ${core.estop.cause?.message ?? "engaged"}; call the service ~/reset_estop to clear`);
   });
 
   log.info(

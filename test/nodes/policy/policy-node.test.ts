@@ -117,9 +117,9 @@ describe("policy node (embedded runtime)", () => {
       {},
       (m: DiagnosticArray) => diagnostics.push(m),
     );
-    const resetPub = listener.createPublisher("std_msgs/msg/String", "/policy/reset_estop");
+    const reset = listener.createClient("std_srvs/srv/Trigger", "/policy/reset_estop");
     const node = ctx.createNode("policy", { parameters: { robot: "pendulum", model: dir, ...params } });
-    return { node, state, commands, diagnostics, resetPub };
+    return { node, state, commands, diagnostics, reset };
   }
 
   it("publishes shielded commands; an e-stop holds zero effort until an explicit reset", async () => {
@@ -146,11 +146,18 @@ describe("policy node (embedded runtime)", () => {
     expect(s.commands.slice(n)).toEqual(new Array(s.commands.length - n).fill(0));
     expect(handle.stats().estop).toBe(true);
 
-    s.resetPub.publish({ data: "test operator" });
+    const answer = await s.reset.call({});
+    expect(answer.success).toBe(true);
+    expect(answer.message).toMatch(/^e-stop cleared \(it tripped on: .*velocity/);
+    expect(handle.stats().estop).toBe(false);
     await waitFor("policy again", () => !handle!.stats().estop && s.commands[s.commands.length - 1] > 0.7);
     expect(
-      handle.runLog.entries.some((e) => e.kind === "estop" && !e.engaged && e.by === "test operator"),
+      handle.runLog.entries.some(
+        (e) => e.kind === "estop" && !e.engaged && e.by === "service /policy/reset_estop",
+      ),
     ).toBe(true);
+    // Nothing latched now: the service says so and changes nothing.
+    expect(await s.reset.call({})).toEqual({ success: true, message: "no e-stop was latched" });
   });
 
   it("in shadow mode ticks and reports but never publishes a command", async () => {

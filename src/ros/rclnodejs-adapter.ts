@@ -33,6 +33,7 @@ import type {
   Rclnodejs,
   RclMessageTypeName,
   RclNode,
+  RclServiceResponse,
   RclServiceTypeName,
   RclParameter,
   RclParameterType,
@@ -289,14 +290,19 @@ export class RclnodejsNode implements Node {
     handler: (request: ServiceRequestOf<K>) => ServiceResponseOf<K>,
   ): Service {
     const name = this.resolveTopicName(serviceName);
-    this.node.createService(typeName as RclServiceTypeName, name, (request, response) => {
-      // A throwing handler sends no response (the caller times out), as an rclcpp server would; the node lives on.
-      try {
-        response.send(handler(request as ServiceRequestOf<K>) as never);
-      } catch (err) {
-        this.node.getLogger().error(`service ${name} failed: ${(err as Error).stack ?? String(err)}`);
-      }
-    });
+    // Parameters annotated so the file type-checks where rclnodejs (and so its declarations) is absent.
+    this.node.createService(
+      typeName as RclServiceTypeName,
+      name,
+      (request: unknown, response: RclServiceResponse) => {
+        // A throwing handler sends no response (the caller times out), as an rclcpp server would; the node lives on.
+        try {
+          response.send(handler(request as ServiceRequestOf<K>) as never);
+        } catch (err) {
+          this.node.getLogger().error(`service ${name} failed: ${(err as Error).stack ?? String(err)}`);
+        }
+      },
+    );
     return { serviceName: name, typeName };
   }
 

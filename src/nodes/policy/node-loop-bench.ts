@@ -88,8 +88,15 @@ export async function runNodeLoopBench(options: {
       parameters: { robot: "pendulum", model: dir, rate_hz: RATE_HZ, loop: "worker", loop_spin_ms: spinMs },
     });
     const handle = await startPolicyNode(node, {});
-    await new Promise((r) => setTimeout(r, options.seconds * 1000));
-    const summary = handle.loopSummary()!;
+    // From the first tick on: starting the loop and policy workers takes a while, slots before do nothing.
+    const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+    for (let waited = 0; handle.stats().ticks === 0; waited += 20) {
+      if (waited > 60_000) throw new Error("bench policy_node: the node's loop did not tick within 60 s");
+      await sleep(20);
+    }
+    const since = handle.loopSlots();
+    await sleep(options.seconds * 1000);
+    const summary = handle.loopSummary(since)!;
     const sources = handle.stats().bySource;
     await handle.close();
     ctx.shutdown();

@@ -4,12 +4,7 @@
  * the node's event loop stays free between commands) to hand it to the node, which publishes it.
  */
 import type { ControlSource } from "../../safety/fallback.js";
-import {
-  createLoopRecord,
-  summarizeLoop,
-  type LoopRecord,
-  type LoopSummary,
-} from "../../safety/loop/realtime-loop.js";
+import { createLoopRecord, summarizeLoop, type LoopSummary } from "../../safety/loop/realtime-loop.js";
 import { startRealtimeWorker, type RealtimeWorkerRun } from "../../safety/loop/realtime-runner.js";
 import {
   createPolicyLoopBuffers,
@@ -44,8 +39,10 @@ export interface PolicyLoop {
   setReady(): void;
   post(message: ControlMessage): void;
   stats(): { ticks: number; bySource: Record<string, number>; estop: boolean; faults: number };
-  /** Deadline figures over the slots still in the record. */
-  summary(): LoopSummary;
+  /** Slots the loop has gone through so far. */
+  slots(): number;
+  /** Deadline figures over the slots from `since` on that are still in the record. */
+  summary(since?: number): LoopSummary;
   close(): Promise<void>;
 }
 
@@ -119,17 +116,22 @@ export function startPolicyLoop(spec: PolicyLoopSpec): PolicyLoop {
         faults: Atomics.load(ctrl, LOOP.faults),
       };
     },
-    summary() {
-      const n = Math.min(Atomics.load(record.progress, 0), record.status.length);
-      const view: LoopRecord = {
-        lateUs: record.lateUs.subarray(0, n),
-        tickUs: record.tickUs.subarray(0, n),
-        slotMs: record.slotMs.subarray(0, n),
-        status: record.status.subarray(0, n),
-        progress: record.progress,
-        stop: record.stop,
-      };
-      return summarizeLoop(view, periodMs);
+    slots() {
+      return Atomics.load(record.progress, 0);
+    },
+    summary(since = 0) {
+      const size = record.status.length;
+      const end = Atomics.load(record.progress, 0);
+      const start = Math.max(0, since, end - size);
+      const copy = createLoopRecord(Math.max(0, end - start));
+      for (let k = start; k < end; k++) {
+        const i = k % size;
+        copy.lateUs[k - start] = record.lateUs[i];
+        copy.tickUs[k - start] = record.tickUs[i];
+        copy.slotMs[k - start] = record.slotMs[i];
+        copy.status[k - start] = record.status[i];
+      }
+      return summarizeLoop(copy, periodMs);
     },
     async close() {
       closing = true;

@@ -23,7 +23,8 @@
  *   diagnostics_period_ms   repeat period of an ongoing event on /diagnostics
  *   run_log          JSONL file for the run log ("" : none)
  *   return_window, return_baseline, return_max_drop   return-collapse monitor over episodes (window 0: off)
- *   loop             auto | worker | timer (auto: worker, except in shadow mode, which drives nothing)
+ *   loop             auto | worker | timer (auto: worker, except in shadow mode, which drives nothing, and
+ *                    with use_sim_time: the worker's clock is the wall clock)
  *                    worker: the tick runs in the real-time loop (src/safety/loop) in a worker thread, with
  *                    the policy in a further worker (policy_timeout_ms, then the fallback); the node's
  *                    thread only moves /joint_states in and the command out, through shared memory.
@@ -71,8 +72,10 @@ export interface PolicyNodeHandle extends NodeHandle {
   close(): Promise<void>;
   /** Where the tick runs. */
   readonly loop: "worker" | "timer";
-  /** Deadline figures of the real-time loop over its last minute (worker loop only). */
-  loopSummary(): LoopSummary | undefined;
+  /** Slots the real-time loop has gone through (worker loop only). */
+  loopSlots(): number;
+  /** Deadline figures of the real-time loop from slot `since` on, at most its last minute (worker loop only). */
+  loopSummary(since?: number): LoopSummary | undefined;
 }
 
 /** Fault injection for tests and benchmarks (not ROS parameters: nothing on a robot should set these). */
@@ -123,7 +126,15 @@ export async function startPolicyNode(rawNode: Node, testing: PolicyNodeTesting)
     });
   if (loopParam === "worker" && shadow)
     throw new ConfigError(where, "loop", "shadow mode drives nothing and runs on the timer loop");
-  const loopKind: "worker" | "timer" = loopParam === "timer" || shadow ? "timer" : "worker";
+  // The loop worker runs on the wall clock (it cannot follow /clock), so sim time stays on the timer loop.
+  const simTime = node.hasParameter("use_sim_time") && node.getParameter("use_sim_time") === true;
+  if (loopParam === "worker" && simTime)
+    throw new ConfigError(
+      where,
+      "loop",
+      "the worker loop runs on the wall clock; use_sim_time needs loop timer",
+    );
+  const loopKind: "worker" | "timer" = loopParam === "timer" || shadow || simTime ? "timer" : "worker";
   if (robotParam === "")
     throw new ConfigError(where, "robot", "parameter is required (a robot name or folder)");
   if (modelParam === "")
@@ -394,7 +405,8 @@ export async function startPolicyNode(rawNode: Node, testing: PolicyNodeTesting)
   return {
     runLog: memoryLog,
     loop: loopKind,
-    loopSummary: () => loop?.summary(),
+    loopSlots: () => loop?.slots() ?? 0,
+    loopSummary: (since) => loop?.summary(since),
     stats: () => {
       if (loop !== undefined) {
         const l = loop.stats();

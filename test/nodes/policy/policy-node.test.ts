@@ -285,6 +285,24 @@ describe("policy node (embedded runtime)", () => {
     await waitFor("policy again", () => !handle!.stats().estop && s.commands[s.commands.length - 1] > 0.7);
   });
 
+  it("loop auto is the worker loop, except under sim time (the worker cannot follow /clock)", async () => {
+    handle = await policyNode(setup({}).node);
+    expect(handle.loop).toBe("worker");
+    await handle.close();
+    handle = undefined;
+    ctx!.shutdown();
+    const s = setup({ use_sim_time: true });
+    handle = await policyNode(s.node);
+    expect(handle.loop).toBe("timer");
+    await expect(
+      policyNode(
+        ctx!.createNode("policy2", {
+          parameters: { robot: "pendulum", model: "x", use_sim_time: true, loop: "worker" },
+        }),
+      ),
+    ).rejects.toThrow(/loop: the worker loop runs on the wall clock; use_sim_time needs loop timer/);
+  });
+
   it("rejects a package trained for another robot, naming the file and field", async () => {
     const dir = mkdtempSync(join(tmpdir(), "tether-policy-node-"));
     dirs.push(dir);

@@ -70,6 +70,8 @@ describeRos2("the policy node's ~/reset_estop service under real ROS 2", () => {
         `model:=${join(dir, "model")}`,
         "-p",
         "fallback:=none",
+        "-p",
+        "loop_spin_ms:=1.0", // the test machine's cores are shared: spin 1 ms per slot, not the whole period
       ],
       env,
     );

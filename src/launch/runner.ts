@@ -130,6 +130,8 @@ export async function startLaunch(
   const shutdown = (): Promise<void> => {
     stopping ??= (async () => {
       for (const t of timers) clearTimeout(t);
+      // Deliver what was already sent (a recorder lagging behind its robot) before the nodes close.
+      await options.runtime.settle();
       for (const n of [...nodes].reverse()) {
         try {
           await n.handle?.close?.();

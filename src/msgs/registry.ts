@@ -36,6 +36,15 @@ export function normalizeTypeName(typeName: string): string {
   return `${m[1]}/msg/${m[3]}`;
 }
 
+const SERVICE_TYPE_NAME = /^([A-Za-z][A-Za-z0-9_]*)\/(?:srv\/)?([A-Za-z][A-Za-z0-9_]*)$/;
+
+/** "std_srvs/Trigger" or "std_srvs/srv/Trigger" -> "std_srvs/srv/Trigger". */
+export function normalizeServiceTypeName(typeName: string): string {
+  const m = SERVICE_TYPE_NAME.exec(typeName);
+  if (!m) throw new MessageTypeError(typeName, 'expected a service type "package/srv/Name"');
+  return `${m[1]}/srv/${m[2]}`;
+}
+
 function shortName(typeName: string): string {
   const m = TYPE_NAME.exec(typeName);
   if (!m) throw new MessageTypeError(typeName, 'expected "package/msg/Name"');

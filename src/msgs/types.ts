@@ -98,6 +98,23 @@ export interface MessageTypeMap {
   "std_msgs/msg/Int32": Int32Msg;
 }
 
+/** std_srvs/srv/Trigger's response (its request is empty). */
+export interface TriggerResponse {
+  success: boolean;
+  message: string;
+}
+
+/** Service types Tether's nodes serve: request and response shapes. */
+export interface ServiceTypeMap {
+  "std_srvs/srv/Trigger": { request: Record<string, never>; response: TriggerResponse };
+}
+export type ServiceRequestOf<K extends string> = K extends keyof ServiceTypeMap
+  ? ServiceTypeMap[K]["request"]
+  : Record<string, unknown>;
+export type ServiceResponseOf<K extends string> = K extends keyof ServiceTypeMap
+  ? ServiceTypeMap[K]["response"]
+  : Record<string, unknown>;
+
 /** The TS shape for a type name; types outside the map (other registered types) are plain records. */
 export type MessageOf<K extends string> = K extends keyof MessageTypeMap
   ? MessageTypeMap[K]

@@ -50,12 +50,62 @@ export function checkColumns(
   check("rewards", cols.rewards, 1);
 }
 
+/** Columns beyond the transition some algorithms learn from (registry.ts says which). */
+export interface SamplerExtras {
+  /** Sample the dataset's next action (ReBRAC). */
+  nextActions?: boolean;
+  /** Sample the discounted return-to-go with this γ (Cal-QL). */
+  mcDiscount?: number;
+}
+
+/** Whether row i is the last of its episode: a terminal, a time-limit cut, or the next row's episode differs. */
+function episodeEnds(cols: TransitionColumns, i: number): boolean {
+  return (
+    i + 1 === cols.size ||
+    cols.terminals[i] === 1 ||
+    cols.timeouts[i] === 1 ||
+    cols.episodes[i + 1] !== cols.episodes[i]
+  );
+}
+
+/**
+ * The action taken at each row's next state: the next row's action within an episode. At an episode's last
+ * row there is none; the row's own action stands in (a terminal does not bootstrap, so it only matters after
+ * a time-limit cut, which CORL's loader drops instead).
+ */
+export function nextActionColumn(cols: TransitionColumns): Float32Array {
+  const a = cols.actDim;
+  const out = new Float32Array(cols.size * a);
+  for (let i = 0; i < cols.size; i++) {
+    const j = episodeEnds(cols, i) ? i : i + 1;
+    out.set(cols.actions.subarray(j * a, (j + 1) * a), i * a);
+  }
+  return out;
+}
+
+/**
+ * Discounted Monte-Carlo return-to-go per row, G_t = r_t + γ G_{t+1} within an episode (float64 sums). As in
+ * CORL's Cal-QL, an episode cut by its time limit is not bootstrapped: its return stops at the last row.
+ */
+export function mcReturnColumn(cols: TransitionColumns, discount: number): Float32Array {
+  const out = new Float32Array(cols.size);
+  let next = 0;
+  for (let i = cols.size - 1; i >= 0; i--) {
+    next = cols.rewards[i] + (episodeEnds(cols, i) ? 0 : discount * next);
+    out[i] = next;
+  }
+  return out;
+}
+
 export class TransitionSampler {
   private readonly batch: Batch;
+  private readonly nextActions?: Float32Array;
+  private readonly mcReturns?: Float32Array;
 
   constructor(
     readonly cols: TransitionColumns,
     readonly batchSize: number,
+    extras: SamplerExtras = {},
   ) {
     const { obsDim, actDim } = cols;
     this.batch = {
@@ -66,6 +116,15 @@ export class TransitionSampler {
       nextObservations: new Float32Array(batchSize * obsDim),
       terminals: new Float32Array(batchSize),
     };
+    // Computed once per dataset; batches copy rows like the other columns.
+    if (extras.nextActions) {
+      this.nextActions = nextActionColumn(cols);
+      this.batch.nextActions = new Float32Array(batchSize * actDim);
+    }
+    if (extras.mcDiscount !== undefined) {
+      this.mcReturns = mcReturnColumn(cols, extras.mcDiscount);
+      this.batch.mcReturns = new Float32Array(batchSize);
+    }
   }
 
   /** A uniform batch; the returned object and its arrays are reused by the next call. */
@@ -79,6 +138,9 @@ export class TransitionSampler {
       batch.actions.set(cols.actions.subarray(i * actDim, (i + 1) * actDim), k * actDim);
       batch.rewards[k] = cols.rewards[i];
       batch.terminals[k] = cols.terminals[i];
+      if (this.nextActions)
+        batch.nextActions?.set(this.nextActions.subarray(i * actDim, (i + 1) * actDim), k * actDim);
+      if (this.mcReturns && batch.mcReturns) batch.mcReturns[k] = this.mcReturns[i];
     }
     return batch;
   }

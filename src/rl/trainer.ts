@@ -14,7 +14,12 @@ import type { TransitionColumns } from "../core/transitions.js";
 import type { LoadedRobot } from "../robot/load.js";
 import { compileTask } from "../robot/task-functions.js";
 import type { AlgoName, Learner, Metrics } from "./algos/learner.js";
-import { resolvedConfig, robotTrainingOverrides, wantsReturnNormalizedRewards } from "./algos/registry.js";
+import {
+  resolvedConfig,
+  robotTrainingOverrides,
+  samplerExtras,
+  wantsReturnNormalizedRewards,
+} from "./algos/registry.js";
 import { CHECKPOINT_JSON, hasCheckpoint, loadCheckpoint, saveCheckpoint } from "./checkpoint.js";
 import { createTrainingLearner, type WorkerCount } from "./learner-threads.js";
 import { JsonlMetricsSink, MetricsAverager, type MetricsSink } from "./metrics-log.js";
@@ -185,7 +190,10 @@ export async function trainOffline(
       samplerRng = resumedSamplerRng(outDir, extra, options.seed, startStep, hooks);
       hooks.onLog?.(`resumed ${options.algo} from step ${startStep}`);
     }
-    const source = updateSource(learner, data.cols, options.batchSize, data.source, options.targetReturn);
+    const source = updateSource(learner, data.cols, options.batchSize, data.source, {
+      extras: samplerExtras(options.algo, config),
+      targetReturn: options.targetReturn,
+    });
     if (source.targetReturn !== undefined) hooks.onLog?.(`dt: target return ${source.targetReturn}`);
     const sink = hooks.sink ?? new JsonlMetricsSink(join(outDir, METRICS_FILE), options.resume);
     const averager = new MetricsAverager();

@@ -7,7 +7,7 @@ import type { TransitionColumns } from "../core/transitions.js";
 import { DtLearner } from "./algos/dt.js";
 import { SegmentSampler } from "./algos/dt-segments.js";
 import type { Learner, Metrics } from "./algos/learner.js";
-import { TransitionSampler } from "./replay.js";
+import { TransitionSampler, type SamplerExtras } from "./replay.js";
 
 export interface UpdateSource {
   /** Samples a batch with `rng` and runs one update on it. */
@@ -21,8 +21,9 @@ export function updateSource(
   cols: TransitionColumns,
   batchSize: number,
   source: string,
-  targetReturn?: number,
+  options: { extras?: SamplerExtras; targetReturn?: number } = {},
 ): UpdateSource {
+  const { extras, targetReturn } = options;
   if (learner instanceof DtLearner) {
     const sampler = new SegmentSampler(cols, batchSize, learner.contextLength, source);
     learner.targetReturn = targetReturn ?? sampler.bestReturn();
@@ -31,6 +32,6 @@ export function updateSource(
       targetReturn: learner.targetReturn,
     };
   }
-  const sampler = new TransitionSampler(cols, batchSize);
+  const sampler = new TransitionSampler(cols, batchSize, extras);
   return { update: (rng) => learner.update(sampler.sample(rng)) };
 }

@@ -1,6 +1,6 @@
 /**
  * Callback faults at the node edge, the same under every runtime: `guardCallbacks(node, onFault)` returns a
- * Node whose timer and subscription callbacks (services included: Tether's services are request topics) run
+ * Node whose timer, subscription and service callbacks run
  * inside a try/catch, and whose async callbacks have their rejection caught too. A throw goes to `onFault`
  * with the node and the callback named; it is never dropped. A node that commands hardware wraps its Node
  * with this and turns each fault into a fatal SafetyEvent (policy-node.ts): a callback that silently stops
@@ -9,8 +9,8 @@
  * If `onFault` itself throws, that error is rethrown to the runtime (the embedded runtime logs it on
  * `errors$`; under rclnodejs it reaches the executor): a fault handler that fails must not be quiet either.
  */
-import type { Node, Subscription, SubscriptionOptions, Timer } from "./node.js";
-import type { MessageOf } from "../msgs/types.js";
+import type { Node, Service, Subscription, SubscriptionOptions, Timer } from "./node.js";
+import type { MessageOf, ServiceRequestOf, ServiceResponseOf } from "../msgs/types.js";
 
 export interface CallbackFault {
   /** Fully qualified node name, e.g. "/policy". */
@@ -63,6 +63,23 @@ export function guardCallbacks(node: Node, onFault: CallbackFaultHandler): Node 
       const label = `subscription ${topic}${callback.name ? ` (${callback.name})` : ""}`;
       return node.createSubscription(typeName, topic, options, wrap(label, callback));
     },
+    createService<K extends string>(
+      typeName: K,
+      serviceName: string,
+      handler: (request: ServiceRequestOf<K>) => ServiceResponseOf<K>,
+    ): Service {
+      const label = `service ${serviceName}${handler.name ? ` (${handler.name})` : ""}`;
+      return node.createService(typeName, serviceName, (request) => {
+        try {
+          return handler(request);
+        } catch (error) {
+          onFault({ node: node.fullyQualifiedName(), callback: label, error });
+          // No response to give: the runtime reports the call as failed, as for any server that throws.
+          throw error;
+        }
+      });
+    },
+    createClient: (typeName, serviceName) => node.createClient(typeName, serviceName),
     createTimer(periodMs: number, callback: () => void): Timer {
       const label = `timer${callback.name ? ` ${callback.name}` : ""} (${periodMs} ms)`;
       return node.createTimer(periodMs, wrap(label, callback));

@@ -4,7 +4,7 @@
  * (src/ros/rclnodejs-adapter.ts). A node is a class or factory taking `(node: Node)`.
  */
 import type { Observable } from "rxjs";
-import type { MessageOf, Time } from "../msgs/types.js";
+import type { MessageOf, ServiceRequestOf, ServiceResponseOf, Time } from "../msgs/types.js";
 import { TetherError } from "../core/errors.js";
 
 /** ROS 2 QoS, the parts Tether uses: keep-last depth, reliability, durability. */
@@ -58,6 +58,23 @@ export interface Subscription<T = unknown> {
   publisherCount(): number;
 }
 
+/** A service server: requests are answered by the handler given to createService. */
+export interface Service {
+  /** Fully resolved service name. */
+  readonly serviceName: string;
+  readonly typeName: string;
+}
+
+/** A service client: one request, one response. */
+export interface ServiceClient<Req = unknown, Res = unknown> {
+  readonly serviceName: string;
+  readonly typeName: string;
+  /** True once a server for this service is reachable. */
+  serviceAvailable(): boolean;
+  /** Sends a request; rejects when no server answers within timeoutMs (default 10 s) or the server fails. */
+  call(request: Req, timeoutMs?: number): Promise<Res>;
+}
+
 export interface Timer {
   readonly periodMs: number;
   cancel(): void;
@@ -108,6 +125,16 @@ export interface Node {
     options: SubscriptionOptions,
     callback: (message: MessageOf<K>) => void,
   ): Subscription<MessageOf<K>>;
+  /** A service server; the handler runs on the node's executor like a subscription callback. */
+  createService<K extends string>(
+    typeName: K,
+    serviceName: string,
+    handler: (request: ServiceRequestOf<K>) => ServiceResponseOf<K>,
+  ): Service;
+  createClient<K extends string>(
+    typeName: K,
+    serviceName: string,
+  ): ServiceClient<ServiceRequestOf<K>, ServiceResponseOf<K>>;
   /** A timer on the node's clock: wall time, or sim time when use_sim_time is true. */
   createTimer(periodMs: number, callback: () => void): Timer;
 

@@ -8,7 +8,7 @@
  */
 import { Subject } from "rxjs";
 import { NotAvailableError } from "../core/errors.js";
-import type { MessageOf, Time } from "../msgs/types.js";
+import type { MessageOf, ServiceRequestOf, ServiceResponseOf, Time } from "../msgs/types.js";
 import { timeFromNanos } from "../msgs/time.js";
 import {
   NodeError,
@@ -21,6 +21,8 @@ import {
   type PublisherOptions,
   type QoS,
   type RosClock,
+  type Service,
+  type ServiceClient,
   type Subscription,
   type SubscriptionOptions,
   type Timer,
@@ -31,6 +33,8 @@ import type {
   Rclnodejs,
   RclMessageTypeName,
   RclNode,
+  RclServiceResponse,
+  RclServiceTypeName,
   RclParameter,
   RclParameterType,
   RclQoS,
@@ -159,6 +163,20 @@ function fromRclTime(t: RclTime): Time {
   return timeFromNanos(t.nanoseconds);
 }
 
+/** When a subscription callback last ran in this process (performance.now()), for untilQuiet. */
+let lastDeliveryMs = 0;
+
+/**
+ * Resolves once no subscription callback has run for `quietMs` (at most `maxMs`): at shutdown, messages a
+ * publisher already sent may still wait in the DDS reader caches of a node that lags (a recorder behind a
+ * fast lock-step simulation); closing first would lose them.
+ */
+export async function untilQuiet(quietMs = 250, maxMs = 2000): Promise<void> {
+  const start = performance.now();
+  while (performance.now() - start < maxMs && performance.now() - lastDeliveryMs < quietMs)
+    await new Promise((r) => setTimeout(r, Math.min(50, quietMs)));
+}
+
 /** Wraps an rclnodejs node in Tether's Node interface. */
 export class RclnodejsNode implements Node {
   /** Resolves declared values against the launch/-p overrides with the embedded runtime's rules. */
@@ -252,6 +270,7 @@ export class RclnodejsNode implements Node {
     this.pending.push({ ts, seq: this.pending.length, run, topic });
   }
   private flush(): void {
+    lastDeliveryMs = performance.now();
     const round = this.pending.sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : a.seq - b.seq));
     this.pending = [];
     for (const p of round) {
@@ -263,6 +282,43 @@ export class RclnodejsNode implements Node {
         this.node.getLogger().error(`callback on ${p.topic} failed: ${(err as Error).stack ?? String(err)}`);
       }
     }
+  }
+
+  createService<K extends string>(
+    typeName: K,
+    serviceName: string,
+    handler: (request: ServiceRequestOf<K>) => ServiceResponseOf<K>,
+  ): Service {
+    const name = this.resolveTopicName(serviceName);
+    // Parameters annotated so the file type-checks where rclnodejs (and so its declarations) is absent.
+    this.node.createService(
+      typeName as RclServiceTypeName,
+      name,
+      (request: unknown, response: RclServiceResponse) => {
+        // A throwing handler sends no response (the caller times out), as an rclcpp server would; the node lives on.
+        try {
+          response.send(handler(request as ServiceRequestOf<K>) as never);
+        } catch (err) {
+          this.node.getLogger().error(`service ${name} failed: ${(err as Error).stack ?? String(err)}`);
+        }
+      },
+    );
+    return { serviceName: name, typeName };
+  }
+
+  createClient<K extends string>(
+    typeName: K,
+    serviceName: string,
+  ): ServiceClient<ServiceRequestOf<K>, ServiceResponseOf<K>> {
+    const name = this.resolveTopicName(serviceName);
+    const client = this.node.createClient(typeName as RclServiceTypeName, name);
+    return {
+      serviceName: name,
+      typeName,
+      serviceAvailable: () => client.isServiceServerAvailable(),
+      call: async (request, timeoutMs = 10_000) =>
+        (await client.sendRequestAsync(request as never, { timeout: timeoutMs })) as ServiceResponseOf<K>,
+    };
   }
 
   /** On the node's ROS clock, as in rclcpp: sim time when use_sim_time is true. */

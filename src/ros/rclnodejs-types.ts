@@ -17,6 +17,10 @@ export type RclParameterType = import("rclnodejs").ParameterType;
 // @ts-ignore: absent without ROS 2
 export type RclMessageTypeName = import("rclnodejs").MessageTypeClassName;
 // @ts-ignore: absent without ROS 2
+export type RclServiceTypeName = import("rclnodejs").ServiceTypeClassName;
+// @ts-ignore: absent without ROS 2
+export type RclServiceResponse = import("rclnodejs").ServiceResponse<RclServiceTypeName>;
+// @ts-ignore: absent without ROS 2
 export type RclQoS = import("rclnodejs").QoS;
 // @ts-ignore: absent without ROS 2
 export type RclTime = import("rclnodejs").Time;

@@ -9,7 +9,7 @@ import {
   type EmbeddedContext,
   type EmbeddedContextOptions,
 } from "./embedded/context.js";
-import { loadRclnodejs, createRclnodejsNode } from "./rclnodejs-adapter.js";
+import { loadRclnodejs, createRclnodejsNode, untilQuiet } from "./rclnodejs-adapter.js";
 import { NotAvailableError } from "../core/errors.js";
 
 export const EMBEDDED_NOTICE = "ROS 2 not found: using the embedded runtime";
@@ -25,6 +25,8 @@ export interface Runtime {
   createNode(name: string, options?: RuntimeNodeOptions): Promise<Node>;
   /** The embedded context (graph introspection, spinSome), when kind is "embedded". */
   readonly embedded: EmbeddedContext | undefined;
+  /** Waits (bounded) until messages already sent have been delivered: call before closing nodes. */
+  settle(): Promise<void>;
   shutdown(): void;
 }
 
@@ -47,6 +49,11 @@ export function embeddedRuntime(options: EmbeddedContextOptions = {}): Runtime {
     embedded: ctx,
     createNode: (name, opts = {}) =>
       Promise.resolve(ctx.createNode(name, { ...opts, remaps: opts.remaps ?? [] })),
+    // In one process every message is already queued; the executor runs it before the nodes close.
+    settle: () => {
+      ctx.spinSome();
+      return Promise.resolve();
+    },
     shutdown: () => ctx.shutdown(),
   };
 }
@@ -64,6 +71,7 @@ export async function selectRuntime(options: SelectRuntimeOptions): Promise<Runt
           created.push(node);
           return node;
         },
+        settle: () => untilQuiet(),
         shutdown() {
           for (const n of created) n.destroy();
           if (!rcl.isShutdown()) rcl.shutdown();

@@ -90,6 +90,27 @@ describe("trainOffline", () => {
     expect(loadCheckpoint(dir).state.step).toBe(6);
   });
 
+  it.each([
+    ["calql", "loss/cql", { sampledActions: 2 }],
+    ["rebrac", "loss/critic_bc", {}],
+  ] as const)(
+    "trains %s from the dataset's own columns (returns-to-go, next actions) sampled with each batch",
+    async (algo, metric, extra) => {
+      const dir = tmp();
+      const r = await trainOffline(
+        robot,
+        { cols: columns(100), source: "synthetic", datasetHash: "h" },
+        options(dir, { algo, config: { ...TINY, ...extra } }),
+      );
+      r.learner.dispose();
+      const lines = readFileSync(join(dir, "metrics.jsonl"), "utf8").trim().split("\n");
+      const last = JSON.parse(lines[lines.length - 1]);
+      expect(last.step).toBe(6);
+      expect(Number.isFinite(last[metric])).toBe(true);
+      expect(loadCheckpoint(dir).state.algo).toBe(algo);
+    },
+  );
+
   it("resumes from the checkpoint and continues the step count", async () => {
     const dir = tmp();
     const cols = columns(100);

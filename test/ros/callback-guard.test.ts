@@ -41,6 +41,23 @@ describe("guardCallbacks (embedded runtime)", () => {
     expect(failures).toEqual([]);
   });
 
+  it("hands a throwing service handler to onFault, naming the service; the call fails, the server stays", async () => {
+    make();
+    const faults: CallbackFault[] = [];
+    const n = guardCallbacks(ctx.createNode("n"), (f) => faults.push(f));
+    let calls = 0;
+    n.createService("std_srvs/srv/Trigger", "~/reset", function onReset() {
+      if (++calls === 1) throw new Error("boom");
+      return { success: true, message: "ok" };
+    });
+    const client = ctx.createNode("c").createClient("std_srvs/srv/Trigger", "/n/reset");
+    await expect(client.call({})).rejects.toThrow(/service \/n\/reset failed in \/n/);
+    expect(faults.map((f) => [f.node, f.callback, (f.error as Error).message])).toEqual([
+      ["/n", "service ~/reset (onReset)", "boom"],
+    ]);
+    expect(await client.call({})).toEqual({ success: true, message: "ok" });
+  });
+
   it("hands a throwing timer callback to onFault, with its period", async () => {
     make();
     const faults: CallbackFault[] = [];

@@ -244,15 +244,16 @@ describeRos2("the installed package under ROS 2's tools", () => {
     const end = await launch.exited;
     expect(launch.output()).not.toMatch(/process has died/);
     expect(end.code, launch.output()).toBe(0);
-    // The recorder writes on shutdown: a clean SIGINT is what leaves a dataset. Not asserted exactly: under
-    // ros2 launch the three nodes start in parallel, so the recorder can match after lock-step sim_robot's
-    // first states (seen here: 473 of 500 transitions), and 1 run in 5 split an episode (66 + 183 steps).
+    // The recorder writes on shutdown: a clean SIGINT is what leaves a dataset. ros2 launch starts the three
+    // nodes in parallel; sim_robot waits for both /joint_states subscribers (wait_for_subscribers:=2 in
+    // record.launch.xml), and on SIGINT the recorder takes what is still queued before it closes (Runtime
+    // settle), so it has every state of both episodes: exact counts.
     const ds = openDataset(out);
     expect(ds.manifest.robot).toBe("pendulum");
     const { episodes, transitions } = ds.manifest.counts;
-    expect(transitions).toBeGreaterThan(0);
-    // No more than the two episodes sim_robot simulated.
-    expect(transitions).toBeLessThanOrEqual(2 * loadRobot("pendulum").spec.control.max_episode_steps);
+    expect(launch.output()).not.toMatch(/starting with \d+ of 2 subscriber/);
+    expect(episodes, launch.output()).toBe(2);
+    expect(transitions, launch.output()).toBe(2 * loadRobot("pendulum").spec.control.max_episode_steps);
     expect(launch.output()).toContain(`wrote ${episodes} episodes, ${transitions} transitions`);
   });
 });

@@ -7,7 +7,7 @@ import { join } from "node:path";
 const DOMAIN = 213;
 
 describeRos2("tether bench bus --ros", () => {
-  it("prints transport, throughput, latency and drops over Cyclone DDS, and a 500 Hz recording", async () => {
+  it("prints transport, throughput, latency and drops over Cyclone DDS, and 500 Hz recordings (in process, from rclpy)", async () => {
     const r = await run(
       process.execPath,
       [
@@ -42,6 +42,12 @@ describeRos2("tether bench bus --ros", () => {
     expect(rec.states_published).toBe(500);
     expect(rec.states_received + rec.dropped).toBe(500);
     expect(rec.states_received).toBeGreaterThan(0);
+    // The same stream from rclpy in its own process, across the loopback socket.
+    const sep = json.recording_500hz_separate_process as Record<string, number>;
+    expect(sep.states_published).toBe(500);
+    expect(sep.states_received + sep.dropped).toBe(500);
+    expect(sep.states_received).toBeGreaterThan(0);
+    expect(typeof sep.publisher_late_max_ms).toBe("number");
     expect(json.embedded).toMatchObject({ bench: "bus", jointstate_messages: 10000, jointstate_dropped: 0 });
   });
 });

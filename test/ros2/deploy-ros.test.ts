@@ -7,42 +7,10 @@ import { afterAll, expect, it } from "vitest";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { writePolicyPackage } from "../../src/policy/package.js";
-import { DEFAULT_QUANTILE_LEVELS } from "../../src/policy/support.js";
+import { writeConstantPolicy } from "./constant-policy.js";
 import { describeRos2, nodeList, ros2Env, run, startTether, waitUntil, type Proc } from "./ros2-env.js";
 
 const DOMAIN = 216;
-
-/** A pendulum policy that always asks for 1.9 N·m: far outside the behavior's support, so the shield acts. */
-function writeConstantPolicy(dir: string): void {
-  writePolicyPackage(dir, {
-    robot: "pendulum",
-    obsNames: ["cos_angle", "sin_angle", "angular_velocity"],
-    actNames: ["pendulum_effort"],
-    actionLow: [-2],
-    actionHigh: [2],
-    actor: {
-      kind: "deterministic",
-      obsDim: 3,
-      actDim: 1,
-      network: {
-        layers: [
-          {
-            weight: new Float32Array(3),
-            bias: Float32Array.of(0.95),
-            inDim: 3,
-            outDim: 1,
-            activation: "linear",
-          },
-        ],
-      },
-      obsMean: [0, 0, 0],
-      obsStd: [1, 1, 1],
-    },
-    support: { quantiles: { levels: [...DEFAULT_QUANTILE_LEVELS], values: [[-0.6, -0.5, 0, 0.5, 0.6]] } },
-    provenance: { algorithm: "test", datasetHash: "0".repeat(8), config: {}, metrics: {} },
-  });
-}
 
 describeRos2("deploy.launch.xml under --ros", () => {
   let launch: Proc | undefined;

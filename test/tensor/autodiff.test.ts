@@ -1,9 +1,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { gradients } from "../../src/tensor/autodiff.js";
-import { layerNorm } from "../../src/tensor/layer-norm.js";
 import { causalMask, embed, gelu, softmax } from "../../src/tensor/layers.js";
 import { Graph, sizeOf, type FloatType, type Value } from "../../src/tensor/graph.js";
+import { layerNorm } from "../../src/tensor/layer-norm.js";
 import { Program } from "../../src/tensor/program.js";
 
 /**
@@ -153,12 +153,6 @@ describe("gradients match finite differences", () => {
     const shapes = fc.tuple(dim, dim).map(([b, t]) => [[b, t, t]]);
     prop(shapes, (g, [x]) => softmax(g, g.add(x, causalMask(g, x.shape[1]))));
   });
-  it("layer norm over the last axis, with gain and bias", () => {
-    const shapes = fc
-      .tuple(dim, dim, fc.integer({ min: 2, max: 5 }))
-      .map(([b, t, d]) => [[b, t, d], [d], [d]]);
-    prop(shapes, (g, [x, gamma, beta]) => layerNorm(g, x, gamma, beta));
-  });
   it("one-hot embedding lookup: gradient reaches the table rows picked", () => {
     const shapes = fc.tuple(dim, dim, dim).map(([b, n, d]) => [
       [n, d],
@@ -180,6 +174,24 @@ describe("gradients match finite differences", () => {
   });
   it("logsumexp (max-shifted composite)", () => {
     prop(matrix, (g, [x]) => g.logSumExp(x, 1), fc.double({ min: -30, max: 30, noNaN: true }));
+  });
+  it("layer norm (composite: mean, variance, normalize, gain and bias), over rows of 2+ features", () => {
+    const shapes = fc.tuple(dim, fc.integer({ min: 2, max: 5 })).map(([r, c]) => [[r, c], [c], [c]]);
+    prop(shapes, (g, [x, gain, bias]) => layerNorm(g, x, gain, bias));
+  });
+  it("layer norm's forward pass equals numpy's (x - mean) / sqrt(var + 1e-5) · gain + bias", () => {
+    const g = new Graph("ln", "float64");
+    const x = g.input("x", [2, 4]);
+    const y = layerNorm(g, x, g.constant([1, 2, 0.5, -1], [4]), g.constant([0, 0.1, -0.2, 0.3], [4]));
+    const program = new Program({ graph: g, state: [], outputs: { y } }, {}, { device: "cpu", threads: 1 });
+    const out = program.run({ x: Float64Array.of(1, 2, 4, 9, -1, 0.5, 0.5, 3) }).y;
+    // numpy: ((x - x.mean(1)) / np.sqrt(x.var(1) + 1e-5)) * gain + bias
+    const expected = [
+      -0.9733280145, -1.197770686, -0.2, -1.3222133575, -1.2185406377, -0.2481544679, -0.287038617,
+      -1.2666951056,
+    ];
+    expected.forEach((e, i) => expect(out[i]).toBeCloseTo(e, 8));
+    program.dispose();
   });
   it("Concat, Slice, Reshape, Transpose, Expand", () => {
     const shapes = fc.tuple(dim, dim, dim).map(([r, a, b]) => [

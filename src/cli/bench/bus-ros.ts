@@ -7,7 +7,10 @@
  *   dropped                JointState messages published and never delivered in the throughput run
  *   latency_us_p50/p99     publish -> subscription callback, one message in flight
  *   recording_500hz        reacher2 states + commands at 500 Hz into the recorder for `--record-seconds`
+ *   recording_500hz_separate_process   the same from an rclpy publisher in another process (rclpy-500hz.py),
+ *                                      so the messages cross the loopback socket
  */
+import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -128,6 +131,7 @@ export async function runBenchBusRos(opts: BenchBusRosOptions): Promise<Record<s
     const pct = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 
     const recording = await recordAt500Hz(node, opts.recordSeconds, timeFromNanos);
+    const separate = await recordFromProcessAt500Hz(node, opts.recordSeconds);
     return {
       bench: "bus",
       transport: transportOf(process.env.RMW_IMPLEMENTATION ?? "rmw_cyclonedds_cpp"),
@@ -139,6 +143,7 @@ export async function runBenchBusRos(opts: BenchBusRosOptions): Promise<Record<s
       burst: opts.burst,
       latency_samples: opts.latencySamples,
       recording_500hz: recording,
+      recording_500hz_separate_process: separate,
     };
   } finally {
     for (const n of nodes) n.destroy();
@@ -146,29 +151,59 @@ export async function runBenchBusRos(opts: BenchBusRosOptions): Promise<Record<s
   }
 }
 
+type NodeMaker = (name: string, options?: RuntimeNodeOptions) => Promise<Node>;
+type BenchRecorder = Awaited<
+  ReturnType<typeof import("../../nodes/recorder/recorder-node.js").createRecorderNode>
+>;
+
+/** The recorder on reacher2's topics, remapped under `prefix` (reliable, keep-last 1000). */
+async function benchRecorder(
+  node: NodeMaker,
+  name: string,
+  prefix: string,
+  out: string,
+): Promise<BenchRecorder> {
+  const { createRecorderNode } = await import("../../nodes/recorder/recorder-node.js");
+  const remaps = ["/joint_states", "/forward_effort_controller/commands", "/goal"].map((t) => ({
+    from: t,
+    to: `${prefix}${t}`,
+  }));
+  return createRecorderNode(
+    await node(name, { parameters: { robot: "reacher2", out, reset_jump: 0 }, remaps }),
+  );
+}
+
+/** Waits for the tail (states, commands and the goal), closes the recorder and reports what it received. */
+async function recordingFigures(
+  recorder: BenchRecorder,
+  published: number,
+  wallSeconds: number,
+): Promise<Record<string, unknown>> {
+  await drain(() => recorder.received(), 2 * published + 1);
+  const statesReceived = recorder.core.stats().messages[recorder.core.topics.state] ?? 0;
+  await recorder.close();
+  return {
+    rate_hz: Math.round(published / wallSeconds),
+    states_published: published,
+    states_received: statesReceived,
+    dropped: published - statesReceived,
+    transitions: recorder.finalStats()?.transitions,
+  };
+}
+
 /**
  * A robot publishing reacher2 states and commands at 500 Hz (wall clock, 2 ms stamps) into the recorder
  * node (reliable, keep-last 1000); dropped = states published that the recorder never received.
  */
 async function recordAt500Hz(
-  node: (name: string, options?: RuntimeNodeOptions) => Promise<Node>,
+  node: NodeMaker,
   seconds: number,
   timeFromNanos: (ns: bigint) => { sec: number; nanosec: number },
 ): Promise<Record<string, unknown>> {
-  const { createRecorderNode } = await import("../../nodes/recorder/recorder-node.js");
   const dir = mkdtempSync(join(tmpdir(), "tether-bench-bus-ros-"));
   try {
     // The recorder subscribes to reacher2's absolute topic names: remapped into the bench namespace.
-    const remaps = ["/joint_states", "/forward_effort_controller/commands", "/goal"].map((t) => ({
-      from: t,
-      to: `/tether_bench${t}`,
-    }));
-    const recorder = await createRecorderNode(
-      await node("recorder", {
-        parameters: { robot: "reacher2", out: join(dir, "ds"), reset_jump: 0 },
-        remaps,
-      }),
-    );
+    const recorder = await benchRecorder(node, "recorder", "/tether_bench", join(dir, "ds"));
     const robot = await node("bench_robot");
     const states = robot.createPublisher("sensor_msgs/msg/JointState", "joint_states", {
       qos: { depth: 1000 },
@@ -205,17 +240,34 @@ async function recordAt500Hz(
       }
       await sleep(1);
     }
-    const wallSeconds = (performance.now() - start) / 1000;
-    // Reliable delivery of the tail: states, commands and the goal.
-    await drain(() => recorder.received(), 2 * published + 1);
-    const statesReceived = recorder.core.stats().messages[recorder.core.topics.state] ?? 0;
-    await recorder.close();
+    return await recordingFigures(recorder, published, (performance.now() - start) / 1000);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The same stream from rclpy in another process (rclpy-500hz.py, reliable, keep-last 1000): the messages
+ * cross the loopback socket, as from a robot's driver, and the publisher's timing is its own.
+ */
+async function recordFromProcessAt500Hz(node: NodeMaker, seconds: number): Promise<Record<string, unknown>> {
+  const dir = mkdtempSync(join(tmpdir(), "tether-bench-bus-ros-"));
+  const prefix = "/tether_bench_rclpy";
+  try {
+    const recorder = await benchRecorder(node, "recorder_rclpy", prefix, join(dir, "ds"));
+    const script = join(import.meta.dirname, "rclpy-500hz.py");
+    const child = spawn("python3", [script, String(seconds), prefix], { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+    const last = out.trim().split("\n").at(-1) ?? "";
+    if (code !== 0 || !last.startsWith("{"))
+      throw new Error(`bench bus --ros: ${script} failed (exit ${code}): ${out.trim()}`);
+    const report = JSON.parse(last) as { published: number; wall_s: number; late_max_ms: number };
     return {
-      rate_hz: Math.round(published / wallSeconds),
-      states_published: published,
-      states_received: statesReceived,
-      dropped: published - statesReceived,
-      transitions: recorder.finalStats()?.transitions,
+      ...(await recordingFigures(recorder, report.published, report.wall_s)),
+      publisher_late_max_ms: report.late_max_ms,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });

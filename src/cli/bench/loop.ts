@@ -3,6 +3,8 @@
  * clamps + monitors (`tick_us_p50`, `tick_us_p99`, target p99 <= 200 µs) and `deadline_miss_ratio` of a
  * drift-free 500 Hz wall-clock loop (target <= 0.001), run in a dedicated worker thread (`--thread worker`,
  * default) or on the main thread (`--thread main`, to compare). See src/safety/loop/loop-bench.ts.
+ * Then (unless --no-policy-node) the same figures for the policy node itself on its worker loop, under
+ * `policy_node` (`path: "policy_node"`; the first path is `path: "safety_core"`): src/nodes/policy/node-loop-bench.ts.
  */
 import { Option, type Command } from "commander";
 import { parseFloatOption, parseIntOption, printJsonLine } from "../run.js";
@@ -14,6 +16,7 @@ interface BenchLoopOptions {
   seed: number;
   thread: "main" | "worker";
   spinMs?: number;
+  policyNode: boolean;
 }
 
 export function registerBenchLoop(bench: Command): void {
@@ -39,6 +42,7 @@ export function registerBenchLoop(bench: Command): void {
       "busy-wait before each slot (default: the whole period; the loop thread never sleeps)",
       parseFloatOption("--spin-ms"),
     )
+    .option("--no-policy-node", "skip the policy node's own loop (path policy_node)")
     .action(async (opts: BenchLoopOptions) => {
       const { runLoopBench } = await import("../../safety/loop/loop-bench.js");
       const { startProgress } = await import("../progress.js");
@@ -55,8 +59,16 @@ export function registerBenchLoop(bench: Command): void {
         onProgress: (d) => progress.update(d),
       });
       progress.stop();
+      let policyNode: unknown = undefined;
+      if (opts.policyNode) {
+        const { runNodeLoopBench } = await import("../../nodes/policy/node-loop-bench.js");
+        process.stderr.write(`bench loop: policy node on its worker loop, ${opts.seconds} s\n`);
+        policyNode = await runNodeLoopBench({ seconds: opts.seconds, seed: opts.seed, spinMs: opts.spinMs });
+      }
       const out = {
+        path: "safety_core",
         ...result,
+        policy_node: policyNode,
         load_avg_1m_before: Math.round(load * 100) / 100,
         load_avg_1m_after: Math.round(loadavg()[0] * 100) / 100,
       };

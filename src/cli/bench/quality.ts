@@ -40,7 +40,7 @@ export function registerBenchQuality(bench: Command): void {
       "Offline RL quality: each algorithm × robot × dataset level, normalized score mean ± std over seeds",
     )
     .option("--robots <names>", "comma-separated robots (default: all)")
-    .option("--algos <names>", "comma-separated algorithms", "iql,awac,td3bc,bc,cql")
+    .option("--algos <names>", "comma-separated algorithms", "iql,awac,td3bc,bc,cql,calql,rebrac")
     .option("--levels <names>", "comma-separated dataset levels", DEFAULT_LEVELS.join(","))
     .option("--seeds <n>", "seeds per cell", parseIntOption("--seeds"), 3)
     .option(

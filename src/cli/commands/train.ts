@@ -12,7 +12,7 @@ interface TrainFlags {
   evalEvery: number;
   evalEpisodes: number;
   resume?: boolean;
-  batchSize: number;
+  batchSize?: number;
   hidden?: number[];
   config?: string;
   workers?: number;
@@ -50,7 +50,11 @@ export function registerTrain(program: Command): void {
     )
     .option("--eval-episodes <n>", "episodes per evaluation", parseIntOption("--eval-episodes"), 5)
     .option("--resume", "continue from the checkpoint in --out")
-    .option("--batch-size <n>", "mini-batch size", parseIntOption("--batch-size"), 256)
+    .option(
+      "--batch-size <n>",
+      "mini-batch size (default: 256; rebrac: 1024, its paper's)",
+      parseIntOption("--batch-size"),
+    )
     .option(
       "--hidden <widths>",
       "hidden layer widths of every network, e.g. 64,64 (default: 256,256)",
@@ -74,7 +78,7 @@ export function registerTrain(program: Command): void {
     )
     .option("--json", "end stdout with one JSON object summarizing the run")
     .action(async (flags: TrainFlags) => {
-      const { assertAlgoName, ALGO_DEFAULTS } = await import("../../rl/algos/registry.js");
+      const { assertAlgoName, ALGO_DEFAULTS, defaultBatchSize } = await import("../../rl/algos/registry.js");
       const { parseAlgoConfigOption } = await import("../config-option.js");
       const { isBackendName, describeBackend, selectBackend } = await import("../../rl/backend.js");
       const { runTraining } = await import("../../rl/run-training.js");
@@ -131,7 +135,7 @@ export function registerTrain(program: Command): void {
             evalEvery: flags.evalEvery,
             evalEpisodes: flags.evalEpisodes,
             resume: flags.resume === true,
-            batchSize: flags.batchSize,
+            batchSize: flags.batchSize ?? defaultBatchSize(algo),
             checkpointEvery: flags.checkpointEvery,
             workers: flags.workers,
             targetReturn: flags.targetReturn,

@@ -19,7 +19,7 @@ import type { Controller } from "../../safety/fallback.js";
 import { loadRobot, REPO_ROOT, type LoadedRobot } from "../../robot/load.js";
 import { compileTask } from "../../robot/task-functions.js";
 import type { Learner } from "../../rl/algos/learner.js";
-import { createLearner, isAlgoName } from "../../rl/algos/registry.js";
+import { canFinetune, createLearner, isAlgoName } from "../../rl/algos/registry.js";
 import { selectBackend, type BackendName } from "../../rl/backend.js";
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint } from "../../rl/checkpoint.js";
 import {
@@ -187,6 +187,13 @@ export function restoreLearner(
   }
   if (typeof runConfig.algo !== "string" || !isAlgoName(runConfig.algo))
     throw new ConfigError(configFile, "algo", `unknown algorithm "${String(runConfig.algo)}"`);
+  if (!canFinetune(runConfig.algo))
+    throw new ConfigError(
+      configFile,
+      "algo",
+      `${runConfig.algo} cannot be fine-tuned yet: the online buffer does not keep the columns it learns from`,
+      { hint: "fine-tune a model trained with iql, awac, td3bc, bc or cql" },
+    );
   const m = pkg.manifest;
   const learner = createLearner(
     runConfig.algo,

@@ -5,8 +5,8 @@
  * computes the observation with the robot spec (compileTask), asks the policy for an action and publishes
  * the shielded command (actuator units, std_msgs/msg/Float64MultiArray) on the robot's command topic.
  * Every safety event goes to /diagnostics (diagnostic_msgs/msg/DiagnosticArray, throttled per monitor) and
- * to the run log. The e-stop latch clears only on a message on `~/reset_estop` (std_msgs/msg/String,
- * data = who resets).
+ * to the run log. The e-stop latch clears only through the service `~/reset_estop` (std_srvs/srv/Trigger:
+ * `ros2 service call /policy/reset_estop std_srvs/srv/Trigger`), which answers what it did.
  *
  * Parameters
  *   robot            robot name under robots/ or a folder with robot.yaml (required)
@@ -23,24 +23,32 @@
  *   diagnostics_period_ms   repeat period of an ongoing event on /diagnostics
  *   run_log          JSONL file for the run log ("" : none)
  *   return_window, return_baseline, return_max_drop   return-collapse monitor over episodes (window 0: off)
+ *   loop             auto | worker | timer (auto: worker, except in shadow mode, which drives nothing, and
+ *                    with use_sim_time: the worker's clock is the wall clock)
+ *                    worker: the tick runs in the real-time loop (src/safety/loop) in a worker thread, with
+ *                    the policy in a further worker (policy_timeout_ms, then the fallback); the node's
+ *                    thread only moves /joint_states in and the command out, through shared memory.
+ *                    timer: the tick runs on a timer of the node's own event loop (the old path).
+ *   loop_spin_ms     worker: busy-wait this long before each slot (< 0: the whole period, one core)
+ *   policy_timeout_ms  worker: longest wait for the policy's action (0: half a period)
  */
-import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { performance } from "node:perf_hooks";
 import { asyncScheduler, type SchedulerLike } from "rxjs";
 import { ConfigError } from "../../core/errors.js";
 import type { JointState } from "../../msgs/types.js";
-import { commandTopic, type RobotSpec } from "../../robot/spec.js";
-import type { PolicyPackage } from "../../policy/package.js";
-import type { PolicyRunner } from "../../policy/runner.js";
+import { commandTopic } from "../../robot/spec.js";
 import { LATCHED_QOS, type Node, type NodeHandle } from "../../ros/node.js";
 import { guardCallbacks, type CallbackFault, type CallbackFaultHandler } from "../../ros/callback-guard.js";
-import { safetyEvent } from "../../safety/events.js";
-import type { Controller } from "../../safety/fallback.js";
+import { safetyEvent, type SafetyEvent } from "../../safety/events.js";
 import { ArrayRunLog, type RunLog } from "../../safety/run-log.js";
-import { SafetyCore } from "../../safety/safety-core.js";
+import type { SafetyCore } from "../../safety/safety-core.js";
 import { toDiagnosticArray } from "../../safety/diagnostics.js";
+import type { LoopSummary } from "../../safety/loop/realtime-loop.js";
 import { SignalAssembler, subscribeTaskTopics } from "../behavior/signal-assembler.js";
-import { buildPolicyStack, DEFAULT_SHIELD_PARAMS } from "./build-shield.js";
+import { DEFAULT_SHIELD_PARAMS } from "./build-shield.js";
+import { loadPolicyCore, type PolicyCoreOptions } from "./policy-core.js";
+import type { EStopState } from "./loop-shared.js";
+import { startPolicyLoop, type PolicyLoop } from "./policy-loop.js";
 import { DiagnosticsThrottle } from "./diagnostics-throttle.js";
 import { JsonlRunLog, teeRunLog } from "./jsonl-run-log.js";
 
@@ -60,9 +68,31 @@ export interface PolicyNodeHandle extends NodeHandle {
   };
   /** The in-memory run log (also written to `run_log` when set). */
   readonly runLog: ArrayRunLog;
+  /** Stops the tick (and the loop worker, its policy worker). */
+  close(): Promise<void>;
+  /** Where the tick runs. */
+  readonly loop: "worker" | "timer";
+  /** Slots the real-time loop has gone through (worker loop only). */
+  loopSlots(): number;
+  /** Deadline figures of the real-time loop from slot `since` on, at most its last minute (worker loop only). */
+  loopSummary(since?: number): LoopSummary | undefined;
 }
 
-export async function policyNode(rawNode: Node): Promise<PolicyNodeHandle> {
+/** Fault injection for tests and benchmarks (not ROS parameters: nothing on a robot should set these). */
+export interface PolicyNodeTesting {
+  /** Worker loop: a WorkerPolicy module (and its options) in place of the package's actor. */
+  policyModule?: string;
+  policyOptions?: unknown;
+  /** Worker loop: the tick throws after the core's tick number `throwAtTick`. */
+  throwAtTick?: number;
+}
+
+export function policyNode(rawNode: Node): Promise<PolicyNodeHandle> {
+  return startPolicyNode(rawNode, {});
+}
+
+/** The policy node, with fault injection (`testing`). */
+export async function startPolicyNode(rawNode: Node, testing: PolicyNodeTesting): Promise<PolicyNodeHandle> {
   // Every callback below runs behind the guard: a throw becomes a fatal node_callback event (onFault).
   let onFault: CallbackFaultHandler = (f) => {
     throw f.error; // before the node is wired up, a fault is the construction's own error
@@ -87,6 +117,24 @@ export async function policyNode(rawNode: Node): Promise<PolicyNodeHandle> {
   const returnWindow = Number(node.declareParameter("return_window", 0));
   const returnBaseline = Number(node.declareParameter("return_baseline", 0, { double: true }));
   const returnMaxDrop = Number(node.declareParameter("return_max_drop", 0, { double: true }));
+  const loopParam = String(node.declareParameter("loop", "auto"));
+  const spinMs = Number(node.declareParameter("loop_spin_ms", -1, { double: true }));
+  const policyTimeoutParam = Number(node.declareParameter("policy_timeout_ms", 0, { double: true }));
+  if (loopParam !== "auto" && loopParam !== "worker" && loopParam !== "timer")
+    throw new ConfigError(where, "loop", `unknown loop "${loopParam}"`, {
+      expected: "auto | worker | timer",
+    });
+  if (loopParam === "worker" && shadow)
+    throw new ConfigError(where, "loop", "shadow mode drives nothing and runs on the timer loop");
+  // The loop worker runs on the wall clock (it cannot follow /clock), so sim time stays on the timer loop.
+  const simTime = node.hasParameter("use_sim_time") && node.getParameter("use_sim_time") === true;
+  if (loopParam === "worker" && simTime)
+    throw new ConfigError(
+      where,
+      "loop",
+      "the worker loop runs on the wall clock; use_sim_time needs loop timer",
+    );
+  const loopKind: "worker" | "timer" = loopParam === "timer" || shadow || simTime ? "timer" : "worker";
   if (robotParam === "")
     throw new ConfigError(where, "robot", "parameter is required (a robot name or folder)");
   if (modelParam === "")
@@ -96,19 +144,23 @@ export async function policyNode(rawNode: Node): Promise<PolicyNodeHandle> {
       "parameter is required (a policy package folder or name under models/)",
     );
 
-  const { loadRobot, REPO_ROOT } = await import("../../robot/load.js");
-  const { loadPolicyPackage } = await import("../../policy/package.js");
-  const spec = loadRobot(robotParam).spec;
-  const modelDir = existsSync(join(modelParam, "policy.json"))
-    ? modelParam
-    : join(REPO_ROOT, "models", modelParam);
-  const pkg = loadPolicyPackage(modelDir);
-  const stack = buildPolicyStack(pkg, spec, params);
-  const rateHz = rateParam > 0 ? rateParam : spec.control.rate_hz;
+  const coreOptions: PolicyCoreOptions = {
+    where,
+    robot: robotParam,
+    model: modelParam,
+    fallback: fallbackParam,
+    rateHz: rateParam,
+    params,
+    frozenRepeats,
+    returnWindow,
+    returnBaseline,
+    returnMaxDrop,
+    shadow,
+  };
+  // Built here on both paths: a bad package or parameter fails the node's construction, named.
+  const parts = await loadPolicyCore(coreOptions);
+  const { spec, pkg, modelDir, stack, rateHz } = parts;
   const log = node.getLogger();
-
-  const policy: Controller = { act: (obs, _signals, out) => stack.runner.act(obs, out) };
-  const fallback = await makeFallback(fallbackParam, where, spec, pkg, stack.runner);
 
   const clockMs = (): number => node.getClock().nowSeconds() * 1000;
   const scheduler: SchedulerLike = {
@@ -123,6 +175,9 @@ export async function policyNode(rawNode: Node): Promise<PolicyNodeHandle> {
   const diagPub = node.createPublisher("diagnostic_msgs/msg/DiagnosticArray", DIAGNOSTICS_TOPIC);
   const throttle = new DiagnosticsThrottle(diagPeriod);
   const hardwareId = spec.name;
+  const zeroCommand = (): void => {
+    if (cmdPub !== undefined) cmdPub.publish({ data: Array.from(stack.shield.limits.zero) });
+  };
 
   let core: SafetyCore | undefined = undefined;
   let stateStampMs = 0;
@@ -138,24 +193,28 @@ export async function policyNode(rawNode: Node): Promise<PolicyNodeHandle> {
   let agreementSum = 0;
   let agreementN = 0;
 
-  const makeCore = (): SafetyCore =>
-    new SafetyCore({
-      spec,
-      shield: stack.shield,
-      policy,
-      fallback,
-      scheduler,
-      budgetMs: 1000 / rateHz,
-      frozenRepeats,
-      stateBox: stack.stateBox,
-      supportGap: { window: Math.max(1, Math.round(rateHz)), warnAbove: 0.05, errorAbove: 0.25 },
-      returnCollapse:
-        returnWindow > 0
-          ? { window: returnWindow, baseline: returnBaseline, maxDrop: returnMaxDrop }
-          : undefined,
-      log: runLog,
-      shadow,
-    });
+  const makeCore = (): SafetyCore => parts.makeCore(scheduler, runLog);
+
+  /** Events of one tick to /diagnostics (throttled per monitor) and an e-stop change to the log. */
+  const report = (events: SafetyEvent[], estop: EStopState, estopChanged: boolean): void => {
+    const nowMs = clockMs();
+    const send = events.length > 0 ? throttle.select(events, nowMs) : [];
+    if (send.length > 0 || estopChanged) {
+      diagPub.publish(
+        toDiagnosticArray(send, nowMs / 1000, hardwareId, estopChanged || estop.engaged ? estop : undefined),
+      );
+    }
+    if (estopChanged)
+      log.error(`E-STOP: ${estop.cause?.message ?? "engaged"}; call the service ~/reset_estop to clear`);
+  };
+
+  // Worker loop: the main thread's own faults latch the loop's e-stop through a message; until the loop
+  // confirms (its e-stop flag), this side publishes zero effort itself.
+  let loop: PolicyLoop | undefined = undefined;
+  let mainLatched = false;
+  let loopDead = false;
+  // The worker's e-stop as its last message said (every change of it comes with a message).
+  let loopEStop: EStopState = { engaged: false, cause: undefined, trips: 0 };
 
   onFault = (f: CallbackFault): void => {
     stats.faults++;
@@ -170,27 +229,46 @@ export async function policyNode(rawNode: Node): Promise<PolicyNodeHandle> {
       nowMs,
       `${f.node}: ${f.callback} threw: ${detail}`,
     );
-    log.error(`E-STOP: ${event.message}; publish on ~/reset_estop to clear`);
-    if (core === undefined) core = makeCore();
-    const engaged = core.raise(event);
+    log.error(`E-STOP: ${event.message}; call the service ~/reset_estop to clear`);
+    let engaged: boolean;
+    let estop: EStopState;
+    if (loop !== undefined) {
+      mainLatched = true;
+      engaged = true;
+      // The loop's core logs the event and the latch; a dead loop cannot, so it is logged here.
+      if (loopDead) runLog.record({ kind: "event", tick: 0, event });
+      else loop.post({ type: "raise", event });
+      estop = { engaged: true, cause: event, trips: 0 };
+    } else {
+      if (core === undefined) core = makeCore();
+      engaged = core.raise(event);
+      estop = { engaged: core.estop.engaged, cause: core.estop.cause, trips: core.estop.trips };
+    }
     // Tell the operator, then stop the actuators; if one of the two throws, the other still happens.
     const failures: unknown[] = [];
     try {
       const send = throttle.select([event], nowMs);
-      if (send.length > 0 || engaged) {
-        const estop = { engaged: core.estop.engaged, cause: core.estop.cause, trips: core.estop.trips };
+      if (send.length > 0 || engaged)
         diagPub.publish(toDiagnosticArray(send, nowMs / 1000, hardwareId, estop));
-      }
     } catch (err) {
       failures.push(err);
     }
     try {
-      if (cmdPub !== undefined) cmdPub.publish({ data: Array.from(stack.shield.limits.zero) });
+      zeroCommand();
     } catch (err) {
       failures.push(err);
     }
     if (failures.length > 0)
       throw new AggregateError(failures, `${where}: handling the fault in ${f.callback} failed too`);
+  };
+
+  // The loop's clock is epoch ms (performance.timeOrigin + now()); a stamp goes over as its age on this
+  // node's clock, so the loop's stale-state watchdog sees the age the timer path would.
+  const loopNowMs = (): number => performance.timeOrigin + performance.now();
+  const stateToLoop = (): void => {
+    if (loop === undefined) return;
+    loop.writeState(loopNowMs() - (clockMs() - stateStampMs), assembler.signals);
+    if (pendingTasks.size === 0) loop.setReady();
   };
 
   node.createSubscription(
@@ -208,6 +286,7 @@ export async function policyNode(rawNode: Node): Promise<PolicyNodeHandle> {
             "this node's clock: every state will count as stale; set use_sim_time to match the robot",
         );
       }
+      stateToLoop();
     },
   );
   node.createSubscription(
@@ -215,23 +294,38 @@ export async function policyNode(rawNode: Node): Promise<PolicyNodeHandle> {
     spec.ros.episode_topic ?? DEFAULT_EPISODE_TOPIC,
     { qos: LATCHED_QOS },
     function onEpisode(m) {
+      if (loop !== undefined) {
+        loop.post({ type: "episode", data: m.data });
+        return;
+      }
       if (core !== undefined && episode !== undefined && m.data !== episode)
         core.endEpisode(episode, episodeReturn);
       episode = m.data;
       episodeReturn = 0;
     },
   );
-  node.createSubscription("std_msgs/msg/String", "~/reset_estop", {}, function onResetEStop(m) {
-    if (core !== undefined && core.resetEStop(m.data || "reset_estop")) {
-      log.warn(`e-stop reset by ${m.data || "(unnamed)"}`);
-      diagPub.publish(
-        toDiagnosticArray([], clockMs() / 1000, hardwareId, {
-          engaged: false,
-          cause: undefined,
-          trips: core.estop.trips,
-        }),
-      );
+  const resetDiagnostics = (trips: number): void =>
+    diagPub.publish(
+      toDiagnosticArray([], clockMs() / 1000, hardwareId, { engaged: false, cause: undefined, trips }),
+    );
+  // A service, not a topic: the operator learns whether the latch was cleared (and why it tripped).
+  const resetService = node.createService("std_srvs/srv/Trigger", "~/reset_estop", function onResetEStop() {
+    const by = `service ${resetService.serviceName}`;
+    if (loop !== undefined) {
+      // The worker's latch clears on its next slot; the answer is from the e-stop state it last reported.
+      if (loopDead) return { success: false, message: "the real-time loop has died: restart the node" };
+      if (!loopEStop.engaged && !mainLatched) return { success: true, message: "no e-stop was latched" };
+      const cause = loopEStop.cause?.message;
+      loop.post({ type: "reset", by });
+      loopEStop = { engaged: false, cause: undefined, trips: loopEStop.trips };
+      return { success: true, message: `e-stop cleared (it tripped on: ${cause ?? "unknown"})` };
     }
+    const cause = core?.estop.cause?.message;
+    if (core === undefined || !core.resetEStop(by))
+      return { success: true, message: "no e-stop was latched" };
+    log.warn(`e-stop reset through ${resetService.serviceName}`);
+    resetDiagnostics(core.estop.trips);
+    return { success: true, message: `e-stop cleared (it tripped on: ${cause ?? "unknown"})` };
   });
   if (shadow) {
     node.createSubscription("std_msgs/msg/Float64MultiArray", cmdTopic, {}, function onLiveCommand(m) {
@@ -243,105 +337,112 @@ export async function policyNode(rawNode: Node): Promise<PolicyNodeHandle> {
     });
   }
 
-  const timer = node.createTimer(1000 / rateHz, function tick() {
-    if (!haveState || pendingTasks.size > 0) return;
-    if (core === undefined) core = makeCore();
-    const wasEngaged = core.estop.engaged;
-    const out = core.tick(stateStampMs, assembler.signals);
-    stats.ticks++;
-    stats.bySource[out.source] = (stats.bySource[out.source] ?? 0) + 1;
-    if (out.publish && cmdPub !== undefined) {
-      cmdPub.publish({ data: out.command.slice() });
-      assembler.setAction(out.command);
-      stats.published++;
-      episodeReturn += core.task.reward(assembler.signals);
-    }
-    if (shadow && haveLive) {
-      let d = 0;
-      for (let i = 0; i < live.length; i++) d += Math.abs(out.action[i] - live[i]);
-      agreementSum += d / live.length;
-      agreementN++;
-    }
-    const nowMs = clockMs();
-    const send = out.events.length > 0 ? throttle.select(out.events, nowMs) : [];
-    const estopChanged = core.estop.engaged !== wasEngaged;
-    if (send.length > 0 || estopChanged) {
-      diagPub.publish(
-        toDiagnosticArray(
-          send,
-          nowMs / 1000,
-          hardwareId,
-          estopChanged || core.estop.engaged
-            ? { engaged: core.estop.engaged, cause: core.estop.cause, trips: core.estop.trips }
-            : undefined,
-        ),
-      );
-    }
-    if (estopChanged)
-      log.error(`E-STOP: ${core.estop.cause?.message ?? "engaged"}; publish on ~/reset_estop to clear`);
-  });
+  let timer: { cancel(): void } | undefined = undefined;
+  if (loopKind === "worker") {
+    const periodMs = 1000 / rateHz;
+    loop = startPolicyLoop({
+      tick: {
+        core: coreOptions,
+        policyTimeoutMs: policyTimeoutParam > 0 ? policyTimeoutParam : periodMs / 2,
+        policyModule: testing.policyModule,
+        policyOptions: testing.policyOptions,
+        throwAtTick: testing.throwAtTick,
+      },
+      sigDim: assembler.signals.length,
+      actDim: spec.actuators.length,
+      rateHz,
+      spinMs,
+      recordSlots: Math.max(1, Math.round(rateHz * 60)),
+      onCommand(command) {
+        if (cmdPub === undefined) return;
+        const zero = mainLatched || loopDead;
+        // Not a node callback, so guarded here the same way: a throw latches the e-stop and is reported.
+        try {
+          cmdPub.publish({ data: zero ? Array.from(stack.shield.limits.zero) : Array.from(command) });
+          if (!zero) stats.published++;
+        } catch (error) {
+          onFault({ node: node.fullyQualifiedName(), callback: "command publish", error });
+        }
+      },
+      onMessage(m) {
+        if (m.type === "log") runLog.record(m.entry);
+        else if (m.type === "tick") {
+          loopEStop = m.estop;
+          report(m.events, m.estop, m.estopChanged);
+        } else if (m.type === "fault") {
+          stats.faults++;
+          loopEStop = m.estop;
+          report([m.event], m.estop, true);
+        } else {
+          loopEStop = { engaged: false, cause: undefined, trips: m.trips };
+          mainLatched = false;
+          log.warn(`e-stop reset by ${m.by}`);
+          resetDiagnostics(m.trips);
+        }
+      },
+      onDead(err) {
+        loopDead = true;
+        onFault({ node: node.fullyQualifiedName(), callback: "real-time loop", error: err });
+      },
+    });
+  } else {
+    timer = node.createTimer(1000 / rateHz, function tick() {
+      if (!haveState || pendingTasks.size > 0) return;
+      if (core === undefined) core = makeCore();
+      const wasEngaged = core.estop.engaged;
+      const out = core.tick(stateStampMs, assembler.signals);
+      stats.ticks++;
+      stats.bySource[out.source] = (stats.bySource[out.source] ?? 0) + 1;
+      if (out.publish && cmdPub !== undefined) {
+        cmdPub.publish({ data: out.command.slice() });
+        assembler.setAction(out.command);
+        stats.published++;
+        episodeReturn += core.task.reward(assembler.signals);
+      }
+      if (shadow && haveLive) {
+        let d = 0;
+        for (let i = 0; i < live.length; i++) d += Math.abs(out.action[i] - live[i]);
+        agreementSum += d / live.length;
+        agreementN++;
+      }
+      if (out.events.length > 0 || core.estop.engaged !== wasEngaged)
+        report(
+          out.events,
+          { engaged: core.estop.engaged, cause: core.estop.cause, trips: core.estop.trips },
+          core.estop.engaged !== wasEngaged,
+        );
+    });
+  }
 
   log.info(
-    `${pkg.manifest.provenance.algorithm} policy ${modelDir} on ${spec.name} at ${rateHz} Hz -> ${shadow ? "(shadow: not publishing)" : cmdTopic}; fallback ${fallbackParam}`,
+    `${pkg.manifest.provenance.algorithm} policy ${modelDir} on ${spec.name} at ${rateHz} Hz -> ${shadow ? "(shadow: not publishing)" : cmdTopic}; fallback ${fallbackParam}; ${loopKind} loop`,
   );
   return {
     runLog: memoryLog,
-    stats: () => ({
-      ...stats,
-      bySource: { ...stats.bySource },
-      estop: core !== undefined && core.estop.engaged,
-      shadowAgreement: agreementN > 0 ? agreementSum / agreementN : undefined,
-    }),
-    close() {
-      timer.cancel();
+    loop: loopKind,
+    loopSlots: () => loop?.slots() ?? 0,
+    loopSummary: (since) => loop?.summary(since),
+    stats: () => {
+      if (loop !== undefined) {
+        const l = loop.stats();
+        return {
+          ...l,
+          published: stats.published,
+          estop: l.estop || mainLatched || loopDead,
+          faults: stats.faults,
+        };
+      }
+      return {
+        ...stats,
+        bySource: { ...stats.bySource },
+        estop: core !== undefined && core.estop.engaged,
+        shadowAgreement: agreementN > 0 ? agreementSum / agreementN : undefined,
+      };
+    },
+    async close() {
+      timer?.cancel();
       if (core !== undefined) core.close();
+      await loop?.close();
     },
   };
-}
-
-async function makeFallback(
-  choice: string,
-  where: string,
-  spec: RobotSpec,
-  pkg: PolicyPackage,
-  runner: PolicyRunner,
-): Promise<Controller | undefined> {
-  const { SupportRunner } = await import("../../policy/runner.js");
-  const behaviors = await import("../../robot/behaviors/index.js");
-  const bc = (): Controller | undefined => {
-    const sr = SupportRunner.fromPackage(pkg, runner);
-    if (sr === undefined) return undefined;
-    const std = new Float64Array(runner.actDim);
-    return { act: (obs, _s, out) => sr.evaluate(obs, out, std) };
-  };
-  const behavior = (level: string): Controller => {
-    if (!(behaviors.BEHAVIOR_LEVELS as readonly string[]).includes(level)) {
-      throw new ConfigError(where, "fallback", `unknown behavior level "${level}"`, {
-        expected: behaviors.BEHAVIOR_LEVELS.join("|"),
-      });
-    }
-    const ctl = behaviors.makeBehavior(spec, level as (typeof behaviors.BEHAVIOR_LEVELS)[number], 0);
-    return { act: (_obs, signals, out) => ctl.act(signals, out) };
-  };
-  if (choice === "none") return undefined;
-  if (choice === "bc") {
-    const c = bc();
-    if (c === undefined)
-      throw new ConfigError(
-        where,
-        "fallback",
-        "bc needs a behavior model in the policy package (support.conditional)",
-      );
-    return c;
-  }
-  if (choice.startsWith("behavior:")) return behavior(choice.slice("behavior:".length));
-  if (choice === "auto") {
-    const c = bc();
-    if (c !== undefined) return c;
-    if (behaviors.hasExpertBehavior(spec.name)) return behavior("expert");
-    return undefined;
-  }
-  throw new ConfigError(where, "fallback", `unknown fallback "${choice}"`, {
-    expected: "auto | bc | behavior:<level> | none",
-  });
 }

@@ -5,10 +5,13 @@
  *              <ros.episode_topic|/episode> std_msgs/msg/Int32 episode index, latched, on reset
  *              /clock                     rosgraph_msgs/msg/Clock, sim time (monotonic across episodes)
  *   subscribes <controller command topic> std_msgs/msg/Float64MultiArray in actuator units (clipped to ranges)
- * Parameters: robot (name or folder), seed, mode ("lockstep" | "realtime"), episodes (0 = no limit).
- *   lockstep: one control tick per command received (deterministic; waits until a controller is connected
- *             before publishing the first state). realtime: one tick per control period of wall time,
- *             holding the last command (zero before the first).
+ * Parameters: robot (name or folder), seed, mode ("lockstep" | "realtime"), episodes (0 = no limit),
+ *   wait_for_subscribers (lockstep: state subscribers to wait for, default 1 = the controller),
+ *   wait_timeout_s (how long to wait for them before starting with fewer, with a warning).
+ *   lockstep: one control tick per command received (deterministic; waits until a controller and
+ *             wait_for_subscribers state subscribers are connected before publishing the first state).
+ *             realtime: one tick per control period of wall time, holding the last command (zero before
+ *             the first).
  */
 import { commandTopic } from "../../robot/spec.js";
 import type { Float64MultiArray } from "../../msgs/types.js";
@@ -32,6 +35,15 @@ export async function simRobotNode(node: Node): Promise<NodeHandle> {
   const seed = node.declareParameter("seed", 0);
   const mode = node.declareParameter("mode", "lockstep") as SimRobotMode;
   const episodes = node.declareParameter("episodes", 0);
+  const waitForSubscribers = node.declareParameter("wait_for_subscribers", 1, {
+    description:
+      "lockstep: subscribers of the joint states to wait for before the first state (controller + recorders)",
+  });
+  const waitTimeoutS = node.declareParameter("wait_timeout_s", 30, {
+    description:
+      "lockstep: seconds to wait for wait_for_subscribers before starting with fewer (with a warning)",
+    double: true,
+  });
   if (!SIM_ROBOT_MODES.includes(mode)) {
     throw new ConfigError(`node ${node.fullyQualifiedName()}`, "mode", `unknown mode "${mode}"`, {
       expected: SIM_ROBOT_MODES.join(" or "),
@@ -150,13 +162,23 @@ export async function simRobotNode(node: Node): Promise<NodeHandle> {
       }),
     );
   } else {
-    // Lock-step starts once a controller and a state subscriber are connected, so no state is lost.
+    // Lock-step starts once a controller and the expected state subscribers (a recorder besides the
+    // controller) are matched: under ros2 launch the nodes start in parallel and discovery takes a while,
+    // so a recorder matched late would miss the first states. After the timeout it starts with fewer.
+    const waitStart = performance.now();
     const wait = node.createTimer(10, () => {
-      if (cmdSub.publisherCount() > 0 && statePub.subscriptionCount() > 0) {
-        wait.cancel();
-        waitingForCommand = true;
-        publishState();
+      const subs = statePub.subscriptionCount();
+      if (cmdSub.publisherCount() === 0 || subs === 0) return;
+      if (subs < waitForSubscribers) {
+        if (performance.now() - waitStart < waitTimeoutS * 1000) return;
+        log.warn(
+          `starting with ${subs} of ${waitForSubscribers} subscriber(s) on ${statePub.topic} after ` +
+            `${waitTimeoutS} s (wait_for_subscribers): a subscriber matched later misses the first states`,
+        );
       }
+      wait.cancel();
+      waitingForCommand = true;
+      publishState();
     });
     timers.push(wait);
   }

@@ -89,8 +89,29 @@ function stackRows(g: Graph, blocks: Value[]): Value {
   return blocks.length === 1 ? blocks[0] : g.concat(blocks, 0);
 }
 
+/**
+ * The conservative penalty of both heads side by side, summed over heads: mean_s logsumexp_j [Q(s, a_j) -
+ * log μ(a_j)] - mean Q(s, a_data). `q` is [1 + 3k, 2n]: row 0 the data actions, rows 1..k the uniform
+ * actions, rows k+1..3k the policy's samples; `logDensity` is [3k, 2n]. With `lowerBound` ([1, 2n]), the
+ * policy rows' Q-values become max(Q, bound) before the log-density is subtracted (Cal-QL, as CORL).
+ */
+export function conservativePenalty(
+  g: Graph,
+  q: Value,
+  logDensity: Value,
+  k: number,
+  lowerBound?: Value,
+): Value {
+  const sets = q.shape[0];
+  const qData = g.slice(q, 0, 0, 1);
+  const policyQ = g.slice(q, 0, 1 + k, sets);
+  const sampled = g.concat([g.slice(q, 0, 1, 1 + k), lowerBound ? g.max(policyQ, lowerBound) : policyQ], 0);
+  const lse = g.logSumExp(g.sub(sampled, logDensity), 0, true);
+  return g.mul(g.sub(g.mean(lse), g.mean(qData)), 2);
+}
+
 export class CqlLearner implements Learner {
-  readonly algo = "cql" as const;
+  readonly algo: "cql" | "calql" = "cql";
   readonly dims: Required<LearnerDims>;
   readonly actor: GraphActor;
   private readonly trainer: GraphTrainer;
@@ -201,8 +222,8 @@ export class CqlLearner implements Learner {
       0,
     );
     const logDensity = g.concat([logDensityHead, logDensityHead], 1);
-    const lse = g.logSumExp(g.sub(g.slice(q, 0, 1, sets), logDensity), 0, true);
-    const cqlLoss = g.mul(g.sub(g.mean(lse), g.mean(qData)), 2);
+    const bound = this.lowerBound(g, n);
+    const cqlLoss = conservativePenalty(g, q, logDensity, k, bound && g.concat([bound, bound], 1));
     const criticLoss = g.add(tdLoss, g.mul(cqlLoss, c.alpha));
     optimize("q", criticLoss);
 
@@ -216,6 +237,16 @@ export class CqlLearner implements Learner {
       },
       polyak: { q: c.tau },
     };
+  }
+
+  /** A lower bound on the policy actions' Q-values in the penalty, [1, n]: none in CQL (Cal-QL: calql.ts). */
+  protected lowerBound(_g: Graph, _n: number): Value | undefined {
+    return undefined;
+  }
+
+  /** Feeds beyond the transition and the noise (Cal-QL's returns-to-go). */
+  protected extraFeeds(_batch: Batch): Record<string, Float32Array> {
+    return {};
   }
 
   private normals(rows: number): Float32Array {
@@ -241,6 +272,7 @@ export class CqlLearner implements Learner {
         noise_next: noiseNext,
         uniform_actions: uniform,
         noise_sampled: noiseSampled,
+        ...this.extraFeeds(batch),
       },
       n,
     );

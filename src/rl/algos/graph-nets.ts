@@ -23,9 +23,27 @@ import type { LearnerDims } from "./learner.js";
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
-export function twinQSpecs(obsDim: number, actDim: number, hidden: number[]): MlpSpec[] {
+/**
+ * The twin critics' specs; with `layerNorm`, followed by one [1, width] "layer" per critic and hidden layer
+ * that holds that layer norm's gain (as weights) and bias, so the norms live in the same parameter group.
+ */
+export function twinQSpecs(obsDim: number, actDim: number, hidden: number[], layerNorm = false): MlpSpec[] {
   const spec: MlpSpec = { sizes: [obsDim + actDim, ...hidden, 1], hidden: "relu", output: "linear" };
-  return [spec, spec];
+  const norms: MlpSpec[] = layerNorm
+    ? hidden.map((h) => ({ sizes: [1, h], hidden: "relu", output: "linear" }))
+    : [];
+  return [spec, spec, ...norms, ...norms];
+}
+
+/** Initial twin-Q parameters: the MLPs as every learner's, layer-norm gains 1 and biases 0. */
+export function twinQInit(group: ParamGroup, rng: Rng): Float32Array {
+  const values = initParams(group.specs, rng);
+  for (let i = 2; i < group.specs.length; i++) {
+    const [o, h] = [group.offsets[i], group.specs[i].sizes[1]];
+    values.fill(1, o, o + h);
+    values.fill(0, o + h, o + 2 * h);
+  }
+  return values;
 }
 
 export function valueSpec(obsDim: number, hidden: number[]): MlpSpec {
@@ -37,19 +55,24 @@ export function normalizedObs(g: Graph, obs: Value, dims: Required<LearnerDims>)
   return g.div(g.sub(obs, g.constant(dims.obsMean, [dims.obsDim])), g.constant(dims.obsStd, [dims.obsDim]));
 }
 
-/** Q1(s, a), Q2(s, a) of the online or target networks. */
+/** Q1(s, a), Q2(s, a) of the online or target networks (`layerNorm`: a group built with it). */
 export function twinQ(
   g: Graph,
   q: GroupValues,
   obs: Value,
   act: Value,
   which: "params" | "target" = "params",
+  layerNorm = false,
 ): [Value, Value] {
   const x = g.concat([obs, act], 1);
   const net = (i: number): Value => {
     const layers = q.layers(i, which);
     const sizes = [x.shape[1], ...layers.map((l) => l.w.shape[1])];
-    return mlpGraph(g, { sizes, hidden: "relu", output: "linear" }, layers, x);
+    const hidden = layers.length - 1;
+    const norms = layerNorm
+      ? Array.from({ length: hidden }, (_, l) => q.layers(2 + i * hidden + l, which)[0])
+      : undefined;
+    return mlpGraph(g, { sizes, hidden: "relu", output: "linear" }, layers, x, norms);
   };
   return [net(0), net(1)];
 }

@@ -7,7 +7,7 @@ import { ShapeMismatchError, TetherError } from "../../core/errors.js";
 import { Rng } from "../../core/rng.js";
 import type { ActorWeights } from "../networks/weights-format.js";
 
-export const ALGO_NAMES = ["iql", "awac", "td3bc", "bc", "cql", "dt"] as const;
+export const ALGO_NAMES = ["iql", "awac", "td3bc", "bc", "cql", "calql", "rebrac", "dt"] as const;
 export type AlgoName = (typeof ALGO_NAMES)[number];
 
 /** Config fields of every learner's networks; one place for the defaults the papers share. */
@@ -49,6 +49,10 @@ export interface Batch {
   nextObservations: Float32Array;
   /** 1 where the next state is terminal (no bootstrap). */
   terminals: Float32Array;
+  /** The dataset's action at the next state (ReBRAC's critic penalty); sampled when the algorithm asks. */
+  nextActions?: Float32Array;
+  /** The discounted return-to-go from this state (Cal-QL's lower bound); sampled when the algorithm asks. */
+  mcReturns?: Float32Array;
 }
 
 export type Metrics = Record<string, number>;

@@ -3,11 +3,14 @@ import { ConfigError, TetherError } from "../../core/errors.js";
 import type { Rng } from "../../core/rng.js";
 import * as awac from "./awac.js";
 import * as bc from "./bc.js";
+import * as calql from "./calql.js";
 import * as cql from "./cql.js";
 import * as dt from "./dt.js";
 import * as iql from "./iql.js";
 import { ALGO_NAMES, type AlgoName, type Learner, type LearnerDims } from "./learner.js";
+import * as rebrac from "./rebrac.js";
 import * as td3bc from "./td3bc.js";
+import type { SamplerExtras } from "../replay.js";
 
 export const ALGO_DEFAULTS: Record<AlgoName, object> = {
   iql: iql.IQL_DEFAULTS,
@@ -15,6 +18,8 @@ export const ALGO_DEFAULTS: Record<AlgoName, object> = {
   td3bc: td3bc.TD3BC_DEFAULTS,
   bc: bc.BC_DEFAULTS,
   cql: cql.CQL_DEFAULTS,
+  calql: calql.CALQL_DEFAULTS,
+  rebrac: rebrac.REBRAC_DEFAULTS,
   dt: dt.DT_DEFAULTS,
 };
 
@@ -46,6 +51,10 @@ export function createLearner(
       return bc.create(config, dims, rng);
     case "cql":
       return cql.create(config, dims, rng);
+    case "calql":
+      return calql.create(config, dims, rng);
+    case "rebrac":
+      return rebrac.create(config, dims, rng);
     case "dt":
       return dt.create(config, dims, rng);
   }
@@ -82,4 +91,24 @@ export function resolvedConfig(algo: AlgoName, config: Record<string, unknown>):
 /** Whether the algorithm's config asks for rewards scaled by 1000 / (max return - min return) (IQL, AWAC). */
 export function wantsReturnNormalizedRewards(algo: AlgoName, config: Record<string, unknown>): boolean {
   return resolvedConfig(algo, config).normalizeRewards === true;
+}
+
+/**
+ * Whether `tether finetune` can continue the algorithm online: the online buffer holds plain transitions, so
+ * an algorithm that learns from more columns (Cal-QL's returns-to-go, ReBRAC's next actions) cannot yet.
+ */
+export function canFinetune(algo: AlgoName): boolean {
+  return Object.keys(samplerExtras(algo, {})).length === 0;
+}
+
+/** The mini-batch size when none is asked for: the paper's where it departs from the common 256. */
+export function defaultBatchSize(algo: AlgoName): number {
+  return algo === "rebrac" ? rebrac.REBRAC_BATCH_SIZE : 256;
+}
+
+/** The dataset columns beyond the transition the algorithm's batches carry (computed once per dataset). */
+export function samplerExtras(algo: AlgoName, config: Record<string, unknown>): SamplerExtras {
+  if (algo === "rebrac") return { nextActions: true };
+  if (algo === "calql") return { mcDiscount: resolvedConfig(algo, config).discount as number };
+  return {};
 }

@@ -5,6 +5,7 @@
  */
 import { ShapeMismatchError } from "../../core/errors.js";
 import type { Graph, Value } from "../../tensor/graph.js";
+import { layerNorm } from "../../tensor/layer-norm.js";
 import { exportMlp, layerActivation, type MlpSpec } from "./mlp-spec.js";
 import type { NetworkWeights } from "./weights-format.js";
 
@@ -89,13 +90,24 @@ export class ParamGroup {
   }
 }
 
-/** The forward pass: x·W + b per layer (one Gemm), then the layer's activation. */
-export function mlpGraph(g: Graph, spec: MlpSpec, layers: LayerValues[], x: Value): Value {
+/**
+ * The forward pass: x·W + b per layer (one Gemm), then the layer's activation; with `norms`, hidden layer l's
+ * activation is then layer-normalized with gain `norms[l].w` (a [1, width] matrix) and bias `norms[l].b`
+ * (Dense → ReLU → LayerNorm, as ReBRAC's critics).
+ */
+export function mlpGraph(
+  g: Graph,
+  spec: MlpSpec,
+  layers: LayerValues[],
+  x: Value,
+  norms?: LayerValues[],
+): Value {
   let h = x;
   layers.forEach(({ w, b }, l) => {
     const z = g.gemm(h, w, b);
     const activation = layerActivation(spec, l);
     h = activation === "relu" ? g.relu(z) : activation === "tanh" ? g.tanh(z) : z;
+    if (norms && l + 1 < layers.length) h = layerNorm(g, h, g.reshape(norms[l].w, [h.shape[1]]), norms[l].b);
   });
   return h;
 }

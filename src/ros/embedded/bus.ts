@@ -17,6 +17,7 @@ import { Subject } from "rxjs";
 import { messageValidator, completeMessage, type MessageValidator } from "../../msgs/validate.js";
 import { normalizeTypeName } from "../../msgs/registry.js";
 import { TopicError, qosIncompatibility, type QoS } from "../node.js";
+import { ServiceRegistry } from "./services.js";
 
 export interface EndpointOwner {
   /** Fully qualified node name. */
@@ -169,6 +170,7 @@ export class Executor {
 export class Bus {
   readonly topics = new Map<string, TopicEntry>();
   readonly executor = new Executor();
+  readonly services = new ServiceRegistry();
 
   private topicFor(name: string, typeName: string, who: string): TopicEntry {
     const type = normalizeTypeName(typeName);

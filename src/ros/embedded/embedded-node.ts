@@ -1,6 +1,12 @@
 /** A Node in the embedded runtime: endpoints on the shared bus, parameters, logger, clock and timers. */
 import { Observable } from "rxjs";
-import type { MessageOf, Time, Clock as ClockMsg } from "../../msgs/types.js";
+import type {
+  MessageOf,
+  ServiceRequestOf,
+  ServiceResponseOf,
+  Time,
+  Clock as ClockMsg,
+} from "../../msgs/types.js";
 import { timeFromNanos } from "../../msgs/time.js";
 import {
   CLOCK_QOS,
@@ -13,6 +19,8 @@ import {
   type Publisher,
   type PublisherOptions,
   type RosClock,
+  type Service,
+  type ServiceClient,
   type Subscription,
   type SubscriptionOptions,
   type Timer,
@@ -20,6 +28,7 @@ import {
 import { joinNamespace, resolveTopicName, type RemapRule } from "../names.js";
 import { ParameterStore } from "../parameters.js";
 import type { Bus, EndpointOwner, PubEndpoint, SubEndpoint } from "./bus.js";
+import type { ServiceEntry } from "./services.js";
 
 export interface EmbeddedNodeHost {
   readonly bus: Bus;
@@ -42,6 +51,7 @@ export class EmbeddedNode implements Node, EndpointOwner {
   private readonly log: Logger;
   private readonly pubs = new Set<PubEndpoint>();
   private readonly subs = new Set<SubEndpoint>();
+  private readonly services = new Set<ServiceEntry>();
   private readonly wallTimers = new Set<NodeJS.Timeout>();
   private readonly simTimers: SimTimer[] = [];
   private clockSub: SubEndpoint | undefined;
@@ -129,6 +139,34 @@ export class EmbeddedNode implements Node, EndpointOwner {
       typeName: ep.topic.typeName,
       observable$: ep.subject.asObservable() as Observable<MessageOf<K>>,
       publisherCount: () => [...ep.topic.publishers].filter((p) => p.matched.includes(ep)).length,
+    };
+  }
+
+  createService<K extends string>(
+    typeName: K,
+    serviceName: string,
+    handler: (request: ServiceRequestOf<K>) => ServiceResponseOf<K>,
+  ): Service {
+    this.alive("create a service");
+    const name = this.resolveTopicName(serviceName);
+    const entry = this.host.bus.services.add(name, typeName, this, handler as (r: unknown) => unknown);
+    this.services.add(entry);
+    return { serviceName: name, typeName: entry.typeName };
+  }
+
+  createClient<K extends string>(
+    typeName: K,
+    serviceName: string,
+  ): ServiceClient<ServiceRequestOf<K>, ServiceResponseOf<K>> {
+    this.alive("create a client");
+    const name = this.resolveTopicName(serviceName);
+    const services = this.host.bus.services;
+    return {
+      serviceName: name,
+      typeName,
+      serviceAvailable: () => services.available(name, typeName),
+      call: (request, timeoutMs = 10_000) =>
+        services.call(this.fullName, name, typeName, request, timeoutMs) as Promise<ServiceResponseOf<K>>,
     };
   }
 
@@ -275,6 +313,8 @@ export class EmbeddedNode implements Node, EndpointOwner {
     for (const t of this.simTimers) t.canceled = true;
     for (const p of this.pubs) this.host.bus.removePublisher(p);
     for (const s of this.subs) this.host.bus.removeSubscription(s);
+    for (const s of this.services) this.host.bus.services.remove(s);
+    this.services.clear();
     this.setSimTime(false);
     this.pubs.clear();
     this.subs.clear();

@@ -24,7 +24,7 @@ import type { RealtimeTick } from "./realtime-tick.js";
 export const BENCH_OBS_DIM = 12;
 export const BENCH_ACT_DIM = 6;
 
-function randomLayers(rng: Rng, dims: number[], activations: Activation[]): DenseLayerWeights[] {
+export function randomLayers(rng: Rng, dims: number[], activations: Activation[]): DenseLayerWeights[] {
   return dims.slice(1).map((outDim, l) => {
     const inDim = dims[l];
     const scale = Math.sqrt(2 / inDim);

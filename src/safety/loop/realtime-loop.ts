@@ -12,6 +12,7 @@ import { waitUntil } from "./wall-clock.js";
 
 export interface RealtimeLoopOptions {
   periodMs: number;
+  /** Slots to run (Infinity: until `record.stop` is set; the record is then a ring of its last slots). */
   slots: number;
   /**
    * Busy-wait this long before each slot. Default: the whole period, i.e. the loop thread never sleeps and
@@ -36,6 +37,8 @@ export interface LoopRecord {
   readonly slotMs: Float64Array;
   readonly status: Uint8Array;
   readonly progress: Int32Array;
+  /** Set `stop[0]` to 1 (Atomics) to end the loop after the current slot. */
+  readonly stop: Int32Array;
 }
 
 export function createLoopRecord(slots: number): LoopRecord {
@@ -46,10 +49,14 @@ export function createLoopRecord(slots: number): LoopRecord {
     slotMs: f64(),
     status: new Uint8Array(new SharedArrayBuffer(slots)),
     progress: new Int32Array(new SharedArrayBuffer(4)),
+    stop: new Int32Array(new SharedArrayBuffer(4)),
   };
 }
 
-/** Runs `tick` at every slot of the schedule, recording into `record` (sized for options.slots). */
+/**
+ * Runs `tick` at every slot of the schedule, recording slot k into `record` at k modulo its size (sized for
+ * options.slots, every slot is kept), until the last slot or `record.stop`.
+ */
 export function runRealtimeLoop(
   tick: (slot: number) => void,
   options: RealtimeLoopOptions,
@@ -57,29 +64,33 @@ export function runRealtimeLoop(
 ): void {
   const { periodMs, slots } = options;
   const spinMs = options.spinMs ?? periodMs;
-  const { lateUs, tickUs, slotMs, status, progress } = record;
+  const { lateUs, tickUs, slotMs, status, progress, stop } = record;
+  const size = status.length;
   const start = performance.now() + (options.startDelayMs ?? 5);
   let slot = 0;
-  while (slot < slots) {
+  while (slot < slots && Atomics.load(stop, 0) === 0) {
     const target = start + slot * periodMs;
     waitUntil(target, spinMs);
     const begin = performance.now();
     tick(slot);
     const end = performance.now();
-    slotMs[slot] = target;
-    lateUs[slot] = (begin - target) * 1000;
-    tickUs[slot] = (end - begin) * 1000;
-    status[slot] = end > target + periodMs ? SLOT.missed : SLOT.ok;
+    const i = slot % size;
+    slotMs[i] = target;
+    lateUs[i] = (begin - target) * 1000;
+    tickUs[i] = (end - begin) * 1000;
+    status[i] = end > target + periodMs ? SLOT.missed : SLOT.ok;
     let next = slot + 1;
     while (next < slots && start + (next + 1) * periodMs <= end) {
-      slotMs[next] = start + next * periodMs;
-      lateUs[next] = NaN;
-      tickUs[next] = NaN;
-      status[next] = SLOT.skipped;
+      const j = next % size;
+      slotMs[j] = start + next * periodMs;
+      lateUs[j] = NaN;
+      tickUs[j] = NaN;
+      status[j] = SLOT.skipped;
       next++;
     }
     slot = next;
-    Atomics.store(progress, 0, slot);
+    // Saturates rather than wrapping: a loop that runs for months still reports a sane count.
+    Atomics.store(progress, 0, Math.min(slot, 0x7fffffff));
   }
 }
 

@@ -6,12 +6,14 @@
  * counter and its result once, after the last slot.
  */
 import { startTsWorker } from "../../core/ts-worker.js";
+import type { Worker } from "node:worker_threads";
 import { TetherError } from "../../core/errors.js";
 import { watchGcPauses } from "./gc-pauses.js";
 import {
   createLoopRecord,
   runRealtimeLoop,
   summarizeLoop,
+  type LoopRecord,
   type LoopSummary,
   type Pause,
   type RealtimeLoopOptions,
@@ -73,10 +75,33 @@ export async function runRealtime<R>(spec: RealtimeRunSpec): Promise<RealtimeRun
   return { thread: spec.thread, summary: summarizeLoop(record, spec.loop.periodMs, gc), result: result as R };
 }
 
-function runInWorker(
-  spec: RealtimeRunSpec,
-  record: ReturnType<typeof createLoopRecord>,
-): Promise<{ result: unknown; gc: Pause[] }> {
+function runInWorker(spec: RealtimeRunSpec, record: LoopRecord): Promise<{ result: unknown; gc: Pause[] }> {
+  const run = startRealtimeWorker(spec, record);
+  const total = spec.loop.slots;
+  const timer = spec.onProgress
+    ? setInterval(() => spec.onProgress!(Atomics.load(record.progress, 0), total), 250)
+    : undefined;
+  return run.done.finally(() => {
+    if (timer) clearInterval(timer);
+  });
+}
+
+/** A loop running in its worker: `done` settles after the last slot (or `record.stop`), with the tick's result. */
+export interface RealtimeWorkerRun {
+  readonly worker: Worker;
+  readonly done: Promise<{ result: unknown; gc: Pause[] }>;
+}
+
+/**
+ * Starts the loop in a worker. Messages the tick posts while it runs (anything but the final `done`/`error`)
+ * go to `onMessage`; the worker cannot receive events while it loops, so the tick reads what it needs from
+ * shared memory (or with receiveMessageOnPort).
+ */
+export function startRealtimeWorker(
+  spec: Pick<RealtimeRunSpec, "module" | "options" | "loop">,
+  record: LoopRecord,
+  onMessage?: (msg: unknown) => void,
+): RealtimeWorkerRun {
   const entry = new URL("./realtime-worker.ts", import.meta.url);
   const worker = startTsWorker(entry, {
     module: spec.module,
@@ -84,22 +109,22 @@ function runInWorker(
     loop: spec.loop,
     record,
   });
-  const total = spec.loop.slots;
-  const timer = spec.onProgress
-    ? setInterval(() => spec.onProgress!(Atomics.load(record.progress, 0), total), 250)
-    : undefined;
-  return new Promise<{ result: unknown; gc: Pause[] }>((resolve, reject) => {
+  const done = new Promise<{ result: unknown; gc: Pause[] }>((resolve, reject) => {
     let settled = false;
     const settle = (f: () => void): void => {
       if (settled) return;
       settled = true;
-      if (timer) clearInterval(timer);
       f();
       void worker.terminate();
     };
-    worker.on("message", (msg: WorkerDone | WorkerFailed) => {
-      if (msg.type === "done") settle(() => resolve({ result: msg.result, gc: msg.gc }));
-      else settle(() => reject(new RealtimeLoopError(`real-time loop worker failed: ${msg.error.message}`)));
+    worker.on("message", (msg: WorkerDone | WorkerFailed | { type?: unknown }) => {
+      if (msg.type === "done") {
+        const d = msg as WorkerDone;
+        settle(() => resolve({ result: d.result, gc: d.gc }));
+      } else if (msg.type === "error" && (msg as WorkerFailed).id === -1) {
+        const m = (msg as WorkerFailed).error.message;
+        settle(() => reject(new RealtimeLoopError(`real-time loop worker failed: ${m}`)));
+      } else onMessage?.(msg);
     });
     worker.on("error", (err) =>
       settle(() =>
@@ -110,4 +135,5 @@ function runInWorker(
       settle(() => reject(new RealtimeLoopError(`real-time loop worker exited with code ${code}`))),
     );
   });
+  return { worker, done };
 }

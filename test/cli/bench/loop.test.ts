@@ -13,5 +13,16 @@ describe("tether bench loop --json (tiny budget)", () => {
     expect(last.sources.policy).toBeGreaterThan(0);
     expect(last.thread).toBe("worker");
     expect(last.misses_late_start + last.misses_slow_tick + last.misses_skipped).toBe(last.deadline_misses);
+    expect(last.path).toBe("safety_core");
+    // The policy node itself, on its worker loop, from its first tick on.
+    const node = last.policy_node;
+    expect(node.path).toBe("policy_node");
+    expect(node.rate_hz).toBe(500);
+    expect(node.slots).toBeGreaterThan(0);
+    expect(node.tick_us_p99).toBeGreaterThan(0);
+    expect(node.deadline_misses).toBeLessThanOrEqual(node.slots);
+    expect(node.misses_late_start + node.misses_slow_tick + node.misses_skipped).toBe(node.deadline_misses);
+    expect(Number.isFinite(node.bytes_per_tick)).toBe(true);
+    expect(node.sources.policy + (node.sources.fallback ?? 0) + (node.sources.hold ?? 0)).toBeGreaterThan(0);
   });
 });

@@ -23,6 +23,37 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
+describe("tether train --algo calql | rebrac", () => {
+  it("trains both; rebrac on its paper's batch of 1024 unless --batch-size is given", async () => {
+    const run = async (algo: string, ...extra: string[]) => {
+      const out = join(work, algo);
+      const r = await tether(
+        "train",
+        "--algo",
+        algo,
+        "--dataset",
+        data,
+        "--robot",
+        "pendulum",
+        "--steps",
+        "2",
+        "--eval-every",
+        "0",
+        "--hidden",
+        "8,8",
+        "--out",
+        out,
+        ...extra,
+      );
+      expect(r.code, r.stderr).toBe(0);
+      return JSON.parse(readFileSync(join(out, "config.json"), "utf8")) as Record<string, unknown>;
+    };
+    expect((await run("rebrac")).batchSize).toBe(1024);
+    const calql = await run("calql", "--batch-size", "16", "--config", '{"sampledActions": 2}');
+    expect(calql).toMatchObject({ algo: "calql", batchSize: 16, config: { alpha: 5, sampledActions: 2 } });
+  }, 120_000);
+});
+
 describe("tether train --hidden", () => {
   it("trains every network at the given widths and records them in the run's config", async () => {
     const out = join(work, "bc");

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -152,6 +152,22 @@ describe("fine-tune job (real Shield, MujocoEnv)", () => {
       learner.dispose();
     }
   }, 120_000);
+});
+
+describe("restoreLearner", () => {
+  it.each(["calql", "rebrac"])(
+    "refuses a %s model before any env step, naming config.json's algo",
+    (algo) => {
+      const dir = join(root, `models-${algo}`);
+      // The trained IQL model, its config.json saying another algorithm.
+      cpSync(modelDir, dir, { recursive: true });
+      const config = JSON.parse(readFileSync(join(modelDir, "config.json"), "utf8")) as object;
+      writeFileSync(join(dir, "config.json"), JSON.stringify({ ...config, algo }));
+      expect(() => restoreLearner(dir, loadPolicyPackage(modelDir), 0)).toThrow(
+        new RegExp(`config\\.json: algo: ${algo} cannot be fine-tuned yet`),
+      );
+    },
+  );
 });
 
 /** From its `after`-th step on, the env reports signal `name` as `value` (a sensor fault or a runaway joint). */

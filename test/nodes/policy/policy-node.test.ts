@@ -5,14 +5,19 @@ import { join } from "node:path";
 import { createEmbeddedContext, type EmbeddedContext } from "../../../src/ros/embedded/context.js";
 import { writePolicyPackage } from "../../../src/policy/package.js";
 import { DEFAULT_QUANTILE_LEVELS } from "../../../src/policy/support.js";
-import { policyNode, type PolicyNodeHandle } from "../../../src/nodes/policy/policy-node.js";
+import { policyNode, startPolicyNode, type PolicyNodeHandle } from "../../../src/nodes/policy/policy-node.js";
 import type { DiagnosticArray, Float64MultiArray } from "../../../src/msgs/types.js";
 import { timeFromSeconds } from "../../../src/msgs/time.js";
 import { ConfigError } from "../../../src/core/errors.js";
 import type { Node, PublisherOptions } from "../../../src/ros/node.js";
 
 // pendulum: 1 joint, obs [cos, sin, angular_velocity], effort range [-2, 2], velocity limit 15, 50 Hz.
-function writeConstantPolicy(dir: string, action: number, robot = "pendulum"): void {
+function writeConstantPolicy(
+  dir: string,
+  action: number,
+  robot = "pendulum",
+  weight: readonly number[] = [0, 0, 0],
+): void {
   writePolicyPackage(dir, {
     robot,
     obsNames: ["cos_angle", "sin_angle", "angular_velocity"],
@@ -26,7 +31,7 @@ function writeConstantPolicy(dir: string, action: number, robot = "pendulum"): v
       network: {
         layers: [
           {
-            weight: new Float32Array(3),
+            weight: Float32Array.from(weight),
             bias: Float32Array.of(action),
             inDim: 3,
             outDim: 1,
@@ -83,10 +88,15 @@ describe("policy node (embedded runtime)", () => {
     for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
   });
 
-  function setup(params: Record<string, string | number | boolean>, action = 0.4) {
+  // Worker loop: spin only the last 0.5 ms of each 20 ms slot, not the whole period (a shared test machine).
+  function setup(
+    params: Record<string, string | number | boolean>,
+    action = 0.4,
+    weight?: readonly number[],
+  ) {
     const dir = mkdtempSync(join(tmpdir(), "tether-policy-node-"));
     dirs.push(dir);
-    writeConstantPolicy(dir, action);
+    writeConstantPolicy(dir, action, "pendulum", weight);
     ctx = createEmbeddedContext({ logSink: () => {} });
     const robotNode = ctx.createNode("fake_robot");
     const state = { velocity: 0 };
@@ -117,41 +127,53 @@ describe("policy node (embedded runtime)", () => {
       {},
       (m: DiagnosticArray) => diagnostics.push(m),
     );
-    const resetPub = listener.createPublisher("std_msgs/msg/String", "/policy/reset_estop");
-    const node = ctx.createNode("policy", { parameters: { robot: "pendulum", model: dir, ...params } });
-    return { node, state, commands, diagnostics, resetPub };
+    const reset = listener.createClient("std_srvs/srv/Trigger", "/policy/reset_estop");
+    const node = ctx.createNode("policy", {
+      parameters: { robot: "pendulum", model: dir, loop_spin_ms: 0.5, ...params },
+    });
+    return { node, state, commands, diagnostics, reset };
   }
 
-  it("publishes shielded commands; an e-stop holds zero effort until an explicit reset", async () => {
-    const s = setup({ max_delta: 0.25, fallback: "none" });
-    handle = await policyNode(s.node);
-    // policy 0.4 normalized; box 0.6 + 10% margin; rate 0.25/tick: 0 -> 0.25 -> 0.4 normalized = 0.8 N·m
-    await waitFor("commands", () => s.commands.length >= 5);
-    // rate limit 0.25 normalized = 0.5 N·m per tick, starting from zero effort
-    expect(s.commands[0]).toBeLessThanOrEqual(0.5 + 1e-9);
-    for (let i = 1; i < s.commands.length; i++) {
-      expect(Math.abs(s.commands[i] - s.commands[i - 1])).toBeLessThanOrEqual(0.5 + 1e-9);
-    }
-    expect(s.commands[s.commands.length - 1]).toBeCloseTo(0.8);
-    for (const c of s.commands) expect(Math.abs(c)).toBeLessThanOrEqual(2);
+  it.each(["worker", "timer"])(
+    "%s loop: publishes shielded commands; an e-stop holds zero effort until an explicit reset",
+    async (loop) => {
+      const s = setup({ max_delta: 0.25, fallback: "none", loop });
+      handle = await policyNode(s.node);
+      // policy 0.4 normalized; box 0.6 + 10% margin; rate 0.25/tick: 0 -> 0.25 -> 0.4 normalized = 0.8 N·m
+      await waitFor("commands", () => s.commands.length >= 5);
+      // rate limit 0.25 normalized = 0.5 N·m per tick, starting from zero effort
+      expect(s.commands[0]).toBeLessThanOrEqual(0.5 + 1e-9);
+      for (let i = 1; i < s.commands.length; i++) {
+        expect(Math.abs(s.commands[i] - s.commands[i - 1])).toBeLessThanOrEqual(0.5 + 1e-9);
+      }
+      expect(s.commands[s.commands.length - 1]).toBeCloseTo(0.8);
+      for (const c of s.commands) expect(Math.abs(c)).toBeLessThanOrEqual(2);
 
-    s.state.velocity = 20; // beyond the 15 rad/s limit
-    await waitFor("e-stop", () => handle!.stats().estop);
-    await waitFor("e-stop diagnostics", () =>
-      s.diagnostics.some((d) => d.status.some((st) => st.name === "tether/safety/estop" && st.level === 2)),
-    );
-    s.state.velocity = 0;
-    const n = s.commands.length;
-    await waitFor("more commands", () => s.commands.length >= n + 5);
-    expect(s.commands.slice(n)).toEqual(new Array(s.commands.length - n).fill(0));
-    expect(handle.stats().estop).toBe(true);
+      s.state.velocity = 20; // beyond the 15 rad/s limit
+      await waitFor("e-stop", () => handle!.stats().estop);
+      await waitFor("e-stop diagnostics", () =>
+        s.diagnostics.some((d) => d.status.some((st) => st.name === "tether/safety/estop" && st.level === 2)),
+      );
+      s.state.velocity = 0;
+      const n = s.commands.length;
+      await waitFor("more commands", () => s.commands.length >= n + 5);
+      expect(s.commands.slice(n)).toEqual(new Array(s.commands.length - n).fill(0));
+      expect(handle.stats().estop).toBe(true);
 
-    s.resetPub.publish({ data: "test operator" });
-    await waitFor("policy again", () => !handle!.stats().estop && s.commands[s.commands.length - 1] > 0.7);
-    expect(
-      handle.runLog.entries.some((e) => e.kind === "estop" && !e.engaged && e.by === "test operator"),
-    ).toBe(true);
-  });
+      const answer = await s.reset.call({});
+      expect(answer.success).toBe(true);
+      expect(answer.message).toMatch(/^e-stop cleared \(it tripped on: .*velocity/);
+      await waitFor("policy again", () => !handle!.stats().estop && s.commands[s.commands.length - 1] > 0.7);
+      expect(
+        handle.runLog.entries.some(
+          (e) => e.kind === "estop" && !e.engaged && e.by === "service /policy/reset_estop",
+        ),
+      ).toBe(true);
+      // Nothing latched now: the service says so and changes nothing.
+      expect(await s.reset.call({})).toEqual({ success: true, message: "no e-stop was latched" });
+      expect(handle.loop).toBe(loop);
+    },
+  );
 
   it("in shadow mode ticks and reports but never publishes a command", async () => {
     const s = setup({ shadow: true });
@@ -164,37 +186,127 @@ describe("policy node (embedded runtime)", () => {
     ).toHaveLength(0);
   });
 
-  it("a throw in the tick outside the policy call latches the e-stop, reports on /diagnostics and in the run log", async () => {
-    const s = setup({ max_delta: 0.25, fallback: "none" });
-    const failures: unknown[] = [];
-    ctx!.errors$.subscribe((f) => failures.push(f));
-    // Fault injection: the command publisher throws once, on its third command (inside the timer tick).
-    let sends = 0;
-    const faulty = withPublisher(s.node, "/forward_effort_controller/commands", (publish) => (m) => {
-      if (++sends === 3) throw new Error("transport down");
-      publish(m);
+  it.each([
+    ["timer", /^\/policy: timer tick \(20 ms\) threw: transport down$/],
+    ["worker", /^\/policy: command publish threw: transport down$/],
+  ] as const)(
+    "%s loop: a throw in the tick outside the policy call latches the e-stop, reports on /diagnostics and in the run log",
+    async (loop, message) => {
+      const s = setup({ max_delta: 0.25, fallback: "none", loop });
+      const failures: unknown[] = [];
+      ctx!.errors$.subscribe((f) => failures.push(f));
+      // Fault injection: the command publisher throws once, on its third command (inside the timer tick).
+      let sends = 0;
+      const faulty = withPublisher(s.node, "/forward_effort_controller/commands", (publish) => (m) => {
+        if (++sends === 3) throw new Error("transport down");
+        publish(m);
+      });
+      handle = await policyNode(faulty);
+      await waitFor("e-stop", () => handle!.stats().estop);
+      const n = s.commands.length;
+      await waitFor("more commands", () => s.commands.length >= n + 3);
+      // Before: the policy ramping up; from the fault on: zero effort, starting with the fault handler's own.
+      expect(s.commands.slice(0, 2).every((c) => c > 0)).toBe(true);
+      expect(s.commands.slice(2)).toEqual(new Array(s.commands.length - 2).fill(0));
+      expect(handle.stats().faults).toBe(1);
+      const status = s.diagnostics.flatMap((d) => d.status);
+      const fault = status.find((st) => st.name === "tether/safety/node_callback");
+      expect(fault?.level).toBe(2);
+      expect(fault?.message).toMatch(message);
+      expect(
+        status.some(
+          (st) => st.name === "tether/safety/estop" && st.values.some((v) => v.value === "node_callback"),
+        ),
+      ).toBe(true);
+      const entries = handle.runLog.entries;
+      expect(entries.some((e) => e.kind === "event" && e.event.monitor === "node_callback")).toBe(true);
+      expect(entries.some((e) => e.kind === "estop" && e.engaged && e.by === "node_callback")).toBe(true);
+      expect(failures).toEqual([]);
+    },
+  );
+
+  it("the worker loop publishes the same commands as the timer loop for the same state stream", async () => {
+    // A policy of the state (0.5 cos + 0.3 sin - 0.1) under a 0.1 rate limit: a ramp over several ticks.
+    const run = async (loop: string): Promise<number[]> => {
+      const s = setup({ max_delta: 0.1, fallback: "none", loop }, -0.1, [0.5, 0.3, 0]);
+      handle = await policyNode(s.node);
+      await waitFor("commands", () => s.commands.length >= 8);
+      await handle.close!();
+      handle = undefined;
+      ctx!.shutdown();
+      ctx = undefined;
+      return s.commands.slice(0, 8);
+    };
+    const timer = await run("timer");
+    const worker = await run("worker");
+    expect(timer[0]).toBeGreaterThan(0);
+    expect(timer[7]).toBeGreaterThan(timer[0]);
+    expect(worker).toEqual(timer);
+  });
+
+  it("worker loop: a policy that hangs gets the fallback at the deadline, and the policy again once it answers", async () => {
+    const s = setup({ max_delta: 0.25, fallback: "auto", loop: "worker", policy_timeout_ms: 5 });
+    const gate = new Int32Array(new SharedArrayBuffer(4));
+    handle = await startPolicyNode(s.node, {
+      policyModule: new URL("./fixtures/gated-policy.ts", import.meta.url).href,
+      policyOptions: { gate, value: 0.4 },
     });
-    handle = await policyNode(faulty);
+    await waitFor("policy commands", () => (handle!.stats().bySource.policy ?? 0) >= 3);
+    Atomics.store(gate, 0, 1); // every call from now on hangs
+    await waitFor("fallback", () => (handle!.stats().bySource.fallback ?? 0) >= 5);
+    const published = handle.stats().published;
+    await waitFor("commands meanwhile", () => handle!.stats().published >= published + 3);
+    expect(handle.stats().estop).toBe(false);
+    expect(
+      handle.runLog.entries.some((e) => e.kind === "event" && e.event.monitor === "control_deadline"),
+    ).toBe(true);
+    expect(
+      handle.runLog.entries.some((e) => e.kind === "source" && e.from === "policy" && e.to === "fallback"),
+    ).toBe(true);
+    Atomics.store(gate, 0, 0);
+    Atomics.notify(gate, 0);
+    const policyTicks = handle.stats().bySource.policy ?? 0;
+    await waitFor("policy again", () => (handle!.stats().bySource.policy ?? 0) >= policyTicks + 3);
+  });
+
+  it("worker loop: a throw in the loop's tick latches the e-stop, is reported, and clears only on reset", async () => {
+    const s = setup({ max_delta: 0.25, fallback: "none", loop: "worker" });
+    handle = await startPolicyNode(s.node, { throwAtTick: 5 });
     await waitFor("e-stop", () => handle!.stats().estop);
+    expect(handle.stats().faults).toBe(1);
+    await waitFor("fault diagnostics", () =>
+      s.diagnostics.some((d) => d.status.some((st) => st.name === "tether/safety/node_callback")),
+    );
+    const fault = s.diagnostics
+      .flatMap((d) => d.status)
+      .find((st) => st.name === "tether/safety/node_callback");
+    expect(fault?.level).toBe(2);
+    expect(fault?.message).toBe("node /policy: real-time loop tick threw: injected fault at tick 5");
+    const entries = handle.runLog.entries;
+    expect(entries.some((e) => e.kind === "estop" && e.engaged && e.by === "node_callback")).toBe(true);
     const n = s.commands.length;
     await waitFor("more commands", () => s.commands.length >= n + 3);
-    // Before: the policy ramping up; from the fault on: zero effort, starting with the fault handler's own.
-    expect(s.commands.slice(0, 2).every((c) => c > 0)).toBe(true);
-    expect(s.commands.slice(2)).toEqual(new Array(s.commands.length - 2).fill(0));
-    expect(handle.stats().faults).toBe(1);
-    const status = s.diagnostics.flatMap((d) => d.status);
-    const fault = status.find((st) => st.name === "tether/safety/node_callback");
-    expect(fault?.level).toBe(2);
-    expect(fault?.message).toMatch(/^\/policy: timer tick \(20 ms\) threw: transport down$/);
-    expect(
-      status.some(
-        (st) => st.name === "tether/safety/estop" && st.values.some((v) => v.value === "node_callback"),
+    expect(s.commands.slice(n)).toEqual(new Array(s.commands.length - n).fill(0));
+    expect((await s.reset.call({})).message).toMatch(/^e-stop cleared \(it tripped on: .*injected fault/);
+    await waitFor("policy again", () => !handle!.stats().estop && s.commands[s.commands.length - 1] > 0.7);
+  });
+
+  it("loop auto is the worker loop, except under sim time (the worker cannot follow /clock)", async () => {
+    handle = await policyNode(setup({}).node);
+    expect(handle.loop).toBe("worker");
+    await handle.close();
+    handle = undefined;
+    ctx!.shutdown();
+    const s = setup({ use_sim_time: true });
+    handle = await policyNode(s.node);
+    expect(handle.loop).toBe("timer");
+    await expect(
+      policyNode(
+        ctx!.createNode("policy2", {
+          parameters: { robot: "pendulum", model: "x", use_sim_time: true, loop: "worker" },
+        }),
       ),
-    ).toBe(true);
-    const entries = handle.runLog.entries;
-    expect(entries.some((e) => e.kind === "event" && e.event.monitor === "node_callback")).toBe(true);
-    expect(entries.some((e) => e.kind === "estop" && e.engaged && e.by === "node_callback")).toBe(true);
-    expect(failures).toEqual([]);
+    ).rejects.toThrow(/loop: the worker loop runs on the wall clock; use_sim_time needs loop timer/);
   });
 
   it("rejects a package trained for another robot, naming the file and field", async () => {

@@ -44,6 +44,53 @@ describe("sim_robot node (lock-step)", () => {
     await handle.close?.();
   }, 60_000);
 
+  it("waits for wait_for_subscribers state subscribers, so a late recorder still gets the first state", async () => {
+    const logs: LogRecord[] = [];
+    ctx = createEmbeddedContext({ logSink: (r) => logs.push(r) });
+    const handle = await simRobotNode(
+      ctx.createNode("sim_robot", { parameters: { robot: "reacher2", wait_for_subscribers: 2 } }),
+    );
+    const ctl = ctx.createNode("controller");
+    const seenByController: JointState[] = [];
+    ctl.createSubscription("sensor_msgs/msg/JointState", "/joint_states", {}, (m) =>
+      seenByController.push(m),
+    );
+    ctl.createPublisher("std_msgs/msg/Float64MultiArray", "/forward_effort_controller/commands");
+    await new Promise((r) => setTimeout(r, 50));
+    expect(seenByController).toHaveLength(0); // a controller alone is not enough
+    const recorder = ctx.createNode("recorder");
+    const seenByRecorder: JointState[] = [];
+    recorder.createSubscription("sensor_msgs/msg/JointState", "/joint_states", {}, (m) =>
+      seenByRecorder.push(m),
+    );
+    await until(() => seenByRecorder.length === 1);
+    expect(secondsFromTime(seenByRecorder[0].header.stamp)).toBe(0);
+    expect(seenByController).toHaveLength(1);
+    expect(logs.some((l) => /starting with/.test(l.message))).toBe(false);
+    await handle.close?.();
+  }, 60_000);
+
+  it("starts with fewer subscribers after wait_timeout_s, with a warning naming the shortfall", async () => {
+    const logs: LogRecord[] = [];
+    ctx = createEmbeddedContext({ logSink: (r) => logs.push(r) });
+    const handle = await simRobotNode(
+      ctx.createNode("sim_robot", {
+        parameters: { robot: "reacher2", wait_for_subscribers: 2, wait_timeout_s: 0.1 },
+      }),
+    );
+    const ctl = ctx.createNode("controller");
+    const states: JointState[] = [];
+    ctl.createSubscription("sensor_msgs/msg/JointState", "/joint_states", {}, (m) => states.push(m));
+    ctl.createPublisher("std_msgs/msg/Float64MultiArray", "/forward_effort_controller/commands");
+    await until(() => states.length === 1);
+    const warnings = logs.filter((l) =>
+      /starting with 1 of 2 subscriber\(s\) on \/joint_states/.test(l.message),
+    );
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0].level).toBe("warn");
+    await handle.close?.();
+  }, 60_000);
+
   it("rejects an unknown mode", async () => {
     ctx = createEmbeddedContext({ logSink: () => {} });
     await expect(simRobotNode(ctx.createNode("s", { parameters: { mode: "turbo" } }))).rejects.toThrow(

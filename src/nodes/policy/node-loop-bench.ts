@@ -1,0 +1,149 @@
+/**
+ * `tether bench loop`, path "policy_node": the policy node itself on its worker loop (loop: worker), at
+ * 500 Hz on the pendulum with a policy package of random 2×256 ReLU weights, fed /joint_states by a fake
+ * robot in the same embedded ROS 2 graph. The figures are the node's own loop record: tick wall time
+ * (state read, SafetyCore tick with the policy in its worker, command handed back) and deadline misses.
+ * `bytes_per_tick` is the heap the same tick (loop-tick.ts) keeps per tick, run on this thread.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Rng } from "../../core/rng.js";
+import { timeFromSeconds } from "../../msgs/time.js";
+import { loadRobot } from "../../robot/load.js";
+import { signalLayout } from "../../robot/signals.js";
+import { writePolicyPackage } from "../../policy/package.js";
+import { DEFAULT_QUANTILE_LEVELS } from "../../policy/support.js";
+import { createEmbeddedContext } from "../../ros/embedded/context.js";
+import { bytesPerTick } from "../../safety/loop/heap-per-tick.js";
+import { randomLayers } from "../../safety/loop/loop-bench-setup.js";
+import type { LoopSummary } from "../../safety/loop/realtime-loop.js";
+import { createPolicyLoopBuffers, LOOP } from "./loop-shared.js";
+import { createRealtimeTick } from "./loop-tick.js";
+import { DEFAULT_SHIELD_PARAMS } from "./build-shield.js";
+import { startPolicyNode } from "./policy-node.js";
+import type { PolicyCoreOptions } from "./policy-core.js";
+
+const RATE_HZ = 500;
+
+export interface NodeLoopBenchResult extends LoopSummary {
+  path: "policy_node";
+  policy: string;
+  rate_hz: number;
+  wall_seconds: number;
+  spin_ms: number;
+  /** The node's loop tick, wall time (= wall_tick_us_p99 of its loop record). */
+  tick_us_p99: number;
+  bytes_per_tick: number;
+  heap_ticks: number;
+  sources: Record<string, number>;
+}
+
+function writeBenchPackage(dir: string, seed: number): void {
+  const rng = new Rng(seed);
+  writePolicyPackage(dir, {
+    robot: "pendulum",
+    obsNames: ["cos_angle", "sin_angle", "angular_velocity"],
+    actNames: ["pendulum_effort"],
+    actionLow: [-2],
+    actionHigh: [2],
+    actor: {
+      kind: "deterministic",
+      obsDim: 3,
+      actDim: 1,
+      network: { layers: randomLayers(rng, [3, 256, 256, 1], ["relu", "relu", "tanh"]) },
+      obsMean: [0, 0, 0],
+      obsStd: [1, 1, 1],
+    },
+    support: { quantiles: { levels: [...DEFAULT_QUANTILE_LEVELS], values: [[-0.9, -0.5, 0, 0.5, 0.9]] } },
+    provenance: { algorithm: "bench", datasetHash: "0".repeat(8), config: {}, metrics: {} },
+  });
+}
+
+export async function runNodeLoopBench(options: {
+  seconds: number;
+  seed?: number;
+  spinMs?: number;
+  heapTicks?: number;
+}): Promise<NodeLoopBenchResult> {
+  const dir = mkdtempSync(join(tmpdir(), "tether-bench-node-"));
+  const spinMs = options.spinMs ?? 1000 / RATE_HZ;
+  try {
+    writeBenchPackage(dir, options.seed ?? 0);
+    const ctx = createEmbeddedContext({ logSink: () => {} });
+    const robot = ctx.createNode("bench_robot");
+    const pub = robot.createPublisher("sensor_msgs/msg/JointState", "/joint_states");
+    let t = 0;
+    robot.createTimer(1000 / RATE_HZ, () => {
+      t += 1 / RATE_HZ;
+      pub.publish({
+        header: { stamp: timeFromSeconds(robot.getClock().nowSeconds()), frame_id: "" },
+        name: ["pendulum_joint"],
+        position: [0.3 * Math.sin(2 * Math.PI * 0.5 * t)],
+        velocity: [0.3 * Math.PI * Math.cos(2 * Math.PI * 0.5 * t)],
+        effort: [0],
+      });
+    });
+    const node = ctx.createNode("policy", {
+      parameters: { robot: "pendulum", model: dir, rate_hz: RATE_HZ, loop: "worker", loop_spin_ms: spinMs },
+    });
+    const handle = await startPolicyNode(node, {});
+    // From the first tick on: starting the loop and policy workers takes a while, slots before do nothing.
+    const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+    for (let waited = 0; handle.stats().ticks === 0; waited += 20) {
+      if (waited > 60_000) throw new Error("bench policy_node: the node's loop did not tick within 60 s");
+      await sleep(20);
+    }
+    const since = handle.loopSlots();
+    await sleep(options.seconds * 1000);
+    const summary = handle.loopSummary(since)!;
+    const sources = handle.stats().bySource;
+    await handle.close();
+    ctx.shutdown();
+
+    const heapTicks = options.heapTicks ?? 20_000;
+    return {
+      path: "policy_node",
+      policy: "pendulum policy package, random 2x256 ReLU weights (tanh out), in its WorkerPolicy",
+      rate_hz: RATE_HZ,
+      wall_seconds: options.seconds,
+      spin_ms: spinMs,
+      tick_us_p99: summary.wall_tick_us_p99,
+      ...summary,
+      bytes_per_tick: Math.round((await tickBytes(dir, heapTicks)) * 100) / 100,
+      heap_ticks: heapTicks,
+      sources,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Heap kept per tick by the node's loop tick, built on this thread on a steady state. */
+async function tickBytes(model: string, ticks: number): Promise<number> {
+  const core: PolicyCoreOptions = {
+    where: "bench policy_node",
+    robot: "pendulum",
+    model,
+    fallback: "auto",
+    rateHz: RATE_HZ,
+    params: DEFAULT_SHIELD_PARAMS,
+    frozenRepeats: 2,
+    returnWindow: 0,
+    returnBaseline: 0,
+    returnMaxDrop: 0,
+    shadow: false,
+  };
+  const spec = loadRobot("pendulum").spec;
+  const buffers = createPolicyLoopBuffers(signalLayout(spec).size, spec.actuators.length);
+  const rt = await createRealtimeTick({ core, buffers, policyTimeoutMs: 1 });
+  Atomics.store(buffers.ctrl, LOOP.ready, 1);
+  const now = (): number => performance.timeOrigin + performance.now();
+  const bytes = bytesPerTick((i) => {
+    buffers.state[0] = now();
+    buffers.state[1] = 0.3 * Math.sin(i / RATE_HZ);
+    rt.tick(i);
+  }, ticks);
+  rt.finish();
+  return bytes;
+}

@@ -1,0 +1,241 @@
+/**
+ * ReBRAC — Revisited Behavior-Regularized Actor-Critic (Tarasov, Kurenkov, Nikulin, Kolesnikov 2023),
+ * https://arxiv.org/abs/2305.09836. Reference implementation read: CORL algorithms/offline/rebrac.py.
+ * Written as forward losses on the engine (src/tensor), with TD3+BC's structure (td3bc.ts): twin critics,
+ * target policy smoothing, delayed actor and target updates.
+ *
+ * What ReBRAC changes in TD3+BC: LayerNorm after every hidden ReLU of the critics; deeper networks (3 × 256)
+ * and larger batches (1024); a BC penalty in the critic's target as well as in the actor:
+ *   y = r + γ(1-d) (min Q'(s', a') - β_critic · Σ(a' - a'_data)²),  a' = clip(π'(s') + clip(ε), -1, 1)
+ *   L_actor = mean(β_actor · Σ(π(s) - a)² - λ · min(Q1, Q2)(s, π(s))),  λ = 1 / mean|min Q| (no gradient)
+ * The BC terms are sums over action dimensions (CORL), and the actor uses the critic after this update's step.
+ * `bcDecay` (< 1) multiplies both β's every update, for online fine-tuning (1 offline: no decay).
+ *
+ * Metrics: loss/critic (sum of both heads' MSEs), loss/actor, loss/actor_bc (β_actor · mean Σ(π - a)²),
+ * loss/critic_bc (β_critic · mean Σ(a' - a'_data)²), values/q (mean Q1 on data), values/lambda.
+ * Departures from CORL: every learner's MLP initialization (CORL: PyTorch-style kernels, 0.1 biases,
+ * uniform ±3e-3 last layer); observations normalized by the dataset statistics (CORL's default is not to).
+ */
+import { TetherError } from "../../core/errors.js";
+import type { Rng } from "../../core/rng.js";
+import type { Graph, Value } from "../../tensor/graph.js";
+import { ADAM_DEFAULTS } from "../../tensor/optim.js";
+import { ParamGroup } from "../networks/graph-mlp.js";
+import type { ActorWeights } from "../networks/weights-format.js";
+import { batchFeeds, checkBatch } from "./graph-batch.js";
+import { GraphActor, normalizedObs, twinQ, twinQInit, twinQSpecs } from "./graph-nets.js";
+import {
+  GraphTrainer,
+  targetView,
+  type GroupValues,
+  type Optimize,
+  type UpdateGraph,
+} from "./graph-trainer.js";
+import {
+  completeDims,
+  CRITIC_DEFAULTS,
+  loadRng,
+  saveRng,
+  type Batch,
+  type CriticConfig,
+  type Learner,
+  type LearnerDims,
+  type Metrics,
+  type NetworkConfig,
+  type StateDict,
+} from "./learner.js";
+
+export interface ReBracConfig extends Pick<NetworkConfig, "hidden">, CriticConfig {
+  /** Actor Adam learning rate (1e-3 in the paper). */
+  actorLr: number;
+  /** Critic Adam learning rate (1e-3 in the paper). */
+  criticLr: number;
+  /** β_actor: weight of the actor's BC penalty. */
+  actorBc: number;
+  /** β_critic: weight of the BC penalty on the target's next action. */
+  criticBc: number;
+  /** LayerNorm after each hidden layer of the critics (the paper's; off gives TD3+BC's critics). */
+  criticLayerNorm: boolean;
+  /** Std of the target policy smoothing noise. */
+  policyNoise: number;
+  /** Target smoothing noise is clipped to ±noiseClip. */
+  noiseClip: number;
+  /** The actor and targets update every `policyFreq` critic updates. */
+  policyFreq: number;
+  /** Both β's are multiplied by this every update (online fine-tuning; 1 offline). */
+  bcDecay: number;
+}
+
+/** The paper's defaults (CORL's rebrac.py); β's are per domain in the paper, 1.0 / 1.0 is CORL's default. */
+export const REBRAC_DEFAULTS: ReBracConfig = {
+  hidden: [256, 256, 256],
+  ...CRITIC_DEFAULTS,
+  actorLr: 1e-3,
+  criticLr: 1e-3,
+  actorBc: 1.0,
+  criticBc: 1.0,
+  criticLayerNorm: true,
+  policyNoise: 0.2,
+  noiseClip: 0.5,
+  policyFreq: 2,
+  bcDecay: 1,
+};
+
+/** The paper's batch size; `tether train` uses it for ReBRAC unless --batch-size says otherwise. */
+export const REBRAC_BATCH_SIZE = 1024;
+
+export class ReBracLearner implements Learner {
+  readonly algo = "rebrac" as const;
+  readonly dims: Required<LearnerDims>;
+  readonly actor: GraphActor;
+  private readonly trainer: GraphTrainer;
+  step = 0;
+  private noiseRng: Rng;
+
+  constructor(
+    readonly config: ReBracConfig,
+    dims: LearnerDims,
+    rng: Rng,
+  ) {
+    this.dims = completeDims(dims);
+    const { obsDim, actDim } = this.dims;
+    const q = new ParamGroup("q", twinQSpecs(obsDim, actDim, config.hidden, config.criticLayerNorm));
+    const qInit = twinQInit(q, rng.fork());
+    this.actor = new GraphActor(
+      { actor: "deterministic", logStd: "state", hidden: config.hidden },
+      obsDim,
+      actDim,
+    );
+    const actorInit = this.actor.init(rng.fork());
+    this.noiseRng = rng.fork();
+    this.trainer = new GraphTrainer(
+      "rebrac",
+      [
+        { group: q, init: qInit, adam: { ...ADAM_DEFAULTS, lr: config.criticLr }, target: true },
+        {
+          group: this.actor.group,
+          init: actorInit,
+          adam: { ...ADAM_DEFAULTS, lr: config.actorLr },
+          target: true,
+        },
+      ],
+      (g, nets, n, optimize, variant) => this.buildUpdate(g, nets, n, optimize, variant === "actor"),
+    );
+  }
+
+  /** β_actor and β_critic after `step` updates of decay. */
+  betas(step = this.step): { actor: number; critic: number } {
+    const decay = this.config.bcDecay ** step;
+    return { actor: this.config.actorBc * decay, critic: this.config.criticBc * decay };
+  }
+
+  private buildUpdate(
+    g: Graph,
+    nets: Record<string, GroupValues>,
+    n: number,
+    optimize: Optimize,
+    actorStep: boolean,
+  ): UpdateGraph {
+    const { obsDim, actDim } = this.dims;
+    const c = this.config;
+    const ln = c.criticLayerNorm;
+    const actor = nets[this.actor.group.name];
+    const obs = normalizedObs(g, g.input("observations", [n, obsDim]), this.dims);
+    const nextObs = normalizedObs(g, g.input("next_observations", [n, obsDim]), this.dims);
+    const act = g.input("actions", [n, actDim]);
+    const nextActData = g.input("next_actions", [n, actDim]);
+    const rew = g.mul(g.input("rewards", [n, 1]), this.dims.rewardScale);
+    const notDone = g.sub(1, g.input("terminals", [n, 1]));
+    // β's are fed, so the decay needs no new program.
+    const betaActor = g.input("beta_actor", []);
+    const betaCritic = g.input("beta_critic", []);
+    const noise = g.input("target_noise", [n, actDim]);
+
+    // Critic: y = r + γ(1-d)(min Q'(s', a') - β_critic Σ(a' - a'_data)²).
+    const nextAct = g.clip(g.add(this.actor.action(g, targetView(actor), nextObs), noise), -1, 1);
+    const criticBc = g.sum(g.square(g.sub(nextAct, nextActData)), [1], true);
+    const [t1, t2] = twinQ(g, nets.q, nextObs, nextAct, "target", ln);
+    const nextQ = g.sub(g.min(t1, t2), g.mul(betaCritic, criticBc));
+    const y = g.stopGradient(g.add(rew, g.mul(g.mul(notDone, c.discount), nextQ)));
+    const [q1, q2] = twinQ(g, nets.q, obs, act, "params", ln);
+    const criticLoss = g.add(g.mean(g.square(g.sub(q1, y))), g.mean(g.square(g.sub(q2, y))));
+    const stepped = optimize("q", criticLoss);
+    const metrics: Record<string, Value> = {
+      "loss/critic": criticLoss,
+      "loss/critic_bc": g.mul(betaCritic, g.mean(criticBc)),
+      "values/q": g.mean(q1),
+    };
+    if (!actorStep) return { metrics };
+
+    // Actor: L = mean(β_actor Σ(π(s) - a)² - λ min Q(s, π(s))), λ = 1 / mean|min Q| as a constant.
+    const pi = this.actor.action(g, actor, obs);
+    const [p1, p2] = twinQ(g, stepped, obs, pi, "params", ln);
+    const qPi = g.min(p1, p2);
+    const lambda = g.stopGradient(g.div(1, g.add(g.mean(g.abs(qPi)), 1e-8)));
+    const actorBc = g.mul(betaActor, g.mean(g.sum(g.square(g.sub(pi, act)), [1], true)));
+    const actorLoss = g.sub(actorBc, g.mul(lambda, g.mean(qPi)));
+    optimize(this.actor.group.name, actorLoss);
+    return {
+      metrics: { ...metrics, "loss/actor": actorLoss, "loss/actor_bc": actorBc, "values/lambda": lambda },
+      polyak: { q: c.tau, [this.actor.group.name]: c.tau },
+    };
+  }
+
+  update(batch: Batch): Metrics {
+    checkBatch(batch, this.dims);
+    if (!batch.nextActions || batch.nextActions.length !== batch.size * this.dims.actDim)
+      throw new TetherError(
+        "BATCH",
+        `rebrac needs batch.nextActions (${batch.size * this.dims.actDim} values), got ${batch.nextActions?.length ?? "none"}`,
+        { field: "nextActions" },
+      );
+    const { policyNoise, noiseClip } = this.config;
+    const noise = new Float32Array(batch.size * this.dims.actDim);
+    for (let i = 0; i < noise.length; i++)
+      noise[i] = Math.min(noiseClip, Math.max(-noiseClip, this.noiseRng.normal(0, policyNoise)));
+    const beta = this.betas();
+    const actorStep = (this.step + 1) % this.config.policyFreq === 0;
+    const metrics = this.trainer.update(
+      {
+        ...batchFeeds(batch),
+        next_actions: batch.nextActions,
+        target_noise: noise,
+        beta_actor: Float32Array.of(beta.actor),
+        beta_critic: Float32Array.of(beta.critic),
+      },
+      batch.size,
+      actorStep ? "actor" : "critic",
+    );
+    this.step += 1;
+    return metrics;
+  }
+
+  act(observations: Float32Array): Float32Array {
+    return this.actor.act(this.trainer, observations, this.dims);
+  }
+
+  stateDict(): StateDict {
+    const state: StateDict = { algo: this.algo, step: this.step, arrays: {}, scalars: {} };
+    this.trainer.save(state);
+    saveRng(state, "noise_rng", this.noiseRng);
+    return state;
+  }
+
+  loadStateDict(state: StateDict): void {
+    this.trainer.load(state);
+    this.noiseRng = loadRng(state, "noise_rng", this.noiseRng);
+    this.step = state.step;
+  }
+
+  actorWeights(): ActorWeights {
+    return this.actor.export(this.trainer, this.dims);
+  }
+
+  dispose(): void {
+    this.trainer.dispose();
+  }
+}
+
+export function create(config: Partial<ReBracConfig>, dims: LearnerDims, rng: Rng): ReBracLearner {
+  return new ReBracLearner({ ...REBRAC_DEFAULTS, ...config }, dims, rng);
+}

@@ -28,9 +28,9 @@ export function registerTrain(program: Command): void {
   program
     .command("train")
     .description(
-      "Train a policy offline (IQL, AWAC, TD3+BC, BC, CQL, Decision Transformer) and write a policy package to --out",
+      "Train a policy offline (IQL, AWAC, TD3+BC, BC, CQL, Cal-QL, ReBRAC, Decision Transformer) and write a policy package to --out",
     )
-    .requiredOption("--algo <name>", "iql | awac | td3bc | bc | cql | dt")
+    .requiredOption("--algo <name>", "iql | awac | td3bc | bc | cql | calql | rebrac | dt")
     .requiredOption("--dataset <dir>", "dataset folder (or a name under logs/)")
     .requiredOption("--robot <name>", "robot folder name under robots/ (or a path)")
     .requiredOption("--steps <n>", "number of gradient updates", parseIntOption("--steps"))

@@ -23,7 +23,8 @@ import {
 import { CHECKPOINT_JSON, hasCheckpoint, loadCheckpoint, saveCheckpoint } from "./checkpoint.js";
 import { createTrainingLearner, type WorkerCount } from "./learner-threads.js";
 import { JsonlMetricsSink, MetricsAverager, type MetricsSink } from "./metrics-log.js";
-import { checkColumns, observationStats, returnRangeScale, TransitionSampler } from "./replay.js";
+import { checkColumns, observationStats, returnRangeScale } from "./replay.js";
+import { updateSource } from "./update-source.js";
 
 export const CONFIG_FILE = "config.json";
 export const METRICS_FILE = "metrics.jsonl";
@@ -46,6 +47,8 @@ export interface TrainerOptions {
   resume: boolean;
   /** Learner threads (1 or 2); default: 2 for IQL on wasm/cpu with two cores (see learner-threads.ts). */
   workers?: number;
+  /** DT: the return evaluation conditions on (default: the dataset's best episode return). */
+  targetReturn?: number;
 }
 
 export interface TrainerData {
@@ -83,6 +86,8 @@ export interface TrainResult {
   obsStd: Float32Array;
   rewardScale: number;
   config: Record<string, unknown>;
+  /** DT: the return its evaluation conditioned on. */
+  targetReturn?: number;
 }
 
 /** Mean of a metric list, for eval records. */
@@ -185,7 +190,11 @@ export async function trainOffline(
       samplerRng = resumedSamplerRng(outDir, extra, options.seed, startStep, hooks);
       hooks.onLog?.(`resumed ${options.algo} from step ${startStep}`);
     }
-    const sampler = new TransitionSampler(data.cols, options.batchSize, samplerExtras(options.algo, config));
+    const source = updateSource(learner, data.cols, options.batchSize, data.source, {
+      extras: samplerExtras(options.algo, config),
+      targetReturn: options.targetReturn,
+    });
+    if (source.targetReturn !== undefined) hooks.onLog?.(`dt: target return ${source.targetReturn}`);
     const sink = hooks.sink ?? new JsonlMetricsSink(join(outDir, METRICS_FILE), options.resume);
     const averager = new MetricsAverager();
     let lastGoodStep = startStep;
@@ -209,7 +218,7 @@ export async function trainOffline(
     };
 
     for (let step = startStep + 1; step <= options.steps; step++) {
-      const metrics = learner.update(sampler.sample(samplerRng));
+      const metrics = source.update(samplerRng);
       for (const [k, v] of Object.entries(metrics)) {
         if (!Number.isFinite(v)) throw diverged(step, `${k} = ${v}`, lastGoodStep, outDir);
       }
@@ -269,6 +278,7 @@ export async function trainOffline(
       obsStd,
       rewardScale,
       config,
+      ...(source.targetReturn === undefined ? {} : { targetReturn: source.targetReturn }),
     };
   } catch (err) {
     learner.dispose();

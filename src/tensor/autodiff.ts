@@ -57,6 +57,26 @@ function biasGradient(g: Graph, dy: Value, shape: readonly number[]): Value {
   return g.reshape(g.gemm(ones, dy), shape);
 }
 
+/** x with its last two axes swapped. */
+function swapLast(g: Graph, x: Value): Value {
+  const r = x.shape.length;
+  const perm = x.shape.map((_, i) => i);
+  [perm[r - 2], perm[r - 1]] = [r - 1, r - 2];
+  return g.transpose(x, perm);
+}
+
+/** Gradient of MatMul Y = A·B: dA = dY·Bᵀ, dB = Aᵀ·dY (summed over the batch when B is shared). */
+function matmulRule(g: Graph, node: GraphNode, dy: Value): Value[] {
+  const [a, b] = node.inputs;
+  const da = g.batchMatmul(dy, swapLast(g, b));
+  if (b.shape.length === a.shape.length) return [da, g.batchMatmul(swapLast(g, a), dy)];
+  // B shared: flatten the batch into rows, one Gemm Aᵀ·dY.
+  const k = a.shape[a.shape.length - 1];
+  const n = dy.shape[dy.shape.length - 1];
+  const rows = sizeOf(a.shape) / k;
+  return [da, g.gemm(g.reshape(a, [rows, k]), g.reshape(dy, [rows, n]), undefined, true, false)];
+}
+
 /** dy where `cond`, else 0. */
 function masked(g: Graph, cond: Value, dy: Value): Value {
   return g.where(cond, dy, g.constant(0));
@@ -129,6 +149,9 @@ const RULES: Record<string, Rule> = {
     ];
   },
   Gemm: gemmRule,
+  MatMul: matmulRule,
+  // d erf(x) = 2/√π · exp(-x²).
+  Erf: (g, n, dy) => [g.mul(dy, g.mul(g.exp(g.neg(g.square(n.inputs[0]))), 2 / Math.sqrt(Math.PI)))],
   ReduceSum: (g, n, dy) => [reduceBack(g, n, dy, 1), undefined],
   ReduceMean: (g, n, dy) => {
     const x = n.inputs[0];

@@ -255,6 +255,27 @@ export class Graph {
     return this.node("Gemm", c ? [a, b, c] : [a, b], [m, n], attrs);
   }
 
+  /**
+   * Batched a·b (ONNX MatMul): [..., m, k]·[..., k, n] with the leading axes equal, or b a plain [k, n]
+   * matrix shared by every batch entry (a transformer's projections).
+   */
+  batchMatmul(a: Value, b: Value): Value {
+    const [ra, rb] = [a.shape.length, b.shape.length];
+    const lead = a.shape.slice(0, ra - 2);
+    const sameLead = rb === ra && b.shape.slice(0, rb - 2).every((d, i) => d === lead[i]);
+    if (ra < 2 || !(rb === 2 || sameLead))
+      this.fail("MatMul", `[${a.shape.join(", ")}] and [${b.shape.join(", ")}] are not batched matrices`);
+    const [m, k] = a.shape.slice(ra - 2);
+    const [k2, n] = b.shape.slice(rb - 2);
+    if (k !== k2) this.fail("MatMul", `inner dimensions ${k} and ${k2} differ`);
+    return this.node("MatMul", [a, b], [...lead, m, n]);
+  }
+
+  /** The Gauss error function (exact GELU's building block). */
+  erf(x: Value): Value {
+    return this.node("Erf", [x], x.shape);
+  }
+
   /** Sum over `axes` (all when omitted). */
   sum(x: Value, axes?: readonly number[], keepDims = false): Value {
     return this.reduce("ReduceSum", x, axes, keepDims);

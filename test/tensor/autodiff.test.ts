@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { gradients } from "../../src/tensor/autodiff.js";
+import { causalMask, embed, gelu, softmax } from "../../src/tensor/layers.js";
 import { Graph, sizeOf, type FloatType, type Value } from "../../src/tensor/graph.js";
 import { layerNorm } from "../../src/tensor/layer-norm.js";
 import { Program } from "../../src/tensor/program.js";
@@ -126,6 +127,47 @@ describe("gradients match finite differences", () => {
       prop(shapes, (g, [a, b, c]) => g.gemm(a, b, c, ta, tb));
     });
   }
+  it("batched MatMul, 3-D by 3-D", () => {
+    const shapes = fc.tuple(dim, dim, dim, dim).map(([b, m, k, n]) => [
+      [b, m, k],
+      [b, k, n],
+    ]);
+    prop(shapes, (g, [a, b]) => g.batchMatmul(a, b));
+  });
+  it("batched MatMul, 4-D by 4-D (attention heads) and 3-D by a shared matrix", () => {
+    const shapes = fc.tuple(dim, dim, dim, dim).map(([b, h, m, k]) => [
+      [b, h, m, k],
+      [b, h, k, m],
+      [k, h],
+    ]);
+    prop(shapes, (g, [a, b, w]) => {
+      const s = g.batchMatmul(a, b);
+      const flat = g.reshape(a, [a.shape[0] * a.shape[1], a.shape[2], a.shape[3]]);
+      return g.add(g.sum(s), g.sum(g.batchMatmul(flat, w)));
+    });
+  });
+  it("Erf and exact GELU (float32: ONNX Runtime has no double Erf kernel)", () => {
+    prop(matrix, (g, [x]) => g.add(g.erf(x), gelu(g, x)), value, "float32");
+  });
+  it("softmax over the last axis, with a causal mask added", () => {
+    const shapes = fc.tuple(dim, dim).map(([b, t]) => [[b, t, t]]);
+    prop(shapes, (g, [x]) => softmax(g, g.add(x, causalMask(g, x.shape[1]))));
+  });
+  it("one-hot embedding lookup: gradient reaches the table rows picked", () => {
+    const shapes = fc.tuple(dim, dim, dim).map(([b, n, d]) => [
+      [n, d],
+      [b, 1],
+    ]);
+    prop(shapes, (g, [table, x]) => {
+      const n = table.shape[0];
+      const rows = Array.from({ length: x.shape[0] }, (_, i) => (i * 7) % n);
+      const oneHot = g.constant(
+        rows.flatMap((r) => Array.from({ length: n }, (_, j) => (j === r ? 1 : 0))),
+        [x.shape[0], n],
+      );
+      return g.mul(embed(g, g.reshape(oneHot, [1, x.shape[0], n]), table), g.reshape(x, [1, x.shape[0], 1]));
+    });
+  });
   it("ReduceSum and ReduceMean over axes, kept or not", () => {
     const shapes = fc.tuple(dim, dim, dim).map(([a, b, c]) => [[a, b, c]]);
     prop(shapes, (g, [x]) => g.add(g.sum(g.sum(x, [1], true), [0, 2]), g.mean(g.mean(x, [2]), [0])));

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { parseHiddenOption, parseIntOption, printJsonLine } from "../run.js";
+import { parseFloatOption, parseHiddenOption, parseIntOption, printJsonLine } from "../run.js";
 
 interface TrainFlags {
   algo: string;
@@ -19,6 +19,7 @@ interface TrainFlags {
   device?: string;
   threads?: number;
   checkpointEvery?: number;
+  targetReturn?: number;
   json?: boolean;
 }
 
@@ -26,8 +27,10 @@ interface TrainFlags {
 export function registerTrain(program: Command): void {
   program
     .command("train")
-    .description("Train a policy offline (IQL, AWAC, TD3+BC, BC, CQL) and write a policy package to --out")
-    .requiredOption("--algo <name>", "iql | awac | td3bc | bc | cql")
+    .description(
+      "Train a policy offline (IQL, AWAC, TD3+BC, BC, CQL, Cal-QL, ReBRAC, Decision Transformer) and write a policy package to --out",
+    )
+    .requiredOption("--algo <name>", "iql | awac | td3bc | bc | cql | calql | rebrac | dt")
     .requiredOption("--dataset <dir>", "dataset folder (or a name under logs/)")
     .requiredOption("--robot <name>", "robot folder name under robots/ (or a path)")
     .requiredOption("--steps <n>", "number of gradient updates", parseIntOption("--steps"))
@@ -68,6 +71,11 @@ export function registerTrain(program: Command): void {
       "checkpoint every N updates (default: --eval-every, else 5000)",
       parseIntOption("--checkpoint-every"),
     )
+    .option(
+      "--target-return <x>",
+      "dt: the return evaluation conditions on (default: the dataset's best episode return)",
+      parseFloatOption("--target-return"),
+    )
     .option("--json", "end stdout with one JSON object summarizing the run")
     .action(async (flags: TrainFlags) => {
       const { assertAlgoName, ALGO_DEFAULTS, defaultBatchSize } = await import("../../rl/algos/registry.js");
@@ -77,6 +85,13 @@ export function registerTrain(program: Command): void {
       const { startProgress } = await import("../progress.js");
       const { TetherError } = await import("../../core/errors.js");
       const algo = assertAlgoName(flags.algo);
+      if (flags.targetReturn !== undefined && algo !== "dt")
+        throw new TetherError("CLI", `--target-return applies to --algo dt only, got --algo ${algo}`);
+      if (flags.hidden !== undefined && algo === "dt")
+        throw new TetherError(
+          "CLI",
+          "--hidden does not apply to --algo dt: set embedDim/layers with --config",
+        );
       const config = {
         ...parseAlgoConfigOption(flags.config, algo, ALGO_DEFAULTS[algo]),
         ...(flags.hidden ? { hidden: flags.hidden } : {}),
@@ -123,6 +138,7 @@ export function registerTrain(program: Command): void {
             batchSize: flags.batchSize ?? defaultBatchSize(algo),
             checkpointEvery: flags.checkpointEvery,
             workers: flags.workers,
+            targetReturn: flags.targetReturn,
             config,
           },
           {
@@ -149,6 +165,7 @@ export function registerTrain(program: Command): void {
         steps: result.steps,
         updates_per_s: Number(result.updatesPerSecond.toFixed(2)),
         metrics: result.lastMetrics,
+        ...(result.targetReturn === undefined ? {} : { target_return: result.targetReturn }),
         eval_return: last?.meanReturn ?? null,
         eval_normalized_score: last?.meanNormalizedScore ?? null,
       };

@@ -22,6 +22,8 @@ export interface GroupConfig {
   adam?: AdamConfig;
   /** Keeps a Polyak-averaged target copy. */
   target?: boolean;
+  /** Multiplies the learning rate at Adam step t (1-based): schedules such as DT's linear warmup. */
+  lrScale?: (t: number) => number;
 }
 
 /** A group as the algorithm's graph sees it. */
@@ -156,7 +158,9 @@ export class GraphTrainer {
     const all: Record<string, Float32Array> = { ...feeds };
     for (const n of compiled.optimized) {
       const c = this.configs.get(n) as GroupConfig;
-      const { stepSize, epsHat } = adamScalars(c.adam as AdamConfig, (this.steps.get(n) ?? 0) + 1);
+      const adam = c.adam as AdamConfig;
+      const t = (this.steps.get(n) ?? 0) + 1;
+      const { stepSize, epsHat } = adamScalars(adam, t, adam.lr * (c.lrScale?.(t) ?? 1));
       all[`${n}/step_size`] = Float32Array.of(stepSize);
       all[`${n}/eps_hat`] = Float32Array.of(epsHat);
     }

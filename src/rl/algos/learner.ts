@@ -7,7 +7,7 @@ import { ShapeMismatchError, TetherError } from "../../core/errors.js";
 import { Rng } from "../../core/rng.js";
 import type { ActorWeights } from "../networks/weights-format.js";
 
-export const ALGO_NAMES = ["iql", "awac", "td3bc", "bc", "cql", "calql", "rebrac"] as const;
+export const ALGO_NAMES = ["iql", "awac", "td3bc", "bc", "cql", "calql", "rebrac", "dt"] as const;
 export type AlgoName = (typeof ALGO_NAMES)[number];
 
 /** Config fields of every learner's networks; one place for the defaults the papers share. */

@@ -5,6 +5,7 @@ import * as awac from "./awac.js";
 import * as bc from "./bc.js";
 import * as calql from "./calql.js";
 import * as cql from "./cql.js";
+import * as dt from "./dt.js";
 import * as iql from "./iql.js";
 import { ALGO_NAMES, type AlgoName, type Learner, type LearnerDims } from "./learner.js";
 import * as rebrac from "./rebrac.js";
@@ -19,6 +20,7 @@ export const ALGO_DEFAULTS: Record<AlgoName, object> = {
   cql: cql.CQL_DEFAULTS,
   calql: calql.CALQL_DEFAULTS,
   rebrac: rebrac.REBRAC_DEFAULTS,
+  dt: dt.DT_DEFAULTS,
 };
 
 export function isAlgoName(value: string): value is AlgoName {
@@ -53,6 +55,8 @@ export function createLearner(
       return calql.create(config, dims, rng);
     case "rebrac":
       return rebrac.create(config, dims, rng);
+    case "dt":
+      return dt.create(config, dims, rng);
   }
 }
 

@@ -48,9 +48,12 @@ function makeBatch(rng: Rng, n: number): Batch {
   };
 }
 
-/** Every algorithm on its defaults, plus the advantage-weighted ones with their non-default Gaussian actor. */
+/**
+ * Every transition algorithm on its defaults, plus the advantage-weighted ones with their non-default Gaussian
+ * actor. DT learns from episode segments, not transitions: test/rl/algos/dt.test.ts is its harness.
+ */
 const VARIANTS: { name: string; algo: AlgoName; extra: Record<string, unknown> }[] = [
-  ...ALGO_NAMES.map((algo) => ({ name: algo, algo, extra: {} })),
+  ...ALGO_NAMES.filter((algo) => algo !== "dt").map((algo) => ({ name: algo, algo, extra: {} })),
   { name: "iql (gaussian actor)", algo: "iql", extra: { actor: "gaussian" } },
   { name: "awac (gaussian actor)", algo: "awac", extra: { actor: "gaussian" } },
 ];

@@ -27,7 +27,7 @@ export interface RunTrainingOptions {
   evalEpisodes: number;
   resume: boolean;
   batchSize: number;
-  /** Learner threads, 1 or 2 (default: see learner-threads.ts). */
+  /** Learner threads: 1 (see learner-threads.ts). */
   workers?: number;
   checkpointEvery?: number;
   logEvery?: number;

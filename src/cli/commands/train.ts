@@ -56,7 +56,7 @@ export function registerTrain(program: Command): void {
     .option("--config <json>", 'config fields of --algo, e.g. \'{"beta": 1, "logStd": "free"}\'')
     .option(
       "--workers <n>",
-      "JavaScript learner threads, 1 or 2 (2: the tfjs two-thread IQL learner; default 1)",
+      "JavaScript learner threads: 1 (the engine threads inside ONNX Runtime; see --threads)",
       parseIntOption("--workers"),
     )
     .option(
@@ -100,7 +100,7 @@ export function registerTrain(program: Command): void {
       process.stderr.write(`train: ${describeBackend(backend)}\n`);
       // Fails fast on a bad --workers; the trainer logs the thread line once the learner runs.
       const { learnerThreads } = await import("../../rl/learner-threads.js");
-      learnerThreads(algo, backend.name, flags.workers);
+      learnerThreads(flags.workers);
       const progress = startProgress(`train ${algo}`, flags.steps);
       let result;
       try {

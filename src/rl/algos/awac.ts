@@ -20,10 +20,10 @@
 import type { Rng } from "../../core/rng.js";
 import type { Graph, Value } from "../../tensor/graph.js";
 import { ADAM_DEFAULTS } from "../../tensor/optim.js";
-import type { LogStdMode } from "../networks/actor.js";
+import type { LogStdMode } from "../networks/actor-spec.js";
 import { ParamGroup } from "../networks/graph-mlp.js";
 import { initParams } from "../networks/mlp-spec.js";
-import type { ActorForm } from "../networks/weighted-actor.js";
+import type { ActorForm } from "../networks/actor-spec.js";
 import type { ActorWeights } from "../networks/weights-format.js";
 import { batchFeeds, checkBatch } from "./graph-batch.js";
 import {

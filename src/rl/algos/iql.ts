@@ -21,8 +21,8 @@
 import type { Rng } from "../../core/rng.js";
 import type { Graph, Value } from "../../tensor/graph.js";
 import { ADAM_DEFAULTS } from "../../tensor/optim.js";
-import type { LogStdMode } from "../networks/actor.js";
-import type { ActorForm } from "../networks/weighted-actor.js";
+import type { LogStdMode } from "../networks/actor-spec.js";
+import type { ActorForm } from "../networks/actor-spec.js";
 import type { ActorWeights } from "../networks/weights-format.js";
 import { GraphTrainer, type GroupValues, type Optimize, type UpdateGraph } from "./graph-trainer.js";
 import {

@@ -1,5 +1,5 @@
 /**
- * `tether train` end to end: backend, robot, dataset, trainer with MujocoEnv evaluation, policy package.
+ * `tether train` end to end: robot, dataset, trainer with MujocoEnv evaluation, policy package.
  * Kept out of the CLI file so the CLI stays a thin argument parser and tests can call it directly.
  */
 import { existsSync } from "node:fs";
@@ -10,7 +10,6 @@ import type { TransitionColumns } from "../core/transitions.js";
 import { loadRobot, REPO_ROOT } from "../robot/load.js";
 import { compileTask } from "../robot/task-functions.js";
 import type { AlgoName } from "./algos/learner.js";
-import { selectBackend, type BackendName, type SelectedBackend } from "./backend.js";
 import { writeTrainedPackage } from "./package.js";
 import { rolloutEpisodes } from "./rollout.js";
 import { hashColumns, trainOffline, type TrainerHooks, type TrainResult } from "./trainer.js";
@@ -22,7 +21,6 @@ export interface RunTrainingOptions {
   steps: number;
   out: string;
   seed: number;
-  backend?: BackendName;
   evalEvery: number;
   evalEpisodes: number;
   resume: boolean;
@@ -39,7 +37,6 @@ export interface RunTrainingOptions {
 }
 
 export interface RunTrainingResult extends Omit<TrainResult, "learner"> {
-  backend: SelectedBackend;
   outDir: string;
   packageDir: string;
 }
@@ -57,7 +54,6 @@ export async function runTraining(
   options: RunTrainingOptions,
   hooks: Omit<TrainerHooks, "evaluate"> = {},
 ): Promise<RunTrainingResult> {
-  const backend = await selectBackend(options.backend);
   const robot = loadRobot(options.robot);
   let cols: TransitionColumns;
   let source: string;
@@ -160,5 +156,5 @@ export async function runTraining(
   } finally {
     learner.dispose();
   }
-  return { ...rest, backend, outDir: resolve(options.out), packageDir: resolve(options.out) };
+  return { ...rest, outDir: resolve(options.out), packageDir: resolve(options.out) };
 }

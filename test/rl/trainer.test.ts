@@ -1,15 +1,13 @@
-import * as tf from "@tensorflow/tfjs-core";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { TetherError } from "../../src/core/errors.js";
 import { Rng } from "../../src/core/rng.js";
 import type { TransitionColumns } from "../../src/core/transitions.js";
 import { loadPolicyPackage } from "../../src/policy/package.js";
 import { loadRobot } from "../../src/robot/load.js";
 import { compileTask } from "../../src/robot/task-functions.js";
-import { selectBackend } from "../../src/rl/backend.js";
 import { loadCheckpoint } from "../../src/rl/checkpoint.js";
 import { runTraining } from "../../src/rl/run-training.js";
 import { trainOffline, type TrainerOptions } from "../../src/rl/trainer.js";
@@ -17,10 +15,6 @@ import { trainOffline, type TrainerOptions } from "../../src/rl/trainer.js";
 const robot = loadRobot("reacher2");
 const task = compileTask(robot.spec);
 const TINY = { hidden: [16, 16] };
-
-beforeAll(async () => {
-  await selectBackend("wasm");
-});
 
 function columns(n: number, obsDim = task.obsDim, actDim = task.actDim, seed = 0): TransitionColumns {
   const rng = new Rng(seed);
@@ -59,18 +53,14 @@ function options(outDir: string, over: Partial<TrainerOptions> = {}): TrainerOpt
 const tmp = () => mkdtempSync(join(tmpdir(), "tether-train-"));
 
 describe("trainOffline", () => {
-  it("writes config.json, metrics.jsonl and a checkpoint, with a constant live tensor count", async () => {
+  it("writes config.json, metrics.jsonl and a checkpoint", async () => {
     const dir = tmp();
-    const before = tf.memory().numTensors;
     const r = await trainOffline(
       robot,
       { cols: columns(100), source: "synthetic", datasetHash: "h" },
       options(dir),
     );
-    // IQL trains on the engine: no tfjs tensor is left alive by the run, before or after dispose.
-    expect(tf.memory().numTensors).toBe(before);
     r.learner.dispose();
-    expect(tf.memory().numTensors).toBe(before);
     const config = JSON.parse(readFileSync(join(dir, "config.json"), "utf8"));
     expect(config).toMatchObject({
       algo: "iql",
@@ -300,7 +290,7 @@ describe("runTraining", () => {
       supportSteps: 5,
       columns: columns(80),
     });
-    expect(r.backend.name).toBe("wasm");
+    expect(r.steps).toBe(4);
     const pkg = loadPolicyPackage(dir);
     expect(pkg.manifest.provenance.algorithm).toBe("bc");
     expect(pkg.manifest.policy.kind).toBe("deterministic");

@@ -8,7 +8,6 @@ interface TrainFlags {
   steps: number;
   out: string;
   seed: number;
-  backend?: string;
   evalEvery: number;
   evalEpisodes: number;
   resume?: boolean;
@@ -35,10 +34,6 @@ export function registerTrain(program: Command): void {
     .option("--seed <n>", "random seed", parseIntOption("--seed"), 0)
     .option("--device <name>", "engine device: cpu | cuda (default: cuda when its provider loads, else cpu)")
     .option("--threads <n>", "engine threads (default: all cores)", parseIntOption("--threads"))
-    .option(
-      "--backend <name>",
-      "tfjs backend of what is not yet on the engine (support model, --workers 2): wasm | cpu",
-    )
     .option(
       "--eval-every <n>",
       "evaluate in MujocoEnv every N updates (0: never)",
@@ -68,21 +63,13 @@ export function registerTrain(program: Command): void {
     .action(async (flags: TrainFlags) => {
       const { assertAlgoName, ALGO_DEFAULTS } = await import("../../rl/algos/registry.js");
       const { parseAlgoConfigOption } = await import("../config-option.js");
-      const { isBackendName, describeBackend, selectBackend } = await import("../../rl/backend.js");
       const { runTraining } = await import("../../rl/run-training.js");
       const { startProgress } = await import("../progress.js");
-      const { TetherError } = await import("../../core/errors.js");
       const algo = assertAlgoName(flags.algo);
       const config = {
         ...parseAlgoConfigOption(flags.config, algo, ALGO_DEFAULTS[algo]),
         ...(flags.hidden ? { hidden: flags.hidden } : {}),
       };
-      if (flags.backend !== undefined && !isBackendName(flags.backend)) {
-        throw new TetherError(
-          "CLI",
-          `--backend must be one of tfjs-node-gpu, tfjs-node, wasm, cpu, got "${flags.backend}"`,
-        );
-      }
       // The engine's device first: --device cuda without the provider fails before any data is read.
       const { resolveDevice, configureEngine } = await import("../../tensor/session.js");
       const { parseDevice } = await import("../device-option.js");
@@ -96,8 +83,6 @@ export function registerTrain(program: Command): void {
       );
       configureEngine(engine);
       process.stderr.write(`train: ${engine.description}\n`);
-      const backend = await selectBackend(flags.backend);
-      process.stderr.write(`train: ${describeBackend(backend)}\n`);
       // Fails fast on a bad --workers; the trainer logs the thread line once the learner runs.
       const { learnerThreads } = await import("../../rl/learner-threads.js");
       learnerThreads(flags.workers);
@@ -112,7 +97,6 @@ export function registerTrain(program: Command): void {
             steps: flags.steps,
             out: flags.out,
             seed: flags.seed,
-            backend: backend.name,
             evalEvery: flags.evalEvery,
             evalEpisodes: flags.evalEpisodes,
             resume: flags.resume === true,
@@ -137,7 +121,6 @@ export function registerTrain(program: Command): void {
       const last = result.evals.at(-1);
       const summary = {
         algo,
-        backend: result.backend.name,
         engine: `onnxruntime-${engine.device}`,
         threads: engine.threads,
         workers: result.workers,
@@ -151,7 +134,7 @@ export function registerTrain(program: Command): void {
       if (flags.json) printJsonLine(summary);
       else {
         process.stdout.write(
-          `trained ${algo} for ${result.steps} updates (${summary.updates_per_s} updates/s on ${summary.backend}); policy package in ${result.outDir}\n` +
+          `trained ${algo} for ${result.steps} updates (${summary.updates_per_s} updates/s on ${summary.engine}); policy package in ${result.outDir}\n` +
             (last
               ? `last evaluation: return ${last.meanReturn.toFixed(2)}${last.meanNormalizedScore === undefined ? "" : `, normalized score ${last.meanNormalizedScore.toFixed(1)}`}\n`
               : ""),

@@ -110,7 +110,7 @@ export class GraphActor {
     return this.kind === "tanh-gaussian" && this.config.logStd === "free";
   }
 
-  /** The tfjs actors' initialization (free log-std: its incoming weights zero). */
+  /** The earlier tfjs actors' initialization (free log-std: its incoming weights zero). */
   init(rng: Rng): Float32Array {
     const values = initParams([this.spec], rng);
     if (this.free) for (const i of logStdWeightIndices(this.spec, this.actDim)) values[i] = 0;

@@ -2,7 +2,7 @@
  * Plain weights of a dense network, as the trainer exports them and the policy package stores them.
  * Mirrors the trainer's `src/rl/networks/weights-format.ts` (src/policy may not import rl/, see design.md).
  *
- * `weight` is row-major [inDim][outDim] (the tfjs kernel layout: y = x · W + b), `bias` has outDim entries.
+ * `weight` is row-major [inDim][outDim] (y = x · W + b, as the trainer's Gemm), `bias` has outDim entries.
  */
 import { ShapeMismatchError } from "../core/errors.js";
 

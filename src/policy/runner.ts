@@ -1,5 +1,5 @@
 /**
- * Batch-1 policy inference in plain TypeScript for the control loop: no tfjs, no allocation per call.
+ * Batch-1 policy inference in plain TypeScript for the control loop: no tensor library, no allocation per call.
  * `act(obs, out)` normalizes the raw observation, runs the network and writes a [-1, 1] action.
  */
 import { ShapeMismatchError } from "../core/errors.js";

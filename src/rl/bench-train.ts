@@ -1,21 +1,16 @@
 /**
  * The training speed benchmark (`tether bench train`): updates per second of every learner at the reference
- * shape (obs 17, action 6, 2x256 hidden, batch 256). IQL runs on the engine (ONNX Runtime, one run per
- * update): `iql_updates_per_s` on `threads` intra-op threads, `iql_updates_per_s_single_thread` on one,
- * `speedup` their ratio. Learners not yet ported to the engine are measured on their tfjs backend and named
- * in `engines`. The tfjs wasm levers are still measured for those.
- * Reports wall-clock and process CPU time: on a shared machine wall-clock includes waiting for a core.
- * tf.grad is not measured end to end: tfjs-core's Node bundle registers no gradients at all, and the
- * products its matMul gradient would use are the `matmul_transposed_*` levers below.
+ * shape (obs 17, action 6, 2x256 hidden, batch 256), all on the engine (ONNX Runtime, one run per update):
+ * `iql_updates_per_s` on `threads` intra-op threads, `iql_updates_per_s_single_thread` on one, `speedup`
+ * their ratio. Reports wall-clock and process CPU time: on a shared machine wall-clock includes waiting for
+ * a core.
  */
-import * as tf from "@tensorflow/tfjs-core";
 import { Rng } from "../core/rng.js";
 import { availableParallelism } from "node:os";
 import { configureEngine, engineOptions, type Device } from "../tensor/session.js";
 import { create as createIql } from "./algos/iql.js";
 import type { AlgoName, Learner } from "./algos/learner.js";
 import { createLearner } from "./algos/registry.js";
-import type { SelectedBackend } from "./backend.js";
 import { randomBatch } from "./random-batch.js";
 
 export interface BenchTrainOptions {
@@ -27,8 +22,6 @@ export interface BenchTrainOptions {
   updates: number;
   /** Timed CQL updates (each is several times an IQL update: 3·10 sampled actions per state). */
   cqlUpdates: number;
-  /** Also measure the levers (transposed matMul, fused matMul, slice kernel). */
-  levers: boolean;
   /** ONNX Runtime intra-op threads for the main figures (default: all cores). */
   threads?: number;
   device?: Device;
@@ -43,17 +36,13 @@ export const BENCH_TRAIN_DEFAULTS: BenchTrainOptions = {
   warmup: 5,
   updates: 60,
   cqlUpdates: 20,
-  levers: true,
 };
-
-/** The algorithms already on the engine; the others still train on tfjs. */
-const ENGINE_ALGOS: readonly AlgoName[] = ["iql", "awac", "td3bc", "bc", "cql"];
 
 export interface BenchTrainResult {
   benchmark: "train";
   /** The engine of the IQL figures, e.g. "onnxruntime-cpu". */
   backend: string;
-  /** Which engine each figure ran on ("onnxruntime-cpu", or "tfjs-<backend>" for learners not yet ported). */
+  /** Which engine each figure ran on ("onnxruntime-cpu"). */
   engines: Record<AlgoName, string>;
   shape: { obs: number; act: number; hidden: number[]; batch: number };
   /** JavaScript threads of the learner (the engine threads inside ONNX Runtime, see `threads`). */
@@ -82,21 +71,7 @@ export interface BenchTrainResult {
   };
   cpu_ms_per_update: number;
   cpu_ms_per_update_single_thread: number;
-  levers?: Record<string, number>;
   load_average: number;
-}
-
-/** Median of `repeats` timings of `fn` in ms (each timing averages `inner` calls). */
-function timeOp(fn: () => tf.Tensor, inner = 20, repeats = 5): number {
-  for (let i = 0; i < 3; i++) fn().dispose();
-  const samples: number[] = [];
-  for (let r = 0; r < repeats; r++) {
-    const t = performance.now();
-    for (let i = 0; i < inner; i++) fn().dispose();
-    samples.push((performance.now() - t) / inner);
-  }
-  samples.sort((a, b) => a - b);
-  return Number(samples[Math.floor(samples.length / 2)].toFixed(3));
 }
 
 const round2 = (x: number): number => Number(x.toFixed(2));
@@ -128,10 +103,7 @@ function measure(
   }
 }
 
-export async function benchTrain(
-  backend: SelectedBackend,
-  options: Partial<BenchTrainOptions> = {},
-): Promise<BenchTrainResult> {
+export async function benchTrain(options: Partial<BenchTrainOptions> = {}): Promise<BenchTrainResult> {
   const o = { ...BENCH_TRAIN_DEFAULTS, ...options };
   const { loadavg } = await import("node:os");
   const threads = o.threads ?? availableParallelism();
@@ -139,10 +111,7 @@ export async function benchTrain(
   const saved = engineOptions();
   const dims = { obsDim: o.obsDim, actDim: o.actDim };
   const engines = Object.fromEntries(
-    (["iql", "awac", "td3bc", "bc", "cql"] as const).map((a) => [
-      a,
-      ENGINE_ALGOS.includes(a) ? `onnxruntime-${device}` : `tfjs-${backend.name}`,
-    ]),
+    (["iql", "awac", "td3bc", "bc", "cql"] as const).map((a) => [a, `onnxruntime-${device}`]),
   ) as Record<AlgoName, string>;
   const run = (algo: AlgoName, updates: number, n: number) => {
     configureEngine({ device, threads: n });
@@ -164,7 +133,7 @@ export async function benchTrain(
   } finally {
     configureEngine(saved);
   }
-  const result: BenchTrainResult = {
+  return {
     benchmark: "train",
     backend: engines.iql,
     engines,
@@ -193,32 +162,4 @@ export async function benchTrain(
     cpu_ms_per_update_single_thread: round2(single.cpuMs),
     load_average: Number(loadavg()[0].toFixed(2)),
   };
-  if (o.levers) {
-    o.onProgress?.("levers: matMul variants, fused matMul, slice kernel");
-    const n = o.hidden[0];
-    const a = tf.randomNormal([o.batchSize, n]) as tf.Tensor2D;
-    const b = tf.randomNormal([n, n]) as tf.Tensor2D;
-    const bias = tf.randomNormal([n]) as tf.Tensor1D;
-    const flat = tf.randomNormal([150_000]);
-    const levers: Record<string, number> = {
-      matmul_ms: timeOp(() => tf.matMul(a, b)),
-      matmul_transposed_b_ms: timeOp(() => tf.matMul(a, b, false, true), 5, 3),
-      transpose_then_matmul_ms: timeOp(() => tf.tidy(() => tf.matMul(a, tf.transpose(b)))),
-      matmul_transposed_a_ms: timeOp(() => tf.matMul(a, b, true, false), 5, 3),
-      transpose_ms: timeOp(() => tf.transpose(b)),
-      fused_matmul_bias_relu_ms: timeOp(() => tf.fused.matMul({ a, b, bias, activation: "relu" })),
-      matmul_add_relu_ms: timeOp(() => tf.tidy(() => tf.relu(tf.add(tf.matMul(a, b), bias)))),
-      small_op_ms: timeOp(() => tf.add(bias, bias), 100),
-    };
-    if (backend.name === "wasm") {
-      const { installFastSlice, uninstallFastSlice } = await import("./wasm-kernels.js");
-      levers.slice_fast_ms = timeOp(() => tf.slice(flat, [1000], [n]));
-      uninstallFastSlice();
-      levers.slice_stock_ms = timeOp(() => tf.slice(flat, [1000], [n]));
-      installFastSlice();
-    }
-    tf.dispose([a, b, bias, flat]);
-    result.levers = levers;
-  }
-  return result;
 }

@@ -1,5 +1,5 @@
 /**
- * `tether train` end to end: backend, robot, dataset, trainer with MujocoEnv evaluation, policy package.
+ * `tether train` end to end: robot, dataset, trainer with MujocoEnv evaluation, policy package.
  * Kept out of the CLI file so the CLI stays a thin argument parser and tests can call it directly.
  */
 import { existsSync, writeFileSync } from "node:fs";
@@ -13,7 +13,6 @@ import { DtLearner } from "./algos/dt.js";
 import { DtContext } from "./algos/dt-context.js";
 import { DT_ONNX_FILE, exportDtOnnx } from "./algos/dt-onnx.js";
 import type { AlgoName } from "./algos/learner.js";
-import { selectBackend, type BackendName, type SelectedBackend } from "./backend.js";
 import { writeTrainedPackage } from "./package.js";
 import { rolloutEpisodes } from "./rollout.js";
 import { hashColumns, trainOffline, type TrainerHooks, type TrainResult } from "./trainer.js";
@@ -25,12 +24,11 @@ export interface RunTrainingOptions {
   steps: number;
   out: string;
   seed: number;
-  backend?: BackendName;
   evalEvery: number;
   evalEpisodes: number;
   resume: boolean;
   batchSize: number;
-  /** Learner threads, 1 or 2 (default: see learner-threads.ts). */
+  /** Learner threads: 1 (see learner-threads.ts). */
   workers?: number;
   checkpointEvery?: number;
   logEvery?: number;
@@ -44,7 +42,6 @@ export interface RunTrainingOptions {
 }
 
 export interface RunTrainingResult extends Omit<TrainResult, "learner"> {
-  backend: SelectedBackend;
   outDir: string;
   packageDir: string;
 }
@@ -62,7 +59,6 @@ export async function runTraining(
   options: RunTrainingOptions,
   hooks: Omit<TrainerHooks, "evaluate"> = {},
 ): Promise<RunTrainingResult> {
-  const backend = await selectBackend(options.backend);
   const robot = loadRobot(options.robot);
   let cols: TransitionColumns;
   let source: string;
@@ -151,7 +147,7 @@ export async function runTraining(
     } finally {
       learner.dispose();
     }
-    return { ...rest, backend, outDir: resolve(options.out), packageDir: resolve(options.out) };
+    return { ...rest, outDir: resolve(options.out), packageDir: resolve(options.out) };
   }
   try {
     const lastEval = result.evals.at(-1);
@@ -183,5 +179,5 @@ export async function runTraining(
   } finally {
     learner.dispose();
   }
-  return { ...rest, backend, outDir: resolve(options.out), packageDir: resolve(options.out) };
+  return { ...rest, outDir: resolve(options.out), packageDir: resolve(options.out) };
 }

@@ -45,7 +45,7 @@ export interface TrainerOptions {
   /** Write a metrics line (averages since the last line) every N updates. */
   logEvery: number;
   resume: boolean;
-  /** Learner threads (1 or 2); default: 2 for IQL on wasm/cpu with two cores (see learner-threads.ts). */
+  /** Learner threads: 1 (see learner-threads.ts). */
   workers?: number;
   /** DT: the return evaluation conditions on (default: the dataset's best episode return). */
   targetReturn?: number;
@@ -160,12 +160,12 @@ export async function trainOffline(
   writeFileSync(configFile, JSON.stringify(runConfig, null, 2) + "\n");
 
   const rootRng = new Rng(options.seed);
-  const { learner, threads } = await createTrainingLearner(
+  const { learner, threads } = createTrainingLearner(
     options.algo,
     config,
     { obsDim: task.obsDim, actDim: task.actDim, obsMean, obsStd, rewardScale },
     rootRng.fork(),
-    { workers: options.workers, batchSize: options.batchSize },
+    { workers: options.workers },
   );
   hooks.onLog?.(threads.description);
   const robotKeys = Object.entries(robotOverrides).filter(([k]) => !(options.config && k in options.config));
@@ -173,7 +173,7 @@ export async function trainOffline(
     hooks.onLog?.(
       `${options.algo} config from ${robot.specFile} (training.${options.algo}): ${robotKeys.map(([k, v]) => `${k} = ${JSON.stringify(v)}`).join(", ")}`,
     );
-  // Stopping on an error must not leave the learner's worker threads behind.
+  // Stopping on an error disposes the learner (its engine sessions) before the error propagates.
   try {
     let startStep = 0;
     // One sampler stream for the whole run; a checkpoint stores its position, so a resumed run draws the

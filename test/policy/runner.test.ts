@@ -1,15 +1,14 @@
 import { describe, expect, it } from "vitest";
-import * as tf from "@tensorflow/tfjs-core";
-import "@tensorflow/tfjs-backend-cpu";
-import "@tensorflow/tfjs-backend-wasm";
 import { Rng } from "../../src/core/rng.js";
 import { PolicyRunner } from "../../src/policy/runner.js";
 import type { DenseLayerWeights } from "../../src/policy/network.js";
 import type { PolicyKind } from "../../src/policy/manifest.js";
+import { Graph } from "../../src/tensor/graph.js";
+import { Program } from "../../src/tensor/program.js";
 import { randomLayers } from "./helpers.js";
 
-/** The reference: the same network through tfjs ops (what the trainer computes). */
-function tfjsActions(
+/** The reference: the same network as an ONNX graph run by ONNX Runtime (the engine the trainer uses). */
+function engineActions(
   layers: DenseLayerWeights[],
   kind: PolicyKind,
   actDim: number,
@@ -17,20 +16,25 @@ function tfjsActions(
   mean: Float32Array,
   std: Float32Array,
 ): Float32Array {
-  return tf.tidy(() => {
-    const n = obs.length / mean.length;
-    let x: tf.Tensor2D = tf.div(
-      tf.sub(tf.tensor2d(obs, [n, mean.length]), tf.tensor1d(mean)),
-      tf.tensor1d(std),
-    );
-    for (const l of layers) {
-      x = tf.add(tf.matMul(x, tf.tensor2d(l.weight, [l.inDim, l.outDim])), tf.tensor1d(l.bias));
-      if (l.activation === "relu") x = tf.relu(x);
-      if (l.activation === "tanh") x = tf.tanh(x);
-    }
-    const a = tf.slice(x, [0, 0], [n, actDim]);
-    return (kind === "tanh-gaussian" ? tf.tanh(a) : tf.clipByValue(a, -1, 1)).dataSync() as Float32Array;
-  });
+  const n = obs.length / mean.length;
+  const g = new Graph("runner_reference");
+  let x = g.div(
+    g.sub(g.input("obs", [n, mean.length]), g.constant(mean, [mean.length])),
+    g.constant(std, [std.length]),
+  );
+  for (const l of layers) {
+    x = g.gemm(x, g.constant(l.weight, [l.inDim, l.outDim]), g.constant(l.bias, [l.outDim]));
+    if (l.activation === "relu") x = g.relu(x);
+    if (l.activation === "tanh") x = g.tanh(x);
+  }
+  const a = g.slice(x, 1, 0, actDim);
+  const out = kind === "tanh-gaussian" ? g.tanh(a) : g.clip(a, -1, 1);
+  const program = new Program({ graph: g, state: [], outputs: { out } }, {});
+  try {
+    return (program.run({ obs }).out as Float32Array).slice();
+  } finally {
+    program.dispose();
+  }
 }
 
 const CASES: { name: string; kind: PolicyKind; dims: number[] }[] = [
@@ -39,9 +43,8 @@ const CASES: { name: string; kind: PolicyKind; dims: number[] }[] = [
   { name: "small gaussian", kind: "gaussian", dims: [5, 32, 32, 4] },
 ];
 
-describe.each(["cpu", "wasm"])("PolicyRunner vs tfjs on the %s backend", (backend) => {
-  it.each(CASES)("matches within 1e-5: $name", async ({ kind, dims }) => {
-    expect(await tf.setBackend(backend)).toBe(true);
+describe("PolicyRunner vs the same network on ONNX Runtime", () => {
+  it.each(CASES)("matches within 1e-5: $name", ({ kind, dims }) => {
     const rng = new Rng(dims.reduce((a, b) => a * 31 + b, 7));
     const obsDim = dims[0];
     const actDim = kind === "deterministic" ? dims[dims.length - 1] : dims[dims.length - 1] / 2;
@@ -58,7 +61,7 @@ describe.each(["cpu", "wasm"])("PolicyRunner vs tfjs on the %s backend", (backen
       { length: rows * obsDim },
       (_, i) => mean[i % obsDim] + std[i % obsDim] * rng.normal(0, 2),
     );
-    const want = tfjsActions(layers, kind, actDim, obs, mean, std);
+    const want = engineActions(layers, kind, actDim, obs, mean, std);
     const runner = new PolicyRunner({ kind, layers, obsMean: mean, obsStd: std, actDim });
     const out = new Float32Array(actDim);
     let maxErr = 0;

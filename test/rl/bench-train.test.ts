@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { selectBackend } from "../../src/rl/backend.js";
 import { benchTrain } from "../../src/rl/bench-train.js";
 import { engineOptions } from "../../src/tensor/session.js";
 
@@ -11,14 +10,12 @@ const TINY = {
   warmup: 1,
   updates: 3,
   cqlUpdates: 2,
-  levers: false,
 };
 
 describe("benchTrain", () => {
   it("reports every learner's updates/s, IQL on the engine at 1 and N threads, as plain JSON", async () => {
-    const backend = await selectBackend("wasm");
     const before = engineOptions();
-    const r = await benchTrain(backend, { ...TINY, threads: 2 });
+    const r = await benchTrain({ ...TINY, threads: 2 });
     expect(r).toMatchObject({
       benchmark: "train",
       backend: "onnxruntime-cpu",

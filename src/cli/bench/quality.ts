@@ -28,7 +28,7 @@ interface QualityOptions {
   datasetEpisodes?: number;
   evalEpisodes: number;
   dataDir?: string;
-  backend?: string;
+  device?: string;
   plot?: string;
   json?: boolean;
 }
@@ -69,14 +69,15 @@ export function registerBenchQuality(bench: Command): void {
       20,
     )
     .option("--data-dir <dir>", "where datasets <robot>-<level>-<N>ep are read or collected (default: logs/)")
-    .option("--backend <name>", "tensor backend (default: best available)")
+    .option("--device <name>", "engine device: cpu | cuda (default: cuda when its provider loads, else cpu)")
     .option("--plot <file>", "also draw the table as a chart, to an .svg or .png file")
     .option("--json", "end stdout with one JSON object")
     .action(async (opts: QualityOptions) => {
       const { listRobots, loadRobot, REPO_ROOT } = await import("../../robot/load.js");
       const { compileTask } = await import("../../robot/task-functions.js");
       const { assertAlgoName, ALGO_DEFAULTS } = await import("../../rl/algos/registry.js");
-      const { selectBackend, describeBackend, isBackendName } = await import("../../rl/backend.js");
+      const { setupEngine } = await import("../device-option.js");
+      const { engineOptions } = await import("../../tensor/session.js");
       const { runTraining } = await import("../../rl/run-training.js");
       const { loadPolicyPackage } = await import("../../policy/package.js");
       const { evaluatePackage } = await import("../../rl/eval/evaluate-package.js");
@@ -86,12 +87,6 @@ export function registerBenchQuality(bench: Command): void {
       const { openDataset, loadTransitions, episodeReturns } = await import("../../data/dataset-reader.js");
       const { MujocoEnv } = await import("../../sim/mujoco-env.js");
 
-      if (opts.backend !== undefined && !isBackendName(opts.backend)) {
-        throw new TetherError(
-          "CLI",
-          `--backend must be one of tfjs-node-gpu, tfjs-node, wasm, cpu, got "${opts.backend}"`,
-        );
-      }
       if (opts.plot !== undefined) checkPlotFile(opts.plot);
       const split = (s: string): string[] =>
         s
@@ -125,8 +120,8 @@ export function registerBenchQuality(bench: Command): void {
         (a) => assertAlgoName(a, "--config"),
         ALGO_DEFAULTS,
       );
-      const backend = await selectBackend(opts.backend as Parameters<typeof selectBackend>[0]);
-      process.stderr.write(`${describeBackend(backend)}\n`);
+      const engine = await setupEngine(opts);
+      process.stderr.write(`bench quality: ${engine}\n`);
 
       const started = Date.now();
       const work = mkdtempSync(join(tmpdir(), "tether-quality-"));
@@ -201,7 +196,6 @@ export function registerBenchQuality(bench: Command): void {
                       steps: scale.steps,
                       out,
                       seed,
-                      backend: backend.name,
                       evalEvery: 0,
                       evalEpisodes: 0,
                       resume: false,
@@ -249,7 +243,7 @@ export function registerBenchQuality(bench: Command): void {
       }
       const summary = {
         benchmark: "quality",
-        backend: backend.name,
+        engine: `onnxruntime-${engineOptions().device}`,
         scale: scales,
         batch_size: opts.batchSize,
         config: overrides,

@@ -8,36 +8,24 @@ export function registerBenchTrain(bench: Command): void {
     .description(
       "updates/s of IQL (1 and N threads), AWAC, TD3+BC, BC, CQL at obs 17, act 6, 2x256 hidden, batch 256",
     )
-    .option("--backend <name>", "tfjs backend of the levers (tfjs kernel timings): wasm | cpu")
     .option("--device <name>", "engine device: cpu | cuda (default: cpu)")
     .option("--threads <n>", "engine threads (default: all cores)", parseIntOption("--threads"))
     .option("--updates <n>", "timed updates", parseIntOption("--updates"), 60)
     .option("--batch-size <n>", "mini-batch size", parseIntOption("--batch-size"), 256)
     .option("--hidden <widths>", "hidden layer widths, e.g. 64,64", parseHiddenOption, [256, 256])
     .option("--cql-updates <n>", "timed CQL updates", parseIntOption("--cql-updates"), 20)
-    .option("--no-levers", "skip the per-lever measurements")
     .option("--json", "end stdout with one JSON object")
     .action(
       async (opts: {
-        backend?: string;
         updates: number;
         batchSize: number;
         hidden: number[];
         cqlUpdates: number;
-        levers: boolean;
         device?: string;
         threads?: number;
         json?: boolean;
       }) => {
-        const { selectBackend, describeBackend, isBackendName } = await import("../../rl/backend.js");
         const { benchTrain } = await import("../../rl/bench-train.js");
-        const { TetherError } = await import("../../core/errors.js");
-        if (opts.backend !== undefined && !isBackendName(opts.backend)) {
-          throw new TetherError(
-            "CLI",
-            `--backend must be one of tfjs-node-gpu, tfjs-node, wasm, cpu, got "${opts.backend}"`,
-          );
-        }
         const { resolveDevice } = await import("../../tensor/session.js");
         const { parseDevice } = await import("../device-option.js");
         const { availableParallelism } = await import("node:os");
@@ -46,14 +34,11 @@ export function registerBenchTrain(bench: Command): void {
           availableParallelism(),
         );
         process.stderr.write(`bench train: ${engine.description}\n`);
-        const backend = await selectBackend(opts.backend);
-        process.stderr.write(`bench train: ${describeBackend(backend)}\n`);
-        const r = await benchTrain(backend, {
+        const r = await benchTrain({
           updates: opts.updates,
           batchSize: opts.batchSize,
           hidden: opts.hidden,
           cqlUpdates: opts.cqlUpdates,
-          levers: opts.levers,
           threads: engine.threads,
           device: engine.device,
           onProgress: (stage) => process.stderr.write(`bench train: ${stage}\n`),
@@ -64,8 +49,6 @@ export function registerBenchTrain(bench: Command): void {
             `AWAC ${r.awac_updates_per_s} (${r.engines.awac}), TD3+BC ${r.td3bc_updates_per_s} (${r.engines.td3bc}), ` +
             `BC ${r.bc_updates_per_s} (${r.engines.bc}), CQL ${r.cql_updates_per_s} updates/s (${r.engines.cql}); load average ${r.load_average}\n`,
         );
-        if (r.levers)
-          for (const [k, v] of Object.entries(r.levers)) process.stdout.write(`  ${k.padEnd(32)} ${v}\n`);
         if (opts.json) printJsonLine(r);
       },
     );

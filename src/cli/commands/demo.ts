@@ -3,7 +3,6 @@
  * AWAC). The bare `tether demo` runs the end-to-end demo (src/deploy/demo/run-demo.ts).
  */
 import type { Command } from "commander";
-import { TetherError } from "../../core/errors.js";
 import { parseIntOption, printJsonLine } from "../run.js";
 import { startProgress } from "../progress.js";
 
@@ -55,21 +54,13 @@ export function registerDemo(program: Command): void {
       "Contextual bandit: naive Q runs off the data's support, CQL / TD3+BC / IQL / AWAC stay near it",
     )
     .option("--seed <s>", "seed", parseIntOption("--seed"), 0)
-    .option(
-      "--backend <name>",
-      "tensor backend: tfjs-node-gpu | tfjs-node | wasm | cpu (default: best available)",
-    )
+    .option("--device <name>", "engine device: cpu | cuda (default: cuda when its provider loads, else cpu)")
+    .option("--threads <n>", "engine threads (default: all cores)", parseIntOption("--threads"))
     .option("--json", "end stdout with one JSON object keyed by row name, each {return, support_gap}")
-    .action(async (opts: { seed: number; backend?: string; json?: boolean }) => {
-      const { selectBackend, describeBackend, isBackendName } = await import("../../rl/backend.js");
-      if (opts.backend !== undefined && !isBackendName(opts.backend)) {
-        throw new TetherError(
-          "CLI",
-          `--backend must be one of tfjs-node-gpu, tfjs-node, wasm, cpu, got "${opts.backend}"`,
-        );
-      }
-      const backend = await selectBackend(opts.backend);
-      process.stderr.write(`${describeBackend(backend)}\n`);
+    .action(async (opts: { seed: number; device?: string; threads?: number; json?: boolean }) => {
+      const { setupEngine } = await import("../device-option.js");
+      const engine = await setupEngine(opts);
+      process.stderr.write(`ood-bandit: ${engine}\n`);
       const { runOodBandit, formatOodBanditTable, OOD_BANDIT_DEFAULTS } =
         await import("../../rl/bandit/ood-bandit.js");
       const cfg = { ...OOD_BANDIT_DEFAULTS, seed: opts.seed };
@@ -90,9 +81,7 @@ export function registerDemo(program: Command): void {
         progress.update((offsets[phase] ?? 0) + step, { phase }),
       );
       progress.stop();
-      process.stderr.write(
-        `ood-bandit: ${((Date.now() - started) / 1000).toFixed(1)} s on ${backend.name}\n`,
-      );
+      process.stderr.write(`ood-bandit: ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
       if (opts.json) return printJsonLine(result);
       process.stdout.write(formatOodBanditTable(result) + "\n");
     });

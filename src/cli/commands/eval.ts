@@ -29,7 +29,10 @@ export function registerEval(program: Command): void {
       parseIntOption("--fqe-steps"),
       0,
     )
-    .option("--backend <name>", "tensor backend for FQE (default: best available)")
+    .option(
+      "--device <name>",
+      "engine device of FQE: cpu | cuda (default: cuda when its provider loads, else cpu)",
+    )
     .option("--json", "end stdout with one JSON object")
     .action(
       async (opts: {
@@ -39,7 +42,7 @@ export function registerEval(program: Command): void {
         seed: number;
         dataset?: string;
         fqeSteps: number;
-        backend?: string;
+        device?: string;
         json?: boolean;
       }) => {
         if (opts.episodes < 2) {
@@ -110,14 +113,8 @@ export function registerEval(program: Command): void {
                 "--fqe-steps needs a dataset: pass --dataset or keep the package's training dataset in place",
               );
             }
-            const { selectBackend, describeBackend, isBackendName } = await import("../../rl/backend.js");
-            if (opts.backend !== undefined && !isBackendName(opts.backend)) {
-              throw new TetherError(
-                "CLI",
-                `--backend must be one of tfjs-node-gpu, tfjs-node, wasm, cpu, got "${opts.backend}"`,
-              );
-            }
-            process.stderr.write(`${describeBackend(await selectBackend(opts.backend))}\n`);
+            const { setupEngine } = await import("../device-option.js");
+            process.stderr.write(`eval: FQE on ${await setupEngine(opts)}\n`);
             const { runFqe } = await import("../../rl/diagnostics/fqe.js");
             const { PolicyRunner } = await import("../../policy/runner.js");
             const runner = PolicyRunner.fromPackage(pkg);

@@ -13,7 +13,8 @@ interface FinetuneFlags {
   batchSize: number;
   explorationStd: number;
   seed: number;
-  backend?: string;
+  device?: string;
+  threads?: number;
   out?: string;
   json?: boolean;
   monitors: boolean;
@@ -67,7 +68,8 @@ export function registerFinetune(program: Command): void {
       0.1,
     )
     .option("--seed <n>", "random seed", parseIntOption("--seed"), 0)
-    .option("--backend <name>", "force a tensor backend: tfjs-node-gpu | tfjs-node | wasm | cpu")
+    .option("--device <name>", "engine device: cpu | cuda (default: cuda when its provider loads, else cpu)")
+    .option("--threads <n>", "engine threads (default: all cores)", parseIntOption("--threads"))
     .option(
       "--out <dir>",
       "folder for curve.jsonl, curve.svg, result.json (default models/<m>/finetune/<run>)",
@@ -78,16 +80,10 @@ export function registerFinetune(program: Command): void {
     )
     .option("--json", "end stdout with one JSON object summarizing the run")
     .action(async (flags: FinetuneFlags) => {
-      const { isBackendName } = await import("../../rl/backend.js");
-      const { TetherError } = await import("../../core/errors.js");
+      const { setupEngine } = await import("../device-option.js");
       const { runFinetuneJob } = await import("../../nodes/finetune/finetune-job.js");
       const { startProgress } = await import("../progress.js");
-      if (flags.backend !== undefined && !isBackendName(flags.backend)) {
-        throw new TetherError(
-          "CLI",
-          `--backend must be one of tfjs-node-gpu, tfjs-node, wasm, cpu, got "${flags.backend}"`,
-        );
-      }
+      process.stderr.write(`finetune: ${await setupEngine(flags)}\n`);
       const progress = startProgress("finetune", flags.envSteps);
       let result;
       let lastScore = NaN;
@@ -104,7 +100,6 @@ export function registerFinetune(program: Command): void {
           batchSize: flags.batchSize,
           explorationStd: flags.explorationStd,
           seed: flags.seed,
-          backend: flags.backend,
           out: flags.out,
           monitors: flags.monitors,
           onProgress: (step, updates) => {

@@ -8,7 +8,6 @@ interface TrainFlags {
   steps: number;
   out: string;
   seed: number;
-  backend?: string;
   evalEvery: number;
   evalEpisodes: number;
   resume?: boolean;
@@ -39,10 +38,6 @@ export function registerTrain(program: Command): void {
     .option("--device <name>", "engine device: cpu | cuda (default: cuda when its provider loads, else cpu)")
     .option("--threads <n>", "engine threads (default: all cores)", parseIntOption("--threads"))
     .option(
-      "--backend <name>",
-      "tfjs backend of what is not yet on the engine (support model, --workers 2): wasm | cpu",
-    )
-    .option(
       "--eval-every <n>",
       "evaluate in MujocoEnv every N updates (0: never)",
       parseIntOption("--eval-every"),
@@ -63,7 +58,7 @@ export function registerTrain(program: Command): void {
     .option("--config <json>", 'config fields of --algo, e.g. \'{"beta": 1, "logStd": "free"}\'')
     .option(
       "--workers <n>",
-      "JavaScript learner threads, 1 or 2 (2: the tfjs two-thread IQL learner; default 1)",
+      "JavaScript learner threads: 1 (the engine threads inside ONNX Runtime; see --threads)",
       parseIntOption("--workers"),
     )
     .option(
@@ -80,7 +75,6 @@ export function registerTrain(program: Command): void {
     .action(async (flags: TrainFlags) => {
       const { assertAlgoName, ALGO_DEFAULTS, defaultBatchSize } = await import("../../rl/algos/registry.js");
       const { parseAlgoConfigOption } = await import("../config-option.js");
-      const { isBackendName, describeBackend, selectBackend } = await import("../../rl/backend.js");
       const { runTraining } = await import("../../rl/run-training.js");
       const { startProgress } = await import("../progress.js");
       const { TetherError } = await import("../../core/errors.js");
@@ -96,12 +90,6 @@ export function registerTrain(program: Command): void {
         ...parseAlgoConfigOption(flags.config, algo, ALGO_DEFAULTS[algo]),
         ...(flags.hidden ? { hidden: flags.hidden } : {}),
       };
-      if (flags.backend !== undefined && !isBackendName(flags.backend)) {
-        throw new TetherError(
-          "CLI",
-          `--backend must be one of tfjs-node-gpu, tfjs-node, wasm, cpu, got "${flags.backend}"`,
-        );
-      }
       // The engine's device first: --device cuda without the provider fails before any data is read.
       const { resolveDevice, configureEngine } = await import("../../tensor/session.js");
       const { parseDevice } = await import("../device-option.js");
@@ -115,11 +103,9 @@ export function registerTrain(program: Command): void {
       );
       configureEngine(engine);
       process.stderr.write(`train: ${engine.description}\n`);
-      const backend = await selectBackend(flags.backend);
-      process.stderr.write(`train: ${describeBackend(backend)}\n`);
       // Fails fast on a bad --workers; the trainer logs the thread line once the learner runs.
       const { learnerThreads } = await import("../../rl/learner-threads.js");
-      learnerThreads(algo, backend.name, flags.workers);
+      learnerThreads(flags.workers);
       const progress = startProgress(`train ${algo}`, flags.steps);
       let result;
       try {
@@ -131,7 +117,6 @@ export function registerTrain(program: Command): void {
             steps: flags.steps,
             out: flags.out,
             seed: flags.seed,
-            backend: backend.name,
             evalEvery: flags.evalEvery,
             evalEpisodes: flags.evalEpisodes,
             resume: flags.resume === true,
@@ -157,7 +142,6 @@ export function registerTrain(program: Command): void {
       const last = result.evals.at(-1);
       const summary = {
         algo,
-        backend: result.backend.name,
         engine: `onnxruntime-${engine.device}`,
         threads: engine.threads,
         workers: result.workers,
@@ -172,7 +156,7 @@ export function registerTrain(program: Command): void {
       if (flags.json) printJsonLine(summary);
       else {
         process.stdout.write(
-          `trained ${algo} for ${result.steps} updates (${summary.updates_per_s} updates/s on ${summary.backend}); policy package in ${result.outDir}\n` +
+          `trained ${algo} for ${result.steps} updates (${summary.updates_per_s} updates/s on ${summary.engine}); policy package in ${result.outDir}\n` +
             (last
               ? `last evaluation: return ${last.meanReturn.toFixed(2)}${last.meanNormalizedScore === undefined ? "" : `, normalized score ${last.meanNormalizedScore.toFixed(1)}`}\n`
               : ""),

@@ -28,8 +28,6 @@ export async function runOfflineEval(ctx: StageContext): Promise<StageRunResult>
   }
   const details: StageRunResult["details"] = { outside_quantile_box: outside, fqe_initial_value: null };
   if (ctx.fqeSteps > 0) {
-    const { selectBackend } = await import("../../rl/backend.js");
-    await selectBackend(); // FQE trains a tfjs network: a backend must be registered
     const { runFqe } = await import("../../rl/diagnostics/fqe.js");
     const batch = (obs: Float32Array): Float32Array =>
       policyActionsAt(runner, { size: obs.length / data.obsDim, obsDim: data.obsDim, observations: obs });

@@ -20,7 +20,7 @@ import { loadRobot, REPO_ROOT, type LoadedRobot } from "../../robot/load.js";
 import { compileTask } from "../../robot/task-functions.js";
 import type { Learner } from "../../rl/algos/learner.js";
 import { canFinetune, createLearner, isAlgoName } from "../../rl/algos/registry.js";
-import { selectBackend, type BackendName } from "../../rl/backend.js";
+import { engineOptions } from "../../tensor/session.js";
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint } from "../../rl/checkpoint.js";
 import {
   runFinetuneLoop,
@@ -54,7 +54,6 @@ export interface FinetuneJobOptions extends Pick<
   dataset?: string;
   columns?: TransitionColumns;
   shield?: Partial<ShieldParams>;
-  backend?: BackendName;
   /** Run folder for curve and result files; default <model root>/finetune/<run id>. */
   out?: string;
   /**
@@ -89,6 +88,7 @@ export interface FinetuneJobResult {
   model_dir: string;
   out_dir: string;
   algo: string;
+  /** The engine the updates ran on, e.g. "onnxruntime-cpu" (the field predates the engine). */
   backend: string;
   env_steps: number;
   updates: number;
@@ -229,7 +229,6 @@ function bcFallback(pkg: PolicyPackage, runner: PolicyRunner): Controller | unde
 }
 
 export async function runFinetuneJob(options: FinetuneJobOptions): Promise<FinetuneJobResult> {
-  const backend = await selectBackend(options.backend);
   const robot: LoadedRobot = loadRobot(options.robot);
   const task = compileTask(robot.spec);
   const modelDir = resolveModelDir(options.model);
@@ -387,7 +386,7 @@ export async function runFinetuneJob(options: FinetuneJobOptions): Promise<Finet
     model_dir: modelDir,
     out_dir: outDir,
     algo: restored.runConfig.algo,
-    backend: backend.name,
+    backend: `onnxruntime-${engineOptions().device}`,
     env_steps: loop.envSteps,
     updates: loop.updates,
     updates_per_second: loop.updates / Math.max(1e-9, seconds),

@@ -8,13 +8,12 @@
  * Parameters:
  *   model, robot, dataset        policy package (with checkpoint), robot, offline dataset (required)
  *   env_steps (10000) ratio (0.5) updates_per_step (0.25) eval_every (2000) eval_episodes (10)
- *   batch_size (256) exploration_std (0.1) seed (0) out ("" = models/<m>/finetune/<run>) backend ("")
+ *   batch_size (256) exploration_std (0.1) seed (0) out ("" = models/<m>/finetune/<run>)
  *   max_delta support_k state_k box_margin     shield parameters (as the policy node)
  */
 import { ConfigError } from "../../core/errors.js";
 import { DIAGNOSTIC_LEVEL, type DiagnosticStatus } from "../../msgs/types.js";
 import type { NodeFactory } from "../../ros/node.js";
-import { isBackendName } from "../../rl/backend.js";
 import { DEFAULT_SHIELD_PARAMS } from "../policy/build-shield.js";
 import type { FinetuneJobResult } from "./finetune-job.js";
 
@@ -36,11 +35,6 @@ export const finetuneNode: NodeFactory = async (node) => {
   ] as const) {
     if (!value) throw new ConfigError(`(parameter ${name})`, name, "parameter is required");
   }
-  const backend = str("backend");
-  if (backend && !isBackendName(backend))
-    throw new ConfigError("(parameter backend)", "backend", "must be tfjs-node-gpu, tfjs-node, wasm or cpu", {
-      actual: backend,
-    });
   const options = {
     model,
     robot,
@@ -54,7 +48,6 @@ export const finetuneNode: NodeFactory = async (node) => {
     explorationStd: real("exploration_std", 0.1),
     seed: num("seed", 0),
     out: str("out") || undefined,
-    backend: backend && isBackendName(backend) ? backend : undefined,
     shield: {
       maxDelta: real("max_delta", DEFAULT_SHIELD_PARAMS.maxDelta),
       supportK: real("support_k", DEFAULT_SHIELD_PARAMS.supportK),

@@ -20,10 +20,10 @@
 import type { Rng } from "../../core/rng.js";
 import type { Graph, Value } from "../../tensor/graph.js";
 import { ADAM_DEFAULTS } from "../../tensor/optim.js";
-import type { LogStdMode } from "../networks/actor.js";
+import type { LogStdMode } from "../networks/actor-spec.js";
 import { ParamGroup } from "../networks/graph-mlp.js";
 import { initParams } from "../networks/mlp-spec.js";
-import type { ActorForm } from "../networks/weighted-actor.js";
+import type { ActorForm } from "../networks/actor-spec.js";
 import type { ActorWeights } from "../networks/weights-format.js";
 import { batchFeeds, checkBatch } from "./graph-batch.js";
 import {
@@ -105,7 +105,7 @@ export class AwacLearner implements Learner {
     this.dims = completeDims(dims);
     const { obsDim, actDim } = this.dims;
     const adam = { ...ADAM_DEFAULTS, lr: config.lr };
-    // The tfjs learner's draws, in its order: twin Q, actor, then the noise stream.
+    // The draws of the earlier tfjs learner, in its order (checkpoints and seeds carry over): twin Q, actor, then the noise stream.
     const q = new ParamGroup("q", twinQSpecs(obsDim, actDim, config.hidden));
     const qInit = initParams(q.specs, rng.fork());
     this.actor = new GraphActor(config, obsDim, actDim);
@@ -179,7 +179,7 @@ export class AwacLearner implements Learner {
     checkBatch(batch, this.dims);
     const feeds = batchFeeds(batch);
     if (this.gaussian) {
-      // The tfjs learner's draw order: the next-state sample first, then the current-state one.
+      // The earlier tfjs learner's draw order (kept so seeds carry over): the next-state sample first, then the current-state one.
       for (const name of ["noise_next", "noise_pi"]) {
         const noise = new Float32Array(batch.size * this.dims.actDim);
         for (let i = 0; i < noise.length; i++) noise[i] = this.noiseRng.normal();

@@ -129,7 +129,7 @@ export class CqlLearner implements Learner {
   ) {
     this.dims = completeDims(dims);
     const { obsDim, actDim } = this.dims;
-    // The tfjs learner's draws, in its order: twin Q, actor, then the noise stream.
+    // The draws of the earlier tfjs learner, in its order (checkpoints and seeds carry over): twin Q, actor, then the noise stream.
     const q = new ParamGroup("q", twinQSpecs(obsDim, actDim, config.hidden));
     const qInit = initParams(q.specs, rng.fork());
     this.actor = new GraphActor(
@@ -259,7 +259,7 @@ export class CqlLearner implements Learner {
     checkBatch(batch, this.dims);
     const n = batch.size;
     const k = this.config.sampledActions;
-    // The tfjs learner's draw order: actor noise, next-state noise, uniform actions, sampled-action noise.
+    // The earlier tfjs learner's draw order (kept so seeds carry over): actor noise, next-state noise, uniform actions, sampled-action noise.
     const noiseActor = this.normals(n);
     const noiseNext = this.normals(n);
     const uniform = Float32Array.from({ length: k * n * this.dims.actDim }, () => this.rng.uniform(-1, 1));

@@ -1,4 +1,4 @@
-/** A Batch as engine feeds: the learners' shared input names, checked with the tfjs learners' messages. */
+/** A Batch as engine feeds: the learners' shared input names, checked with the messages the earlier tfjs learners gave. */
 import { ShapeMismatchError } from "../../core/errors.js";
 import type { Batch, LearnerDims } from "./learner.js";
 

@@ -13,10 +13,10 @@ import {
   LOG_STD_MIN,
   logStdWeightIndices,
 } from "../networks/actor-spec.js";
-import type { LogStdMode } from "../networks/actor.js";
+import type { LogStdMode } from "../networks/actor-spec.js";
 import { mlpGraph, ParamGroup } from "../networks/graph-mlp.js";
 import { initParams, type MlpSpec } from "../networks/mlp-spec.js";
-import { EXP_ADV_MAX, type ActorForm } from "../networks/weighted-actor.js";
+import { EXP_ADV_MAX, type ActorForm } from "../networks/actor-spec.js";
 import type { ActorWeights } from "../networks/weights-format.js";
 import type { GraphTrainer, GroupValues } from "./graph-trainer.js";
 import type { LearnerDims } from "./learner.js";
@@ -133,7 +133,7 @@ export class GraphActor {
     return this.kind === "tanh-gaussian" && this.config.logStd === "free";
   }
 
-  /** The tfjs actors' initialization (free log-std: its incoming weights zero). */
+  /** The earlier tfjs actors' initialization (free log-std: its incoming weights zero). */
   init(rng: Rng): Float32Array {
     const values = initParams([this.spec], rng);
     if (this.free) for (const i of logStdWeightIndices(this.spec, this.actDim)) values[i] = 0;

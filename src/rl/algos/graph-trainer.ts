@@ -3,7 +3,7 @@
  * state (one StateStore); one training Program per batch size and variant, built from the algorithm's
  * forward losses (gradients and optimizer steps are appended here by `optimize`, never written by the
  * algorithm); small forward Programs for acting, reading the same state in place;
- * and the checkpoint layout of the tfjs learners (`<net>/params`, `<net>/adam_m`, `<net>/adam_v`,
+ * and the checkpoint layout of the earlier tfjs learners (`<net>/params`, `<net>/adam_m`, `<net>/adam_v`,
  * `<net>/target`, scalar `<net>/adam_step`), so existing checkpoints and tests carry over.
  */
 import { TetherError } from "../../core/errors.js";
@@ -214,7 +214,7 @@ export class GraphTrainer {
     return c;
   }
 
-  /** Checkpoint arrays in the tfjs learners' layout. */
+  /** Checkpoint arrays in the earlier tfjs learners' layout (their checkpoints still load). */
   save(state: StateDict): void {
     for (const [n, c] of this.configs) {
       state.arrays[`${n}/params`] = this.read(n);

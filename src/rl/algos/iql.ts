@@ -21,8 +21,8 @@
 import type { Rng } from "../../core/rng.js";
 import type { Graph, Value } from "../../tensor/graph.js";
 import { ADAM_DEFAULTS } from "../../tensor/optim.js";
-import type { LogStdMode } from "../networks/actor.js";
-import type { ActorForm } from "../networks/weighted-actor.js";
+import type { LogStdMode } from "../networks/actor-spec.js";
+import type { ActorForm } from "../networks/actor-spec.js";
 import type { ActorWeights } from "../networks/weights-format.js";
 import { GraphTrainer, type GroupValues, type Optimize, type UpdateGraph } from "./graph-trainer.js";
 import {
@@ -111,7 +111,7 @@ export class IqlLearner implements Learner {
     this.dims = completeDims(dims);
     const { obsDim, actDim } = this.dims;
     const adam = { ...ADAM_DEFAULTS, lr: config.lr };
-    // The same draws, in the same order, as the tfjs learner: twin Q, V, actor.
+    // The same draws, in the same order, as the earlier tfjs learner (seeds carry over): twin Q, V, actor.
     const q = new ParamGroup("q", twinQSpecs(obsDim, actDim, config.hidden));
     const qInit = initParams(q.specs, rng.fork());
     const v = new ParamGroup("v", [valueSpec(obsDim, config.hidden)]);

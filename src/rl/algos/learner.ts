@@ -2,7 +2,6 @@
  * What every algorithm file exports and what the trainer drives: a config, `create(config, dims, rng)`
  * returning a Learner with `update(batch) -> metrics`, `act`, `stateDict` / `loadStateDict`, `actorWeights`.
  */
-import * as tf from "@tensorflow/tfjs-core";
 import { ShapeMismatchError, TetherError } from "../../core/errors.js";
 import { Rng } from "../../core/rng.js";
 import type { ActorWeights } from "../networks/weights-format.js";
@@ -90,56 +89,6 @@ export function completeDims(dims: LearnerDims): Required<LearnerDims> {
   return { obsDim: dims.obsDim, actDim: dims.actDim, obsMean, obsStd, rewardScale: dims.rewardScale ?? 1 };
 }
 
-export function normalizeRows(values: Float32Array, mean: Float32Array, std: Float32Array): Float32Array {
-  const d = mean.length;
-  const out = new Float32Array(values.length);
-  for (let i = 0; i < values.length; i++) {
-    const j = i % d;
-    out[i] = (values[i] - mean[j]) / std[j];
-  }
-  return out;
-}
-
-export interface BatchTensors {
-  obs: tf.Tensor2D;
-  act: tf.Tensor2D;
-  rew: tf.Tensor2D;
-  nextObs: tf.Tensor2D;
-  /** discount * (1 - terminal), [B, 1]. */
-  discount: tf.Tensor2D;
-}
-
-/** Normalizes and uploads a batch. Call inside tf.tidy. */
-export function batchTensors(batch: Batch, dims: Required<LearnerDims>, discount: number): BatchTensors {
-  const { size: n, obsDim, actDim } = { size: batch.size, obsDim: dims.obsDim, actDim: dims.actDim };
-  if (batch.observations.length !== n * obsDim)
-    throw new ShapeMismatchError("batch observations", n * obsDim, batch.observations.length);
-  if (batch.actions.length !== n * actDim)
-    throw new ShapeMismatchError("batch actions", n * actDim, batch.actions.length);
-  const rew = new Float32Array(n);
-  const disc = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    rew[i] = batch.rewards[i] * dims.rewardScale;
-    disc[i] = discount * (1 - batch.terminals[i]);
-  }
-  return {
-    obs: tf.tensor2d(normalizeRows(batch.observations, dims.obsMean, dims.obsStd), [n, obsDim]),
-    act: tf.tensor2d(batch.actions, [n, actDim]),
-    rew: tf.tensor2d(rew, [n, 1]),
-    nextObs: tf.tensor2d(normalizeRows(batch.nextObservations, dims.obsMean, dims.obsStd), [n, obsDim]),
-    discount: tf.tensor2d(disc, [n, 1]),
-  };
-}
-
-/** Reads named scalar tensors with one download. */
-export function readMetrics(named: Record<string, tf.Tensor>): Metrics {
-  const keys = Object.keys(named);
-  const values = tf.tidy(() => tf.stack(keys.map((k) => tf.reshape(named[k], []))).dataSync());
-  const out: Metrics = {};
-  keys.forEach((k, i) => (out[k] = values[i]));
-  return out;
-}
-
 /** A learner was handed a state dict from another algorithm or with missing/misshaped arrays. */
 export function checkStateArray(state: StateDict, name: string, size: number): Float32Array {
   const a = state.arrays[name];
@@ -147,46 +96,6 @@ export function checkStateArray(state: StateDict, name: string, size: number): F
     throw new TetherError("STATE_DICT", `state dict for ${state.algo} has no array "${name}"`, { name });
   if (a.length !== size) throw new ShapeMismatchError(`state dict array ${name}`, size, a.length);
   return a;
-}
-
-interface Saveable {
-  params: { name: string; size: number; read(): Float32Array; write(v: Float32Array): void };
-  optimizer: {
-    step: number;
-    state(): { step: number; m: Float32Array; v: Float32Array };
-    load(s: { step: number; m: Float32Array; v: Float32Array }): void;
-  };
-}
-
-/** Stores a network's parameters and Adam moments under `<name>/params`, `<name>/adam_m`, `<name>/adam_v`. */
-export function saveModule(
-  state: StateDict,
-  name: string,
-  module: Saveable,
-  extra?: { target?: { read(): Float32Array } },
-): void {
-  state.arrays[`${name}/params`] = module.params.read();
-  const opt = module.optimizer.state();
-  state.arrays[`${name}/adam_m`] = opt.m;
-  state.arrays[`${name}/adam_v`] = opt.v;
-  state.scalars[`${name}/adam_step`] = opt.step;
-  if (extra?.target) state.arrays[`${name}/target`] = extra.target.read();
-}
-
-export function loadModule(
-  state: StateDict,
-  name: string,
-  module: Saveable,
-  extra?: { target?: { write(v: Float32Array): void } },
-): void {
-  const size = module.params.size;
-  module.params.write(checkStateArray(state, `${name}/params`, size));
-  module.optimizer.load({
-    step: state.scalars[`${name}/adam_step`] ?? 0,
-    m: checkStateArray(state, `${name}/adam_m`, size),
-    v: checkStateArray(state, `${name}/adam_v`, size),
-  });
-  if (extra?.target) extra.target.write(checkStateArray(state, `${name}/target`, size));
 }
 
 /**
@@ -213,40 +122,4 @@ export function loadRng(state: StateDict, name: string, fallback: Rng): Rng {
       name,
     });
   }
-}
-
-/** Runs a policy forward on raw observations and downloads the actions. */
-export function actWith(
-  dims: Required<LearnerDims>,
-  observations: Float32Array,
-  policy: (obs: tf.Tensor2D) => tf.Tensor2D,
-): Float32Array {
-  const n = observations.length / dims.obsDim;
-  if (!Number.isInteger(n))
-    throw new ShapeMismatchError(
-      "observations length (multiple of obsDim)",
-      `k*${dims.obsDim}`,
-      observations.length,
-    );
-  return tf.tidy(
-    () =>
-      policy(
-        tf.tensor2d(normalizeRows(observations, dims.obsMean, dims.obsStd), [n, dims.obsDim]),
-      ).dataSync() as Float32Array,
-  );
-}
-
-/** The actor export every learner gives the policy package: its first network plus the normalization. */
-export function exportActor(
-  dims: Required<LearnerDims>,
-  actor: { kind: ActorWeights["kind"]; params: { exportNetwork(i: number): ActorWeights["network"] } },
-): ActorWeights {
-  return {
-    kind: actor.kind,
-    obsDim: dims.obsDim,
-    actDim: dims.actDim,
-    network: actor.params.exportNetwork(0),
-    obsMean: dims.obsMean,
-    obsStd: dims.obsStd,
-  };
 }

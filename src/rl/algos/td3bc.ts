@@ -79,7 +79,7 @@ export class Td3BcLearner implements Learner {
     this.dims = completeDims(dims);
     const { obsDim, actDim } = this.dims;
     const adam = { ...ADAM_DEFAULTS, lr: config.lr };
-    // The tfjs learner's draws, in its order: twin Q, actor, then the noise stream.
+    // The draws of the earlier tfjs learner, in its order (checkpoints and seeds carry over): twin Q, actor, then the noise stream.
     const q = new ParamGroup("q", twinQSpecs(obsDim, actDim, config.hidden));
     const qInit = initParams(q.specs, rng.fork());
     this.actor = new GraphActor(

@@ -18,10 +18,11 @@
  * for this reward scale (advantages here are ~1e-2, not the ~1e0 of locomotion returns the paper defaults
  * assume): β = 100 for IQL, λ = 0.01 for AWAC.
  */
-import * as tf from "@tensorflow/tfjs-core";
 import { Rng } from "../../core/rng.js";
+import type { Graph, Value } from "../../tensor/graph.js";
+import { asymmetricL2 } from "../algos/iql.js";
 import { supportGap } from "../diagnostics/support-gap.js";
-import { applyGrads, backward, disposeMlp, forward, makeMlp, type Mlp, type Tape } from "./bandit-mlp.js";
+import { evalNet, fitNet, makeNet, type Apply, type BanditNet } from "./bandit-nets.js";
 
 export interface OodBanditConfig {
   seed: number;
@@ -135,8 +136,15 @@ function sampleBatch(
   return { s, a, r };
 }
 
-const col = (v: Float32Array): tf.Tensor2D => tf.tensor2d(v, [v.length, 1]);
-const pair = (s: tf.Tensor2D, a: tf.Tensor2D): tf.Tensor2D => tf.concat([s, a], 1);
+/** (s, a) rows, [n, 2]. */
+function pairs(s: Float32Array, a: Float32Array): Float32Array {
+  const x = new Float32Array(2 * s.length);
+  for (let k = 0; k < s.length; k++) {
+    x[2 * k] = s[k];
+    x[2 * k + 1] = a[k];
+  }
+  return x;
+}
 
 /** Q(s, a) regressed on rewards; with `conservative`, plus α (logsumexp over random actions − Q on data). */
 function fitQ(
@@ -145,133 +153,159 @@ function fitQ(
   rng: Rng,
   conservative: boolean,
   progress?: OodBanditProgress,
-): Mlp {
+): BanditNet {
   const h = cfg.qHidden;
-  const q = makeMlp(rng, [2, h, h, 1], "linear");
-  const opt = tf.train.adam(cfg.qLr);
   const B = cfg.batchSize;
-  const N = cfg.cqlRandomActions;
+  const N = conservative ? cfg.cqlRandomActions : 0;
   const phase = conservative ? "cql_q" : "naive_q";
-  for (let step = 0; step < cfg.qSteps; step++) {
-    const { s, a, r } = sampleBatch(data, rng, B);
-    let x = new Float32Array(2 * B);
-    for (let k = 0; k < B; k++) {
-      x[2 * k] = s[k];
-      x[2 * k + 1] = a[k];
-    }
-    if (conservative) {
-      // Data rows first, then B × N rows of (state, uniform random action): one forward, one backward.
-      const all = new Float32Array(2 * B * (N + 1));
-      all.set(x);
+  const net = makeNet(rng, [2, h, h, 1], "linear");
+  return fitNet(
+    phase,
+    {
+      net,
+      lr: cfg.qLr,
+      frozen: {},
+      inputs: { x: [B * (N + 1), 2], r: [B, 1] },
+      loss: (g, nets, { x, r }) => {
+        // Data rows first, then B × N rows of (state, uniform random action): one forward pass.
+        const out = nets.self(x);
+        const qData = g.slice(out, 0, 0, B);
+        const mse = g.mean(g.square(g.sub(qData, r)));
+        if (!conservative) return mse;
+        const qRand = g.reshape(g.slice(out, 0, B, B * (N + 1)), [B, N]);
+        return g.add(mse, g.mul(g.sub(g.mean(g.logSumExp(qRand, 1)), g.mean(qData)), cfg.cqlAlpha));
+      },
+    },
+    cfg.qSteps,
+    () => {
+      const { s, a, r } = sampleBatch(data, rng, B);
+      const x = new Float32Array(2 * B * (N + 1));
+      x.set(pairs(s, a));
       for (let k = 0; k < B * N; k++) {
-        all[2 * (B + k)] = s[Math.floor(k / N)];
-        all[2 * (B + k) + 1] = rng.uniform(-1, 1);
+        x[2 * (B + k)] = s[Math.floor(k / N)];
+        x[2 * (B + k) + 1] = rng.uniform(-1, 1);
       }
-      x = all;
-    }
-    tf.tidy(() => {
-      const tape: Tape = { inputs: [], outputs: [] };
-      const out = forward(q, tf.tensor2d(x, [x.length / 2, 2]), tape);
-      const qData = tf.slice(out, [0, 0], [B, 1]);
-      // d/dq mean((q - r)^2) = 2 (q - r) / B
-      let dData: tf.Tensor2D = tf.mul(tf.sub(qData, col(r)), 2 / B);
-      let dOut = dData;
-      if (conservative) {
-        const qRand = tf.reshape(tf.slice(out, [B, 0], [B * N, 1]), [B, N]);
-        // d/dq_rand α mean_b logsumexp_n q_rand = α softmax(q_rand) / B ; d/dq_data (−α mean q_data) = −α / B
-        const dRand = tf.reshape<tf.Rank.R2>(tf.mul(tf.softmax(qRand), cfg.cqlAlpha / B), [B * N, 1]);
-        dData = tf.sub(dData, cfg.cqlAlpha / B);
-        dOut = tf.concat([dData, dRand], 0);
-      }
-      applyGrads(opt, q, backward(q, tape, dOut).grads);
-    });
-    progress?.(phase, step + 1, cfg.qSteps);
-  }
-  opt.dispose();
-  return q;
+      return { x, r };
+    },
+    (step) => progress?.(phase, step + 1, cfg.qSteps),
+  );
 }
 
 /** V(s) as the `expectile` of Q(s, a) over data actions (IQL's value step). */
 function fitExpectileV(
   cfg: OodBanditConfig,
   data: BanditData,
-  q: Mlp,
+  q: BanditNet,
   rng: Rng,
   progress?: OodBanditProgress,
-): Mlp {
+): BanditNet {
   const h = cfg.qHidden;
-  const v = makeMlp(rng, [1, h, h, 1], "linear");
-  const opt = tf.train.adam(cfg.qLr);
   const B = cfg.batchSize;
-  const tau = cfg.iqlExpectile;
-  for (let step = 0; step < cfg.qSteps; step++) {
-    const { s, a } = sampleBatch(data, rng, B);
-    tf.tidy(() => {
-      const st = col(s);
-      const target = forward(q, pair(st, col(a)));
-      const tape: Tape = { inputs: [], outputs: [] };
-      const diff = tf.sub(target, forward(v, st, tape));
-      const weight = tf.where(tf.greater(diff, 0), tf.fill(diff.shape, tau), tf.fill(diff.shape, 1 - tau));
-      // L = mean(w diff^2), diff = target − v  =>  dL/dv = −2 w diff / B
-      const dv = tf.mul(tf.mul(weight, diff), -2 / B) as tf.Tensor2D;
-      applyGrads(opt, v, backward(v, tape, dv).grads);
-    });
-    progress?.("iql_v", step + 1, cfg.qSteps);
-  }
-  opt.dispose();
-  return v;
+  return fitNet(
+    "iql_v",
+    {
+      net: makeNet(rng, [1, h, h, 1], "linear"),
+      lr: cfg.qLr,
+      frozen: { q },
+      inputs: { s: [B, 1], sa: [B, 2] },
+      loss: (g, nets, { s, sa }) => asymmetricL2(g, g.sub(nets.q(sa), nets.self(s)), cfg.iqlExpectile),
+    },
+    cfg.qSteps,
+    () => {
+      const { s, a } = sampleBatch(data, rng, B);
+      return { s, sa: pairs(s, a) };
+    },
+    (step) => progress?.("iql_v", step + 1, cfg.qSteps),
+  );
 }
 
-/** dLoss/dπ(s) for one batch (all divided by B already); tensors are freed by the caller's tidy. */
-type ActorGrad = (pi: tf.Tensor2D, s: tf.Tensor2D, a: tf.Tensor2D) => tf.Tensor2D;
+/** An actor's loss on a batch: `pi` = π(s), `s` [B, 1], `a` data actions [B, 1], `sa` their pairs. */
+type ActorLoss = (
+  g: Graph,
+  nets: Record<string, Apply>,
+  b: { pi: Value; s: Value; a: Value; sa: Value },
+) => Value;
 
 function fitActor(
   cfg: OodBanditConfig,
   data: BanditData,
   rng: Rng,
   phase: string,
-  grad: ActorGrad,
+  frozen: Record<string, BanditNet>,
+  loss: ActorLoss,
   progress?: OodBanditProgress,
-): Mlp {
+): BanditNet {
   const h = cfg.actorHidden;
-  const actor = makeMlp(rng, [1, h, h, 1], "tanh");
-  const opt = tf.train.adam(cfg.actorLr);
-  for (let step = 0; step < cfg.actorSteps; step++) {
-    const { s, a } = sampleBatch(data, rng, cfg.batchSize);
-    tf.tidy(() => {
-      const st = col(s);
-      const tape: Tape = { inputs: [], outputs: [] };
-      const pi = forward(actor, st, tape);
-      applyGrads(opt, actor, backward(actor, tape, grad(pi, st, col(a))).grads);
-    });
-    progress?.(phase, step + 1, cfg.actorSteps);
-  }
-  opt.dispose();
-  return actor;
+  const B = cfg.batchSize;
+  return fitNet(
+    phase,
+    {
+      net: makeNet(rng, [1, h, h, 1], "tanh"),
+      lr: cfg.actorLr,
+      frozen,
+      inputs: { s: [B, 1], a: [B, 1], sa: [B, 2] },
+      loss: (g, nets, { s, a, sa }) => loss(g, nets, { pi: nets.self(s), s, a, sa }),
+    },
+    cfg.actorSteps,
+    () => {
+      const { s, a } = sampleBatch(data, rng, B);
+      return { s, a, sa: pairs(s, a) };
+    },
+    (step) => progress?.(phase, step + 1, cfg.actorSteps),
+  );
 }
 
-/** −mean Q(s, π(s)) (+ bcWeight × mean (π − a)^2 for TD3+BC): gradient through Q's action input. */
-function maximizeQ(q: Mlp, bcWeight: number, B: number): ActorGrad {
-  return (pi, s, a) => {
-    const tape: Tape = { inputs: [], outputs: [] };
-    forward(q, pair(s, pi), tape);
-    const { dx } = backward(q, tape, tf.fill([B, 1], -1 / B) as tf.Tensor2D, true);
-    let dpi = tf.slice(dx as tf.Tensor2D, [0, 1], [B, 1]);
-    if (bcWeight > 0) dpi = tf.add(dpi, tf.mul(tf.sub(pi, a), (2 * bcWeight) / B));
-    return dpi;
+/** −mean Q(s, π(s)) (+ bcWeight × mean (π − a)² for TD3+BC): the gradient reaches π through Q's action input. */
+function maximizeQ(bcWeight: number): ActorLoss {
+  return (g, nets, { pi, s, a }) => {
+    const objective = g.neg(g.mean(nets.q(g.concat([s, pi], 1))));
+    return bcWeight > 0 ? g.add(objective, g.mul(g.mean(g.square(g.sub(pi, a))), bcWeight)) : objective;
   };
 }
 
-/** Advantage-weighted regression onto data actions: mean(w (π − a)^2), w held constant. */
+/** Advantage-weighted regression onto data actions: mean(w (π − a)²), w held constant. */
 function weightedRegression(
-  weights: (s: tf.Tensor2D, a: tf.Tensor2D, pi: tf.Tensor2D) => tf.Tensor2D,
-  B: number,
-): ActorGrad {
-  return (pi, s, a) => tf.mul(tf.mul(weights(s, a, pi), tf.sub(pi, a)), 2 / B);
+  weights: (g: Graph, nets: Record<string, Apply>, b: Parameters<ActorLoss>[2]) => Value,
+): ActorLoss {
+  return (g, nets, b) => g.mean(g.mul(g.stopGradient(weights(g, nets, b)), g.square(g.sub(b.pi, b.a))));
 }
 
-function actorActions(actor: Mlp, states: Float32Array): Float32Array {
-  return tf.tidy(() => forward(actor, col(states)).dataSync() as Float32Array);
+/** Every fitted network of the experiment, by name (flat parameters), and each actor row's network. */
+export interface OodBanditNets {
+  nets: Record<string, BanditNet>;
+  actors: [OodBanditRow, BanditNet][];
+}
+
+export function trainOodBanditNets(
+  cfg: OodBanditConfig,
+  rng: Rng,
+  data: BanditData,
+  progress?: OodBanditProgress,
+): OodBanditNets {
+  const naiveQ = fitQ(cfg, data, rng.fork(), false, progress);
+  const cqlQ = fitQ(cfg, data, rng.fork(), true, progress);
+  const v = fitExpectileV(cfg, data, naiveQ, rng.fork(), progress);
+  const capped = (g: Graph, x: Value): Value => g.min(g.exp(x), cfg.maxWeight);
+  const iqlWeights = weightedRegression((g, nets, { s, sa }) =>
+    capped(g, g.mul(g.sub(nets.q(sa), nets.v(s)), cfg.iqlBeta)),
+  );
+  // AWAC: A = Q(s, a) − Q(s, π(s)) with the current actor's action (the paper's advantage estimate).
+  const awacWeights = weightedRegression((g, nets, { pi, s, sa }) =>
+    capped(g, g.div(g.sub(nets.q(sa), nets.q(g.concat([s, pi], 1))), cfg.awacLambda)),
+  );
+  const actors: [OodBanditRow, BanditNet][] = [
+    ["naive_q_actor", fitActor(cfg, data, rng.fork(), "naive_actor", { q: naiveQ }, maximizeQ(0), progress)],
+    ["cql_actor", fitActor(cfg, data, rng.fork(), "cql_actor", { q: cqlQ }, maximizeQ(0), progress)],
+    [
+      "td3bc_actor",
+      fitActor(cfg, data, rng.fork(), "td3bc_actor", { q: naiveQ }, maximizeQ(cfg.td3bcWeight), progress),
+    ],
+    ["iql_actor", fitActor(cfg, data, rng.fork(), "iql_actor", { q: naiveQ, v }, iqlWeights, progress)],
+    ["awac_actor", fitActor(cfg, data, rng.fork(), "awac_actor", { q: naiveQ }, awacWeights, progress)],
+  ];
+  const nets: Record<string, BanditNet> = { naive_q: naiveQ, cql_q: cqlQ, iql_v: v };
+  for (const [row, net] of actors) nets[row] = net;
+  return { nets, actors };
 }
 
 function evaluate(
@@ -287,7 +321,7 @@ function evaluate(
   };
 }
 
-/** Runs the whole experiment on the active tfjs backend. Deterministic for a seed and backend. */
+/** Runs the whole experiment on the engine. Deterministic for a seed. */
 export function runOodBandit(
   overrides: Partial<OodBanditConfig> = {},
   progress?: OodBanditProgress,
@@ -301,58 +335,14 @@ export function runOodBandit(
   );
   const evalRng = rng.fork();
   const behaviorAtEval = Float32Array.from(evalStates, (s) => behaviorAction(s, evalRng));
-  const nets: Mlp[] = [];
-  try {
-    const naiveQ = fitQ(cfg, data, rng.fork(), false, progress);
-    nets.push(naiveQ);
-    const cqlQ = fitQ(cfg, data, rng.fork(), true, progress);
-    nets.push(cqlQ);
-    const v = fitExpectileV(cfg, data, naiveQ, rng.fork(), progress);
-    nets.push(v);
-
-    const B = cfg.batchSize;
-    const iqlWeights = (st: tf.Tensor2D, at: tf.Tensor2D): tf.Tensor2D =>
-      tf.minimum(
-        tf.exp(tf.mul(cfg.iqlBeta, tf.sub(forward(naiveQ, pair(st, at)), forward(v, st)))),
-        cfg.maxWeight,
-      );
-    // AWAC: A = Q(s, a) − Q(s, π(s)) with the current actor's action (the paper's advantage estimate).
-    const awacWeights = (st: tf.Tensor2D, at: tf.Tensor2D, pi: tf.Tensor2D): tf.Tensor2D =>
-      tf.minimum(
-        tf.exp(tf.div(tf.sub(forward(naiveQ, pair(st, at)), forward(naiveQ, pair(st, pi))), cfg.awacLambda)),
-        cfg.maxWeight,
-      );
-
-    const actors: [OodBanditRow, Mlp][] = [];
-    const add = (row: OodBanditRow, net: Mlp): void => {
-      nets.push(net);
-      actors.push([row, net]);
-    };
-    add("naive_q_actor", fitActor(cfg, data, rng.fork(), "naive_actor", maximizeQ(naiveQ, 0, B), progress));
-    add("cql_actor", fitActor(cfg, data, rng.fork(), "cql_actor", maximizeQ(cqlQ, 0, B), progress));
-    add(
-      "td3bc_actor",
-      fitActor(cfg, data, rng.fork(), "td3bc_actor", maximizeQ(naiveQ, cfg.td3bcWeight, B), progress),
-    );
-    add(
-      "iql_actor",
-      fitActor(cfg, data, rng.fork(), "iql_actor", weightedRegression(iqlWeights, B), progress),
-    );
-    add(
-      "awac_actor",
-      fitActor(cfg, data, rng.fork(), "awac_actor", weightedRegression(awacWeights, B), progress),
-    );
-
-    const result = {
-      behavior_policy: evaluate(behaviorAtEval, evalStates, behaviorAtEval),
-      oracle_policy: evaluate(Float64Array.from(evalStates, banditTarget), evalStates, behaviorAtEval),
-    } as OodBanditResult;
-    for (const [row, net] of actors)
-      result[row] = evaluate(actorActions(net, evalStates), evalStates, behaviorAtEval);
-    return result;
-  } finally {
-    nets.forEach(disposeMlp);
-  }
+  const { actors } = trainOodBanditNets(cfg, rng, data, progress);
+  const result = {
+    behavior_policy: evaluate(behaviorAtEval, evalStates, behaviorAtEval),
+    oracle_policy: evaluate(Float64Array.from(evalStates, banditTarget), evalStates, behaviorAtEval),
+  } as OodBanditResult;
+  for (const [row, net] of actors)
+    result[row] = evaluate(evalNet(net, evalStates), evalStates, behaviorAtEval);
+  return result;
 }
 
 /** The chapter's table layout: `name return=-0.0480 support_gap=0.0000`. */

@@ -4,14 +4,13 @@
  * the estimate is the mean of Q^π(s0, π(s0)) over the dataset's episode start states (discounted return).
  * Sensitive to coverage (seed chapter, "Evaluation"): read it together with the support gap.
  */
-import * as tf from "@tensorflow/tfjs-core";
 import { assertFinite, NonFiniteError, ShapeMismatchError } from "../../core/errors.js";
 import { Rng } from "../../core/rng.js";
 import type { TransitionColumns } from "../../core/transitions.js";
-import { Adam } from "../networks/adam.js";
-import { mlpBackward, mlpForward, type MlpTape } from "../networks/mlp.js";
-import type { MlpSpec } from "../networks/mlp-spec.js";
-import { ParamSet } from "../networks/param-set.js";
+import type { Graph, Value } from "../../tensor/graph.js";
+import { GraphTrainer, type GroupValues } from "../algos/graph-trainer.js";
+import { mlpGraph, ParamGroup } from "../networks/graph-mlp.js";
+import { initParams, type MlpSpec } from "../networks/mlp-spec.js";
 import { normalizeInto, rowStats } from "./observation-stats.js";
 
 export interface FqeConfig {
@@ -72,10 +71,32 @@ export function runFqe(
   const inDim = obsDim + actDim;
   const spec: MlpSpec = { sizes: [inDim, ...cfg.hidden, 1], hidden: "relu", output: "linear" };
   const rng = new Rng(cfg.seed);
-  const q = ParamSet.create("fqe_q", [spec], rng);
-  const target = q.clone("fqe_q_target");
-  const adam = new Adam(q, { lr: cfg.lr, beta1: 0.9, beta2: 0.999, eps: 1e-8 });
+  const group = new ParamGroup("fqe_q", [spec]);
   const B = Math.min(cfg.batchSize, size);
+  const q = (g: Graph, nets: GroupValues, x: Value, which: "params" | "target" = "params"): Value =>
+    mlpGraph(g, spec, nets.layers(0, which), x);
+  const trainer = new GraphTrainer(
+    "fqe",
+    [
+      {
+        group,
+        init: initParams([spec], rng),
+        adam: { lr: cfg.lr, beta1: 0.9, beta2: 0.999, eps: 1e-8 },
+        target: true,
+      },
+    ],
+    (g, nets, n, optimize) => {
+      const net = nets[group.name];
+      // y = r + γ (1 − terminal) Q'(s', π(s')); the target network is state, not a trained parameter.
+      const y = g.add(
+        g.input("r", [n, 1]),
+        g.mul(g.input("disc", [n, 1]), q(g, net, g.input("x_next", [n, inDim]), "target")),
+      );
+      const loss = g.mean(g.square(g.sub(q(g, net, g.input("x", [n, inDim])), y)));
+      optimize(group.name, loss);
+      return { metrics: { loss }, polyak: { [group.name]: cfg.tau } };
+    },
+  );
   const x = new Float32Array(B * inDim);
   const xNext = new Float32Array(B * inDim);
   const r = new Float32Array(B);
@@ -94,33 +115,17 @@ export function runFqe(
         r[k] = data.rewards[i];
         disc[k] = cfg.discount * (1 - data.terminals[i]);
       }
-      const lossT = tf.tidy(() => {
-        const y = tf.add(
-          tf.tensor2d(r, [B, 1]),
-          tf.mul(
-            tf.tensor2d(disc, [B, 1]),
-            mlpForward(spec, target.layers(0), tf.tensor2d(xNext, [B, inDim])),
-          ),
-        );
-        const layers = q.layers(0);
-        const tape: MlpTape = { inputs: [], outputs: [] };
-        const diff = tf.sub(mlpForward(spec, layers, tf.tensor2d(x, [B, inDim]), tape), y);
-        const grads = mlpBackward(spec, layers, tape, tf.mul(diff, 2 / B) as tf.Tensor2D).grads;
-        adam.apply(q.flatten([grads]));
-        return tf.mean(tf.square(diff));
-      });
-      target.softUpdate(q, cfg.tau);
+      const stepLoss = trainer.update({ x, x_next: xNext, r, disc }, B).loss;
       if (step === cfg.steps - 1 || (onProgress && step % 200 === 0)) {
-        loss = (lossT.dataSync() as Float32Array)[0];
+        loss = stepLoss;
         if (!Number.isFinite(loss))
           throw new NonFiniteError("FQE Bellman loss", step, loss, {
             hint: "lower --fqe-lr or check the dataset's rewards",
           });
         onProgress?.(step + 1, cfg.steps, loss);
       }
-      lossT.dispose();
     }
-    const values = qValues(spec, q, obs, stateActions, size, obsDim, actDim);
+    const values = qValues(trainer, q, obs, stateActions, size, obsDim, actDim);
     let total = 0;
     for (let i = 0; i < size; i++) total += values[i];
     let initial = 0;
@@ -134,15 +139,14 @@ export function runFqe(
       initial_states: starts.length,
     };
   } finally {
-    adam.dispose();
-    q.dispose();
-    target.dispose();
+    trainer.dispose();
   }
 }
 
+/** Q^π(s, a) of every row, in chunks (one forward program per chunk size). */
 function qValues(
-  spec: MlpSpec,
-  q: ParamSet,
+  trainer: GraphTrainer,
+  q: (g: Graph, nets: GroupValues, x: Value) => Value,
   obs: Float32Array,
   actions: Float32Array,
   n: number,
@@ -151,13 +155,15 @@ function qValues(
 ): Float32Array {
   const out = new Float32Array(n);
   const chunk = 4096;
+  const inDim = obsDim + actDim;
   for (let start = 0; start < n; start += chunk) {
     const m = Math.min(chunk, n - start);
-    const v = tf.tidy(() => {
-      const o = tf.tensor2d(obs.subarray(start * obsDim, (start + m) * obsDim), [m, obsDim]);
-      const a = tf.tensor2d(actions.subarray(start * actDim, (start + m) * actDim), [m, actDim]);
-      return mlpForward(spec, q.layers(0), tf.concat([o, a], 1) as tf.Tensor2D).dataSync() as Float32Array;
-    });
+    const x = new Float32Array(m * inDim);
+    for (let i = 0; i < m; i++) {
+      x.set(obs.subarray((start + i) * obsDim, (start + i + 1) * obsDim), i * inDim);
+      x.set(actions.subarray((start + i) * actDim, (start + i + 1) * actDim), i * inDim + obsDim);
+    }
+    const v = trainer.forward("q", m, (g, nets) => q(g, nets.fqe_q, g.input("x", [m, inDim])), { x });
     out.set(v, start);
   }
   return out;

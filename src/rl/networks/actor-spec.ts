@@ -43,3 +43,12 @@ export function assertFreeLogStd(spec: MlpSpec, actDim: number, size: number, va
         { index: i },
       );
 }
+
+/** Where a Gaussian actor's log-std comes from: a function of the state, or one free vector. */
+export type LogStdMode = "state" | "free";
+
+export const ACTOR_FORMS = ["gaussian", "deterministic"] as const;
+export type ActorForm = (typeof ACTOR_FORMS)[number];
+
+/** Advantage weights are clipped here (CORL's EXP_ADV_MAX) so one large advantage cannot dominate a batch. */
+export const EXP_ADV_MAX = 100;

@@ -1,6 +1,6 @@
 /**
- * The plain weight format shared between the trainer (src/rl, tfjs) and plain-TypeScript inference
- * (src/policy, no tfjs). Types only: nothing here imports tfjs.
+ * The plain weight format shared between the trainer (src/rl, ONNX Runtime engine) and plain-TypeScript inference
+ * (src/policy, no tensor library). Types only: nothing here imports one.
  *
  * A network is a list of dense layers applied in order: `y = activation(x · W + b)`.
  * `weight` is row-major with shape [inDim, outDim]: element (i, o) is `weight[i * outDim + o]`, so the

@@ -2,7 +2,7 @@
  * AWAC's λ acts on Q in reward units. These pin the fix that made it more than BC on small-reward robots:
  * the trainer normalizes AWAC's rewards by the return range, and that scale is what makes the weights bite.
  */
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,12 +12,7 @@ import { loadRobot } from "../../../src/robot/load.js";
 import { compileTask } from "../../../src/robot/task-functions.js";
 import { create as createAwac } from "../../../src/rl/algos/awac.js";
 import type { Batch } from "../../../src/rl/algos/learner.js";
-import { selectBackend } from "../../../src/rl/backend.js";
 import { trainOffline } from "../../../src/rl/trainer.js";
-
-beforeAll(async () => {
-  await selectBackend("wasm");
-});
 
 describe("AWAC reward normalization", () => {
   const robot = loadRobot("pendulum");

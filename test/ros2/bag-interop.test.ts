@@ -41,6 +41,25 @@ function expectWholeRun(output: string): void {
   expect(Number(m![2])).toBeGreaterThanOrEqual(EPISODES * 200 - 6);
 }
 
+/** Each episode as its transitions (observation, action, reward, next observation), in order. */
+function episodeRows(d: ReturnType<typeof datasetColumns>): string[][] {
+  const obsDim = d.observations.length / d.transitions;
+  const actDim = d.actions.length / d.transitions;
+  const out = new Map<number, string[]>();
+  for (let i = 0; i < d.transitions; i++) {
+    const row = [
+      ...d.observations.slice(i * obsDim, (i + 1) * obsDim),
+      ...d.actions.slice(i * actDim, (i + 1) * actDim),
+      d.rewards[i],
+      ...d.nextObservations.slice(i * obsDim, (i + 1) * obsDim),
+    ].join(",");
+    const e = d.episodes[i];
+    if (!out.has(e)) out.set(e, []);
+    out.get(e)!.push(row);
+  }
+  return [...out.values()];
+}
+
 describeRos2("rosbag2 and Tether on one graph", () => {
   let env: NodeJS.ProcessEnv;
   const dir = mkdtempSync(join(tmpdir(), "tether-ros2-bag-"));
@@ -141,8 +160,25 @@ describeRos2("rosbag2 and Tether on one graph", () => {
       120_000,
     );
     expect(imp.code, imp.out).toBe(0);
-    // Both hold float32 columns computed from the same float64 messages: equal, not close.
-    expect(datasetColumns(join(dir, "imported"))).toEqual(datasetColumns(join(dir, "rec")));
+    const recorded = datasetColumns(join(dir, "rec"));
+    const imported = datasetColumns(join(dir, "imported"));
+    // Both hold float32 columns computed from the same float64 messages: equal, not close. Only where the
+    // bag holds every state: on a loaded machine rosbag2 itself can lose a burst of messages (the lock-step
+    // run waits for the recorder, not for it; `ros2 bag info` shows the shortfall).
+    const info = await run("ros2", ["bag", "info", join(dir, "bag")], env);
+    const bagStates = Number(/Topic: \/joint_states \| .* \| Count: (\d+)/.exec(info.out)?.[1]);
+    const runStates = recorded.transitions + recorded.episodes_count;
+    if (bagStates === runStates) {
+      expect(imported).toEqual(recorded);
+      return;
+    }
+    // rosbag2 lost states: every whole episode the import has is one of the recorder's, transition for
+    // transition (and at least one of the three is whole).
+    expect(bagStates).toBeLessThan(runStates);
+    const mine = episodeRows(recorded);
+    const whole = episodeRows(imported).filter((e) => e.length === 200);
+    expect(whole.length).toBeGreaterThanOrEqual(1);
+    for (const e of whole) expect(mine).toContainEqual(e);
   });
 
   it("Tether's MCAP run log passes ros2 bag info", async () => {

@@ -7,6 +7,8 @@
 import { statSync } from "node:fs";
 import { basename } from "node:path";
 import { ConfigError } from "../../core/errors.js";
+import { nanosFromTime } from "../../msgs/time.js";
+import type { Time } from "../../msgs/types.js";
 import { loadRobot } from "../../robot/load.js";
 import { compileTask } from "../../robot/task-functions.js";
 import { DatasetWriter, layoutFromSpec } from "../dataset-writer.js";
@@ -14,6 +16,7 @@ import { ControlRateSampler, type AlignSource } from "../align/control-rate-samp
 import { EpisodeSegmenter } from "../align/episode-segmenter.js";
 import { openBag, type Bag } from "../rosbag2/bag.js";
 import { checkFieldPath, compileFieldPath, FieldPathError } from "./field-path.js";
+import { inPublishOrder } from "./publish-order.js";
 import { loadImportMapping, resolveMapping, ImportMappingSchema, type ResolvedMapping } from "./mapping.js";
 
 export interface ImportOptions {
@@ -140,6 +143,33 @@ function planTopics(
   return { sources, byTopic, episodeSource };
 }
 
+/**
+ * The time each message is aligned at. "receive": rosbag2's receive time. "header": as the recorder node's
+ * default (src/nodes/recorder/recorder-core.ts), the state's header.stamp, and for a headerless message
+ * 1 ns after the latest state published before it (0 before any), so it counts for the interval that state
+ * starts; the messages come in publish-time order (publish-order.ts).
+ */
+class StampClock {
+  #lastStateNs: bigint | undefined;
+  constructor(readonly mapping: ResolvedMapping) {}
+
+  of(topic: string, msg: unknown, logTimeNs: bigint, file: string): bigint {
+    if (this.mapping.stampSource === "receive") return logTimeNs;
+    if (topic !== this.mapping.stateTopic)
+      return this.#lastStateNs === undefined ? 0n : this.#lastStateNs + 1n;
+    const stamp = (msg as { header?: { stamp?: Time } }).header?.stamp;
+    if (stamp === undefined)
+      throw new ConfigError(
+        this.mapping.file,
+        "align.stamp_source",
+        `topic ${topic} has no header.stamp (message logged at ${logTimeNs} ns in ${file}): use stamp_source: receive`,
+      );
+    const ns = nanosFromTime(stamp);
+    if (this.#lastStateNs === undefined || ns >= this.#lastStateNs) this.#lastStateNs = ns;
+    return ns;
+  }
+}
+
 export async function importBag(options: ImportOptions): Promise<ImportReport> {
   const started = performance.now();
   const robot = loadRobot(options.robot);
@@ -177,10 +207,13 @@ export async function importBag(options: ImportOptions): Promise<ImportReport> {
     const total = bag.topics.filter((t) => byTopic.has(t.name)).reduce((n, t) => n + t.messageCount, 0);
     const nanWarned = new Set<string>();
     let read = 0;
+    const stamps = new StampClock(mapping);
     try {
-      for await (const m of bag.messages({ topics: byTopic.keys() })) {
+      const messages = bag.messages({ topics: byTopic.keys() });
+      for await (const m of mapping.stampSource === "header" ? inPublishOrder(messages) : messages) {
         read++;
         const msg = m.message;
+        const tNs = stamps.of(m.topic, msg, m.logTimeNs, m.file);
         for (const ex of byTopic.get(m.topic)!) {
           const values = new Float64Array(ex.read.length);
           for (let i = 0; i < ex.read.length; i++) {
@@ -202,7 +235,7 @@ export async function importBag(options: ImportOptions): Promise<ImportReport> {
               );
             }
           }
-          for (const s of sampler.push(ex.source, m.logTimeNs, values)) segmenter.push(s);
+          for (const s of sampler.push(ex.source, tNs, values)) segmenter.push(s);
         }
         if (options.onProgress && read % 4096 === 0) options.onProgress(read, total);
       }

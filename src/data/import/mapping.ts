@@ -16,7 +16,12 @@
  *   episode: {topic: /episode, path: data}  # optional: a change of this value starts a new episode
  *   signals:                                # any signal from any numeric field, by path (field-path.ts)
  *     task.goal.x: {topic: /target_pose, path: pose.position.x}
- *   align: {rate_hz: 50, max_stale_ms: 100, tolerance_ms: 2}
+ *   align: {rate_hz: 50, max_stale_ms: 100, tolerance_ms: 2, stamp_source: receive}
+ *
+ * align.stamp_source "receive" (default) aligns by rosbag2's receive times; "header" aligns like the
+ * recorder node's default: states by their header.stamp, every headerless message (commands, tasks,
+ * episode marks) just after the latest state published before it (rosbag2's publish time, the DDS source
+ * timestamp). A lock-step sim run imports exactly as the recorder wrote it, however fast it ran.
  *
  * A `signals` entry overrides what the sections above say for that signal.
  */
@@ -53,8 +58,9 @@ export const ImportMappingSchema = z.strictObject({
       rate_hz: z.number().positive().optional(),
       max_stale_ms: z.number().positive().optional(),
       tolerance_ms: z.number().min(0).optional(),
+      stamp_source: z.enum(["receive", "header"]).default("receive"),
     })
-    .default({}),
+    .default({ stamp_source: "receive" }),
 });
 export type ImportMapping = z.infer<typeof ImportMappingSchema>;
 
@@ -80,6 +86,7 @@ export interface ResolvedMapping {
   rateHz: number;
   maxStaleMs: number;
   toleranceMs?: number;
+  stampSource: "receive" | "header";
 }
 
 export function loadImportMapping(file: string): ImportMapping {
@@ -219,5 +226,6 @@ export function resolveMapping(
     rateHz: mapping.align.rate_hz ?? spec.control.rate_hz,
     maxStaleMs: mapping.align.max_stale_ms ?? spec.control.max_state_age_ms,
     toleranceMs: mapping.align.tolerance_ms,
+    stampSource: mapping.align.stamp_source,
   };
 }

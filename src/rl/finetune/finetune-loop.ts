@@ -8,6 +8,7 @@
  * A filter that halts (an e-stop latched behind it) ends the run right after the action that tripped it:
  * no further action, no update and no evaluation; the evaluation it interrupted is not recorded.
  */
+import { setImmediate as yieldOnce } from "node:timers/promises";
 import { TetherError } from "../../core/errors.js";
 import type { Env } from "../../core/env.js";
 import { Rng } from "../../core/rng.js";
@@ -179,6 +180,9 @@ export async function runFinetuneLoop(
   try {
     await evaluate(0, 0);
     for (; step < options.envSteps; step++) {
+      // A synchronous env resolves its awaits as microtasks, which never let signal handlers, timers or an
+      // rclnodejs executor run: one event-loop turn per step lets SIGINT reach shouldStop and the node answer.
+      await yieldOnce();
       if (options.shouldStop?.()) break;
       if (needReset) {
         filter.reset?.();

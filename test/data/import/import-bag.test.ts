@@ -201,6 +201,15 @@ describe("tether import rejects bad input", () => {
     );
   });
 
+  it("rejects an unknown align.stamp_source, naming the file and field", async () => {
+    const dir = tempDir();
+    const map = join(dir, "map.yaml");
+    writeFileSync(map, "align: {stamp_source: publish}\n");
+    await expect(
+      importBag({ bag: bagPath("talker_mcap"), robot: ARM2_DIR, map, out: join(dir, "ds") }),
+    ).rejects.toThrow(new RegExp(`${map}: align\\.stamp_source`));
+  });
+
   it("rejects a mapped topic of an unknown message type, naming file and topic", async () => {
     const initSqlJs = (await import("sql.js")).default;
     const SQL = await initSqlJs();

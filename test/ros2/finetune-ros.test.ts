@@ -31,7 +31,6 @@ describeRos2("finetune.launch.xml under --ros", () => {
       steps: 10,
       out: modelDir,
       seed: 0,
-      backend: "cpu",
       evalEvery: 0,
       evalEpisodes: 1,
       resume: false,

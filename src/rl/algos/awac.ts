@@ -25,13 +25,12 @@ import { ParamGroup } from "../networks/graph-mlp.js";
 import { initParams } from "../networks/mlp-spec.js";
 import type { ActorForm } from "../networks/actor-spec.js";
 import type { ActorWeights } from "../networks/weights-format.js";
-import { batchFeeds, checkBatch } from "./graph-batch.js";
+import { batchFeeds, batchInputs, checkBatch } from "./graph-batch.js";
 import {
   advantageWeights,
   effectiveSampleSize,
   gaussianHead,
   GraphActor,
-  normalizedObs,
   twinQ,
   twinQSpecs,
 } from "./graph-nets.js";
@@ -139,14 +138,9 @@ export class AwacLearner implements Learner {
     n: number,
     optimize: Optimize,
   ): UpdateGraph {
-    const { obsDim, actDim } = this.dims;
     const c = this.config;
     const actor = nets[this.actor.group.name];
-    const obs = normalizedObs(g, g.input("observations", [n, obsDim]), this.dims);
-    const nextObs = normalizedObs(g, g.input("next_observations", [n, obsDim]), this.dims);
-    const act = g.input("actions", [n, actDim]);
-    const rew = g.mul(g.input("rewards", [n, 1]), this.dims.rewardScale);
-    const notDone = g.sub(1, g.input("terminals", [n, 1]));
+    const { obs, nextObs, act, rew, notDone } = batchInputs(g, n, this.dims);
 
     // Critic (CORL's _update_critic): both heads regress r + γ(1 - d) min Q'(s', a' ~ π(s')).
     const [t1, t2] = twinQ(g, nets.q, nextObs, this.sample(g, actor, nextObs, "noise_next"), "target");

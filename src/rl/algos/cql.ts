@@ -20,8 +20,8 @@ import { ADAM_DEFAULTS } from "../../tensor/optim.js";
 import { ParamGroup } from "../networks/graph-mlp.js";
 import { initParams } from "../networks/mlp-spec.js";
 import type { ActorWeights } from "../networks/weights-format.js";
-import { batchFeeds, checkBatch } from "./graph-batch.js";
-import { gaussianHead, GraphActor, normalizedObs, twinQ, twinQSpecs } from "./graph-nets.js";
+import { batchFeeds, batchInputs, checkBatch } from "./graph-batch.js";
+import { gaussianHead, GraphActor, twinQ, twinQSpecs } from "./graph-nets.js";
 import { GraphTrainer, type GroupValues, type Optimize, type UpdateGraph } from "./graph-trainer.js";
 import {
   completeDims,
@@ -157,15 +157,11 @@ export class CqlLearner implements Learner {
     n: number,
     optimize: Optimize,
   ): UpdateGraph {
-    const { obsDim, actDim } = this.dims;
+    const { actDim } = this.dims;
     const c = this.config;
     const k = c.sampledActions;
     const actor = nets[this.actor.group.name];
-    const obs = normalizedObs(g, g.input("observations", [n, obsDim]), this.dims);
-    const nextObs = normalizedObs(g, g.input("next_observations", [n, obsDim]), this.dims);
-    const act = g.input("actions", [n, actDim]);
-    const rew = g.mul(g.input("rewards", [n, 1]), this.dims.rewardScale);
-    const notDone = g.sub(1, g.input("terminals", [n, 1]));
+    const { obs, nextObs, act, rew, notDone } = batchInputs(g, n, this.dims);
     const temperature = g.input("temperature", []);
 
     // Actor (SAC): L = mean(T·log π(a|s) - min Q(s, a)), a = tanh(mean + σε) reparameterized.

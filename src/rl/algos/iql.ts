@@ -29,7 +29,6 @@ import {
   advantageWeights,
   GraphActor,
   effectiveSampleSize,
-  normalizedObs,
   twinQ,
   valueSpec,
   twinQSpecs,
@@ -48,7 +47,7 @@ import {
 } from "./learner.js";
 import { ParamGroup, mlpGraph } from "../networks/graph-mlp.js";
 import { initParams } from "../networks/mlp-spec.js";
-import { checkBatch, batchFeeds } from "./graph-batch.js";
+import { batchFeeds, batchInputs, checkBatch } from "./graph-batch.js";
 
 export interface IqlConfig extends NetworkConfig, CriticConfig {
   /** τ of the expectile loss for V: 0.5 is the mean (SARSA), →1 approaches max over data actions. 0.7 for locomotion. */
@@ -136,13 +135,9 @@ export class IqlLearner implements Learner {
     n: number,
     optimize: Optimize,
   ): UpdateGraph {
-    const { obsDim, actDim } = this.dims;
+    const { obsDim } = this.dims;
     const c = this.config;
-    const obs = normalizedObs(g, g.input("observations", [n, obsDim]), this.dims);
-    const nextObs = normalizedObs(g, g.input("next_observations", [n, obsDim]), this.dims);
-    const act = g.input("actions", [n, actDim]);
-    const rew = g.mul(g.input("rewards", [n, 1]), this.dims.rewardScale);
-    const notDone = g.sub(1, g.input("terminals", [n, 1]));
+    const { obs, nextObs, act, rew, notDone } = batchInputs(g, n, this.dims);
 
     // V: expectile regression toward min target-Q(s, a_data).
     const [tq1, tq2] = twinQ(g, nets.q, obs, act, "target");

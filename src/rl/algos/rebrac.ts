@@ -22,8 +22,8 @@ import type { Graph, Value } from "../../tensor/graph.js";
 import { ADAM_DEFAULTS } from "../../tensor/optim.js";
 import { ParamGroup } from "../networks/graph-mlp.js";
 import type { ActorWeights } from "../networks/weights-format.js";
-import { batchFeeds, checkBatch } from "./graph-batch.js";
-import { GraphActor, normalizedObs, twinQ, twinQInit, twinQSpecs } from "./graph-nets.js";
+import { batchFeeds, batchInputs, checkBatch, clippedNoise } from "./graph-batch.js";
+import { GraphActor, twinQ, twinQInit, twinQSpecs } from "./graph-nets.js";
 import {
   GraphTrainer,
   targetView,
@@ -136,16 +136,12 @@ export class ReBracLearner implements Learner {
     optimize: Optimize,
     actorStep: boolean,
   ): UpdateGraph {
-    const { obsDim, actDim } = this.dims;
+    const { actDim } = this.dims;
     const c = this.config;
     const ln = c.criticLayerNorm;
     const actor = nets[this.actor.group.name];
-    const obs = normalizedObs(g, g.input("observations", [n, obsDim]), this.dims);
-    const nextObs = normalizedObs(g, g.input("next_observations", [n, obsDim]), this.dims);
-    const act = g.input("actions", [n, actDim]);
+    const { obs, nextObs, act, rew, notDone } = batchInputs(g, n, this.dims);
     const nextActData = g.input("next_actions", [n, actDim]);
-    const rew = g.mul(g.input("rewards", [n, 1]), this.dims.rewardScale);
-    const notDone = g.sub(1, g.input("terminals", [n, 1]));
     // β's are fed, so the decay needs no new program.
     const betaActor = g.input("beta_actor", []);
     const betaCritic = g.input("beta_critic", []);
@@ -190,9 +186,7 @@ export class ReBracLearner implements Learner {
         { field: "nextActions" },
       );
     const { policyNoise, noiseClip } = this.config;
-    const noise = new Float32Array(batch.size * this.dims.actDim);
-    for (let i = 0; i < noise.length; i++)
-      noise[i] = Math.min(noiseClip, Math.max(-noiseClip, this.noiseRng.normal(0, policyNoise)));
+    const noise = clippedNoise(this.noiseRng, batch.size * this.dims.actDim, policyNoise, noiseClip);
     const beta = this.betas();
     const actorStep = (this.step + 1) % this.config.policyFreq === 0;
     const metrics = this.trainer.update(

@@ -16,8 +16,8 @@
 import type { Rng } from "../../core/rng.js";
 import type { Graph, Value } from "../../tensor/graph.js";
 import { ADAM_DEFAULTS } from "../../tensor/optim.js";
-import type { ActorWeights } from "../networks/weights-format.js";
 import { batchFeeds, batchInputs, checkBatch, clippedNoise } from "./graph-batch.js";
+import { GraphLearner } from "./graph-learner.js";
 import { GraphActor, twinQ, twinQSpecs } from "./graph-nets.js";
 import {
   GraphTrainer,
@@ -63,12 +63,11 @@ export const TD3BC_DEFAULTS: Td3BcConfig = {
   policyFreq: 2,
 };
 
-export class Td3BcLearner implements Learner {
+export class Td3BcLearner extends GraphLearner implements Learner {
   readonly algo = "td3bc" as const;
   readonly dims: Required<LearnerDims>;
   readonly actor: GraphActor;
-  private readonly trainer: GraphTrainer;
-  step = 0;
+  protected readonly trainer: GraphTrainer;
   private noiseRng: Rng;
 
   constructor(
@@ -76,6 +75,7 @@ export class Td3BcLearner implements Learner {
     dims: LearnerDims,
     rng: Rng,
   ) {
+    super();
     this.dims = completeDims(dims);
     const { obsDim, actDim } = this.dims;
     const adam = { ...ADAM_DEFAULTS, lr: config.lr };
@@ -149,29 +149,15 @@ export class Td3BcLearner implements Learner {
     return metrics;
   }
 
-  act(observations: Float32Array): Float32Array {
-    return this.actor.act(this.trainer, observations, this.dims);
-  }
-
-  stateDict(): StateDict {
-    const state: StateDict = { algo: this.algo, step: this.step, arrays: {}, scalars: {} };
-    this.trainer.save(state);
+  override stateDict(): StateDict {
+    const state = super.stateDict();
     saveRng(state, "noise_rng", this.noiseRng);
     return state;
   }
 
-  loadStateDict(state: StateDict): void {
-    this.trainer.load(state);
+  override loadStateDict(state: StateDict): void {
+    super.loadStateDict(state);
     this.noiseRng = loadRng(state, "noise_rng", this.noiseRng);
-    this.step = state.step;
-  }
-
-  actorWeights(): ActorWeights {
-    return this.actor.export(this.trainer, this.dims);
-  }
-
-  dispose(): void {
-    this.trainer.dispose();
   }
 }
 

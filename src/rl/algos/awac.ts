@@ -24,14 +24,13 @@ import type { LogStdMode } from "../networks/actor-spec.js";
 import { ParamGroup } from "../networks/graph-mlp.js";
 import { initParams } from "../networks/mlp-spec.js";
 import type { ActorForm } from "../networks/actor-spec.js";
-import type { ActorWeights } from "../networks/weights-format.js";
-import { batchFeeds, checkBatch } from "./graph-batch.js";
+import { batchFeeds, batchInputs, checkBatch } from "./graph-batch.js";
+import { GraphLearner } from "./graph-learner.js";
 import {
   advantageWeights,
   effectiveSampleSize,
   gaussianHead,
   GraphActor,
-  normalizedObs,
   twinQ,
   twinQSpecs,
 } from "./graph-nets.js";
@@ -89,12 +88,11 @@ export const AWAC_DEFAULTS: AwacConfig = {
   actor: "deterministic",
 };
 
-export class AwacLearner implements Learner {
+export class AwacLearner extends GraphLearner implements Learner {
   readonly algo = "awac" as const;
   readonly dims: Required<LearnerDims>;
   readonly actor: GraphActor;
-  private readonly trainer: GraphTrainer;
-  step = 0;
+  protected readonly trainer: GraphTrainer;
   private noiseRng: Rng;
 
   constructor(
@@ -102,6 +100,7 @@ export class AwacLearner implements Learner {
     dims: LearnerDims,
     rng: Rng,
   ) {
+    super();
     this.dims = completeDims(dims);
     const { obsDim, actDim } = this.dims;
     const adam = { ...ADAM_DEFAULTS, lr: config.lr };
@@ -139,14 +138,9 @@ export class AwacLearner implements Learner {
     n: number,
     optimize: Optimize,
   ): UpdateGraph {
-    const { obsDim, actDim } = this.dims;
     const c = this.config;
     const actor = nets[this.actor.group.name];
-    const obs = normalizedObs(g, g.input("observations", [n, obsDim]), this.dims);
-    const nextObs = normalizedObs(g, g.input("next_observations", [n, obsDim]), this.dims);
-    const act = g.input("actions", [n, actDim]);
-    const rew = g.mul(g.input("rewards", [n, 1]), this.dims.rewardScale);
-    const notDone = g.sub(1, g.input("terminals", [n, 1]));
+    const { obs, nextObs, act, rew, notDone } = batchInputs(g, n, this.dims);
 
     // Critic (CORL's _update_critic): both heads regress r + γ(1 - d) min Q'(s', a' ~ π(s')).
     const [t1, t2] = twinQ(g, nets.q, nextObs, this.sample(g, actor, nextObs, "noise_next"), "target");
@@ -191,30 +185,16 @@ export class AwacLearner implements Learner {
     return metrics;
   }
 
-  act(observations: Float32Array): Float32Array {
-    return this.actor.act(this.trainer, observations, this.dims);
-  }
-
-  stateDict(): StateDict {
-    const state: StateDict = { algo: this.algo, step: this.step, arrays: {}, scalars: {} };
-    this.trainer.save(state);
+  override stateDict(): StateDict {
+    const state = super.stateDict();
     saveRng(state, "noise_rng", this.noiseRng);
     return state;
   }
 
-  loadStateDict(state: StateDict): void {
+  override loadStateDict(state: StateDict): void {
     this.actor.checkLoadable(state.arrays["actor/params"]);
-    this.trainer.load(state);
+    super.loadStateDict(state);
     this.noiseRng = loadRng(state, "noise_rng", this.noiseRng);
-    this.step = state.step;
-  }
-
-  actorWeights(): ActorWeights {
-    return this.actor.export(this.trainer, this.dims);
-  }
-
-  dispose(): void {
-    this.trainer.dispose();
   }
 }
 

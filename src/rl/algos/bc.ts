@@ -8,8 +8,8 @@
 import type { Rng } from "../../core/rng.js";
 import type { Graph } from "../../tensor/graph.js";
 import { ADAM_DEFAULTS } from "../../tensor/optim.js";
-import type { ActorWeights } from "../networks/weights-format.js";
 import { checkBatch } from "./graph-batch.js";
+import { GraphLearner } from "./graph-learner.js";
 import { GraphActor, normalizedObs } from "./graph-nets.js";
 import { GraphTrainer, type GroupValues, type Optimize, type UpdateGraph } from "./graph-trainer.js";
 import {
@@ -20,7 +20,6 @@ import {
   type LearnerDims,
   type Metrics,
   type NetworkConfig,
-  type StateDict,
 } from "./learner.js";
 
 /** BC has one network, the actor: its widths and learning rate. */
@@ -28,18 +27,18 @@ export type BcConfig = NetworkConfig;
 
 export const BC_DEFAULTS: BcConfig = { ...NETWORK_DEFAULTS };
 
-export class BcLearner implements Learner {
+export class BcLearner extends GraphLearner implements Learner {
   readonly algo = "bc" as const;
   readonly dims: Required<LearnerDims>;
   readonly actor: GraphActor;
-  private readonly trainer: GraphTrainer;
-  step = 0;
+  protected readonly trainer: GraphTrainer;
 
   constructor(
     readonly config: BcConfig,
     dims: LearnerDims,
     rng: Rng,
   ) {
+    super();
     this.dims = completeDims(dims);
     this.actor = new GraphActor(
       { actor: "deterministic", logStd: "state", hidden: config.hidden },
@@ -82,29 +81,6 @@ export class BcLearner implements Learner {
     );
     this.step += 1;
     return metrics;
-  }
-
-  act(observations: Float32Array): Float32Array {
-    return this.actor.act(this.trainer, observations, this.dims);
-  }
-
-  stateDict(): StateDict {
-    const state: StateDict = { algo: this.algo, step: this.step, arrays: {}, scalars: {} };
-    this.trainer.save(state);
-    return state;
-  }
-
-  loadStateDict(state: StateDict): void {
-    this.trainer.load(state);
-    this.step = state.step;
-  }
-
-  actorWeights(): ActorWeights {
-    return this.actor.export(this.trainer, this.dims);
-  }
-
-  dispose(): void {
-    this.trainer.dispose();
   }
 }
 

@@ -19,9 +19,9 @@ import type { Graph, Value } from "../../tensor/graph.js";
 import { ADAM_DEFAULTS } from "../../tensor/optim.js";
 import { ParamGroup } from "../networks/graph-mlp.js";
 import { initParams } from "../networks/mlp-spec.js";
-import type { ActorWeights } from "../networks/weights-format.js";
-import { batchFeeds, checkBatch } from "./graph-batch.js";
-import { gaussianHead, GraphActor, normalizedObs, twinQ, twinQSpecs } from "./graph-nets.js";
+import { batchFeeds, batchInputs, checkBatch } from "./graph-batch.js";
+import { GraphLearner } from "./graph-learner.js";
+import { gaussianHead, GraphActor, twinQ, twinQSpecs } from "./graph-nets.js";
 import { GraphTrainer, type GroupValues, type Optimize, type UpdateGraph } from "./graph-trainer.js";
 import {
   completeDims,
@@ -110,12 +110,11 @@ export function conservativePenalty(
   return g.mul(g.sub(g.mean(lse), g.mean(qData)), 2);
 }
 
-export class CqlLearner implements Learner {
+export class CqlLearner extends GraphLearner implements Learner {
   readonly algo: "cql" | "calql" = "cql";
   readonly dims: Required<LearnerDims>;
   readonly actor: GraphActor;
-  private readonly trainer: GraphTrainer;
-  step = 0;
+  protected readonly trainer: GraphTrainer;
   /** log of the SAC temperature and its Adam moments (a scalar, kept in plain numbers). */
   logTemperature: number;
   private tempAdam = { m: 0, v: 0, t: 0 };
@@ -127,6 +126,7 @@ export class CqlLearner implements Learner {
     dims: LearnerDims,
     rng: Rng,
   ) {
+    super();
     this.dims = completeDims(dims);
     const { obsDim, actDim } = this.dims;
     // The draws of the earlier tfjs learner, in its order (checkpoints and seeds carry over): twin Q, actor, then the noise stream.
@@ -157,15 +157,11 @@ export class CqlLearner implements Learner {
     n: number,
     optimize: Optimize,
   ): UpdateGraph {
-    const { obsDim, actDim } = this.dims;
+    const { actDim } = this.dims;
     const c = this.config;
     const k = c.sampledActions;
     const actor = nets[this.actor.group.name];
-    const obs = normalizedObs(g, g.input("observations", [n, obsDim]), this.dims);
-    const nextObs = normalizedObs(g, g.input("next_observations", [n, obsDim]), this.dims);
-    const act = g.input("actions", [n, actDim]);
-    const rew = g.mul(g.input("rewards", [n, 1]), this.dims.rewardScale);
-    const notDone = g.sub(1, g.input("terminals", [n, 1]));
+    const { obs, nextObs, act, rew, notDone } = batchInputs(g, n, this.dims);
     const temperature = g.input("temperature", []);
 
     // Actor (SAC): L = mean(T·log π(a|s) - min Q(s, a)), a = tanh(mean + σε) reparameterized.
@@ -294,13 +290,8 @@ export class CqlLearner implements Learner {
     return (lr * (s.m / (1 - 0.9 ** s.t))) / (Math.sqrt(s.v / (1 - 0.999 ** s.t)) + 1e-8);
   }
 
-  act(observations: Float32Array): Float32Array {
-    return this.actor.act(this.trainer, observations, this.dims);
-  }
-
-  stateDict(): StateDict {
-    const state: StateDict = { algo: this.algo, step: this.step, arrays: {}, scalars: {} };
-    this.trainer.save(state);
+  override stateDict(): StateDict {
+    const state = super.stateDict();
     Object.assign(state.scalars, {
       log_temperature: this.logTemperature,
       "temperature/adam_m": this.tempAdam.m,
@@ -311,8 +302,8 @@ export class CqlLearner implements Learner {
     return state;
   }
 
-  loadStateDict(state: StateDict): void {
-    this.trainer.load(state);
+  override loadStateDict(state: StateDict): void {
+    super.loadStateDict(state);
     this.logTemperature = state.scalars.log_temperature ?? Math.log(this.config.initialTemperature);
     this.tempAdam = {
       m: state.scalars["temperature/adam_m"] ?? 0,
@@ -320,15 +311,6 @@ export class CqlLearner implements Learner {
       t: state.scalars["temperature/adam_step"] ?? 0,
     };
     this.rng = loadRng(state, "noise_rng", this.rng);
-    this.step = state.step;
-  }
-
-  actorWeights(): ActorWeights {
-    return this.actor.export(this.trainer, this.dims);
-  }
-
-  dispose(): void {
-    this.trainer.dispose();
   }
 }
 

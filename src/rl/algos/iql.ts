@@ -23,13 +23,11 @@ import type { Graph, Value } from "../../tensor/graph.js";
 import { ADAM_DEFAULTS } from "../../tensor/optim.js";
 import type { LogStdMode } from "../networks/actor-spec.js";
 import type { ActorForm } from "../networks/actor-spec.js";
-import type { ActorWeights } from "../networks/weights-format.js";
 import { GraphTrainer, type GroupValues, type Optimize, type UpdateGraph } from "./graph-trainer.js";
 import {
   advantageWeights,
   GraphActor,
   effectiveSampleSize,
-  normalizedObs,
   twinQ,
   valueSpec,
   twinQSpecs,
@@ -48,7 +46,8 @@ import {
 } from "./learner.js";
 import { ParamGroup, mlpGraph } from "../networks/graph-mlp.js";
 import { initParams } from "../networks/mlp-spec.js";
-import { checkBatch, batchFeeds } from "./graph-batch.js";
+import { batchFeeds, batchInputs, checkBatch } from "./graph-batch.js";
+import { GraphLearner } from "./graph-learner.js";
 
 export interface IqlConfig extends NetworkConfig, CriticConfig {
   /** τ of the expectile loss for V: 0.5 is the mean (SARSA), →1 approaches max over data actions. 0.7 for locomotion. */
@@ -96,18 +95,18 @@ export function asymmetricL2(g: Graph, u: Value, expectile: number): Value {
   return g.mean(g.mul(weight, g.square(u)));
 }
 
-export class IqlLearner implements Learner {
+export class IqlLearner extends GraphLearner implements Learner {
   readonly algo = "iql" as const;
   readonly dims: Required<LearnerDims>;
   readonly actor: GraphActor;
-  private readonly trainer: GraphTrainer;
-  step = 0;
+  protected readonly trainer: GraphTrainer;
 
   constructor(
     readonly config: IqlConfig,
     dims: LearnerDims,
     rng: Rng,
   ) {
+    super();
     this.dims = completeDims(dims);
     const { obsDim, actDim } = this.dims;
     const adam = { ...ADAM_DEFAULTS, lr: config.lr };
@@ -136,13 +135,9 @@ export class IqlLearner implements Learner {
     n: number,
     optimize: Optimize,
   ): UpdateGraph {
-    const { obsDim, actDim } = this.dims;
+    const { obsDim } = this.dims;
     const c = this.config;
-    const obs = normalizedObs(g, g.input("observations", [n, obsDim]), this.dims);
-    const nextObs = normalizedObs(g, g.input("next_observations", [n, obsDim]), this.dims);
-    const act = g.input("actions", [n, actDim]);
-    const rew = g.mul(g.input("rewards", [n, 1]), this.dims.rewardScale);
-    const notDone = g.sub(1, g.input("terminals", [n, 1]));
+    const { obs, nextObs, act, rew, notDone } = batchInputs(g, n, this.dims);
 
     // V: expectile regression toward min target-Q(s, a_data).
     const [tq1, tq2] = twinQ(g, nets.q, obs, act, "target");
@@ -186,28 +181,9 @@ export class IqlLearner implements Learner {
     return metrics;
   }
 
-  act(observations: Float32Array): Float32Array {
-    return this.actor.act(this.trainer, observations, this.dims);
-  }
-
-  stateDict(): StateDict {
-    const state: StateDict = { algo: this.algo, step: this.step, arrays: {}, scalars: {} };
-    this.trainer.save(state);
-    return state;
-  }
-
-  loadStateDict(state: StateDict): void {
+  override loadStateDict(state: StateDict): void {
     this.actor.checkLoadable(state.arrays["actor/params"]);
-    this.trainer.load(state);
-    this.step = state.step;
-  }
-
-  actorWeights(): ActorWeights {
-    return this.actor.export(this.trainer, this.dims);
-  }
-
-  dispose(): void {
-    this.trainer.dispose();
+    super.loadStateDict(state);
   }
 }
 

@@ -21,9 +21,9 @@ import type { Rng } from "../../core/rng.js";
 import type { Graph, Value } from "../../tensor/graph.js";
 import { ADAM_DEFAULTS } from "../../tensor/optim.js";
 import { ParamGroup } from "../networks/graph-mlp.js";
-import type { ActorWeights } from "../networks/weights-format.js";
-import { batchFeeds, checkBatch } from "./graph-batch.js";
-import { GraphActor, normalizedObs, twinQ, twinQInit, twinQSpecs } from "./graph-nets.js";
+import { batchFeeds, batchInputs, checkBatch, clippedNoise } from "./graph-batch.js";
+import { GraphLearner } from "./graph-learner.js";
+import { GraphActor, twinQ, twinQInit, twinQSpecs } from "./graph-nets.js";
 import {
   GraphTrainer,
   targetView,
@@ -84,12 +84,11 @@ export const REBRAC_DEFAULTS: ReBracConfig = {
 /** The paper's batch size; `tether train` uses it for ReBRAC unless --batch-size says otherwise. */
 export const REBRAC_BATCH_SIZE = 1024;
 
-export class ReBracLearner implements Learner {
+export class ReBracLearner extends GraphLearner implements Learner {
   readonly algo = "rebrac" as const;
   readonly dims: Required<LearnerDims>;
   readonly actor: GraphActor;
-  private readonly trainer: GraphTrainer;
-  step = 0;
+  protected readonly trainer: GraphTrainer;
   private noiseRng: Rng;
 
   constructor(
@@ -97,6 +96,7 @@ export class ReBracLearner implements Learner {
     dims: LearnerDims,
     rng: Rng,
   ) {
+    super();
     this.dims = completeDims(dims);
     const { obsDim, actDim } = this.dims;
     const q = new ParamGroup("q", twinQSpecs(obsDim, actDim, config.hidden, config.criticLayerNorm));
@@ -136,16 +136,12 @@ export class ReBracLearner implements Learner {
     optimize: Optimize,
     actorStep: boolean,
   ): UpdateGraph {
-    const { obsDim, actDim } = this.dims;
+    const { actDim } = this.dims;
     const c = this.config;
     const ln = c.criticLayerNorm;
     const actor = nets[this.actor.group.name];
-    const obs = normalizedObs(g, g.input("observations", [n, obsDim]), this.dims);
-    const nextObs = normalizedObs(g, g.input("next_observations", [n, obsDim]), this.dims);
-    const act = g.input("actions", [n, actDim]);
+    const { obs, nextObs, act, rew, notDone } = batchInputs(g, n, this.dims);
     const nextActData = g.input("next_actions", [n, actDim]);
-    const rew = g.mul(g.input("rewards", [n, 1]), this.dims.rewardScale);
-    const notDone = g.sub(1, g.input("terminals", [n, 1]));
     // β's are fed, so the decay needs no new program.
     const betaActor = g.input("beta_actor", []);
     const betaCritic = g.input("beta_critic", []);
@@ -190,9 +186,7 @@ export class ReBracLearner implements Learner {
         { field: "nextActions" },
       );
     const { policyNoise, noiseClip } = this.config;
-    const noise = new Float32Array(batch.size * this.dims.actDim);
-    for (let i = 0; i < noise.length; i++)
-      noise[i] = Math.min(noiseClip, Math.max(-noiseClip, this.noiseRng.normal(0, policyNoise)));
+    const noise = clippedNoise(this.noiseRng, batch.size * this.dims.actDim, policyNoise, noiseClip);
     const beta = this.betas();
     const actorStep = (this.step + 1) % this.config.policyFreq === 0;
     const metrics = this.trainer.update(
@@ -210,29 +204,15 @@ export class ReBracLearner implements Learner {
     return metrics;
   }
 
-  act(observations: Float32Array): Float32Array {
-    return this.actor.act(this.trainer, observations, this.dims);
-  }
-
-  stateDict(): StateDict {
-    const state: StateDict = { algo: this.algo, step: this.step, arrays: {}, scalars: {} };
-    this.trainer.save(state);
+  override stateDict(): StateDict {
+    const state = super.stateDict();
     saveRng(state, "noise_rng", this.noiseRng);
     return state;
   }
 
-  loadStateDict(state: StateDict): void {
-    this.trainer.load(state);
+  override loadStateDict(state: StateDict): void {
+    super.loadStateDict(state);
     this.noiseRng = loadRng(state, "noise_rng", this.noiseRng);
-    this.step = state.step;
-  }
-
-  actorWeights(): ActorWeights {
-    return this.actor.export(this.trainer, this.dims);
-  }
-
-  dispose(): void {
-    this.trainer.dispose();
   }
 }
 

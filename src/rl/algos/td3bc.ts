@@ -16,9 +16,9 @@
 import type { Rng } from "../../core/rng.js";
 import type { Graph, Value } from "../../tensor/graph.js";
 import { ADAM_DEFAULTS } from "../../tensor/optim.js";
-import type { ActorWeights } from "../networks/weights-format.js";
-import { batchFeeds, checkBatch } from "./graph-batch.js";
-import { GraphActor, normalizedObs, twinQ, twinQSpecs } from "./graph-nets.js";
+import { batchFeeds, batchInputs, checkBatch, clippedNoise } from "./graph-batch.js";
+import { GraphLearner } from "./graph-learner.js";
+import { GraphActor, twinQ, twinQSpecs } from "./graph-nets.js";
 import {
   GraphTrainer,
   targetView,
@@ -63,12 +63,11 @@ export const TD3BC_DEFAULTS: Td3BcConfig = {
   policyFreq: 2,
 };
 
-export class Td3BcLearner implements Learner {
+export class Td3BcLearner extends GraphLearner implements Learner {
   readonly algo = "td3bc" as const;
   readonly dims: Required<LearnerDims>;
   readonly actor: GraphActor;
-  private readonly trainer: GraphTrainer;
-  step = 0;
+  protected readonly trainer: GraphTrainer;
   private noiseRng: Rng;
 
   constructor(
@@ -76,6 +75,7 @@ export class Td3BcLearner implements Learner {
     dims: LearnerDims,
     rng: Rng,
   ) {
+    super();
     this.dims = completeDims(dims);
     const { obsDim, actDim } = this.dims;
     const adam = { ...ADAM_DEFAULTS, lr: config.lr };
@@ -106,14 +106,10 @@ export class Td3BcLearner implements Learner {
     optimize: Optimize,
     actorStep: boolean,
   ): UpdateGraph {
-    const { obsDim, actDim } = this.dims;
+    const { actDim } = this.dims;
     const c = this.config;
     const actor = nets[this.actor.group.name];
-    const obs = normalizedObs(g, g.input("observations", [n, obsDim]), this.dims);
-    const nextObs = normalizedObs(g, g.input("next_observations", [n, obsDim]), this.dims);
-    const act = g.input("actions", [n, actDim]);
-    const rew = g.mul(g.input("rewards", [n, 1]), this.dims.rewardScale);
-    const notDone = g.sub(1, g.input("terminals", [n, 1]));
+    const { obs, nextObs, act, rew, notDone } = batchInputs(g, n, this.dims);
     const noise: Value = g.input("target_noise", [n, actDim]);
 
     // Critic: y = r + γ(1-d) min Q'(s', clip(π'(s') + clip(ε), -1, 1)).
@@ -142,9 +138,7 @@ export class Td3BcLearner implements Learner {
   update(batch: Batch): Metrics {
     checkBatch(batch, this.dims);
     const { policyNoise, noiseClip } = this.config;
-    const noise = new Float32Array(batch.size * this.dims.actDim);
-    for (let i = 0; i < noise.length; i++)
-      noise[i] = Math.min(noiseClip, Math.max(-noiseClip, this.noiseRng.normal(0, policyNoise)));
+    const noise = clippedNoise(this.noiseRng, batch.size * this.dims.actDim, policyNoise, noiseClip);
     const actorStep = (this.step + 1) % this.config.policyFreq === 0;
     const metrics = this.trainer.update(
       { ...batchFeeds(batch), target_noise: noise },
@@ -155,29 +149,15 @@ export class Td3BcLearner implements Learner {
     return metrics;
   }
 
-  act(observations: Float32Array): Float32Array {
-    return this.actor.act(this.trainer, observations, this.dims);
-  }
-
-  stateDict(): StateDict {
-    const state: StateDict = { algo: this.algo, step: this.step, arrays: {}, scalars: {} };
-    this.trainer.save(state);
+  override stateDict(): StateDict {
+    const state = super.stateDict();
     saveRng(state, "noise_rng", this.noiseRng);
     return state;
   }
 
-  loadStateDict(state: StateDict): void {
-    this.trainer.load(state);
+  override loadStateDict(state: StateDict): void {
+    super.loadStateDict(state);
     this.noiseRng = loadRng(state, "noise_rng", this.noiseRng);
-    this.step = state.step;
-  }
-
-  actorWeights(): ActorWeights {
-    return this.actor.export(this.trainer, this.dims);
-  }
-
-  dispose(): void {
-    this.trainer.dispose();
   }
 }
 

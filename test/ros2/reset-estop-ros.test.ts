@@ -95,7 +95,7 @@ describeRos2("the policy node's ~/reset_estop service under real ROS 2", () => {
     );
     expect(call.code, call.out).toBe(0);
     expect(call.out).toMatch(/success=True, message='e-stop cleared \(it tripped on: [^']*velocity/);
-    await policy.waitFor(/e-stop reset through \/arm\/policy\/reset_estop/, 10_000);
+    await policy.waitFor(/e-stop reset by service \/arm\/policy\/reset_estop/, 10_000);
     // The policy drives again (its constant 1.9 N·m request, rate-limited and shielded: positive, below 1.9).
     let value = 0;
     await waitUntil(async () => (value = await lastCommand(env)) > 0, "a non-zero command after the reset");

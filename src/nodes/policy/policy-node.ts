@@ -323,7 +323,7 @@ export async function startPolicyNode(rawNode: Node, testing: PolicyNodeTesting)
     const cause = core?.estop.cause?.message;
     if (core === undefined || !core.resetEStop(by))
       return { success: true, message: "no e-stop was latched" };
-    log.warn(`e-stop reset through ${resetService.serviceName}`);
+    log.warn(`e-stop reset by ${by}`);
     resetDiagnostics(core.estop.trips);
     return { success: true, message: `e-stop cleared (it tripped on: ${cause ?? "unknown"})` };
   });

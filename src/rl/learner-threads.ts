@@ -4,9 +4,6 @@
  * `--workers 1`.
  */
 import { TetherError } from "../core/errors.js";
-import type { Rng } from "../core/rng.js";
-import type { AlgoName, Learner, LearnerDims } from "./algos/learner.js";
-import { createLearner } from "./algos/registry.js";
 
 export type WorkerCount = 1;
 
@@ -25,16 +22,4 @@ export function learnerThreads(requested?: number): LearnerThreads {
     );
   const why = requested === 1 ? "--workers 1" : "the engine threads inside ONNX Runtime";
   return { workers: 1, description: `learner: 1 thread (${why})` };
-}
-
-/** The trainer's learner. */
-export function createTrainingLearner(
-  algo: AlgoName,
-  config: Record<string, unknown>,
-  dims: LearnerDims,
-  rng: Rng,
-  options: { workers?: number },
-): { learner: Learner; threads: LearnerThreads } {
-  const threads = learnerThreads(options.workers);
-  return { learner: createLearner(algo, config, dims, rng), threads };
 }

@@ -15,13 +15,14 @@ import type { LoadedRobot } from "../robot/load.js";
 import { compileTask } from "../robot/task-functions.js";
 import type { AlgoName, Learner, Metrics } from "./algos/learner.js";
 import {
+  createLearner,
   resolvedConfig,
   robotTrainingOverrides,
   samplerExtras,
   wantsReturnNormalizedRewards,
 } from "./algos/registry.js";
 import { CHECKPOINT_JSON, hasCheckpoint, loadCheckpoint, saveCheckpoint } from "./checkpoint.js";
-import { createTrainingLearner, type WorkerCount } from "./learner-threads.js";
+import { learnerThreads, type WorkerCount } from "./learner-threads.js";
 import { JsonlMetricsSink, MetricsAverager, type MetricsSink } from "./metrics-log.js";
 import { checkColumns, observationStats, returnRangeScale } from "./replay.js";
 import { updateSource } from "./update-source.js";
@@ -160,12 +161,12 @@ export async function trainOffline(
   writeFileSync(configFile, JSON.stringify(runConfig, null, 2) + "\n");
 
   const rootRng = new Rng(options.seed);
-  const { learner, threads } = createTrainingLearner(
+  const threads = learnerThreads(options.workers);
+  const learner = createLearner(
     options.algo,
     config,
     { obsDim: task.obsDim, actDim: task.actDim, obsMean, obsStd, rewardScale },
     rootRng.fork(),
-    { workers: options.workers },
   );
   hooks.onLog?.(threads.description);
   const robotKeys = Object.entries(robotOverrides).filter(([k]) => !(options.config && k in options.config));

@@ -7,6 +7,9 @@
  * Shared memory, not messages: no allocation and no event-loop turn per tick on either side. A result is
  * taken only when its sequence number is the one just requested, so a late answer to an abandoned tick (or
  * one computed from an observation overwritten meanwhile) is never used.
+ *
+ * `begin` hands the observation over without waiting (SafetyCore runs its state monitors and the support
+ * model meanwhile); `act` then waits for that request, the timeout counted from the hand-over.
  */
 import { performance } from "node:perf_hooks";
 import type { Worker } from "node:worker_threads";
@@ -40,6 +43,11 @@ export interface WorkerPolicyOptions {
 }
 
 export class WorkerPolicy implements Controller {
+  /** What `begin` did for the coming `act`: nothing yet, sent the request, or found the worker busy. */
+  private begun: "none" | "sent" | "busy" = "none";
+  /** performance.now() at that request. */
+  private begunAt = 0;
+
   private constructor(
     private readonly worker: Worker,
     private readonly buf: WorkerPolicyBuffers,
@@ -75,19 +83,25 @@ export class WorkerPolicy implements Controller {
     return new WorkerPolicy(worker, buf, options.timeoutMs);
   }
 
+  begin(obs: Float32Array, signals: Float64Array): void {
+    this.begun = this.request(obs, signals) ? "sent" : "busy";
+    this.begunAt = performance.now();
+  }
+
   act(obs: Float32Array, signals: Float64Array, out: Float64Array): void {
     const { ctrl, action } = this.buf;
-    const last = Atomics.load(ctrl, CTRL.request);
-    if (Atomics.load(ctrl, CTRL.done) !== last)
-      throw new PolicyTimeoutError(`policy still busy with an earlier tick (request ${last})`);
-    this.buf.obs.set(obs);
-    this.buf.signals.set(signals);
-    const seq = last + 1;
-    Atomics.store(ctrl, CTRL.request, seq);
-    Atomics.notify(ctrl, CTRL.request);
+    let sent = this.begun === "sent";
+    let since = this.begunAt;
+    if (this.begun === "none") {
+      sent = this.request(obs, signals);
+      since = performance.now();
+    }
+    this.begun = "none";
+    const seq = Atomics.load(ctrl, CTRL.request);
+    if (!sent) throw new PolicyTimeoutError(`policy still busy with an earlier tick (request ${seq})`);
     // Spin rather than Atomics.wait: a timed wait overshot a 1 ms timeout by ~0.5 ms here, and the control
     // thread has nothing else to do. The clock is read every ~1 µs (each read allocates).
-    const deadline = performance.now() + this.timeoutMs;
+    const deadline = since + this.timeoutMs;
     while (Atomics.load(ctrl, CTRL.done) !== seq) {
       if (performance.now() >= deadline)
         throw new PolicyTimeoutError(`policy output not ready within ${this.timeoutMs} ms`);
@@ -95,6 +109,23 @@ export class WorkerPolicy implements Controller {
     }
     if (Atomics.load(ctrl, CTRL.failed) !== 0) throw new Error(this.lastMessage());
     for (let i = 0; i < out.length; i++) out[i] = action[i];
+  }
+
+  /**
+   * Copies the inputs over and wakes the worker with the next request number (this thread is the only one
+   * that writes it); false, sending nothing, while the worker is still busy with an earlier request.
+   */
+  private request(obs: Float32Array, signals: Float64Array): boolean {
+    const { ctrl } = this.buf;
+    const last = Atomics.load(ctrl, CTRL.request);
+    if (Atomics.load(ctrl, CTRL.done) !== last) return false;
+    this.buf.obs.set(obs);
+    this.buf.signals.set(signals);
+    // `| 0`: wraps as the Int32 slot does after 2^31 requests (~50 days at 500 Hz), so the comparison with
+    // `done` still matches.
+    Atomics.store(ctrl, CTRL.request, (last + 1) | 0);
+    Atomics.notify(ctrl, CTRL.request);
+    return true;
   }
 
   private lastMessage(): string {

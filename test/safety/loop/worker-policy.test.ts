@@ -57,6 +57,43 @@ describe("WorkerPolicy", () => {
     expect(answer?.map((v) => Math.round(v * 1e6) / 1e6)).toEqual([0.6, 0.8]);
   });
 
+  it("begin hands this observation over at once; act collects that answer, whatever the arrays hold by then", async () => {
+    const gate = new Int32Array(new SharedArrayBuffer(4));
+    const p = await start(gate);
+    const obs = Float32Array.of(0.25, -0.5);
+    const out = new Float64Array(2);
+    p.begin(obs, new Float64Array(1));
+    obs.fill(0.375); // the caller's own work meanwhile may reuse its buffers
+    p.act(obs, new Float64Array(1), out);
+    expect(Array.from(out)).toEqual([0.5, -1]);
+    await p.close();
+    // A stuck call: begin sends nothing while the worker is busy, and that tick's act fails fast.
+    const q = await start(gate, 50);
+    Atomics.store(gate, 0, 1);
+    q.begin(Float32Array.of(0.1, 0.1), new Float64Array(1));
+    expect(() => q.act(Float32Array.of(0.1, 0.1), new Float64Array(1), out)).toThrow(
+      /not ready within 50 ms/,
+    );
+    q.begin(Float32Array.of(0.2, 0.2), new Float64Array(1));
+    expect(() => q.act(Float32Array.of(0.2, 0.2), new Float64Array(1), out)).toThrow(/still busy/);
+    Atomics.store(gate, 0, 0);
+    Atomics.notify(gate, 0);
+  });
+
+  it("keeps matching requests and answers when the request counter wraps past 2^31", async () => {
+    const p = await start(new Int32Array(new SharedArrayBuffer(4)));
+    const out = new Float64Array(2);
+    p.act(Float32Array.of(0.5, 0.5), new Float64Array(1), out);
+    // As after ~50 days at 500 Hz: both counters at the largest Int32, the next request wraps.
+    const ctrl = (p as unknown as { buf: { ctrl: Int32Array } }).buf.ctrl;
+    Atomics.store(ctrl, 1, 0x7fffffff);
+    Atomics.store(ctrl, 0, 0x7fffffff);
+    for (const v of [0.125, 0.25, 0.375]) {
+      p.act(Float32Array.of(v, -v), new Float64Array(1), out);
+      expect(Array.from(out)).toEqual([2 * v, -2 * v]);
+    }
+  });
+
   it("turns a throw inside the worker into an error on the control thread", async () => {
     const p = await start(new Int32Array(new SharedArrayBuffer(4)));
     expect(() => p.act(Float32Array.of(-1, 0), new Float64Array(1), new Float64Array(2))).toThrow(

@@ -63,7 +63,12 @@ export function registerBenchLoop(bench: Command): void {
       if (opts.policyNode) {
         const { runNodeLoopBench } = await import("../../nodes/policy/node-loop-bench.js");
         process.stderr.write(`bench loop: policy node on its worker loop, ${opts.seconds} s\n`);
-        policyNode = await runNodeLoopBench({ seconds: opts.seconds, seed: opts.seed, spinMs: opts.spinMs });
+        policyNode = await runNodeLoopBench({
+          seconds: opts.seconds,
+          seed: opts.seed,
+          spinMs: opts.spinMs,
+          cpuTicks: opts.ticks,
+        });
       }
       const out = {
         path: "safety_core",

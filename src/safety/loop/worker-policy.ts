@@ -40,6 +40,13 @@ export interface WorkerPolicyOptions {
   actDim: number;
   /** Longest wait for the action, ms: leave the fallback and the shield time before the deadline. */
   timeoutMs: number;
+  /**
+   * Requests come every `periodMs` (a control loop): the worker busy-waits from `spinMs` before each
+   * expected request until it comes (at most `spinMs` after), so it starts without a wake-up, which takes
+   * ~10 µs on an idle core and more when the thread has to wait for one. 0 (default): sleep until woken.
+   */
+  spinMs?: number;
+  periodMs?: number;
 }
 
 export class WorkerPolicy implements Controller {
@@ -64,7 +71,20 @@ export class WorkerPolicy implements Controller {
       message: new Uint8Array(sab(MESSAGE_BYTES)),
     };
     const entry = new URL("./worker-policy-body.ts", import.meta.url);
-    const worker = startTsWorker(entry, { module: options.module, options: options.options, buffers: buf });
+    const spinMs = options.spinMs ?? 0;
+    const periodMs = options.periodMs ?? 0;
+    if (!(spinMs >= 0) || !(periodMs >= 0) || (spinMs > 0 && !(periodMs > 0)))
+      throw new TetherError(
+        "POLICY_WORKER",
+        `policy worker: spinMs (${spinMs}) needs periodMs (${periodMs}) > 0, both >= 0`,
+      );
+    const worker = startTsWorker(entry, {
+      module: options.module,
+      options: options.options,
+      buffers: buf,
+      spinMs,
+      periodMs,
+    });
     const failed = (why: string): TetherError =>
       new TetherError("POLICY_WORKER", `policy worker failed to start: ${why}`);
     try {

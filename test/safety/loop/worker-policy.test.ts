@@ -94,6 +94,43 @@ describe("WorkerPolicy", () => {
     }
   });
 
+  it("with a busy-wait before each due request, answers periodic, early and late requests alike, and closes", async () => {
+    policy = await WorkerPolicy.start({
+      module,
+      options: { gate: new Int32Array(new SharedArrayBuffer(4)) },
+      obsDim: 2,
+      sigDim: 1,
+      actDim: 2,
+      timeoutMs: 5000,
+      spinMs: 0.5,
+      periodMs: 2,
+    });
+    const out = new Float64Array(2);
+    const spinUntil = (ms: number): void => {
+      const until = performance.now() + ms;
+      while (performance.now() < until) {
+        // the control loop's own wait
+      }
+    };
+    // On schedule, back to back (before the window), and after the window closed (the worker sleeps).
+    const gaps = [2, 2, 2, 0, 0, 2, 9, 2, 30, 2];
+    for (const [k, gap] of gaps.entries()) {
+      if (gap > 0 && gap < 10) spinUntil(gap);
+      else if (gap > 0) await new Promise((r) => setTimeout(r, gap));
+      const v = (k + 1) / 16;
+      policy.act(Float32Array.of(v, -v), new Float64Array(1), out);
+      expect(Array.from(out)).toEqual([2 * v, -2 * v]);
+    }
+    await policy.close();
+    policy = undefined;
+  });
+
+  it("refuses a busy-wait without a period", async () => {
+    await expect(
+      WorkerPolicy.start({ module, obsDim: 2, sigDim: 1, actDim: 2, timeoutMs: 5, spinMs: 0.2 }),
+    ).rejects.toThrow(/spinMs \(0.2\) needs periodMs \(0\) > 0/);
+  });
+
   it("turns a throw inside the worker into an error on the control thread", async () => {
     const p = await start(new Int32Array(new SharedArrayBuffer(4)));
     expect(() => p.act(Float32Array.of(-1, 0), new Float64Array(1), new Float64Array(2))).toThrow(

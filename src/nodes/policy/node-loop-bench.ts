@@ -29,7 +29,7 @@ import type { LoopSummary } from "../../safety/loop/realtime-loop.js";
 import { createPolicyLoopBuffers, LOOP } from "./loop-shared.js";
 import { createRealtimeTick } from "./loop-tick.js";
 import { DEFAULT_SHIELD_PARAMS } from "./build-shield.js";
-import { startPolicyNode } from "./policy-node.js";
+import { DEFAULT_POLICY_SPIN_MS, startPolicyNode } from "./policy-node.js";
 import { loadPolicyCore, type PolicyCoreOptions } from "./policy-core.js";
 
 const RATE_HZ = 500;
@@ -40,6 +40,8 @@ export interface NodeLoopBenchResult extends LoopSummary {
   rate_hz: number;
   wall_seconds: number;
   spin_ms: number;
+  /** The policy worker's busy-wait before each request (the node's policy_spin_ms). */
+  policy_spin_ms: number;
   /** The node's loop tick, wall time (= wall_tick_us_p50/p99 of its loop record). */
   tick_us_p50: number;
   tick_us_p99: number;
@@ -83,6 +85,8 @@ export async function runNodeLoopBench(options: {
   spinMs?: number;
   heapTicks?: number;
   cpuTicks?: number;
+  /** The node's policy_spin_ms (default: the node's default). */
+  policySpinMs?: number;
 }): Promise<NodeLoopBenchResult> {
   const dir = mkdtempSync(join(tmpdir(), "tether-bench-node-"));
   const spinMs = options.spinMs ?? 1000 / RATE_HZ;
@@ -103,7 +107,14 @@ export async function runNodeLoopBench(options: {
       });
     });
     const node = ctx.createNode("policy", {
-      parameters: { robot: "pendulum", model: dir, rate_hz: RATE_HZ, loop: "worker", loop_spin_ms: spinMs },
+      parameters: {
+        robot: "pendulum",
+        model: dir,
+        rate_hz: RATE_HZ,
+        loop: "worker",
+        loop_spin_ms: spinMs,
+        ...(options.policySpinMs !== undefined ? { policy_spin_ms: options.policySpinMs } : {}),
+      },
     });
     const handle = await startPolicyNode(node, {});
     // From the first tick on: starting the loop and policy workers takes a while, slots before do nothing.
@@ -129,6 +140,7 @@ export async function runNodeLoopBench(options: {
       rate_hz: RATE_HZ,
       wall_seconds: options.seconds,
       spin_ms: spinMs,
+      policy_spin_ms: options.policySpinMs ?? DEFAULT_POLICY_SPIN_MS,
       tick_us_p50: summary.wall_tick_us_p50,
       tick_us_p99: summary.wall_tick_us_p99,
       ...cost,

@@ -32,7 +32,8 @@
  *   loop_spin_ms     worker: busy-wait this long before each slot (< 0: the whole period, one core)
  *   policy_timeout_ms  worker: longest wait for the policy's action (0: half a period)
  *   policy_spin_ms   worker: the policy's worker busy-waits from this long before each tick's request is due
- *                    until it comes, so it starts without a wake-up (0: it sleeps until woken)
+ *                    until it comes, so it starts without a wake-up (0, default: it sleeps until woken; at
+ *                    most a quarter period; for a machine with a core to spare)
  */
 import { performance } from "node:perf_hooks";
 import { asyncScheduler, type SchedulerLike } from "rxjs";
@@ -56,8 +57,12 @@ import { JsonlRunLog, teeRunLog } from "./jsonl-run-log.js";
 
 export const DIAGNOSTICS_TOPIC = "/diagnostics";
 const DEFAULT_EPISODE_TOPIC = "/episode";
-/** The policy worker's busy-wait before each request (policy_spin_ms): ~1/8 of a core at 500 Hz. */
-const DEFAULT_POLICY_SPIN_MS = 0.25;
+/**
+ * The policy worker's busy-wait before each request (policy_spin_ms), off by default: on a busy machine the
+ * spinning worker spent its share of the core before the request came and was preempted, and the fallback
+ * acted more often (docs/benchmarks.md, bench loop).
+ */
+export const DEFAULT_POLICY_SPIN_MS = 0;
 
 export interface PolicyNodeHandle extends NodeHandle {
   /** Counters for tests and reports. */

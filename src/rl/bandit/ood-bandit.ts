@@ -58,7 +58,11 @@ export interface OodBanditConfig {
   iqlBeta: number;
   /** AWAC: temperature λ (weights exp(A / λ), capped). */
   awacLambda: number;
-  /** ReBRAC: β_actor, the weight of the actor's BC penalty against the λ-normalized Q. */
+  /**
+   * ReBRAC: β_actor, the weight of the actor's BC penalty against the λ-normalized Q. Set for this reward
+   * scale like IQL's and AWAC's temperatures: with λ = 1 / mean|Q| ≈ 1 / 0.03, β = 100 weighs the BC term
+   * against Q as the TD3+BC row's 3 × MSE does (CORL's default 1 assumes locomotion-sized Q).
+   */
   rebracActorBc: number;
   /** Cap on exp-advantage weights (IQL, AWAC), as in the papers' implementations. */
   maxWeight: number;

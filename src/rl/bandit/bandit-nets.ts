@@ -36,8 +36,9 @@ function paramGroup(name: string, net: Pick<BanditNet, "spec" | "layerNorm">): P
 
 /** The forward pass of the network held in `values` (its group's graph values). */
 function applyNet(g: Graph, group: ParamGroup, values: GroupValues, x: Value): Value {
-  const hidden = group.specs.length - 1;
-  const norms = hidden > 0 ? Array.from({ length: hidden }, (_, l) => values.layers(1 + l)[0]) : undefined;
+  // Specs after the MLP are its layer norms, one per hidden layer (paramGroup).
+  const count = group.specs.length - 1;
+  const norms = count > 0 ? Array.from({ length: count }, (_, l) => values.layers(1 + l)[0]) : undefined;
   return mlpGraph(g, group.specs[0], values.layers(0), x, norms);
 }
 

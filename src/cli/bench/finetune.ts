@@ -9,7 +9,7 @@
  */
 import type { Command } from "commander";
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import { TetherError } from "../../core/errors.js";
@@ -207,26 +207,40 @@ async function benchFinetune(flags: FinetuneBenchFlags) {
     arms.push({ seed, arm: "online", ratio: flags.ratio }, { seed, arm: "control", ratio: 1 });
   const runs = await pool(arms, flags.jobs, async ({ seed, arm, ratio }): Promise<ArmRun> => {
     const label = `s${seed} ${arm}`;
-    log(`${label}: fine-tune ${flags.envSteps} env steps at ratio ${ratio}`);
-    const line = await tetherChild(
-      [
-        "finetune",
-        ...["--model", modelDir, "--robot", flags.robot, "--dataset", datasetDir],
-        ...["--env-steps", String(flags.envSteps), "--ratio", String(ratio)],
-        ...[
-          "--updates-per-step",
-          String(flags.updatesPerStep),
-          "--exploration-std",
-          String(flags.explorationStd),
-        ],
-        ...["--eval-every", String(flags.evalEvery), "--eval-episodes", String(flags.evalEpisodes)],
-        ...["--seed", String(seed), "--threads", String(flags.threads)],
-        ...["--out", join(outRoot, `s${seed}-${arm}`), "--json"],
+    const runDir = join(outRoot, `s${seed}-${arm}`);
+    const args = [
+      "finetune",
+      ...["--model", modelDir, "--robot", flags.robot, "--dataset", datasetDir],
+      ...["--env-steps", String(flags.envSteps), "--ratio", String(ratio)],
+      ...[
+        "--updates-per-step",
+        String(flags.updatesPerStep),
+        "--exploration-std",
+        String(flags.explorationStd),
       ],
-      label,
-      log,
-    );
-    const result = JSON.parse(line) as FinetuneJobResult;
+      ...["--eval-every", String(flags.evalEvery), "--eval-episodes", String(flags.evalEpisodes)],
+      ...["--seed", String(seed), "--threads", String(flags.threads)],
+      ...["--out", runDir, "--json"],
+    ];
+    // An arm finished with exactly these arguments (same --out) is reused: a long bench can be re-run after
+    // an interruption without repeating the arms it completed.
+    const argsFile = join(runDir, "bench-args.json");
+    const resultFile = join(runDir, "result.json");
+    let result: FinetuneJobResult;
+    if (
+      existsSync(resultFile) &&
+      existsSync(argsFile) &&
+      readFileSync(argsFile, "utf8") === JSON.stringify(args)
+    ) {
+      result = JSON.parse(readFileSync(resultFile, "utf8")) as FinetuneJobResult;
+      log(`${label}: reusing the finished run in ${runDir}`);
+    } else {
+      log(`${label}: fine-tune ${flags.envSteps} env steps at ratio ${ratio}`);
+      mkdirSync(runDir, { recursive: true });
+      rmSync(resultFile, { force: true });
+      writeFileSync(argsFile, JSON.stringify(args));
+      result = JSON.parse(await tetherChild(args, label, log)) as FinetuneJobResult;
+    }
     log(
       `${label}: done, final ${result.final_score.toFixed(1)} (step 0: ${result.baseline_score.toFixed(1)}), e-stop ${result.estop ? result.estop.monitor : "none"}`,
     );

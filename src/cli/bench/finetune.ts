@@ -21,6 +21,7 @@ interface FinetuneBenchFlags {
   robot: string;
   algo: string;
   seeds: number;
+  firstSeed: number;
   envSteps: number;
   evalEvery: number;
   evalEpisodes: number;
@@ -51,6 +52,12 @@ export function registerBenchFinetune(bench: Command): void {
     .requiredOption("--robot <name>", "robot folder name under robots/ (or a path)")
     .option("--algo <name>", "offline algorithm to fine-tune (iql | awac)", "iql")
     .option("--seeds <n>", "fine-tune seeds, each with both arms", parseIntOption("--seeds"), 2)
+    .option(
+      "--first-seed <n>",
+      "seeds are first..first+seeds-1 (split one bench over processes sharing --out, then pool them)",
+      parseIntOption("--first-seed"),
+      0,
+    )
     .option("--env-steps <n>", "online env steps per arm", parseIntOption("--env-steps"), 100_000)
     .option("--eval-every <n>", "evaluate every N env steps", parseIntOption("--eval-every"), 10_000)
     .option(
@@ -132,6 +139,7 @@ async function benchFinetune(flags: FinetuneBenchFlags) {
     );
   for (const [name, v, min] of [
     ["--seeds", flags.seeds, 1],
+    ["--first-seed", flags.firstSeed, 0],
     ["--env-steps", flags.envSteps, 1],
     ["--eval-episodes", flags.evalEpisodes, 2],
     ["--jobs", flags.jobs, 1],
@@ -203,7 +211,8 @@ async function benchFinetune(flags: FinetuneBenchFlags) {
   );
   mkdirSync(outRoot, { recursive: true });
   const arms: { seed: number; arm: "online" | "control"; ratio: number }[] = [];
-  for (let seed = 0; seed < flags.seeds; seed++)
+  const seeds = Array.from({ length: flags.seeds }, (_, i) => flags.firstSeed + i);
+  for (const seed of seeds)
     arms.push({ seed, arm: "online", ratio: flags.ratio }, { seed, arm: "control", ratio: 1 });
   const runs = await pool(arms, flags.jobs, async ({ seed, arm, ratio }): Promise<ArmRun> => {
     const label = `s${seed} ${arm}`;
@@ -249,7 +258,7 @@ async function benchFinetune(flags: FinetuneBenchFlags) {
 
   const pairs: (SeedPair & { env_step: number })[] = [];
   const curve = [];
-  for (let seed = 0; seed < flags.seeds; seed++) {
+  for (const seed of seeds) {
     const online = runs.find((r) => r.seed === seed && r.arm === "online")!.result;
     const control = runs.find((r) => r.seed === seed && r.arm === "control")!.result;
     const at = lastCommonStep(online, control);
@@ -310,7 +319,7 @@ async function benchFinetune(flags: FinetuneBenchFlags) {
     },
     offline_policy: { dir: modelDir, hidden: scale.hidden, steps: scale.steps },
     settings: {
-      seeds: flags.seeds,
+      seeds,
       env_steps: flags.envSteps,
       eval_every: flags.evalEvery,
       eval_episodes: flags.evalEpisodes,

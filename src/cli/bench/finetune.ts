@@ -15,6 +15,7 @@ import { join, resolve } from "node:path";
 import { TetherError } from "../../core/errors.js";
 import type { FinetuneJobResult } from "../../nodes/finetune/finetune-job.js";
 import type { SeedPair } from "../../rl/eval/paired-gain.js";
+import type { CurvePoint } from "../../rl/finetune/finetune-loop.js";
 import { parseFloatOption, parseHiddenOption, parseIntOption, printJsonLine } from "../run.js";
 
 interface FinetuneBenchFlags {
@@ -37,6 +38,7 @@ interface FinetuneBenchFlags {
   out?: string;
   jobs: number;
   threads: number;
+  partial?: boolean;
   json?: boolean;
 }
 
@@ -105,6 +107,10 @@ export function registerBenchFinetune(bench: Command): void {
     .option("--out <dir>", "run folders of every arm (default: logs/bench-finetune/<robot>-<time>)")
     .option("--jobs <n>", "arms run at the same time (child processes)", parseIntOption("--jobs"), 1)
     .option("--threads <n>", "engine threads per child", parseIntOption("--threads"), 1)
+    .option(
+      "--partial",
+      "run nothing: figures from the arms in --out as far as they got (unfinished arms: their curve.jsonl so far)",
+    )
     .option("--json", "end stdout with one JSON object")
     .action(async (flags: FinetuneBenchFlags) => {
       const summary = await benchFinetune(flags);
@@ -119,7 +125,9 @@ export function registerBenchFinetune(bench: Command): void {
 interface ArmRun {
   seed: number;
   arm: "online" | "control";
-  result: FinetuneJobResult;
+  curve: CurvePoint[];
+  /** Undefined for an arm still running or interrupted (--partial): it has had no e-stop, which ends a run and writes its result. */
+  result?: FinetuneJobResult;
 }
 
 async function benchFinetune(flags: FinetuneBenchFlags) {
@@ -166,7 +174,11 @@ async function benchFinetune(flags: FinetuneBenchFlags) {
     flags.level,
     scale.dataset_episodes,
   );
+  const missing = (what: string): never => {
+    throw new TetherError("CLI", `--partial: ${what} is missing; run the bench without --partial first`);
+  };
   if (!existsSync(join(datasetDir, "manifest.json"))) {
+    if (flags.partial) missing(datasetDir);
     log(`collecting ${datasetDir} (${scale.dataset_episodes} episodes)`);
     await collectDataset({
       robot: flags.robot,
@@ -192,6 +204,7 @@ async function benchFinetune(flags: FinetuneBenchFlags) {
   if (existsSync(join(modelDir, "policy.json")) && existsSync(join(modelDir, "config.json"))) {
     log(`reusing the offline policy ${modelDir}`);
   } else {
+    if (flags.partial) missing(modelDir);
     log(`training ${algo} ${scale.hidden.join("x")} for ${scale.steps} updates into ${modelDir}`);
     await tetherChild(
       [
@@ -236,13 +249,20 @@ async function benchFinetune(flags: FinetuneBenchFlags) {
     const argsFile = join(runDir, "bench-args.json");
     const resultFile = join(runDir, "result.json");
     let result: FinetuneJobResult;
-    if (
-      existsSync(resultFile) &&
-      existsSync(argsFile) &&
-      readFileSync(argsFile, "utf8") === JSON.stringify(args)
-    ) {
+    const sameArgs = existsSync(argsFile) && readFileSync(argsFile, "utf8") === JSON.stringify(args);
+    if (existsSync(resultFile) && sameArgs) {
       result = JSON.parse(readFileSync(resultFile, "utf8")) as FinetuneJobResult;
       log(`${label}: reusing the finished run in ${runDir}`);
+    } else if (flags.partial) {
+      if (!sameArgs || !existsSync(join(runDir, "curve.jsonl")))
+        throw new TetherError("CLI", `--partial: no arm started with these arguments in ${runDir}`);
+      const curve = readFileSync(join(runDir, "curve.jsonl"), "utf8")
+        .trim()
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as CurvePoint);
+      log(`${label}: unfinished, evaluated up to env step ${curve.at(-1)?.env_step ?? "none"}`);
+      return { seed, arm, curve };
     } else {
       log(`${label}: fine-tune ${flags.envSteps} env steps at ratio ${ratio}`);
       mkdirSync(runDir, { recursive: true });
@@ -253,14 +273,14 @@ async function benchFinetune(flags: FinetuneBenchFlags) {
     log(
       `${label}: done, final ${result.final_score.toFixed(1)} (step 0: ${result.baseline_score.toFixed(1)}), e-stop ${result.estop ? result.estop.monitor : "none"}`,
     );
-    return { seed, arm, result };
+    return { seed, arm, curve: result.curve, result };
   });
 
   const pairs: (SeedPair & { env_step: number })[] = [];
   const curve = [];
   for (const seed of seeds) {
-    const online = runs.find((r) => r.seed === seed && r.arm === "online")!.result;
-    const control = runs.find((r) => r.seed === seed && r.arm === "control")!.result;
+    const online = runs.find((r) => r.seed === seed && r.arm === "online")!;
+    const control = runs.find((r) => r.seed === seed && r.arm === "control")!;
     const at = lastCommonStep(online, control);
     if (at === undefined)
       throw new TetherError("BENCH", `seed ${seed}: the arms share no evaluation (e-stop before the first?)`);
@@ -274,26 +294,32 @@ async function benchFinetune(flags: FinetuneBenchFlags) {
     });
   }
   const paired = pairedGain(pairs, { seed: 0 });
-  const all = runs.map((r) => r.result);
+  const all = runs.flatMap((r) => (r.result ? [r.result] : []));
+  const unfinished = runs.filter((r) => !r.result).map((r) => `s${r.seed}-${r.arm}`);
   load.end = loadavg().map(round2);
-  const perRun = runs.map(({ seed, arm, result: r }) => ({
-    seed,
-    arm,
-    ratio: r.ratio,
-    env_steps: r.env_steps,
-    updates: r.updates,
-    baseline_score: r.baseline_score,
-    final_score: r.final_score,
-    shield_interventions: r.filtered,
-    brake_ticks: r.shield_counts.brake,
-    shield_counts: r.shield_counts,
-    safety_events: r.safety_events,
-    control_sources: r.control_sources,
-    ood_states: r.ood_states,
-    violations: r.violations,
-    estop: r.estop,
-    out_dir: r.out_dir,
-  }));
+  const perRun = runs.map(({ seed, arm, curve: c, result: r }) =>
+    r === undefined
+      ? { seed, arm, finished: false, evaluated_to: c.at(-1)?.env_step ?? 0, estop: null }
+      : {
+          seed,
+          arm,
+          finished: true,
+          ratio: r.ratio,
+          env_steps: r.env_steps,
+          updates: r.updates,
+          baseline_score: r.baseline_score,
+          final_score: r.final_score,
+          shield_interventions: r.filtered,
+          brake_ticks: r.shield_counts.brake,
+          shield_counts: r.shield_counts,
+          safety_events: r.safety_events,
+          control_sources: r.control_sources,
+          ood_states: r.ood_states,
+          violations: r.violations,
+          estop: r.estop,
+          out_dir: r.out_dir,
+        },
+  );
   return {
     benchmark: "finetune",
     robot: name,
@@ -303,10 +329,18 @@ async function benchFinetune(flags: FinetuneBenchFlags) {
     gain_ci_high: paired.gain_ci_high,
     estops: all.filter((r) => r.estop !== null).length,
     shield_interventions: all.reduce((n, r) => n + r.filtered, 0),
-    env_steps: Math.min(...all.map((r) => r.env_steps)),
+    // An unfinished arm counts as far as it was evaluated; its safety counts are not known yet.
+    env_steps: Math.min(...runs.map((r) => r.result?.env_steps ?? r.curve.at(-1)?.env_step ?? 0)),
     brake_ticks: all.reduce((n, r) => n + r.shield_counts.brake, 0),
     violations: all.reduce((n, r) => n + r.violations, 0),
-    target: { min_gain: 10, met: paired.gain >= 10 && paired.gain_ci_low > 0 && all.every((r) => !r.estop) },
+    target: {
+      min_gain: 10,
+      env_steps: flags.envSteps,
+      met:
+        unfinished.length === 0 && paired.gain >= 10 && paired.gain_ci_low > 0 && all.every((r) => !r.estop),
+    },
+    partial: unfinished.length > 0,
+    unfinished_arms: unfinished,
     per_seed: paired.per_seed.map((s, i) => ({ ...s, env_step: pairs[i].env_step })),
     curve,
     runs: perRun,
@@ -337,7 +371,7 @@ async function benchFinetune(flags: FinetuneBenchFlags) {
 }
 
 /** The last evaluation step both arms recorded (an e-stop ends a run early), with each arm's point there. */
-export function lastCommonStep(online: FinetuneJobResult, control: FinetuneJobResult) {
+export function lastCommonStep(online: { curve: CurvePoint[] }, control: { curve: CurvePoint[] }) {
   for (let i = online.curve.length - 1; i >= 0; i--) {
     const p = online.curve[i];
     const c = control.curve.find((q) => q.env_step === p.env_step);

@@ -82,6 +82,20 @@ describe("bench finetune", () => {
     const r2 = await benchJson(registerBenchFinetune, args);
     expect(statSync(join(root, "out", "s0-online", "result.json")).mtimeMs).toBe(before);
     expect(r2.gain).toBe(r.gain);
+    expect(r2.partial).toBe(false);
+
+    // --partial runs nothing: an arm without its result (still running, or interrupted) counts as far as its
+    // curve goes, and the verdict is withheld.
+    const s1Online = readResult(1, "online").filtered;
+    rmSync(join(root, "out", "s1-online", "result.json"));
+    const p = await benchJson(registerBenchFinetune, [...args, "--partial"]);
+    expect(p.partial).toBe(true);
+    expect(p.unfinished_arms).toEqual(["s1-online"]);
+    expect(p.gain).toBe(r.gain);
+    expect(p.target.met).toBe(false);
+    // Safety counts of finished arms only; the unfinished arm had no e-stop (an e-stop ends a run and writes its result).
+    expect(p.shield_interventions).toBe(interventions - s1Online);
+    expect(p.estops).toBe(0);
   }, 300_000);
 
   it("rejects a control ratio for the online arm and too few evaluation episodes", async () => {

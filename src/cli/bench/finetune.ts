@@ -264,11 +264,23 @@ async function benchFinetune(flags: FinetuneBenchFlags) {
       log(`${label}: unfinished, evaluated up to env step ${curve.at(-1)?.env_step ?? "none"}`);
       return { seed, arm, curve };
     } else {
+      // Two benches sharing --out must not run the same arm: the second would truncate the first's curve.
+      const lockFile = join(runDir, "bench.pid");
+      const owner = existsSync(lockFile) ? Number(readFileSync(lockFile, "utf8")) : undefined;
+      if (owner !== undefined && owner !== process.pid && isAlive(owner))
+        throw new TetherError("BENCH", `${label}: process ${owner} is running this arm in ${runDir}`, {
+          hint: "split seeds between benches with --first-seed/--seeds, or wait and re-run to reuse it",
+        });
       log(`${label}: fine-tune ${flags.envSteps} env steps at ratio ${ratio}`);
       mkdirSync(runDir, { recursive: true });
       rmSync(resultFile, { force: true });
       writeFileSync(argsFile, JSON.stringify(args));
-      result = JSON.parse(await tetherChild(args, label, log)) as FinetuneJobResult;
+      writeFileSync(lockFile, String(process.pid));
+      try {
+        result = JSON.parse(await tetherChild(args, label, log)) as FinetuneJobResult;
+      } finally {
+        rmSync(lockFile, { force: true });
+      }
     }
     log(
       `${label}: done, final ${result.final_score.toFixed(1)} (step 0: ${result.baseline_score.toFixed(1)}), e-stop ${result.estop ? result.estop.monitor : "none"}`,
@@ -422,6 +434,15 @@ async function tetherChild(args: string[], label: string, log: (line: string) =>
     });
   const lines = stdout.trim().split("\n");
   return lines[lines.length - 1];
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 function round2(x: number): number {

@@ -2,7 +2,7 @@
  * `tether bench finetune` on a tiny real run (pendulum, real MuJoCo and ONNX Runtime, real child processes):
  * the JSON fields the issue names, and the paired-CI arithmetic re-derived from the arms' own result files.
  */
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -16,10 +16,10 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const args = [
   "finetune",
-  ...["--robot", "pendulum", "--seeds", "2", "--jobs", "2"],
+  ...["--robot", "pendulum", "--seeds", "2", "--jobs", "4"],
   ...["--data-dir", join(root, "data"), "--models-dir", join(root, "models"), "--out", join(root, "out")],
   ...["--dataset-episodes", "3", "--hidden", "8,8", "--offline-steps", "20"],
-  ...["--env-steps", "100", "--eval-every", "50", "--eval-episodes", "3", "--json"],
+  ...["--env-steps", "100", "--eval-every", "50", "--eval-episodes", "2", "--json"],
 ];
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 const readResult = (seed: number, arm: string): FinetuneJobResult =>
@@ -96,7 +96,11 @@ describe("bench finetune", () => {
     // Safety counts of finished arms only; the unfinished arm had no e-stop (an e-stop ends a run and writes its result).
     expect(p.shield_interventions).toBe(interventions - s1Online);
     expect(p.estops).toBe(0);
-  }, 300_000);
+
+    // An arm another live process is running is refused, not started a second time into the same folder.
+    writeFileSync(join(root, "out", "s1-online", "bench.pid"), String(process.ppid));
+    await expect(benchJson(registerBenchFinetune, args)).rejects.toThrow(/is running this arm/);
+  }, 900_000);
 
   it("rejects a control ratio for the online arm and too few evaluation episodes", async () => {
     await expect(benchJson(registerBenchFinetune, [...args, "--ratio", "1"])).rejects.toThrow(/--ratio/);

@@ -6,6 +6,7 @@ import { registerBenchLoop } from "../bench/loop.js";
 import { registerBenchFaults } from "../bench/faults.js";
 import { registerBenchQuality } from "../bench/quality.js";
 import { registerBenchTrain } from "../bench/train.js";
+import { registerBenchFinetune } from "../bench/finetune.js";
 
 /** `tether bench <what>`: each benchmark prints progress on stderr and one JSON object as its last stdout line. */
 export function registerBench(program: Command): void {
@@ -20,6 +21,7 @@ export function registerBench(program: Command): void {
     registerBenchQuality,
     registerBenchBus,
     registerBenchTrain,
+    registerBenchFinetune,
   ])
     register(bench);
 }

@@ -20,12 +20,14 @@ import { ONNX_FILE } from "../policy/manifest.js";
 import { attachPolicyOnnx, type PolicyPackage } from "../policy/package.js";
 import { PolicyRunner } from "../policy/runner.js";
 import { scaleToRange } from "../robot/task-functions.js";
+import { compareDtOnnx, exportDtPackageOnnx } from "./algos/dt-onnx.js";
 import { createSession, encodeModel, type ModelSpec, type ValueInfo } from "../tensor/onnx-model.js";
 
 /** How far ONNX Runtime (float32) may stray from PolicyRunner (float64 accumulation), in actuator units. */
 export const POLICY_ONNX_TOLERANCE = 1e-5;
 
 export function exportPolicyOnnx(pkg: PolicyPackage): { bytes: Uint8Array; opset: number } {
+  if (pkg.transformer) return exportDtPackageOnnx(pkg);
   const graph = actorGraph(pkg);
   return { bytes: encodeModel(modelSpec(graph)), opset: graph.opset };
 }
@@ -67,6 +69,8 @@ export async function comparePolicyOnnx(
   bytes: Uint8Array,
   options: { rows?: number; seed?: number } = {},
 ): Promise<PolicyOnnxComparison> {
+  // A decision transformer's input is a context window: random windows against DtRunner.
+  if (pkg.transformer) return compareDtOnnx(pkg, bytes, options);
   const rows = options.rows ?? 1000;
   const { mean, std, dim: obsDim } = pkg.manifest.observation;
   const { dim: actDim, low, high } = pkg.manifest.action;

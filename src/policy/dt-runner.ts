@@ -14,6 +14,15 @@ import type { DenseLayerWeights } from "./network.js";
 /** torch's LayerNorm epsilon, as src/tensor/layer-norm.ts. */
 const LN_EPS = 1e-5;
 
+/** A parameter pair: the matrix as stored ([in, out]) and transposed ([out, in]), and the vector. */
+interface Pair {
+  inDim: number;
+  outDim: number;
+  w: Float64Array;
+  wt: Float64Array;
+  b: Float64Array;
+}
+
 export interface DtRunnerOptions {
   spec: DtPolicySpec;
   /** The (matrix, vector) pairs in dt-layout.ts's order. */
@@ -53,7 +62,7 @@ export class DtRunner {
   readonly spec: DtPolicySpec;
   /** The return the next episode starts from (`reset` may change it). */
   targetReturn: number;
-  private readonly pairs: DenseLayerWeights[];
+  private readonly pairs: Pair[];
   private readonly mean: Float64Array;
   private readonly invStd: Float64Array;
   private readonly ring: DtRing;
@@ -95,7 +104,19 @@ export class DtRunner {
     });
     if (o.obsMean.length !== o.obsDim) throw new ShapeMismatchError("obsMean", o.obsDim, o.obsMean.length);
     if (o.obsStd.length !== o.obsDim) throw new ShapeMismatchError("obsStd", o.obsDim, o.obsStd.length);
-    this.pairs = o.pairs;
+    // Matrices transposed ([out, in]) in float64: each output is one dot product over a contiguous row.
+    this.pairs = o.pairs.map((p) => {
+      const wt = new Float64Array(p.inDim * p.outDim);
+      for (let i = 0; i < p.inDim; i++)
+        for (let j = 0; j < p.outDim; j++) wt[j * p.inDim + i] = p.weight[i * p.outDim + j];
+      return {
+        inDim: p.inDim,
+        outDim: p.outDim,
+        wt,
+        w: Float64Array.from(p.weight),
+        b: Float64Array.from(p.bias),
+      };
+    });
     this.mean = Float64Array.from(o.obsMean);
     this.invStd = Float64Array.from(o.obsStd, (v) => 1 / v);
     const k = s.contextLength;
@@ -210,7 +231,7 @@ export class DtRunner {
     const hd = h / heads;
     const tokens = 3 * n - 1; // the newest action token is never read
     const scale = 1 / Math.sqrt(hd);
-    const table = pairs[DT_PAIR.time].weight;
+    const table = pairs[DT_PAIR.time].w;
     // Embeddings: tokens (R, S, A) per step, each plus the step's timestep row.
     for (let s = 0; s < n; s++) {
       const slot = this.order[s];
@@ -219,7 +240,7 @@ export class DtRunner {
       const r = src.returnsToGo[slot] * returnScale;
       const pr = pairs[DT_PAIR.returnToGo];
       const base = 3 * s * h;
-      for (let j = 0; j < h; j++) y[base + j] = r * pr.weight[j] + pr.bias[j] + table[time + j];
+      for (let j = 0; j < h; j++) y[base + j] = r * pr.w[j] + pr.b[j] + table[time + j];
       for (let i = 0; i < obsDim; i++)
         normObs[i] = (src.observations[slot * obsDim + i] - this.mean[i]) * this.invStd[i];
       linearRows(pairs[DT_PAIR.state], normObs, 0, y, base + h, 0);
@@ -293,45 +314,37 @@ export class DtRunner {
 }
 
 /** out[o..o+outDim) = x · W + b. */
-function linearInto(p: DenseLayerWeights, x: ArrayLike<number>, out: Float64Array, o: number): void {
-  const { weight, bias, inDim, outDim } = p;
-  for (let j = 0; j < outDim; j++) out[o + j] = bias[j];
-  for (let i = 0; i < inDim; i++) {
-    const xi = x[i];
-    if (xi === 0) continue;
-    const row = i * outDim;
-    for (let j = 0; j < outDim; j++) out[o + j] += xi * weight[row + j];
-  }
+function linearInto(p: Pair, x: Float64Array, out: Float64Array, o: number): void {
+  linearRows(p, x, 0, out, o, 0);
 }
 
-/** Like linearInto for a row of `x` at offset xo; output columns before `from` are left alone. */
-function linearRows(
-  p: DenseLayerWeights,
-  x: Float64Array,
-  xo: number,
-  out: Float64Array,
-  o: number,
-  from: number,
-): void {
-  const { weight, bias, inDim, outDim } = p;
-  for (let j = from; j < outDim; j++) out[o + j] = bias[j];
-  for (let i = 0; i < inDim; i++) {
-    const xi = x[xo + i];
-    if (xi === 0) continue;
-    const row = i * outDim;
-    for (let j = from; j < outDim; j++) out[o + j] += xi * weight[row + j];
+/**
+ * out[o + j] = x[xo..xo+in) · W[:, j] + b[j] for j ≥ `from` (columns before it are left alone). Four
+ * accumulators: the dot products are the runner's hot loop.
+ */
+function linearRows(p: Pair, x: Float64Array, xo: number, out: Float64Array, o: number, from: number): void {
+  const { wt, b, inDim, outDim } = p;
+  const n4 = inDim - (inDim % 4);
+  for (let j = from; j < outDim; j++) {
+    const row = j * inDim;
+    let a0 = 0;
+    let a1 = 0;
+    let a2 = 0;
+    let a3 = 0;
+    let i = 0;
+    for (; i < n4; i += 4) {
+      a0 += x[xo + i] * wt[row + i];
+      a1 += x[xo + i + 1] * wt[row + i + 1];
+      a2 += x[xo + i + 2] * wt[row + i + 2];
+      a3 += x[xo + i + 3] * wt[row + i + 3];
+    }
+    for (; i < inDim; i++) a0 += x[xo + i] * wt[row + i];
+    out[o + j] = b[j] + (a0 + a1 + (a2 + a3));
   }
 }
 
 /** Layer norm of x[xo..xo+h) into out[o..o+h) with the pair's gain (matrix [1, h]) and bias. */
-function layerNormInto(
-  x: Float64Array,
-  xo: number,
-  h: number,
-  p: DenseLayerWeights,
-  out: Float64Array,
-  o: number,
-): void {
+function layerNormInto(x: Float64Array, xo: number, h: number, p: Pair, out: Float64Array, o: number): void {
   let mean = 0;
   for (let j = 0; j < h; j++) mean += x[xo + j];
   mean /= h;
@@ -342,10 +355,10 @@ function layerNormInto(
   }
   variance /= h;
   const inv = 1 / Math.sqrt(variance + LN_EPS);
-  for (let j = 0; j < h; j++) out[o + j] = (x[xo + j] - mean) * inv * p.weight[j] + p.bias[j];
+  for (let j = 0; j < h; j++) out[o + j] = (x[xo + j] - mean) * inv * p.w[j] + p.b[j];
 }
 
-function layerNormInPlace(x: Float64Array, xo: number, h: number, p: DenseLayerWeights): void {
+function layerNormInPlace(x: Float64Array, xo: number, h: number, p: Pair): void {
   layerNormInto(x, xo, h, p, x, xo);
 }
 

@@ -129,12 +129,13 @@ export async function exportPolicyOnnxFile(pkg: PolicyPackage, outFile?: string)
   const own = join(pkg.dir, ONNX_FILE);
   const file = outFile === undefined ? own : resolve(outFile);
   const onnx = exportPolicyOnnx(pkg);
-  const cmp = await comparePolicyOnnx(pkg, onnx.bytes, { rows: 1000 });
+  // A decision transformer's check runs a whole transformer per window in plain TS: fewer rows.
+  const cmp = await comparePolicyOnnx(pkg, onnx.bytes, { rows: pkg.transformer ? 200 : 1000 });
   if (!(cmp.max_abs_diff <= POLICY_ONNX_TOLERANCE)) {
     throw new TetherError(
       "ONNX_EXPORT",
       `${pkg.dir}: the exported actor disagrees with PolicyRunner: max |difference| ${cmp.max_abs_diff} over ` +
-        `${cmp.rows} observations exceeds ${POLICY_ONNX_TOLERANCE}; nothing was written`,
+        `${cmp.rows} ${pkg.transformer ? "context windows" : "observations"} exceeds ${POLICY_ONNX_TOLERANCE}; nothing was written`,
       { package: pkg.dir, max_abs_diff: cmp.max_abs_diff },
     );
   }

@@ -16,6 +16,8 @@ export class PolicyTimeoutError extends TetherError {
 export interface Controller {
   /** Writes a normalized action for this observation (and full signal vector) into `out`. May throw. */
   act(obs: Float32Array, signals: Float64Array, out: Float64Array): void;
+  /** A new episode begins (a policy with memory, such as a decision transformer's context, clears it). */
+  reset?(): void;
 }
 
 /** Adapts a PolicyRunner-like `act(obs, out)` to a Controller. */

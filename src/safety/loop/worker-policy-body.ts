@@ -25,6 +25,7 @@ async function main(): Promise<void> {
   const encoder = new TextEncoder();
   // Read before saying ready: the first request may arrive right after, and must not be taken as seen.
   let seen = Atomics.load(ctrl, CTRL.request);
+  let episodes = Atomics.load(ctrl, CTRL.episode);
   port!.postMessage({ type: "ready" });
   for (;;) {
     Atomics.wait(ctrl, CTRL.request, seen);
@@ -32,6 +33,11 @@ async function main(): Promise<void> {
     const seq = Atomics.load(ctrl, CTRL.request);
     let failed = 0;
     try {
+      const e = Atomics.load(ctrl, CTRL.episode);
+      if (e !== episodes) {
+        episodes = e;
+        controller.reset?.();
+      }
       controller.act(obs, signals, action);
     } catch (err) {
       failed = 1;

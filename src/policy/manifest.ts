@@ -19,6 +19,11 @@ export const POLICY_KINDS = [
   "tanh-gaussian",
   /** Output is [mean, log_std] (2 × actDim); the deterministic action is clip(mean, -1, 1). */
   "gaussian",
+  /**
+   * A Decision Transformer over the last K steps (src/policy/dt-runner.ts): `layers` are its parameter
+   * pairs (dt-layout.ts), `transformer` its shape and conditioning; the action is a tanh in [-1, 1].
+   */
+  "decision-transformer",
 ] as const;
 export type PolicyKind = (typeof POLICY_KINDS)[number];
 
@@ -33,6 +38,21 @@ export const LayerRefSchema = z.strictObject({
   bias_offset: z.number().int().nonnegative(),
 });
 export type LayerRef = z.infer<typeof LayerRefSchema>;
+
+/** policy.transformer: what a "decision-transformer" package needs besides its parameters. */
+export const TransformerSchema = z.strictObject({
+  embed_dim: z.number().int().positive(),
+  layers: z.number().int().positive(),
+  heads: z.number().int().positive(),
+  /** K: steps of context the model reads (policy.onnx's window length). */
+  context_length: z.number().int().positive(),
+  /** Rows of the timestep embedding table; later timesteps use the last row. */
+  max_episode_length: z.number().int().positive(),
+  /** Returns-to-go are multiplied by this inside the model. */
+  return_scale: finite.refine((v) => v > 0, "must be > 0"),
+  /** The return an episode is conditioned on (default at training: the dataset's best episode return). */
+  target_return: finite,
+});
 
 export const ManifestSchema = z.strictObject({
   format: z.literal(POLICY_FORMAT),
@@ -56,6 +76,7 @@ export const ManifestSchema = z.strictObject({
   policy: z.strictObject({
     kind: z.enum(POLICY_KINDS),
     layers: z.array(LayerRefSchema).min(1),
+    transformer: TransformerSchema.optional(),
   }),
   support: z.strictObject({
     /** Per-dimension quantiles of the dataset's normalized actions: values[dim][level]. */

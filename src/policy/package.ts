@@ -20,6 +20,7 @@ import {
   type PolicyManifest,
 } from "./manifest.js";
 import { checkLayers, type DenseLayerWeights } from "./network.js";
+import { dtPairShapes, type DtPolicySpec } from "./dt-layout.js";
 import type { ActionQuantiles, ConditionalSupportWeights } from "./support.js";
 import { codeVersion } from "./code-version.js";
 
@@ -40,7 +41,10 @@ export interface PackageActorWeights {
   kind: PolicyKind;
   obsDim: number;
   actDim: number;
+  /** The MLP's layers; for a decision transformer its parameter pairs (dt-layout.ts). */
   network: { layers: DenseLayerWeights[] };
+  /** Kind "decision-transformer" only: its shape and conditioning. */
+  transformer?: DtPolicySpec;
   /** Observation normalization: the network sees (obs - obsMean) / obsStd. */
   obsMean: ArrayLike<number>;
   obsStd: ArrayLike<number>;
@@ -65,7 +69,10 @@ export interface PolicyPackageInput {
 export interface PolicyPackage {
   dir: string;
   manifest: PolicyManifest;
+  /** The MLP's layers, or a decision transformer's parameter pairs. */
   policyLayers: DenseLayerWeights[];
+  /** Kind "decision-transformer" only. */
+  transformer?: DtPolicySpec;
   support: { quantiles: ActionQuantiles; conditional?: ConditionalSupportWeights };
   /** Absolute path of the package's policy.onnx (checked against its manifest entry), if it has one. */
   onnxFile?: string;
@@ -100,9 +107,13 @@ export function writePolicyPackage(dir: string, input: PolicyPackageInput): Poli
   checkLen("actionLow", input.actionLow, actDim);
   checkLen("actionHigh", input.actionHigh, actDim);
   const layers = actor.network.layers;
-  checkLayers("policy", layers, obsDim);
+  if (actor.kind === "decision-transformer") {
+    if (!actor.transformer)
+      throw new ShapeMismatchError("actor.transformer (decision-transformer)", "set", "unset");
+    checkTransformerPairs("policy", layers, obsDim, actDim, actor.transformer);
+  } else checkLayers("policy", layers, obsDim);
   const outDim = layers[layers.length - 1].outDim;
-  if (outDim !== kindOutputDim(actor.kind, actDim)) {
+  if (actor.kind !== "decision-transformer" && outDim !== kindOutputDim(actor.kind, actDim)) {
     throw new ShapeMismatchError(
       `policy output (kind ${actor.kind})`,
       kindOutputDim(actor.kind, actDim),
@@ -169,7 +180,11 @@ export function writePolicyPackage(dir: string, input: PolicyPackageInput): Poli
       low: Array.from(input.actionLow),
       high: Array.from(input.actionHigh),
     },
-    policy: { kind: actor.kind, layers: policyRefs },
+    policy: {
+      kind: actor.kind,
+      layers: policyRefs,
+      transformer: actor.transformer && transformerManifest(actor.transformer),
+    },
     support: {
       quantiles: { levels: [...q.levels], values: q.values.map((r) => [...r]) },
       conditional:
@@ -320,17 +335,30 @@ export function loadPolicyPackage(dir: string, options: { ignoreOnnx?: boolean }
       bias: readFloats(`${field}[${i}].bias_offset`, r.bias_offset, r.out_dim),
     }));
   const policyLayers = layersOf("policy.layers", m.policy.layers);
+  const isDt = m.policy.kind === "decision-transformer";
+  const t = m.policy.transformer;
+  if (isDt !== (t !== undefined))
+    throw new ConfigError(
+      manifestFile,
+      "policy.transformer",
+      isDt ? "a decision-transformer package needs it" : `kind ${m.policy.kind} takes none`,
+    );
+  const transformer = t && transformerSpec(t);
   try {
-    checkLayers("policy", policyLayers, m.observation.dim);
+    if (transformer)
+      checkTransformerPairs("policy", policyLayers, m.observation.dim, m.action.dim, transformer);
+    else checkLayers("policy", policyLayers, m.observation.dim);
   } catch (err) {
     throw new ConfigError(manifestFile, "policy.layers", (err as Error).message, { cause: err });
   }
-  const outDim = policyLayers[policyLayers.length - 1].outDim;
-  dimCheck(
-    `policy.layers (output for kind ${m.policy.kind})`,
-    outDim,
-    kindOutputDim(m.policy.kind, m.action.dim),
-  );
+  if (!transformer) {
+    const outDim = policyLayers[policyLayers.length - 1].outDim;
+    dimCheck(
+      `policy.layers (output for kind ${m.policy.kind})`,
+      outDim,
+      kindOutputDim(m.policy.kind, m.action.dim),
+    );
+  }
   const c = m.support.conditional;
   let conditional: ConditionalSupportWeights | undefined;
   if (c) {
@@ -357,8 +385,71 @@ export function loadPolicyPackage(dir: string, options: { ignoreOnnx?: boolean }
     dir: abs,
     manifest: m,
     policyLayers,
+    ...(transformer ? { transformer } : {}),
     support: { quantiles: m.support.quantiles, conditional },
     onnxFile: onnx ? join(abs, onnx.file) : undefined,
+  };
+}
+
+/** The pairs have the shapes dt-layout.ts gives for this transformer. */
+function checkTransformerPairs(
+  what: string,
+  pairs: readonly DenseLayerWeights[],
+  obsDim: number,
+  actDim: number,
+  spec: DtPolicySpec,
+): void {
+  if (spec.embedDim % spec.heads !== 0)
+    throw new ShapeMismatchError(
+      `${what}: embed_dim (a multiple of heads ${spec.heads})`,
+      "multiple",
+      spec.embedDim,
+    );
+  const shapes = dtPairShapes(obsDim, actDim, spec);
+  if (pairs.length !== shapes.length)
+    throw new ShapeMismatchError(
+      `${what}: decision transformer parameter pairs`,
+      shapes.length,
+      pairs.length,
+    );
+  shapes.forEach(([i, o], k) => {
+    const p = pairs[k];
+    if (p.inDim !== i || p.outDim !== o)
+      throw new ShapeMismatchError(
+        `${what}: layers[${k}] [in, out]`,
+        `[${i}, ${o}]`,
+        `[${p.inDim}, ${p.outDim}]`,
+      );
+    if (p.weight.length !== i * o)
+      throw new ShapeMismatchError(`${what}: layers[${k}].weight length`, i * o, p.weight.length);
+    if (p.bias.length !== o)
+      throw new ShapeMismatchError(`${what}: layers[${k}].bias length`, o, p.bias.length);
+  });
+}
+
+type TransformerManifest = NonNullable<PolicyManifest["policy"]["transformer"]>;
+
+function transformerManifest(s: DtPolicySpec): TransformerManifest {
+  return {
+    embed_dim: s.embedDim,
+    layers: s.layers,
+    heads: s.heads,
+    context_length: s.contextLength,
+    max_episode_length: s.maxEpisodeLength,
+    return_scale: s.returnScale,
+    target_return: s.targetReturn,
+  };
+}
+
+function transformerSpec(t: TransformerManifest): DtPolicySpec {
+  return {
+    embedDim: t.embed_dim,
+    layers: t.layers,
+    heads: t.heads,
+    contextLength: t.context_length,
+    maxEpisodeLength: t.max_episode_length,
+    returnScale: t.return_scale,
+    targetReturn: t.target_return,
   };
 }
 

@@ -2,7 +2,7 @@
  * Batch-1 policy inference in plain TypeScript for the control loop: no tensor library, no allocation per call.
  * `act(obs, out)` normalizes the raw observation, runs the network and writes a [-1, 1] action.
  */
-import { ShapeMismatchError } from "../core/errors.js";
+import { ConfigError, ShapeMismatchError } from "../core/errors.js";
 import type { PolicyKind } from "./manifest.js";
 import { DenseForward, type DenseLayerWeights } from "./network.js";
 import { kindOutputDim, type PolicyPackage } from "./package.js";
@@ -44,6 +44,15 @@ export class PolicyRunner {
 
   static fromPackage(pkg: PolicyPackage): PolicyRunner {
     const m = pkg.manifest;
+    if (m.policy.kind === "decision-transformer")
+      throw new ConfigError(
+        `${pkg.dir}/policy.json`,
+        "policy.kind",
+        "a decision transformer runs in DtRunner",
+        {
+          hint: "use createPackageRunner (src/policy/package-runner.ts)",
+        },
+      );
     return new PolicyRunner({
       kind: m.policy.kind,
       layers: pkg.policyLayers,
@@ -75,20 +84,29 @@ export class PolicyRunner {
   }
 }
 
+/** What the support model needs of a policy runner: its observation normalization. */
+export interface ObservationNormalizer {
+  readonly obsDim: number;
+  normalize(obs: ArrayLike<number>, out: Float64Array | Float32Array): void;
+}
+
 /** The package's state-conditional support model, fed with raw observations. */
 export class SupportRunner {
   private readonly model: ConditionalSupport;
   private readonly normObs: Float64Array;
 
   constructor(
-    private readonly policy: PolicyRunner,
+    private readonly policy: ObservationNormalizer,
     model: ConditionalSupport,
   ) {
     this.model = model;
     this.normObs = new Float64Array(policy.obsDim);
   }
 
-  static fromPackage(pkg: PolicyPackage, policy = PolicyRunner.fromPackage(pkg)): SupportRunner | undefined {
+  static fromPackage(
+    pkg: PolicyPackage,
+    policy: ObservationNormalizer = PolicyRunner.fromPackage(pkg),
+  ): SupportRunner | undefined {
     const c = pkg.support.conditional;
     return c ? new SupportRunner(policy, new ConditionalSupport(c)) : undefined;
   }

@@ -20,12 +20,14 @@ import { ONNX_FILE } from "../policy/manifest.js";
 import { attachPolicyOnnx, type PolicyPackage } from "../policy/package.js";
 import { PolicyRunner } from "../policy/runner.js";
 import { scaleToRange } from "../robot/task-functions.js";
+import { compareDtOnnx, exportDtPackageOnnx } from "./algos/dt-onnx.js";
 import { createSession, encodeModel, type ModelSpec, type ValueInfo } from "../tensor/onnx-model.js";
 
 /** How far ONNX Runtime (float32) may stray from PolicyRunner (float64 accumulation), in actuator units. */
 export const POLICY_ONNX_TOLERANCE = 1e-5;
 
 export function exportPolicyOnnx(pkg: PolicyPackage): { bytes: Uint8Array; opset: number } {
+  if (pkg.transformer) return exportDtPackageOnnx(pkg);
   const graph = actorGraph(pkg);
   return { bytes: encodeModel(modelSpec(graph)), opset: graph.opset };
 }
@@ -67,6 +69,8 @@ export async function comparePolicyOnnx(
   bytes: Uint8Array,
   options: { rows?: number; seed?: number } = {},
 ): Promise<PolicyOnnxComparison> {
+  // A decision transformer's input is a context window: random windows against DtRunner.
+  if (pkg.transformer) return compareDtOnnx(pkg, bytes, options);
   const rows = options.rows ?? 1000;
   const { mean, std, dim: obsDim } = pkg.manifest.observation;
   const { dim: actDim, low, high } = pkg.manifest.action;
@@ -125,12 +129,13 @@ export async function exportPolicyOnnxFile(pkg: PolicyPackage, outFile?: string)
   const own = join(pkg.dir, ONNX_FILE);
   const file = outFile === undefined ? own : resolve(outFile);
   const onnx = exportPolicyOnnx(pkg);
-  const cmp = await comparePolicyOnnx(pkg, onnx.bytes, { rows: 1000 });
+  // A decision transformer's check runs a whole transformer per window in plain TS: fewer rows.
+  const cmp = await comparePolicyOnnx(pkg, onnx.bytes, { rows: pkg.transformer ? 200 : 1000 });
   if (!(cmp.max_abs_diff <= POLICY_ONNX_TOLERANCE)) {
     throw new TetherError(
       "ONNX_EXPORT",
       `${pkg.dir}: the exported actor disagrees with PolicyRunner: max |difference| ${cmp.max_abs_diff} over ` +
-        `${cmp.rows} observations exceeds ${POLICY_ONNX_TOLERANCE}; nothing was written`,
+        `${cmp.rows} ${pkg.transformer ? "context windows" : "observations"} exceeds ${POLICY_ONNX_TOLERANCE}; nothing was written`,
       { package: pkg.dir, max_abs_diff: cmp.max_abs_diff },
     );
   }

@@ -2,7 +2,7 @@
  * `tether train` end to end: robot, dataset, trainer with MujocoEnv evaluation, policy package.
  * Kept out of the CLI file so the CLI stays a thin argument parser and tests can call it directly.
  */
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { ConfigError } from "../core/errors.js";
 import { Rng } from "../core/rng.js";
@@ -11,7 +11,6 @@ import { loadRobot, REPO_ROOT } from "../robot/load.js";
 import { compileTask } from "../robot/task-functions.js";
 import { DtLearner } from "./algos/dt.js";
 import { DtContext } from "./algos/dt-context.js";
-import { DT_ONNX_FILE, exportDtOnnx } from "./algos/dt-onnx.js";
 import type { AlgoName } from "./algos/learner.js";
 import { writeTrainedPackage } from "./package.js";
 import { rolloutEpisodes } from "./rollout.js";
@@ -135,20 +134,6 @@ export async function runTraining(
     env?.close();
   }
   const { learner, ...rest } = result;
-  if (learner instanceof DtLearner) {
-    // The policy package carries an MLP actor; DT's (a transformer over a context window) is not packaged
-    // yet: the run leaves its checkpoint and the standalone ONNX model of the context window.
-    try {
-      const file = join(resolve(options.out), DT_ONNX_FILE);
-      writeFileSync(file, exportDtOnnx(learner));
-      hooks.onLog?.(
-        `dt: ${file} (context window in, next action out); no policy package is written for dt yet`,
-      );
-    } finally {
-      learner.dispose();
-    }
-    return { ...rest, outDir: resolve(options.out), packageDir: resolve(options.out) };
-  }
   try {
     const lastEval = result.evals.at(-1);
     writeTrainedPackage(
@@ -164,6 +149,7 @@ export async function runTraining(
           rewardScale: result.rewardScale,
           batchSize: options.batchSize,
           steps: options.steps,
+          ...(result.targetReturn === undefined ? {} : { targetReturn: result.targetReturn }),
         },
         metrics: {
           ...result.lastMetrics,

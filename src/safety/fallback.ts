@@ -22,6 +22,8 @@ export interface Controller {
    * meanwhile instead of waiting. Must not throw; a failure to start shows in that `act`.
    */
   begin?(obs: Float32Array, signals: Float64Array): void;
+  /** A new episode begins (a policy with memory, such as a decision transformer's context, clears it). */
+  reset?(): void;
 }
 
 /** Adapts a PolicyRunner-like `act(obs, out)` to a Controller. */

@@ -338,6 +338,7 @@ export class SafetyCore {
   /** Reports a finished episode's return to the return-collapse monitor (its events join the next tick). */
   endEpisode(episode: number, ret: number): void {
     this.episode$.next({ stamp: this.scheduler.now(), episode, return: ret });
+    this.cfg.policy.reset?.();
   }
 
   /**

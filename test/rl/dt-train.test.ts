@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import * as ort from "onnxruntime-node";
 import { Rng } from "../../src/core/rng.js";
-import { DT_ONNX_FILE, DT_ONNX_INPUTS } from "../../src/rl/algos/dt-onnx.js";
+import { DT_ONNX_INPUTS } from "../../src/rl/algos/dt-onnx.js";
+import { loadPolicyPackage } from "../../src/policy/package.js";
 import type { TransitionColumns } from "../../src/core/transitions.js";
 import { loadRobot } from "../../src/robot/load.js";
 import { compileTask } from "../../src/robot/task-functions.js";
@@ -63,8 +64,13 @@ describe("train --algo dt", () => {
     expect(Number.isFinite(r.lastMetrics["loss/actor"])).toBe(true);
     expect(existsSync(join(dir, "checkpoint.json"))).toBe(true);
     expect(JSON.parse(readFileSync(join(dir, "config.json"), "utf8")).config.contextLength).toBe(4);
-    expect(logs.join("\n")).toContain("no policy package is written for dt yet");
-    const session = await ort.InferenceSession.create(join(dir, DT_ONNX_FILE));
+    expect(logs.join("\n")).toContain("dt: target return 6");
+    // The run's policy package: the transformer, conditioned on the dataset's best return.
+    const pkg = loadPolicyPackage(dir);
+    expect(pkg.manifest.policy.kind).toBe("decision-transformer");
+    expect(pkg.transformer?.targetReturn).toBeCloseTo(6, 5);
+    expect(pkg.manifest.provenance.config.targetReturn).toBeCloseTo(6, 5);
+    const session = await ort.InferenceSession.create(join(dir, "policy.onnx"));
     expect(session.inputNames).toEqual([...DT_ONNX_INPUTS]);
     await session.release();
   });

@@ -40,7 +40,7 @@ export function registerBenchQuality(bench: Command): void {
       "Offline RL quality: each algorithm × robot × dataset level, normalized score mean ± std over seeds",
     )
     .option("--robots <names>", "comma-separated robots (default: all)")
-    .option("--algos <names>", "comma-separated algorithms", "iql,awac,td3bc,bc,cql,calql,rebrac")
+    .option("--algos <names>", "comma-separated algorithms", "iql,awac,td3bc,bc,cql,calql,rebrac,dt")
     .option("--levels <names>", "comma-separated dataset levels", DEFAULT_LEVELS.join(","))
     .option("--seeds <n>", "seeds per cell", parseIntOption("--seeds"), 3)
     .option(
@@ -200,7 +200,8 @@ export function registerBenchQuality(bench: Command): void {
                       evalEpisodes: 0,
                       resume: false,
                       batchSize: opts.batchSize,
-                      config: { hidden: scale.hidden, ...overrides[algo] },
+                      // DT's size is its embedding and blocks (--config), not hidden widths.
+                      config: { ...(algo === "dt" ? {} : { hidden: scale.hidden }), ...overrides[algo] },
                       columns: cols,
                       supportSteps: 200,
                     },

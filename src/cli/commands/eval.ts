@@ -6,7 +6,7 @@ import type { Command } from "commander";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError, TetherError } from "../../core/errors.js";
-import { parseIntOption, printJsonLine } from "../run.js";
+import { parseFloatOption, parseIntOption, printJsonLine } from "../run.js";
 import { startProgress } from "../progress.js";
 
 export function registerEval(program: Command): void {
@@ -30,6 +30,11 @@ export function registerEval(program: Command): void {
       0,
     )
     .option(
+      "--target-return <r>",
+      "decision transformer: the return each episode is conditioned on (default: the package's, the dataset's best)",
+      parseFloatOption("--target-return"),
+    )
+    .option(
       "--device <name>",
       "engine device of FQE: cpu | cuda (default: cuda when its provider loads, else cpu)",
     )
@@ -42,6 +47,7 @@ export function registerEval(program: Command): void {
         seed: number;
         dataset?: string;
         fqeSteps: number;
+        targetReturn?: number;
         device?: string;
         json?: boolean;
       }) => {
@@ -69,6 +75,11 @@ export function registerEval(program: Command): void {
             },
           );
         }
+        if (opts.targetReturn !== undefined && !pkg.transformer)
+          throw new TetherError(
+            "CLI",
+            `--target-return applies to decision-transformer packages; ${modelDir} holds a ${pkg.manifest.policy.kind} policy`,
+          );
         const task = compileTask(robot.spec);
         let datasetDir = opts.dataset;
         if (datasetDir === undefined && pkg.manifest.provenance.dataset) {
@@ -94,6 +105,7 @@ export function registerEval(program: Command): void {
             seed: opts.seed,
             normalizedScore: (r) => task.normalizedScore(r),
             dataset,
+            targetReturn: opts.targetReturn,
             onEpisode: (e) => {
               if (opts.json) return;
               const score = e.normalizedScore === undefined ? "" : `  score ${e.normalizedScore.toFixed(1)}`;
@@ -111,6 +123,11 @@ export function registerEval(program: Command): void {
                 "--fqe-steps needs a dataset: pass --dataset or keep the package's training dataset in place",
               );
             }
+            if (pkg.transformer)
+              throw new TetherError(
+                "CLI",
+                "--fqe-steps evaluates a policy of the state alone; a decision transformer acts on its context",
+              );
             const { setupEngine } = await import("../device-option.js");
             process.stderr.write(`eval: FQE on ${await setupEngine(opts)}\n`);
             const { runFqe } = await import("../../rl/diagnostics/fqe.js");

@@ -9,7 +9,7 @@ export function registerExport(program: Command): void {
   program
     .command("export")
     .description(
-      "Write a policy package's actor as ONNX: observation [N, obs] -> action [N, act] in actuator units, normalization included; checked in ONNX Runtime against the plain-TS runner first",
+      "Write a policy package's actor as ONNX: observation [N, obs] (a decision transformer: its context window [N, K, ·]) -> action [N, act] in actuator units, normalization included; checked in ONNX Runtime against the plain-TS runner first",
     )
     .requiredOption("--model <m>", "policy package: a name under models/ or a folder holding policy.json")
     .option(
@@ -39,8 +39,10 @@ export function registerExport(program: Command): void {
       process.stdout.write(
         [
           `wrote ${r.file} (${r.bytes} bytes, opset ${r.opset}${r.in_package ? ", recorded in policy.json" : ""})`,
-          `  ${m.robot} / ${m.provenance.algorithm}, ${m.policy.kind} actor: observation [N, ${m.observation.dim}] -> action [N, ${m.action.dim}] (actuator units)`,
-          `  ONNX Runtime vs PolicyRunner on ${r.check.rows} random observations: max |difference| ${r.check.max_abs_diff.toExponential(2)} (tolerance ${r.check.tolerance})`,
+          pkg.transformer
+            ? `  ${m.robot} / ${m.provenance.algorithm}, decision transformer: context window of K = ${pkg.transformer.contextLength} steps [N, K, ·] -> action [N, ${m.action.dim}] (actuator units); target return ${pkg.transformer.targetReturn}`
+            : `  ${m.robot} / ${m.provenance.algorithm}, ${m.policy.kind} actor: observation [N, ${m.observation.dim}] -> action [N, ${m.action.dim}] (actuator units)`,
+          `  ONNX Runtime vs the plain-TS runner on ${r.check.rows} random ${pkg.transformer ? "context windows" : "observations"}: max |difference| ${r.check.max_abs_diff.toExponential(2)} (tolerance ${r.check.tolerance})`,
         ].join("\n") + "\n",
       );
     });

@@ -3,19 +3,26 @@
  * policy's and the dataset's actions), the fraction of policy actions outside the dataset's 0.5%–99.5%
  * quantile box, and an FQE estimate of the policy's discounted return.
  */
-import { PolicyRunner } from "../../policy/runner.js";
-import { policyActionsAt } from "../../rl/diagnostics/policy-actions.js";
+import { DtRunner } from "../../policy/dt-runner.js";
+import { createPackageRunner } from "../../policy/package-runner.js";
+import { dtActionsAt, policyActionsAt } from "../../rl/diagnostics/policy-actions.js";
 import { fractionOutsideQuantileBox, supportGap } from "../../rl/diagnostics/support-gap.js";
 import { behaviorScore, type StageContext } from "./context.js";
 import { thin } from "./shielded-episodes.js";
 import type { StageRunResult } from "./types.js";
 
 export async function runOfflineEval(ctx: StageContext): Promise<StageRunResult> {
-  const runner = PolicyRunner.fromPackage(ctx.pkg);
-  const data = ctx.dataset;
-  const actDim = data.actDim;
-  const actions = policyActionsAt(runner, data);
-  const gap = supportGap(actions, data.actions, actDim);
+  const runner = createPackageRunner(ctx.pkg);
+  const full = ctx.dataset;
+  const actDim = full.actDim;
+  // A decision transformer acts on the dataset's own contexts, over its first episodes (dtActionsAt).
+  const at =
+    runner instanceof DtRunner
+      ? dtActionsAt(runner, full)
+      : { actions: policyActionsAt(runner, full), rows: full.size };
+  const data = at.rows === full.size ? full : { ...full, size: at.rows };
+  const actions = at.actions;
+  const gap = supportGap(actions, data.actions.subarray(0, at.rows * actDim), actDim);
   const outside = fractionOutsideQuantileBox(actions, actDim, ctx.pkg.support.quantiles).fraction;
   const perState: number[] = [];
   for (let r = 0; r < data.size; r++) {
@@ -27,7 +34,8 @@ export async function runOfflineEval(ctx: StageContext): Promise<StageRunResult>
     perState.push(Math.sqrt(s));
   }
   const details: StageRunResult["details"] = { outside_quantile_box: outside, fqe_initial_value: null };
-  if (ctx.fqeSteps > 0) {
+  // FQE evaluates a policy of the state alone; a decision transformer's action depends on its context.
+  if (ctx.fqeSteps > 0 && !(runner instanceof DtRunner)) {
     const { runFqe } = await import("../../rl/diagnostics/fqe.js");
     const batch = (obs: Float32Array): Float32Array =>
       policyActionsAt(runner, { size: obs.length / data.obsDim, obsDim: data.obsDim, observations: obs });

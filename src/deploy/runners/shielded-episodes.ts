@@ -134,6 +134,7 @@ export async function runShieldedEpisodes(options: ShieldedEpisodesOptions): Pro
   try {
     for (let ep = 0; ep < options.episodes; ep++) {
       if (ep > 0) core = makeCore();
+      options.policy.reset?.(); // a decision transformer's context starts empty
       env.reset(options.seed * 1000 + ep);
       let ret = 0;
       for (let t = 0; t < env.maxEpisodeSteps; t++) {

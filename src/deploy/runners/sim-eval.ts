@@ -5,6 +5,7 @@
  */
 import { buildPolicyStack, DEFAULT_SHIELD_PARAMS } from "../../nodes/policy/build-shield.js";
 import { controllerFromRunner } from "../../safety/fallback.js";
+import { packageController } from "../../nodes/policy/package-controller.js";
 import { behaviorScore, fallbackController, scoreInterval, type StageContext } from "./context.js";
 import { runLogPath, runShieldedEpisodes } from "./shielded-episodes.js";
 import type { StageRunResult } from "./types.js";
@@ -15,7 +16,7 @@ export async function runSimEval(ctx: StageContext, stage = "sim-eval"): Promise
   const r = await runShieldedEpisodes({
     robot: ctx.robot,
     shield: stack.shield,
-    policy: controllerFromRunner(stack.runner),
+    policy: packageController(stack.runner, ctx.robot.spec),
     fallback: fallbackController(ctx),
     stateBox: stack.stateBox,
     episodes: ctx.episodes,

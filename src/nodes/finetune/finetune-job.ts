@@ -19,7 +19,7 @@ import {
   writePolicyPackage,
   type PolicyPackage,
 } from "../../policy/package.js";
-import { SupportRunner, type PolicyRunner } from "../../policy/runner.js";
+import { SupportRunner, type ObservationNormalizer } from "../../policy/runner.js";
 import type { Controller } from "../../safety/fallback.js";
 import { loadRobot, type LoadedRobot } from "../../robot/load.js";
 import { compileTask } from "../../robot/task-functions.js";
@@ -222,7 +222,10 @@ export function restoreLearner(
  * monitor error is no fallback for a velocity limit: a pendulum spinning under held torque only speeds up
  * (measured: 15 500 held ticks, then the e-stop, in a 16 k-step pendulum run without it).
  */
-function bcFallback(pkg: PolicyPackage, runner: PolicyRunner): Controller | undefined {
+function bcFallback(
+  pkg: PolicyPackage,
+  runner: ObservationNormalizer & { actDim: number },
+): Controller | undefined {
   const sr = SupportRunner.fromPackage(pkg, runner);
   if (sr === undefined) return undefined;
   const std = new Float64Array(runner.actDim);

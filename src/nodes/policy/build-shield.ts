@@ -7,7 +7,8 @@ import { ConfigError } from "../../core/errors.js";
 import type { RobotSpec } from "../../robot/spec.js";
 import { compileTask } from "../../robot/task-functions.js";
 import type { PolicyPackage } from "../../policy/package.js";
-import { PolicyRunner, SupportRunner } from "../../policy/runner.js";
+import { createPackageRunner, type PackageRunner } from "../../policy/package-runner.js";
+import { SupportRunner } from "../../policy/runner.js";
 import { quantileBox } from "../../policy/support.js";
 import { actionBoxFromQuantiles } from "../../safety/clamps/action-box.js";
 import { hardLimitsFromSpec } from "../../safety/clamps/hard-limits.js";
@@ -39,7 +40,8 @@ export const DEFAULT_SHIELD_PARAMS: ShieldParams = {
 };
 
 export interface PolicyStack {
-  runner: PolicyRunner;
+  /** The package's plain-TS policy (a DtRunner for a decision transformer). */
+  runner: PackageRunner;
   shield: Shield;
   stateBox: { lo: Float64Array; hi: Float64Array };
 }
@@ -73,7 +75,7 @@ export function buildPolicyStack(
   params: ShieldParams = DEFAULT_SHIELD_PARAMS,
 ): PolicyStack {
   checkPackageFitsRobot(pkg, spec);
-  const runner = PolicyRunner.fromPackage(pkg);
+  const runner = createPackageRunner(pkg);
   const q = quantileBox(pkg.support.quantiles, params.boxLow, params.boxHigh);
   const box = actionBoxFromQuantiles(q.low, q.high, {
     margin: params.boxMargin,

@@ -3,9 +3,10 @@
  * from the same options as the node's core, so a stuck policy call cannot hold the real-time loop.
  */
 import type { Controller } from "../../safety/fallback.js";
+import { packageController } from "./package-controller.js";
 import { loadPolicyCore, type PolicyCoreOptions } from "./policy-core.js";
 
 export async function createController(options: PolicyCoreOptions): Promise<Controller> {
-  const { stack } = await loadPolicyCore({ ...options, fallback: "none" });
-  return { act: (obs, _signals, out) => stack.runner.act(obs, out) };
+  const { stack, spec } = await loadPolicyCore({ ...options, fallback: "none" });
+  return packageController(stack.runner, spec);
 }

@@ -7,11 +7,12 @@ import type { SchedulerLike } from "rxjs";
 import { ConfigError } from "../../core/errors.js";
 import type { RobotSpec } from "../../robot/spec.js";
 import type { PolicyPackage } from "../../policy/package.js";
-import type { PolicyRunner } from "../../policy/runner.js";
+import type { PackageRunner } from "../../policy/package-runner.js";
 import type { Controller } from "../../safety/fallback.js";
 import type { RunLog } from "../../safety/run-log.js";
 import { SafetyCore } from "../../safety/safety-core.js";
 import { buildPolicyStack, type PolicyStack, type ShieldParams } from "./build-shield.js";
+import { packageController } from "./package-controller.js";
 
 export interface PolicyCoreOptions {
   /** Who reports errors ("node /policy"). */
@@ -48,7 +49,7 @@ export async function loadPolicyCore(o: PolicyCoreOptions): Promise<PolicyCorePa
   const pkg = loadPolicyPackage(modelDir);
   const stack = buildPolicyStack(pkg, spec, o.params);
   const rateHz = o.rateHz > 0 ? o.rateHz : spec.control.rate_hz;
-  const own: Controller = { act: (obs, _signals, out) => stack.runner.act(obs, out) };
+  const own: Controller = packageController(stack.runner, spec);
   const fallback = await makeFallback(o.fallback, o.where, spec, pkg, stack.runner);
   const makeCore = (scheduler: SchedulerLike, log: RunLog, policy: Controller = own): SafetyCore =>
     new SafetyCore({
@@ -76,7 +77,7 @@ async function makeFallback(
   where: string,
   spec: RobotSpec,
   pkg: PolicyPackage,
-  runner: PolicyRunner,
+  runner: PackageRunner,
 ): Promise<Controller | undefined> {
   const { SupportRunner } = await import("../../policy/runner.js");
   const behaviors = await import("../../robot/behaviors/index.js");

@@ -10,8 +10,10 @@ import { ConfigError } from "../../core/errors.js";
 import type { Env } from "../../core/env.js";
 import type { TransitionColumns } from "../../core/transitions.js";
 import type { PolicyPackage } from "../../policy/package.js";
-import { PolicyRunner, SupportRunner } from "../../policy/runner.js";
-import { policyActionsAt } from "../diagnostics/policy-actions.js";
+import { DtRunner } from "../../policy/dt-runner.js";
+import { createPackageRunner } from "../../policy/package-runner.js";
+import { SupportRunner } from "../../policy/runner.js";
+import { dtActionsAt, policyActionsAt } from "../diagnostics/policy-actions.js";
 import { fractionOutsideQuantileBox, supportGap } from "../diagnostics/support-gap.js";
 import { bootstrapMeanCI, type MeanCI } from "./bootstrap.js";
 import { rolloutPolicy, type EpisodeSummary } from "./rollout.js";
@@ -23,6 +25,8 @@ export interface EvaluateOptions {
   /** Dataset transitions for the support gap at dataset states (the chapter's definition). */
   dataset?: TransitionColumns;
   bootstrapResamples?: number;
+  /** Decision transformer: the return each episode is conditioned on (default: the package's). */
+  targetReturn?: number;
   onEpisode?: (e: EpisodeSummary) => void;
 }
 
@@ -72,12 +76,15 @@ export async function evaluatePackage(
       actual: String(m.action.dim),
     });
   }
-  const runner = PolicyRunner.fromPackage(pkg);
+  const runner = createPackageRunner(pkg);
+  const dt = runner instanceof DtRunner ? runner : undefined;
+  if (dt && options.targetReturn !== undefined) dt.reset(options.targetReturn);
   const rollouts = await rolloutPolicy(env, (obs, out) => runner.act(obs, out), {
     episodes: options.episodes,
     seed: options.seed,
     normalizedScore: options.normalizedScore,
     onEpisode: options.onEpisode,
+    episodeHooks: dt && { reset: () => dt.reset(), reward: (r) => dt.reward(r) },
   });
   const returns = rollouts.episodes.map((e) => e.return);
   const scores = rollouts.episodes.map((e) => e.normalizedScore);
@@ -103,8 +110,12 @@ export async function evaluatePackage(
         },
       );
     }
-    const policyActions = policyActionsAt(runner, data);
-    gap = supportGap(policyActions, data.actions, actDim);
+    // A decision transformer acts on contexts: the dataset's own, over its first episodes.
+    const at = dt
+      ? dtActionsAt(dt, data)
+      : { actions: policyActionsAt(runner as never, data), rows: data.size };
+    const policyActions = at.actions;
+    gap = supportGap(policyActions, data.actions.subarray(0, at.rows * actDim), actDim);
     source = "dataset_states";
     datasetOutside = fractionOutsideQuantileBox(policyActions, actDim, pkg.support.quantiles).fraction;
   } else {

@@ -15,6 +15,8 @@ export interface RolloutOptions {
   /** Maps an episode return to a normalized score (robot reference returns), if calibrated. */
   normalizedScore?: (episodeReturn: number) => number | undefined;
   onEpisode?: (e: EpisodeSummary) => void;
+  /** A policy with memory (a decision transformer's context): told of each episode start and reward. */
+  episodeHooks?: { reset(): void; reward(r: number): void };
 }
 
 export interface EpisodeSummary {
@@ -48,6 +50,7 @@ export async function rolloutPolicy(
   const actRows: Float32Array[] = [];
   const episodes: EpisodeSummary[] = [];
   for (let k = 0; k < options.episodes; k++) {
+    options.episodeHooks?.reset();
     let obs = await env.reset(options.seed + k);
     if (obs.length !== env.obsDim) throw new ShapeMismatchError("env observation", env.obsDim, obs.length);
     let ret = 0;
@@ -60,6 +63,7 @@ export async function rolloutPolicy(
       actRows.push(action);
       const step = await env.step(action);
       ret += step.reward;
+      options.episodeHooks?.reward(step.reward);
       length++;
       obs = step.observation;
       if (step.terminated) termination = step.info.termination ?? "terminated";

@@ -31,6 +31,7 @@ async function main(): Promise<void> {
   const encoder = new TextEncoder();
   // Read before saying ready: the first request may arrive right after, and must not be taken as seen.
   let seen = Atomics.load(ctrl, CTRL.request);
+  let episodes = Atomics.load(ctrl, CTRL.episode);
   port!.postMessage({ type: "ready" });
   const { spinMs, periodMs } = data;
   /** performance.now() when the last request was seen (NaN: none yet). */
@@ -55,6 +56,11 @@ async function main(): Promise<void> {
     seenAt = performance.now();
     let failed = 0;
     try {
+      const e = Atomics.load(ctrl, CTRL.episode);
+      if (e !== episodes) {
+        episodes = e;
+        controller.reset?.();
+      }
       controller.act(obs, signals, action);
     } catch (err) {
       failed = 1;

@@ -18,8 +18,8 @@ import { startTsWorker } from "../../core/ts-worker.js";
 import { PolicyTimeoutError, type Controller } from "../fallback.js";
 
 /** Int32 slots of the control block. */
-export const CTRL = { request: 0, done: 1, failed: 2, stop: 3, messageLength: 4 } as const;
-export const CTRL_SLOTS = 5;
+export const CTRL = { request: 0, done: 1, failed: 2, stop: 3, messageLength: 4, episode: 5 } as const;
+export const CTRL_SLOTS = 6;
 export const MESSAGE_BYTES = 512;
 
 /** The worker's shared buffers (see worker-policy-body.ts). */
@@ -147,6 +147,11 @@ export class WorkerPolicy implements Controller {
     Atomics.store(ctrl, CTRL.request, (last + 1) | 0);
     Atomics.notify(ctrl, CTRL.request);
     return true;
+  }
+
+  /** A new episode: the worker resets its controller before its next action (see Controller.reset). */
+  reset(): void {
+    Atomics.add(this.buf.ctrl, CTRL.episode, 1);
   }
 
   private lastMessage(): string {

@@ -11,7 +11,12 @@ import type { TransitionColumns } from "../../../src/core/transitions.js";
 import { DtLearner, DT_DEFAULTS, type DtConfig, type DtWindow } from "../../../src/rl/algos/dt.js";
 import * as ort from "onnxruntime-node";
 import { DtContext } from "../../../src/rl/algos/dt-context.js";
-import { DT_ONNX_OUTPUT, exportDtOnnx } from "../../../src/rl/algos/dt-onnx.js";
+import { DT_ONNX_OUTPUT, exportDtPackageOnnx } from "../../../src/rl/algos/dt-onnx.js";
+import { dtActorWeights } from "../../../src/rl/package.js";
+import { writePolicyPackage } from "../../../src/policy/package.js";
+import { computeActionQuantiles } from "../../../src/policy/support.js";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { episodesOf, returnsToGo, SegmentSampler } from "../../../src/rl/algos/dt-segments.js";
 
 const OBS = 3;
@@ -296,14 +301,26 @@ describe("Decision Transformer", () => {
 
   it("exported ONNX model: ONNX Runtime gives the next action the learner predicts for the window", async () => {
     const learner = randomLearner(16);
-    const session = await ort.InferenceSession.create(exportDtOnnx(learner));
+    // Through a real package with actuator bounds [-1, 1], so actuator units are the learner's actions.
+    const dir = mkdtempSync(join(tmpdir(), "tether-dt-onnx-"));
+    const pkg = writePolicyPackage(dir, {
+      robot: "test",
+      obsNames: ["a", "b", "c"],
+      actNames: ["u", "v"],
+      actionLow: [-1, -1],
+      actionHigh: [1, 1],
+      actor: dtActorWeights(learner),
+      support: { quantiles: computeActionQuantiles(new Float32Array([-1, 1, 1, -1]), ACT) },
+      provenance: { algorithm: "dt", datasetHash: "0", config: {}, metrics: {} },
+    });
+    const session = await ort.InferenceSession.create(exportDtPackageOnnx(pkg).bytes);
     for (const real of [K, 2]) {
       const w = randomWindow(new Rng(17 + real), 1, K, [0]);
       w.mask.fill(1, K - real);
       const out = await session.run({
         observations: new ort.Tensor("float32", w.observations, [1, K, OBS]),
         actions: new ort.Tensor("float32", w.actions, [1, K, ACT]),
-        returns_to_go: new ort.Tensor("float32", w.returnsToGo, [1, K, 1]),
+        returns_to_go: new ort.Tensor("float32", w.returnsToGo, [1, K]),
         timesteps: new ort.Tensor(
           "int64",
           BigInt64Array.from(w.timesteps, (t) => BigInt(t)),
@@ -318,6 +335,7 @@ describe("Decision Transformer", () => {
     }
     await session.release();
     learner.dispose();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it("warmup: the first update moves the parameters 1/warmupSteps as far as without it", () => {

@@ -1,0 +1,159 @@
+/**
+ * The policy node with a decision-transformer package: on the timer loop it drives the embedded MuJoCo sim
+ * robot, on the worker loop the transformer runs in the policy worker.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { Rng } from "../../../src/core/rng.js";
+import type { TransitionColumns } from "../../../src/core/transitions.js";
+import type { Float64MultiArray, JointState } from "../../../src/msgs/types.js";
+import { timeFromSeconds } from "../../../src/msgs/time.js";
+import { policyNode, type PolicyNodeHandle } from "../../../src/nodes/policy/policy-node.js";
+import { simRobotNode } from "../../../src/nodes/sim-robot/sim-robot-node.js";
+import { loadRobot } from "../../../src/robot/load.js";
+import { compileTask } from "../../../src/robot/task-functions.js";
+import { runTraining } from "../../../src/rl/run-training.js";
+import { createEmbeddedContext, type EmbeddedContext } from "../../../src/ros/embedded/context.js";
+import type { NodeHandle } from "../../../src/ros/node.js";
+
+const task = compileTask(loadRobot("pendulum").spec);
+const COMMANDS = "/forward_effort_controller/commands";
+
+/** Pendulum-shaped transitions around the upright-to-hanging range, episodes of 25 steps. */
+function columns(n: number): TransitionColumns {
+  const rng = new Rng(1);
+  const obs = new Float32Array(n * 3);
+  for (let i = 0; i < n; i++) {
+    const angle = rng.uniform(-Math.PI, Math.PI);
+    obs.set([Math.cos(angle), Math.sin(angle), rng.normal(0, 2)], i * 3);
+  }
+  return {
+    size: n,
+    obsDim: task.obsDim,
+    actDim: task.actDim,
+    observations: obs,
+    actions: Float32Array.from({ length: n }, () => rng.uniform(-1, 1)),
+    rewards: Float32Array.from({ length: n }, () => rng.uniform(0, 1)),
+    nextObservations: obs.slice(),
+    terminals: new Uint8Array(n),
+    timeouts: new Uint8Array(n),
+    episodes: Uint32Array.from({ length: n }, (_, i) => Math.floor(i / 25)),
+  };
+}
+
+async function waitFor(what: string, pred: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const t0 = Date.now();
+  while (!pred()) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+let dir: string;
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "tether-dt-node-"));
+  await runTraining({
+    algo: "dt",
+    dataset: "synthetic",
+    robot: "pendulum",
+    steps: 4,
+    out: dir,
+    seed: 0,
+    evalEvery: 0,
+    evalEpisodes: 0,
+    resume: false,
+    batchSize: 8,
+    config: { embedDim: 8, layers: 1, heads: 1, contextLength: 5, maxEpisodeLength: 300, warmupSteps: 1 },
+    columns: columns(200),
+    supportSteps: 20,
+  });
+}, 120_000);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("policy node with a decision-transformer package", () => {
+  let ctx: EmbeddedContext | undefined;
+  let handle: PolicyNodeHandle | undefined;
+  let sim: NodeHandle | undefined;
+  afterEach(async () => {
+    await handle?.close();
+    await sim?.close?.();
+    ctx?.shutdown();
+    handle = undefined;
+    sim = undefined;
+  });
+
+  it("timer loop on sim time drives the MuJoCo sim robot for 30 ticks", async () => {
+    ctx = createEmbeddedContext({ logSink: () => {} });
+    sim = await simRobotNode(
+      ctx.createNode("sim_robot", { parameters: { robot: "pendulum", mode: "realtime", seed: 3 } }),
+    );
+    const listener = ctx.createNode("listener");
+    const commands: number[] = [];
+    const positions: number[] = [];
+    listener.createSubscription("std_msgs/msg/Float64MultiArray", COMMANDS, {}, (m: Float64MultiArray) =>
+      commands.push(m.data[0]),
+    );
+    listener.createSubscription("sensor_msgs/msg/JointState", "/joint_states", {}, (m: JointState) =>
+      positions.push(m.position[0]),
+    );
+    handle = await policyNode(
+      ctx.createNode("policy", {
+        parameters: { robot: "pendulum", model: dir, loop: "timer", use_sim_time: true, fallback: "none" },
+      }),
+    );
+    expect(handle.loop).toBe("timer");
+    await waitFor("30 commands", () => commands.length >= 30, 60_000);
+    const stats = handle.stats();
+    expect(stats.estop).toBe(false);
+    expect(stats.bySource.policy ?? 0).toBeGreaterThanOrEqual(30);
+    for (const c of commands) {
+      expect(Number.isFinite(c)).toBe(true);
+      expect(Math.abs(c)).toBeLessThanOrEqual(2);
+    }
+    // The transformer's commands change with its context, and the pendulum moves under them.
+    expect(new Set(commands.map((c) => c.toFixed(6))).size).toBeGreaterThan(5);
+    expect(new Set(positions.map((p) => p.toFixed(6))).size).toBeGreaterThan(5);
+  }, 90_000);
+
+  it("worker loop: the transformer answers from the policy worker", async () => {
+    ctx = createEmbeddedContext({ logSink: () => {} });
+    const robot = ctx.createNode("fake_robot");
+    const js = robot.createPublisher("sensor_msgs/msg/JointState", "/joint_states");
+    let angle = 2.5;
+    robot.createTimer(10, () => {
+      angle -= 0.01;
+      js.publish({
+        header: { stamp: timeFromSeconds(robot.getClock().nowSeconds()), frame_id: "" },
+        name: ["pendulum_joint"],
+        position: [angle],
+        velocity: [-0.5],
+        effort: [0],
+      });
+    });
+    const commands: number[] = [];
+    ctx
+      .createNode("listener")
+      .createSubscription("std_msgs/msg/Float64MultiArray", COMMANDS, {}, (m: Float64MultiArray) =>
+        commands.push(m.data[0]),
+      );
+    handle = await policyNode(
+      ctx.createNode("policy", {
+        parameters: {
+          robot: "pendulum",
+          model: dir,
+          loop: "worker",
+          loop_spin_ms: 0.5,
+          fallback: "none",
+          policy_timeout_ms: 15,
+        },
+      }),
+    );
+    expect(handle.loop).toBe("worker");
+    await waitFor("policy ticks", () => (handle!.stats().bySource.policy ?? 0) >= 10, 60_000);
+    expect(handle.stats().estop).toBe(false);
+    expect(commands.length).toBeGreaterThan(0);
+    for (const c of commands) expect(Math.abs(c)).toBeLessThanOrEqual(2);
+  }, 90_000);
+});

@@ -23,7 +23,7 @@ import { mcReturnColumn, nextActionColumn, type SamplerExtras } from "../replay.
  * The return-to-go of an online row whose episode has not ended: so low that max(Q, bound) is Q (no calibration),
  * finite so that scaling it by the reward scale in the graph stays finite.
  */
-export const NO_MC_BOUND = -1e30;
+export const NO_MC_BOUND = Math.fround(-1e30);
 
 export class MixedReplayBuffer {
   readonly obsDim: number;

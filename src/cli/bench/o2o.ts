@@ -21,6 +21,7 @@ interface O2oOptions {
   seeds: number;
   offlineSteps?: number;
   hidden?: number[];
+  datasetEpisodes?: number;
   batchSize: number;
   config?: string;
   envSteps: number;
@@ -85,6 +86,11 @@ export function registerBenchO2o(bench: Command): void {
       "hidden layer widths of every network (default: the robot's benchmark.hidden)",
       parseHiddenOption,
     )
+    .option(
+      "--dataset-episodes <n>",
+      "episodes of the offline dataset (default: the robot's benchmark.dataset_episodes)",
+      parseIntOption("--dataset-episodes"),
+    )
     .option("--batch-size <n>", "mini-batch size, offline and online", parseIntOption("--batch-size"), 256)
     .option("--config <json>", 'per-algorithm config overrides, e.g. \'{"rebrac": {"minBcScale": 0.5}}\'')
     .option("--env-steps <n>", "online env-step budget per run", parseIntOption("--env-steps"), 10_000)
@@ -144,6 +150,7 @@ export function registerBenchO2o(bench: Command): void {
         ["--eval-episodes", opts.evalEpisodes],
         ["--batch-size", opts.batchSize],
         ["--offline-steps", opts.offlineSteps ?? 1],
+        ["--dataset-episodes", opts.datasetEpisodes ?? 1],
       ] as const)
         if (v < 1) throw new TetherError("CLI", `${flag} must be at least 1, got ${v}`);
       if (robots.length === 0 || algos.length === 0)
@@ -171,7 +178,11 @@ export function registerBenchO2o(bench: Command): void {
         const robot = loadRobot(name);
         const task = compileTask(robot.spec);
         const normalized = task.normalizedScore(0) !== undefined;
-        const scale = qualityScale(robot.spec, { hidden: opts.hidden, steps: opts.offlineSteps });
+        const scale = qualityScale(robot.spec, {
+          hidden: opts.hidden,
+          steps: opts.offlineSteps,
+          dataset_episodes: opts.datasetEpisodes,
+        });
         scales[robot.spec.name] = scale;
         const datasetDir = qualityDatasetDir(
           opts.dataDir ?? join(REPO_ROOT, "logs"),

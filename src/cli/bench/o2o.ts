@@ -165,6 +165,8 @@ export function registerBenchO2o(bench: Command): void {
       const engine = await setupEngine(opts);
       process.stderr.write(`bench o2o: ${engine}\n`);
 
+      const { loadavg } = await import("node:os");
+      const loadBefore = loadavg()[0];
       const started = Date.now();
       const modelsDir = resolve(opts.modelsDir ?? join(REPO_ROOT, "models"));
       const outDir = resolve(
@@ -312,6 +314,8 @@ export function registerBenchO2o(bench: Command): void {
         runs,
         out_dir: outDir,
         seconds: Math.round((Date.now() - started) / 1000),
+        // 1-minute load average at the start and the end: the machine is shared, speeds depend on it.
+        load_average_1m: [Number(loadBefore.toFixed(2)), Number(loadavg()[0].toFixed(2))],
       };
       if (opts.json) printJsonLine(summary);
     });

@@ -19,6 +19,7 @@ interface O2oOptions {
   algos: string;
   level: string;
   seeds: number;
+  seedStart: number;
   offlineSteps?: number;
   hidden?: number[];
   datasetEpisodes?: number;
@@ -76,6 +77,12 @@ export function registerBenchO2o(bench: Command): void {
     )
     .option("--level <name>", "offline dataset level", "medium")
     .option("--seeds <n>", "seeds per robot and algorithm", parseIntOption("--seeds"), 2)
+    .option(
+      "--seed-start <n>",
+      "first seed (seeds run from here; split one table's seeds across processes)",
+      parseIntOption("--seed-start"),
+      0,
+    )
     .option(
       "--offline-steps <n>",
       "offline gradient updates (default: the robot's benchmark.steps)",
@@ -153,6 +160,8 @@ export function registerBenchO2o(bench: Command): void {
         ["--dataset-episodes", opts.datasetEpisodes ?? 1],
       ] as const)
         if (v < 1) throw new TetherError("CLI", `${flag} must be at least 1, got ${v}`);
+      if (opts.seedStart < 0)
+        throw new TetherError("CLI", `--seed-start must be at least 0, got ${opts.seedStart}`);
       if (robots.length === 0 || algos.length === 0)
         throw new TetherError("CLI", "--robots and --algos must name at least one each");
       if (opts.evalEpisodes < 2)
@@ -211,7 +220,7 @@ export function registerBenchO2o(bench: Command): void {
         const cols = loadTransitions(ds);
         for (const algo of algos) {
           const algoRuns: Parameters<typeof summarizeO2o>[2] = [];
-          for (let seed = 0; seed < opts.seeds; seed++) {
+          for (let seed = opts.seedStart; seed < opts.seedStart + opts.seeds; seed++) {
             const config = { hidden: scale.hidden, ...overrides[algo] };
             const pkgDir = o2oPackageDir(modelsDir, {
               robot: robot.spec.name,
@@ -304,6 +313,7 @@ export function registerBenchO2o(bench: Command): void {
         batch_size: opts.batchSize,
         config: overrides,
         seeds: opts.seeds,
+        seed_start: opts.seedStart,
         env_steps: opts.envSteps,
         updates_per_step: opts.updatesPerStep,
         ratio: opts.ratio,

@@ -241,13 +241,16 @@ function writeAtomic(file: string, data: string | Uint8Array): void {
   renameSync(tmp, file);
 }
 
-/** A `--model` argument: a folder holding policy.json, or the name of one under models/. */
-export function resolvePackageDir(model: string): string {
+/**
+ * A `--model` argument (or a node's `model` parameter, named by `field`): a folder holding policy.json, or
+ * the name of one under models/. Every command and node resolves models here, with this one error.
+ */
+export function resolvePackageDir(model: string, field = "--model"): string {
   const dir = [resolve(model), join(REPO_ROOT, "models", model)].find((d) =>
     existsSync(join(d, MANIFEST_FILE)),
   );
   if (!dir) {
-    throw new ConfigError(model, "--model", `no policy package (${MANIFEST_FILE}) there or under models/`, {
+    throw new ConfigError(model, field, `no policy package (${MANIFEST_FILE}) there or under models/`, {
       hint: "train one with `tether train --out models/<name>`",
     });
   }

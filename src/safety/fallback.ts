@@ -16,6 +16,12 @@ export class PolicyTimeoutError extends TetherError {
 export interface Controller {
   /** Writes a normalized action for this observation (and full signal vector) into `out`. May throw. */
   act(obs: Float32Array, signals: Float64Array, out: Float64Array): void;
+  /**
+   * Optional, for a controller that computes elsewhere (a worker thread): starts on this observation now,
+   * and the next `act` (same tick, same arrays) only collects the answer, so the caller's own checks run
+   * meanwhile instead of waiting. Must not throw; a failure to start shows in that `act`.
+   */
+  begin?(obs: Float32Array, signals: Float64Array): void;
 }
 
 /** Adapts a PolicyRunner-like `act(obs, out)` to a Controller. */

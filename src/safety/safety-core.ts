@@ -4,7 +4,9 @@
  * `command` (actuator units) when `publish` is true.
  *
  * Per tick, in order:
- *   1. the state goes to the state monitors (joint limits, stale-state watchdog, NaN guard, OOD state);
+ *   1. the state goes to the state monitors (joint limits, stale-state watchdog, NaN guard, OOD state); a
+ *      policy that computes elsewhere (`Controller.begin`: a worker) is handed the observation first and
+ *      computes meanwhile;
  *   2. the policy acts (a throw is a `policy` error event, a PolicyTimeoutError a `control_deadline` one:
  *      the policy runs elsewhere and gave no output in time), its timing goes to the control deadline, its
  *      output to the NaN guard and its support gap to the rolling support-gap monitor;
@@ -194,10 +196,26 @@ export class SafetyCore {
     const tick = this.tickCount++;
     out.tick = tick;
 
-    // 1. state
+    // 1. state; a policy that computes elsewhere (Controller.begin, a worker) starts first, so the state
+    // monitors and the support model run while it computes (the e-stop latch does not move before step 3).
     const sig = this.signals;
     for (let i = 0; i < sig.length; i++) sig[i] = signals[i];
     this.task.observe(sig, this.obs);
+    const policyOn = !this.estop.engaged;
+    const early = policyOn && cfg.policy.begin !== undefined;
+    // The policy's time runs from the hand-over to its answer.
+    let start = 0;
+    let crashed: unknown = undefined;
+    if (early) {
+      start = this.scheduler.now();
+      if (cfg.policy.begin !== undefined) {
+        try {
+          cfg.policy.begin(this.obs, sig);
+        } catch (err) {
+          crashed = err;
+        }
+      }
+    }
     this.jointSample.stamp = stampMs;
     this.state$.next(this.jointSample);
     const now = this.scheduler.now();
@@ -206,15 +224,17 @@ export class SafetyCore {
 
     // 2. policy (skipped while the e-stop is engaged)
     let gap = 0;
-    if (!this.estop.engaged) {
-      const start = this.scheduler.now();
-      let crashed: unknown = undefined;
-      try {
-        cfg.policy.act(this.obs, sig, this.raw);
-      } catch (err) {
-        crashed = err;
-        this.raw.fill(NaN);
+    if (policyOn) {
+      shield.prepare(this.obs);
+      if (!early) start = this.scheduler.now();
+      if (crashed === undefined) {
+        try {
+          cfg.policy.act(this.obs, sig, this.raw);
+        } catch (err) {
+          crashed = err;
+        }
       }
+      if (crashed !== undefined) this.raw.fill(NaN);
       const end = this.scheduler.now();
       if (crashed instanceof PolicyTimeoutError) {
         const budget = cfg.budgetMs ?? this.periodMs;
@@ -231,7 +251,6 @@ export class SafetyCore {
       this.timing$.next(this.timing);
       this.actionSample.stamp = end;
       this.action$.next(this.actionSample);
-      shield.prepare(this.obs);
       gap = shield.measureGap(this.raw);
       this.gapSample.stamp = end;
       this.gapSample.gap = gap;

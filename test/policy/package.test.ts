@@ -1,12 +1,13 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { Rng } from "../../src/core/rng.js";
 import {
   attachPolicyOnnx,
   loadPolicyPackage,
+  resolvePackageDir,
   writePolicyPackage,
   type PackageActorWeights,
   type PolicyPackageInput,
@@ -14,6 +15,7 @@ import {
 import type { ActorWeights } from "../../src/rl/networks/weights-format.js";
 import { PolicyRunner, SupportRunner } from "../../src/policy/runner.js";
 import { computeActionQuantiles } from "../../src/policy/support.js";
+import { REPO_ROOT } from "../../src/robot/load.js";
 import { exportPolicyOnnx } from "../../src/rl/policy-onnx.js";
 import { randomLayers } from "./helpers.js";
 
@@ -208,6 +210,30 @@ describe("policy package", () => {
     const spec = input();
     spec.actor.network.layers[0].weight[5] = Number.NaN;
     expect(() => writePolicyPackage(tempDir(), spec)).toThrow(/weights\[5\] is NaN/);
+  });
+});
+
+describe("resolvePackageDir", () => {
+  it("takes a folder holding policy.json (absolute or relative), else the name under models/", () => {
+    const dir = tempDir();
+    writePolicyPackage(dir, input());
+    expect(resolvePackageDir(dir)).toBe(dir);
+    expect(resolvePackageDir(relative(process.cwd(), dir))).toBe(dir);
+    const name = `resolve-test-${process.pid}`;
+    const named = join(REPO_ROOT, "models", name);
+    dirs.push(named);
+    writePolicyPackage(named, input());
+    expect(resolvePackageDir(name)).toBe(named);
+  });
+
+  it("names the argument and the field (--model, or a node's model parameter) when neither holds a package", () => {
+    const empty = tempDir();
+    expect(() => resolvePackageDir(empty)).toThrow(
+      `${empty}: --model: no policy package (policy.json) there or under models/`,
+    );
+    expect(() => resolvePackageDir("no-such-model", "model")).toThrow(
+      "no-such-model: model: no policy package (policy.json) there or under models/",
+    );
   });
 });
 

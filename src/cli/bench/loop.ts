@@ -17,6 +17,7 @@ interface BenchLoopOptions {
   thread: "main" | "worker";
   spinMs?: number;
   policyNode: boolean;
+  policySpinMs?: number;
 }
 
 export function registerBenchLoop(bench: Command): void {
@@ -43,6 +44,11 @@ export function registerBenchLoop(bench: Command): void {
       parseFloatOption("--spin-ms"),
     )
     .option("--no-policy-node", "skip the policy node's own loop (path policy_node)")
+    .option(
+      "--policy-spin-ms <ms>",
+      "policy_node: the policy worker's busy-wait before each request (the node's policy_spin_ms; default 0)",
+      parseFloatOption("--policy-spin-ms"),
+    )
     .action(async (opts: BenchLoopOptions) => {
       const { runLoopBench } = await import("../../safety/loop/loop-bench.js");
       const { startProgress } = await import("../progress.js");
@@ -63,7 +69,13 @@ export function registerBenchLoop(bench: Command): void {
       if (opts.policyNode) {
         const { runNodeLoopBench } = await import("../../nodes/policy/node-loop-bench.js");
         process.stderr.write(`bench loop: policy node on its worker loop, ${opts.seconds} s\n`);
-        policyNode = await runNodeLoopBench({ seconds: opts.seconds, seed: opts.seed, spinMs: opts.spinMs });
+        policyNode = await runNodeLoopBench({
+          seconds: opts.seconds,
+          seed: opts.seed,
+          spinMs: opts.spinMs,
+          cpuTicks: opts.ticks,
+          policySpinMs: opts.policySpinMs,
+        });
       }
       const out = {
         path: "safety_core",

@@ -7,6 +7,7 @@ import { registerBenchFaults } from "../bench/faults.js";
 import { registerBenchO2o } from "../bench/o2o.js";
 import { registerBenchQuality } from "../bench/quality.js";
 import { registerBenchTrain } from "../bench/train.js";
+import { registerBenchFinetune } from "../bench/finetune.js";
 
 /** `tether bench <what>`: each benchmark prints progress on stderr and one JSON object as its last stdout line. */
 export function registerBench(program: Command): void {
@@ -21,6 +22,7 @@ export function registerBench(program: Command): void {
     registerBenchQuality,
     registerBenchBus,
     registerBenchTrain,
+    registerBenchFinetune,
     registerBenchO2o,
   ])
     register(bench);

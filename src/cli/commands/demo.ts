@@ -1,6 +1,6 @@
 /**
- * `tether demo ood-bandit`: the seed chapter's contextual bandit (naive Q vs CQL vs TD3+BC, plus IQL and
- * AWAC). The bare `tether demo` runs the end-to-end demo (src/deploy/demo/run-demo.ts).
+ * `tether demo ood-bandit`: the seed chapter's contextual bandit (naive Q vs CQL vs TD3+BC, plus IQL, AWAC,
+ * Cal-QL and ReBRAC). The bare `tether demo` runs the end-to-end demo (src/deploy/demo/run-demo.ts).
  */
 import type { Command } from "commander";
 import { parseIntOption, printJsonLine } from "../run.js";
@@ -51,7 +51,7 @@ export function registerDemo(program: Command): void {
   demo
     .command("ood-bandit")
     .description(
-      "Contextual bandit: naive Q runs off the data's support, CQL / TD3+BC / IQL / AWAC stay near it",
+      "Contextual bandit: naive Q runs off the data's support, CQL / TD3+BC / IQL / AWAC / Cal-QL / ReBRAC stay near it",
     )
     .option("--seed <s>", "seed", parseIntOption("--seed"), 0)
     .option("--device <name>", "engine device: cpu | cuda (default: cuda when its provider loads, else cpu)")
@@ -61,21 +61,17 @@ export function registerDemo(program: Command): void {
       const { setupEngine } = await import("../device-option.js");
       const engine = await setupEngine(opts);
       process.stderr.write(`ood-bandit: ${engine}\n`);
-      const { runOodBandit, formatOodBanditTable, OOD_BANDIT_DEFAULTS } =
+      const { runOodBandit, formatOodBanditTable, oodBanditPhases, OOD_BANDIT_DEFAULTS } =
         await import("../../rl/bandit/ood-bandit.js");
       const cfg = { ...OOD_BANDIT_DEFAULTS, seed: opts.seed };
-      const total = 3 * cfg.qSteps + 5 * cfg.actorSteps;
+      // Each phase's first step on the one progress bar over all of them.
+      const offsets: Record<string, number> = {};
+      let total = 0;
+      for (const [phase, steps] of oodBanditPhases(cfg)) {
+        offsets[phase] = total;
+        total += steps;
+      }
       const progress = startProgress("ood-bandit", total);
-      const offsets: Record<string, number> = {
-        naive_q: 0,
-        cql_q: cfg.qSteps,
-        iql_v: 2 * cfg.qSteps,
-        naive_actor: 3 * cfg.qSteps,
-        cql_actor: 3 * cfg.qSteps + cfg.actorSteps,
-        td3bc_actor: 3 * cfg.qSteps + 2 * cfg.actorSteps,
-        iql_actor: 3 * cfg.qSteps + 3 * cfg.actorSteps,
-        awac_actor: 3 * cfg.qSteps + 4 * cfg.actorSteps,
-      };
       const started = Date.now();
       const result = runOodBandit(cfg, (phase, step) =>
         progress.update((offsets[phase] ?? 0) + step, { phase }),

@@ -4,7 +4,7 @@
  */
 import type { Command } from "commander";
 import { existsSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { ConfigError, TetherError } from "../../core/errors.js";
 import { parseIntOption, printJsonLine } from "../run.js";
 import { startProgress } from "../progress.js";
@@ -53,10 +53,8 @@ export function registerEval(program: Command): void {
         }
         const { REPO_ROOT, loadRobot } = await import("../../robot/load.js");
         const { compileTask } = await import("../../robot/task-functions.js");
-        const { loadPolicyPackage } = await import("../../policy/package.js");
-        const modelDir = existsSync(join(opts.model, "policy.json"))
-          ? resolve(opts.model)
-          : join(REPO_ROOT, "models", opts.model);
+        const { loadPolicyPackage, resolvePackageDir } = await import("../../policy/package.js");
+        const modelDir = resolvePackageDir(opts.model);
         const pkg = loadPolicyPackage(modelDir);
         const robot = loadRobot(opts.robot);
         if (pkg.manifest.robot !== robot.spec.name) {

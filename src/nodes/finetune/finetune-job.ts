@@ -13,10 +13,15 @@ import type { Env } from "../../core/env.js";
 import { Rng } from "../../core/rng.js";
 import { makeRunId } from "../../core/run-id.js";
 import type { TransitionColumns } from "../../core/transitions.js";
-import { loadPolicyPackage, writePolicyPackage, type PolicyPackage } from "../../policy/package.js";
+import {
+  loadPolicyPackage,
+  resolvePackageDir,
+  writePolicyPackage,
+  type PolicyPackage,
+} from "../../policy/package.js";
 import { SupportRunner, type PolicyRunner } from "../../policy/runner.js";
 import type { Controller } from "../../safety/fallback.js";
-import { loadRobot, REPO_ROOT, type LoadedRobot } from "../../robot/load.js";
+import { loadRobot, type LoadedRobot } from "../../robot/load.js";
 import { compileTask } from "../../robot/task-functions.js";
 import type { Learner } from "../../rl/algos/learner.js";
 import {
@@ -137,10 +142,6 @@ interface RunConfigFile {
   [k: string]: unknown;
 }
 
-export function resolveModelDir(model: string): string {
-  return existsSync(join(model, "policy.json")) ? resolve(model) : join(REPO_ROOT, "models", model);
-}
-
 /** models/<name>, also when fine-tuning from one of its versions. */
 export function modelRoot(modelDir: string): string {
   return basename(dirname(modelDir)) === "versions" ? dirname(dirname(modelDir)) : modelDir;
@@ -258,7 +259,7 @@ function bcFallback(pkg: PolicyPackage, runner: PolicyRunner): Controller | unde
 export async function runFinetuneJob(options: FinetuneJobOptions): Promise<FinetuneJobResult> {
   const robot: LoadedRobot = loadRobot(options.robot);
   const task = compileTask(robot.spec);
-  const modelDir = resolveModelDir(options.model);
+  const modelDir = resolvePackageDir(options.model);
   const pkg = loadPolicyPackage(modelDir);
   const root = modelRoot(modelDir);
   const shieldParams = { ...DEFAULT_SHIELD_PARAMS, ...(options.shield ?? {}) };

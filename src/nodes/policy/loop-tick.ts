@@ -29,6 +29,8 @@ export interface PolicyLoopOptions {
   buffers: PolicyLoopBuffers;
   /** Longest wait for the policy's action, ms. */
   policyTimeoutMs: number;
+  /** The policy worker busy-waits this long before each tick's request is due (0: sleeps until woken). */
+  policySpinMs?: number;
   /** WorkerPolicy module and options (default: the package's actor, policy-actor.ts). Fault injection. */
   policyModule?: string;
   policyOptions?: unknown;
@@ -50,6 +52,8 @@ export async function createRealtimeTick(o: PolicyLoopOptions): Promise<Realtime
     sigDim: layout.size,
     actDim: stack.runner.actDim,
     timeoutMs: o.policyTimeoutMs,
+    spinMs: o.policySpinMs ?? 0,
+    periodMs: 1000 / parts.rateHz,
   });
   const clock = new PolledWallClock();
   const core: SafetyCore = parts.makeCore(clock, log, policy);

@@ -3,7 +3,13 @@
  * 500 Hz on the pendulum with a policy package of random 2×256 ReLU weights, fed /joint_states by a fake
  * robot in the same embedded ROS 2 graph. The figures are the node's own loop record: tick wall time
  * (state read, SafetyCore tick with the policy in its worker, command handed back) and deadline misses.
- * `bytes_per_tick` is the heap the same tick (loop-tick.ts) keeps per tick, run on this thread.
+ *
+ * Then, on this thread, what the tick costs without the machine's noise: `tick_cpu_us_*`, the process CPU
+ * time of the node's SafetyCore tick run back to back with the policy called in place (the tick's own
+ * work: state monitors, policy, shield, run log), and `policy_us_*`, the policy's forward pass alone; the
+ * loop's wall time less this work is the hand-over to the policy worker and time preempted.
+ * `bytes_per_tick` is the heap the node's loop tick (loop-tick.ts, policy in its worker) keeps per tick over
+ * `heap_ticks` ticks, GC forced at both ends; `alloc_bytes_per_tick` what it allocates, garbage included.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -15,14 +21,16 @@ import { signalLayout } from "../../robot/signals.js";
 import { writePolicyPackage } from "../../policy/package.js";
 import { DEFAULT_QUANTILE_LEVELS } from "../../policy/support.js";
 import { createEmbeddedContext } from "../../ros/embedded/context.js";
-import { bytesPerTick } from "../../safety/loop/heap-per-tick.js";
+import { allocBytesPerTick, bytesPerTick } from "../../safety/loop/heap-per-tick.js";
+import { percentile } from "../../safety/loop/realtime-loop.js";
+import { PolledWallClock } from "../../safety/loop/wall-clock.js";
 import { randomLayers } from "../../safety/loop/loop-bench-setup.js";
 import type { LoopSummary } from "../../safety/loop/realtime-loop.js";
 import { createPolicyLoopBuffers, LOOP } from "./loop-shared.js";
 import { createRealtimeTick } from "./loop-tick.js";
 import { DEFAULT_SHIELD_PARAMS } from "./build-shield.js";
-import { startPolicyNode } from "./policy-node.js";
-import type { PolicyCoreOptions } from "./policy-core.js";
+import { DEFAULT_POLICY_SPIN_MS, startPolicyNode } from "./policy-node.js";
+import { loadPolicyCore, type PolicyCoreOptions } from "./policy-core.js";
 
 const RATE_HZ = 500;
 
@@ -32,9 +40,20 @@ export interface NodeLoopBenchResult extends LoopSummary {
   rate_hz: number;
   wall_seconds: number;
   spin_ms: number;
-  /** The node's loop tick, wall time (= wall_tick_us_p99 of its loop record). */
+  /** The policy worker's busy-wait before each request (the node's policy_spin_ms). */
+  policy_spin_ms: number;
+  /** The node's loop tick, wall time (= wall_tick_us_p50/p99 of its loop record). */
+  tick_us_p50: number;
   tick_us_p99: number;
+  /** Process CPU time of the tick's own work, back to back on one thread (policy called in place). */
+  tick_cpu_us_p50: number;
+  tick_cpu_us_p99: number;
+  /** The policy's forward pass alone (PolicyRunner.act). */
+  policy_us_p50: number;
+  policy_us_p99: number;
+  cpu_ticks: number;
   bytes_per_tick: number;
+  alloc_bytes_per_tick: number;
   heap_ticks: number;
   sources: Record<string, number>;
 }
@@ -65,6 +84,9 @@ export async function runNodeLoopBench(options: {
   seed?: number;
   spinMs?: number;
   heapTicks?: number;
+  cpuTicks?: number;
+  /** The node's policy_spin_ms (default: the node's default). */
+  policySpinMs?: number;
 }): Promise<NodeLoopBenchResult> {
   const dir = mkdtempSync(join(tmpdir(), "tether-bench-node-"));
   const spinMs = options.spinMs ?? 1000 / RATE_HZ;
@@ -85,7 +107,14 @@ export async function runNodeLoopBench(options: {
       });
     });
     const node = ctx.createNode("policy", {
-      parameters: { robot: "pendulum", model: dir, rate_hz: RATE_HZ, loop: "worker", loop_spin_ms: spinMs },
+      parameters: {
+        robot: "pendulum",
+        model: dir,
+        rate_hz: RATE_HZ,
+        loop: "worker",
+        loop_spin_ms: spinMs,
+        ...(options.policySpinMs !== undefined ? { policy_spin_ms: options.policySpinMs } : {}),
+      },
     });
     const handle = await startPolicyNode(node, {});
     // From the first tick on: starting the loop and policy workers takes a while, slots before do nothing.
@@ -101,16 +130,24 @@ export async function runNodeLoopBench(options: {
     await handle.close();
     ctx.shutdown();
 
-    const heapTicks = options.heapTicks ?? 20_000;
+    const heapTicks = options.heapTicks ?? 100_000;
+    const cpuTicks = options.cpuTicks ?? 20_000;
+    const cost = await tickCost(dir, cpuTicks);
+    const heap = await tickBytes(dir, heapTicks);
     return {
       path: "policy_node",
       policy: "pendulum policy package, random 2x256 ReLU weights (tanh out), in its WorkerPolicy",
       rate_hz: RATE_HZ,
       wall_seconds: options.seconds,
       spin_ms: spinMs,
+      policy_spin_ms: options.policySpinMs ?? DEFAULT_POLICY_SPIN_MS,
+      tick_us_p50: summary.wall_tick_us_p50,
       tick_us_p99: summary.wall_tick_us_p99,
+      ...cost,
+      cpu_ticks: cpuTicks,
       ...summary,
-      bytes_per_tick: Math.round((await tickBytes(dir, heapTicks)) * 100) / 100,
+      bytes_per_tick: Math.round(heap.kept * 100) / 100,
+      alloc_bytes_per_tick: Math.round(heap.allocated * 10) / 10,
       heap_ticks: heapTicks,
       sources,
     };
@@ -119,31 +156,88 @@ export async function runNodeLoopBench(options: {
   }
 }
 
-/** Heap kept per tick by the node's loop tick, built on this thread on a steady state. */
-async function tickBytes(model: string, ticks: number): Promise<number> {
-  const core: PolicyCoreOptions = {
-    where: "bench policy_node",
-    robot: "pendulum",
-    model,
-    fallback: "auto",
-    rateHz: RATE_HZ,
-    params: DEFAULT_SHIELD_PARAMS,
-    frozenRepeats: 2,
-    returnWindow: 0,
-    returnBaseline: 0,
-    returnMaxDrop: 0,
-    shadow: false,
+const coreOptions = (model: string): PolicyCoreOptions => ({
+  where: "bench policy_node",
+  robot: "pendulum",
+  model,
+  fallback: "auto",
+  rateHz: RATE_HZ,
+  params: DEFAULT_SHIELD_PARAMS,
+  frozenRepeats: 2,
+  returnWindow: 0,
+  returnBaseline: 0,
+  returnMaxDrop: 0,
+  shadow: false,
+});
+
+const round1 = (v: number): number => Math.round(v * 10) / 10;
+
+/** The tick's own work and the policy's share of it, back to back on this thread (CPU and wall time). */
+async function tickCost(
+  model: string,
+  ticks: number,
+): Promise<
+  Pick<NodeLoopBenchResult, "tick_cpu_us_p50" | "tick_cpu_us_p99" | "policy_us_p50" | "policy_us_p99">
+> {
+  const parts = await loadPolicyCore(coreOptions(model));
+  const clock = new PolledWallClock();
+  const core = parts.makeCore(clock, { record: () => {} });
+  const layout = signalLayout(parts.spec);
+  const signals = new Float64Array(layout.size);
+  const tick = (i: number): void => {
+    clock.poll();
+    signals[layout.position] = 0.3 * Math.sin(i / RATE_HZ);
+    signals[layout.velocity] = 0.3 * Math.cos(i / RATE_HZ);
+    // The stamp is now: the back-to-back ticks outrun the 500 Hz schedule, and a state that looks stale
+    // would send every tick to hold instead of the policy.
+    core.tick(clock.now(), signals);
   };
+  const cpu = new Float64Array(ticks);
+  for (let i = 0; i < 2000; i++) tick(i);
+  for (let i = 0; i < ticks; i++) {
+    const c0 = process.cpuUsage();
+    tick(2000 + i);
+    const c1 = process.cpuUsage(c0);
+    cpu[i] = c1.user + c1.system;
+  }
+  core.close();
+  const obs = new Float32Array(parts.stack.runner.obsDim);
+  const act = new Float64Array(parts.stack.runner.actDim);
+  const policy = new Float64Array(ticks);
+  for (let i = 0; i < ticks; i++) {
+    obs[0] = Math.cos(i / RATE_HZ);
+    obs[1] = Math.sin(i / RATE_HZ);
+    const t0 = performance.now();
+    parts.stack.runner.act(obs, act);
+    policy[i] = (performance.now() - t0) * 1000;
+  }
+  cpu.sort();
+  policy.sort();
+  return {
+    tick_cpu_us_p50: round1(percentile(cpu, 0.5)),
+    tick_cpu_us_p99: round1(percentile(cpu, 0.99)),
+    policy_us_p50: round1(percentile(policy, 0.5)),
+    policy_us_p99: round1(percentile(policy, 0.99)),
+  };
+}
+
+/** Heap kept and allocated per tick by the node's loop tick (policy in its worker), built on this thread. */
+async function tickBytes(model: string, ticks: number): Promise<{ kept: number; allocated: number }> {
   const spec = loadRobot("pendulum").spec;
   const buffers = createPolicyLoopBuffers(signalLayout(spec).size, spec.actuators.length);
-  const rt = await createRealtimeTick({ core, buffers, policyTimeoutMs: 1 });
+  const rt = await createRealtimeTick({ core: coreOptions(model), buffers, policyTimeoutMs: 1 });
   Atomics.store(buffers.ctrl, LOOP.ready, 1);
   const now = (): number => performance.timeOrigin + performance.now();
-  const bytes = bytesPerTick((i) => {
+  const tick = (i: number): void => {
     buffers.state[0] = now();
     buffers.state[1] = 0.3 * Math.sin(i / RATE_HZ);
     rt.tick(i);
-  }, ticks);
-  rt.finish();
-  return bytes;
+  };
+  try {
+    const kept = bytesPerTick(tick, ticks);
+    const allocated = await allocBytesPerTick(tick);
+    return { kept, allocated };
+  } finally {
+    rt.finish();
+  }
 }

@@ -3,8 +3,6 @@
  * the SafetyCore, built from plain (structured-cloneable) options, so the timer path builds it on the
  * node's thread and the real-time loop (loop-tick.ts) in its worker, the same way.
  */
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import type { SchedulerLike } from "rxjs";
 import { ConfigError } from "../../core/errors.js";
 import type { RobotSpec } from "../../robot/spec.js";
@@ -43,10 +41,10 @@ export interface PolicyCoreParts {
 }
 
 export async function loadPolicyCore(o: PolicyCoreOptions): Promise<PolicyCoreParts> {
-  const { loadRobot, REPO_ROOT } = await import("../../robot/load.js");
-  const { loadPolicyPackage } = await import("../../policy/package.js");
+  const { loadRobot } = await import("../../robot/load.js");
+  const { loadPolicyPackage, resolvePackageDir } = await import("../../policy/package.js");
   const spec = loadRobot(o.robot).spec;
-  const modelDir = existsSync(join(o.model, "policy.json")) ? o.model : join(REPO_ROOT, "models", o.model);
+  const modelDir = resolvePackageDir(o.model, "model");
   const pkg = loadPolicyPackage(modelDir);
   const stack = buildPolicyStack(pkg, spec, o.params);
   const rateHz = o.rateHz > 0 ? o.rateHz : spec.control.rate_hz;

@@ -31,6 +31,9 @@
  *                    timer: the tick runs on a timer of the node's own event loop (the old path).
  *   loop_spin_ms     worker: busy-wait this long before each slot (< 0: the whole period, one core)
  *   policy_timeout_ms  worker: longest wait for the policy's action (0: half a period)
+ *   policy_spin_ms   worker: the policy's worker busy-waits from this long before each tick's request is due
+ *                    until it comes, so it starts without a wake-up (0, default: it sleeps until woken; at
+ *                    most a quarter period; for a machine with a core to spare)
  */
 import { performance } from "node:perf_hooks";
 import { asyncScheduler, type SchedulerLike } from "rxjs";
@@ -54,6 +57,12 @@ import { JsonlRunLog, teeRunLog } from "./jsonl-run-log.js";
 
 export const DIAGNOSTICS_TOPIC = "/diagnostics";
 const DEFAULT_EPISODE_TOPIC = "/episode";
+/**
+ * The policy worker's busy-wait before each request (policy_spin_ms), off by default: on a busy machine the
+ * spinning worker spent its share of the core before the request came and was preempted, and the fallback
+ * acted more often (docs/benchmarks.md, bench loop).
+ */
+export const DEFAULT_POLICY_SPIN_MS = 0;
 
 export interface PolicyNodeHandle extends NodeHandle {
   /** Counters for tests and reports. */
@@ -120,6 +129,11 @@ export async function startPolicyNode(rawNode: Node, testing: PolicyNodeTesting)
   const loopParam = String(node.declareParameter("loop", "auto"));
   const spinMs = Number(node.declareParameter("loop_spin_ms", -1, { double: true }));
   const policyTimeoutParam = Number(node.declareParameter("policy_timeout_ms", 0, { double: true }));
+  const policySpinMs = Number(
+    node.declareParameter("policy_spin_ms", DEFAULT_POLICY_SPIN_MS, { double: true }),
+  );
+  if (!(policySpinMs >= 0))
+    throw new ConfigError(where, "policy_spin_ms", "must be >= 0", { actual: String(policySpinMs) });
   if (loopParam !== "auto" && loopParam !== "worker" && loopParam !== "timer")
     throw new ConfigError(where, "loop", `unknown loop "${loopParam}"`, {
       expected: "auto | worker | timer",
@@ -344,6 +358,8 @@ export async function startPolicyNode(rawNode: Node, testing: PolicyNodeTesting)
       tick: {
         core: coreOptions,
         policyTimeoutMs: policyTimeoutParam > 0 ? policyTimeoutParam : periodMs / 2,
+        // At most a quarter period: the worker sleeps most of each period.
+        policySpinMs: Math.min(policySpinMs, periodMs / 4),
         policyModule: testing.policyModule,
         policyOptions: testing.policyOptions,
         throwAtTick: testing.throwAtTick,

@@ -29,20 +29,28 @@ const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
  */
 export function twinQSpecs(obsDim: number, actDim: number, hidden: number[], layerNorm = false): MlpSpec[] {
   const spec: MlpSpec = { sizes: [obsDim + actDim, ...hidden, 1], hidden: "relu", output: "linear" };
-  const norms: MlpSpec[] = layerNorm
-    ? hidden.map((h) => ({ sizes: [1, h], hidden: "relu", output: "linear" }))
-    : [];
+  const norms = layerNorm ? layerNormSpecs(hidden) : [];
   return [spec, spec, ...norms, ...norms];
+}
+
+/** One [1, width] "layer" per hidden layer, holding that layer norm's gain (as weights) and bias. */
+export function layerNormSpecs(hidden: number[]): MlpSpec[] {
+  return hidden.map((h) => ({ sizes: [1, h], hidden: "relu", output: "linear" }));
+}
+
+/** Sets the layer norms of `group` (its specs from index `first` on) to gain 1 and bias 0 in `values`. */
+export function resetLayerNorms(group: ParamGroup, values: Float32Array, first: number): void {
+  for (let i = first; i < group.specs.length; i++) {
+    const [o, h] = [group.offsets[i], group.specs[i].sizes[1]];
+    values.fill(1, o, o + h);
+    values.fill(0, o + h, o + 2 * h);
+  }
 }
 
 /** Initial twin-Q parameters: the MLPs as every learner's, layer-norm gains 1 and biases 0. */
 export function twinQInit(group: ParamGroup, rng: Rng): Float32Array {
   const values = initParams(group.specs, rng);
-  for (let i = 2; i < group.specs.length; i++) {
-    const [o, h] = [group.offsets[i], group.specs[i].sizes[1]];
-    values.fill(1, o, o + h);
-    values.fill(0, o + h, o + 2 * h);
-  }
+  resetLayerNorms(group, values, 2);
   return values;
 }
 

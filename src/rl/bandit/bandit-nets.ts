@@ -1,24 +1,45 @@
 /**
  * The bandit demo's small MLPs on the training engine: one network is fitted by Adam on a forward loss
  * that may read other, already fitted networks (frozen state), and fitted networks are evaluated row-wise.
- * Hidden layers are ReLU; the output is linear or tanh. Initialization is PyTorch's nn.Linear default.
+ * Hidden layers are ReLU, optionally each followed by a LayerNorm (ReBRAC's critic); the output is linear or
+ * tanh. Initialization is PyTorch's nn.Linear default (layer norms: gain 1, bias 0).
  */
 import type { Rng } from "../../core/rng.js";
 import type { Graph, Value } from "../../tensor/graph.js";
 import { ADAM_DEFAULTS } from "../../tensor/optim.js";
-import { GraphTrainer, type GroupConfig } from "../algos/graph-trainer.js";
+import { layerNormSpecs, resetLayerNorms } from "../algos/graph-nets.js";
+import { GraphTrainer, type GroupConfig, type GroupValues } from "../algos/graph-trainer.js";
 import { mlpGraph, ParamGroup } from "../networks/graph-mlp.js";
 import { initParams, type MlpSpec } from "../networks/mlp-spec.js";
 
 export interface BanditNet {
   spec: MlpSpec;
-  /** Flat parameters (mlp-spec.ts layout). */
+  /** A LayerNorm after every hidden layer's ReLU. */
+  layerNorm: boolean;
+  /** Flat parameters (mlp-spec.ts layout): the MLP, then with `layerNorm` each norm's gain and bias. */
   values: Float32Array;
 }
 
-export function makeNet(rng: Rng, sizes: number[], output: "linear" | "tanh"): BanditNet {
+export function makeNet(rng: Rng, sizes: number[], output: "linear" | "tanh", layerNorm = false): BanditNet {
   const spec: MlpSpec = { sizes, hidden: "relu", output };
-  return { spec, values: initParams([spec], rng) };
+  const group = paramGroup("init", { spec, layerNorm });
+  const values = initParams(group.specs, rng);
+  resetLayerNorms(group, values, 1);
+  return { spec, layerNorm, values };
+}
+
+/** The network's parameter group: the MLP, then one [1, width] gain/bias "layer" per layer norm. */
+function paramGroup(name: string, net: Pick<BanditNet, "spec" | "layerNorm">): ParamGroup {
+  const norms = net.layerNorm ? layerNormSpecs(net.spec.sizes.slice(1, -1)) : [];
+  return new ParamGroup(name, [net.spec, ...norms]);
+}
+
+/** The forward pass of the network held in `values` (its group's graph values). */
+function applyNet(g: Graph, group: ParamGroup, values: GroupValues, x: Value): Value {
+  // Specs after the MLP are its layer norms, one per hidden layer (paramGroup).
+  const count = group.specs.length - 1;
+  const norms = count > 0 ? Array.from({ length: count }, (_, l) => values.layers(1 + l)[0]) : undefined;
+  return mlpGraph(g, group.specs[0], values.layers(0), x, norms);
 }
 
 /** A network's forward pass inside a loss graph. */
@@ -44,7 +65,7 @@ function trainer(name: string, groups: GroupConfig[], fit?: FitSpec): GraphTrain
     const apply: Record<string, Apply> = {};
     for (const c of groups) {
       const n = c.group.name;
-      apply[n] = (x) => mlpGraph(g, c.group.specs[0], nets[n].layers(0), x);
+      apply[n] = (x) => applyNet(g, c.group, nets[n], x);
     }
     const inputs: Record<string, Value> = {};
     for (const [k, shape] of Object.entries(fit.inputs)) inputs[k] = g.input(k, shape);
@@ -64,13 +85,13 @@ export function fitNet(
 ): BanditNet {
   const groups: GroupConfig[] = [
     {
-      group: new ParamGroup(SELF, [fit.net.spec]),
+      group: paramGroup(SELF, fit.net),
       init: fit.net.values,
       // tf.train.adam's epsilon (1e-7), which the demo's published figures were made with.
       adam: { ...ADAM_DEFAULTS, lr: fit.lr, eps: 1e-7 },
     },
     ...Object.entries(fit.frozen).map(([n, net]) => ({
-      group: new ParamGroup(n, [net.spec]),
+      group: paramGroup(n, net),
       init: net.values,
     })),
   ];
@@ -80,7 +101,7 @@ export function fitNet(
       t.update(feed(step), 0);
       onStep?.(step);
     }
-    return { spec: fit.net.spec, values: t.read(SELF) };
+    return { ...fit.net, values: t.read(SELF) };
   } finally {
     t.dispose();
   }
@@ -90,14 +111,12 @@ export function fitNet(
 export function evalNet(net: BanditNet, x: Float32Array): Float32Array {
   const inDim = net.spec.sizes[0];
   const n = x.length / inDim;
-  const t = trainer("bandit_eval", [{ group: new ParamGroup(SELF, [net.spec]), init: net.values }]);
+  const group = paramGroup(SELF, net);
+  const t = trainer("bandit_eval", [{ group, init: net.values }]);
   try {
-    return t.forward(
-      "eval",
-      n,
-      (g, nets) => mlpGraph(g, net.spec, nets[SELF].layers(0), g.input("x", [n, inDim])),
-      { x },
-    );
+    return t.forward("eval", n, (g, nets) => applyNet(g, group, nets[SELF], g.input("x", [n, inDim])), {
+      x,
+    });
   } finally {
     t.dispose();
   }

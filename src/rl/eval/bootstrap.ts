@@ -59,6 +59,59 @@ export function bootstrapMeanCI(samples: ArrayLike<number>, options: BootstrapOp
   };
 }
 
+/**
+ * Bootstrap CI of the mean of group means, resampling within each group (stratified): for pooling paired
+ * differences over seeds, where each seed's evaluation episodes are exchangeable but the seeds are not.
+ * Captures evaluation noise given these groups, not the spread between groups.
+ */
+export function bootstrapStratifiedMeanCI(
+  groups: readonly ArrayLike<number>[],
+  options: BootstrapOptions = {},
+): MeanCI {
+  const confidence = options.confidence ?? 0.95;
+  const resamples = options.resamples ?? 4000;
+  if (groups.length === 0)
+    throw new TetherError("TOO_FEW_SAMPLES", "a stratified bootstrap needs at least one group");
+  for (const g of groups) {
+    if (g.length < 2)
+      throw new TetherError(
+        "TOO_FEW_SAMPLES",
+        `a bootstrap confidence interval needs at least 2 samples per group, got ${g.length}`,
+        { n: g.length },
+      );
+    assertFinite("bootstrap samples", g);
+  }
+  if (!(confidence > 0 && confidence < 1))
+    throw new TetherError("BAD_CONFIDENCE", `confidence must be in (0, 1), got ${confidence}`);
+  const rng = new Rng(options.seed ?? 0);
+  let mean = 0;
+  for (const g of groups) {
+    let s = 0;
+    for (let i = 0; i < g.length; i++) s += g[i];
+    mean += s / g.length / groups.length;
+  }
+  const means = new Float64Array(resamples);
+  for (let b = 0; b < resamples; b++) {
+    let m = 0;
+    for (const g of groups) {
+      let s = 0;
+      for (let i = 0; i < g.length; i++) s += g[rng.int(g.length)];
+      m += s / g.length;
+    }
+    means[b] = m / groups.length;
+  }
+  means.sort();
+  const alpha = (1 - confidence) / 2;
+  return {
+    mean,
+    low: percentile(means, alpha),
+    high: percentile(means, 1 - alpha),
+    confidence,
+    n: groups.reduce((n, g) => n + g.length, 0),
+    resamples,
+  };
+}
+
 function percentile(sorted: Float64Array, q: number): number {
   const pos = q * (sorted.length - 1);
   const lo = Math.floor(pos);

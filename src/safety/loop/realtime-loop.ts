@@ -116,6 +116,7 @@ export interface LoopSummary {
   gc_ms_max: number;
   start_late_us_p99: number;
   start_late_us_max: number;
+  wall_tick_us_p50: number;
   wall_tick_us_p99: number;
 }
 
@@ -163,6 +164,7 @@ export function summarizeLoop(record: LoopRecord, periodMs: number, gc: readonly
     gc_ms_max: round1(gc.reduce((m, p) => Math.max(m, p.duration), 0)),
     start_late_us_p99: round1(percentile(lateSorted, 0.99)),
     start_late_us_max: round1(lateSorted.length > 0 ? lateSorted[lateSorted.length - 1] : NaN),
+    wall_tick_us_p50: round1(percentile(tickSorted, 0.5)),
     wall_tick_us_p99: round1(percentile(tickSorted, 0.99)),
   };
 }

@@ -23,6 +23,15 @@ describe("tether bench loop --json (tiny budget)", () => {
     expect(node.deadline_misses).toBeLessThanOrEqual(node.slots);
     expect(node.misses_late_start + node.misses_slow_tick + node.misses_skipped).toBe(node.deadline_misses);
     expect(Number.isFinite(node.bytes_per_tick)).toBe(true);
+    expect(node.heap_ticks).toBe(100_000);
+    expect(node.alloc_bytes_per_tick).toBeGreaterThanOrEqual(0);
+    expect(node.tick_us_p50).toBeGreaterThan(0);
+    expect(node.tick_us_p50).toBeLessThanOrEqual(node.tick_us_p99);
+    // The tick's own work back to back (policy in place): CPU time at 1 µs resolution, and the forward pass.
+    expect(node.cpu_ticks).toBe(300);
+    expect(node.tick_cpu_us_p99).toBeGreaterThanOrEqual(node.tick_cpu_us_p50);
+    expect(node.policy_us_p50).toBeGreaterThan(0);
+    expect(node.policy_spin_ms).toBe(0);
     expect(node.sources.policy + (node.sources.fallback ?? 0) + (node.sources.hold ?? 0)).toBeGreaterThan(0);
   });
 });

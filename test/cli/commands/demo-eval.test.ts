@@ -9,11 +9,11 @@ describe("tether demo / eval (CLI smoke)", () => {
     expect(r.stderr).toMatch(/pendulum/);
   });
 
-  it("`tether eval` rejects a missing model with the manifest path", async () => {
+  it("`tether eval` rejects a missing model, naming it (the message every --model shares)", async () => {
     const r = await tether("eval", "--model", "/nonexistent/model", "--robot", "pendulum");
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(
-      /\/nonexistent\/model\/policy\.json: \(file\): policy package manifest not found/,
+      /\/nonexistent\/model: --model: no policy package \(policy\.json\) there or under models\//,
     );
   });
 

@@ -309,6 +309,19 @@ describe("policy node (embedded runtime)", () => {
     ).rejects.toThrow(/loop: the worker loop runs on the wall clock; use_sim_time needs loop timer/);
   });
 
+  it("worker loop with policy_spin_ms: the policy, busy-waiting for each request, drives the commands", async () => {
+    const s = setup({ max_delta: 0.25, fallback: "none", loop: "worker", policy_spin_ms: 2 });
+    handle = await policyNode(s.node);
+    await waitFor("policy commands", () => s.commands.length >= 5 && s.commands[s.commands.length - 1] > 0.7);
+    expect(s.commands[s.commands.length - 1]).toBeCloseTo(0.8);
+    expect(handle.stats().bySource.policy).toBeGreaterThanOrEqual(5);
+    await expect(
+      policyNode(
+        ctx!.createNode("policy2", { parameters: { robot: "pendulum", model: "x", policy_spin_ms: -1 } }),
+      ),
+    ).rejects.toThrow(/policy_spin_ms: must be >= 0/);
+  });
+
   it("rejects a package trained for another robot, naming the file and field", async () => {
     const dir = mkdtempSync(join(tmpdir(), "tether-policy-node-"));
     dirs.push(dir);

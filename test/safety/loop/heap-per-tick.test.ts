@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { bytesPerTick } from "../../../src/safety/loop/heap-per-tick.js";
+import { allocBytesPerTick, bytesPerTick } from "../../../src/safety/loop/heap-per-tick.js";
 
 describe("bytesPerTick", () => {
   it("is about 0 for a tick that keeps nothing, even if it makes garbage", () => {
@@ -16,5 +16,25 @@ describe("bytesPerTick", () => {
     const perTick = bytesPerTick(() => kept.push(new Float64Array(16)), 20_000, 100); // 128 bytes of data each
     expect(kept).toHaveLength(20_100);
     expect(perTick).toBeGreaterThan(128);
+  });
+});
+
+describe("allocBytesPerTick", () => {
+  it("sees short-lived garbage that bytesPerTick does not", async () => {
+    let sum = 0;
+    const perTick = await allocBytesPerTick((i) => {
+      sum += new Float64Array(16).fill(i)[0]; // 128 bytes of data, dropped at once
+    });
+    expect(sum).toBeGreaterThan(0);
+    expect(perTick).toBeGreaterThan(128);
+  });
+
+  it("is about 0 for a tick that allocates nothing", async () => {
+    const buf = new Float64Array(64);
+    const perTick = await allocBytesPerTick((i) => {
+      for (let j = 0; j < buf.length; j++) buf[j] = buf[j] * 0.5 + i;
+    });
+    expect(buf[0]).toBeGreaterThan(0);
+    expect(Math.abs(perTick)).toBeLessThan(1);
   });
 });

@@ -57,6 +57,80 @@ describe("WorkerPolicy", () => {
     expect(answer?.map((v) => Math.round(v * 1e6) / 1e6)).toEqual([0.6, 0.8]);
   });
 
+  it("begin hands this observation over at once; act collects that answer, whatever the arrays hold by then", async () => {
+    const gate = new Int32Array(new SharedArrayBuffer(4));
+    const p = await start(gate);
+    const obs = Float32Array.of(0.25, -0.5);
+    const out = new Float64Array(2);
+    p.begin(obs, new Float64Array(1));
+    obs.fill(0.375); // the caller's own work meanwhile may reuse its buffers
+    p.act(obs, new Float64Array(1), out);
+    expect(Array.from(out)).toEqual([0.5, -1]);
+    await p.close();
+    // A stuck call: begin sends nothing while the worker is busy, and that tick's act fails fast.
+    const q = await start(gate, 50);
+    Atomics.store(gate, 0, 1);
+    q.begin(Float32Array.of(0.1, 0.1), new Float64Array(1));
+    expect(() => q.act(Float32Array.of(0.1, 0.1), new Float64Array(1), out)).toThrow(
+      /not ready within 50 ms/,
+    );
+    q.begin(Float32Array.of(0.2, 0.2), new Float64Array(1));
+    expect(() => q.act(Float32Array.of(0.2, 0.2), new Float64Array(1), out)).toThrow(/still busy/);
+    Atomics.store(gate, 0, 0);
+    Atomics.notify(gate, 0);
+  });
+
+  it("keeps matching requests and answers when the request counter wraps past 2^31", async () => {
+    const p = await start(new Int32Array(new SharedArrayBuffer(4)));
+    const out = new Float64Array(2);
+    p.act(Float32Array.of(0.5, 0.5), new Float64Array(1), out);
+    // As after ~50 days at 500 Hz: both counters at the largest Int32, the next request wraps.
+    const ctrl = (p as unknown as { buf: { ctrl: Int32Array } }).buf.ctrl;
+    Atomics.store(ctrl, 1, 0x7fffffff);
+    Atomics.store(ctrl, 0, 0x7fffffff);
+    for (const v of [0.125, 0.25, 0.375]) {
+      p.act(Float32Array.of(v, -v), new Float64Array(1), out);
+      expect(Array.from(out)).toEqual([2 * v, -2 * v]);
+    }
+  });
+
+  it("with a busy-wait before each due request, answers periodic, early and late requests alike, and closes", async () => {
+    policy = await WorkerPolicy.start({
+      module,
+      options: { gate: new Int32Array(new SharedArrayBuffer(4)) },
+      obsDim: 2,
+      sigDim: 1,
+      actDim: 2,
+      timeoutMs: 5000,
+      spinMs: 0.5,
+      periodMs: 2,
+    });
+    const out = new Float64Array(2);
+    const spinUntil = (ms: number): void => {
+      const until = performance.now() + ms;
+      while (performance.now() < until) {
+        // the control loop's own wait
+      }
+    };
+    // On schedule, back to back (before the window), and after the window closed (the worker sleeps).
+    const gaps = [2, 2, 2, 0, 0, 2, 9, 2, 30, 2];
+    for (const [k, gap] of gaps.entries()) {
+      if (gap > 0 && gap < 10) spinUntil(gap);
+      else if (gap > 0) await new Promise((r) => setTimeout(r, gap));
+      const v = (k + 1) / 16;
+      policy.act(Float32Array.of(v, -v), new Float64Array(1), out);
+      expect(Array.from(out)).toEqual([2 * v, -2 * v]);
+    }
+    await policy.close();
+    policy = undefined;
+  });
+
+  it("refuses a busy-wait without a period", async () => {
+    await expect(
+      WorkerPolicy.start({ module, obsDim: 2, sigDim: 1, actDim: 2, timeoutMs: 5, spinMs: 0.2 }),
+    ).rejects.toThrow(/spinMs \(0.2\) needs periodMs \(0\) > 0/);
+  });
+
   it("turns a throw inside the worker into an error on the control thread", async () => {
     const p = await start(new Int32Array(new SharedArrayBuffer(4)));
     expect(() => p.act(Float32Array.of(-1, 0), new Float64Array(1), new Float64Array(2))).toThrow(

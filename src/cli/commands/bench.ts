@@ -4,6 +4,7 @@ import { registerBenchBus } from "../bench/bus.js";
 import { registerBenchData } from "../bench/data.js";
 import { registerBenchLoop } from "../bench/loop.js";
 import { registerBenchFaults } from "../bench/faults.js";
+import { registerBenchO2o } from "../bench/o2o.js";
 import { registerBenchQuality } from "../bench/quality.js";
 import { registerBenchTrain } from "../bench/train.js";
 import { registerBenchFinetune } from "../bench/finetune.js";
@@ -22,6 +23,7 @@ export function registerBench(program: Command): void {
     registerBenchBus,
     registerBenchTrain,
     registerBenchFinetune,
+    registerBenchO2o,
   ])
     register(bench);
 }

@@ -3,6 +3,7 @@ import { parseFloatOption, parseIntOption, printJsonLine } from "../run.js";
 
 interface FinetuneFlags {
   model: string;
+  algo?: string;
   robot: string;
   dataset: string;
   envSteps: number;
@@ -25,11 +26,15 @@ export function registerFinetune(program: Command): void {
   program
     .command("finetune")
     .description(
-      "Fine-tune an offline IQL/AWAC policy online in MujocoEnv behind the safety shield; each improvement is saved as models/<m>/versions/vN",
+      "Fine-tune an offline IQL/AWAC/Cal-QL/ReBRAC policy online in MujocoEnv behind the safety shield; each improvement is saved as models/<m>/versions/vN",
     )
     .requiredOption(
       "--model <m>",
       "policy package with its training checkpoint: a name under models/ or a folder",
+    )
+    .option(
+      "--algo <name>",
+      "algorithm to continue: iql | awac | calql | rebrac; must be the package's (default: the package's own)",
     )
     .requiredOption("--robot <name>", "robot folder name under robots/ (or a path)")
     .requiredOption(
@@ -90,6 +95,7 @@ export function registerFinetune(program: Command): void {
       try {
         result = await runFinetuneJob({
           model: flags.model,
+          algo: flags.algo,
           robot: flags.robot,
           dataset: flags.dataset,
           envSteps: flags.envSteps,

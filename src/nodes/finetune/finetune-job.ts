@@ -24,7 +24,13 @@ import type { Controller } from "../../safety/fallback.js";
 import { loadRobot, type LoadedRobot } from "../../robot/load.js";
 import { compileTask } from "../../robot/task-functions.js";
 import type { Learner } from "../../rl/algos/learner.js";
-import { canFinetune, createLearner, isAlgoName } from "../../rl/algos/registry.js";
+import {
+  canFinetune,
+  createLearner,
+  FINETUNE_ALGOS,
+  isAlgoName,
+  samplerExtras,
+} from "../../rl/algos/registry.js";
 import { engineOptions } from "../../tensor/session.js";
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint } from "../../rl/checkpoint.js";
 import {
@@ -54,6 +60,8 @@ export interface FinetuneJobOptions extends Pick<
 > {
   /** Policy package folder (with the trainer's checkpoint), or a name under models/. */
   model: string;
+  /** `--algo`: the algorithm to continue (iql, awac, calql, rebrac); must be the package's. Default: the package's. */
+  algo?: string;
   robot: string;
   /** Offline dataset folder or name under logs/; or pass `columns`. */
   dataset?: string;
@@ -169,6 +177,7 @@ export function restoreLearner(
   modelDir: string,
   pkg: PolicyPackage,
   seed: number,
+  algo?: string,
 ): { learner: Learner; runConfig: RunConfigFile } {
   const configFile = join(modelDir, CONFIG_FILE);
   if (!existsSync(configFile) || !hasCheckpoint(modelDir))
@@ -188,13 +197,7 @@ export function restoreLearner(
   }
   if (typeof runConfig.algo !== "string" || !isAlgoName(runConfig.algo))
     throw new ConfigError(configFile, "algo", `unknown algorithm "${String(runConfig.algo)}"`);
-  if (!canFinetune(runConfig.algo))
-    throw new ConfigError(
-      configFile,
-      "algo",
-      `${runConfig.algo} cannot be fine-tuned yet: the online buffer does not keep the columns it learns from`,
-      { hint: "fine-tune a model trained with iql, awac, td3bc, bc or cql" },
-    );
+  checkFinetuneAlgo(configFile, modelDir, runConfig.algo, algo);
   const m = pkg.manifest;
   const learner = createLearner(
     runConfig.algo,
@@ -215,6 +218,30 @@ export function restoreLearner(
     throw err;
   }
   return { learner, runConfig };
+}
+
+/** `--algo` must name one of FINETUNE_ALGOS and the package's own algorithm; a DT package cannot fine-tune. */
+function checkFinetuneAlgo(configFile: string, modelDir: string, trained: string, asked?: string): void {
+  const accepted = FINETUNE_ALGOS as readonly string[];
+  if (asked !== undefined && !accepted.includes(asked))
+    throw new ConfigError(configFile, "algo", `--algo ${asked} cannot fine-tune model ${modelDir}`, {
+      expected: accepted.join(", "),
+      hint: `--algo takes ${accepted.join("|")}; omit it to continue the package's own algorithm (${trained})`,
+    });
+  if (asked !== undefined && asked !== trained)
+    throw new ConfigError(
+      configFile,
+      "algo",
+      `model ${modelDir} was trained with ${trained}; --algo ${asked} cannot continue it`,
+      { hint: `omit --algo, or pass --algo ${trained}, or fine-tune a model trained with ${asked}` },
+    );
+  if (!isAlgoName(trained) || !canFinetune(trained))
+    throw new ConfigError(
+      configFile,
+      "algo",
+      `${trained} cannot be fine-tuned: model ${modelDir} has no critic to learn online with`,
+      { hint: `fine-tune a model trained with ${accepted.join(", ")}` },
+    );
 }
 
 /**
@@ -265,7 +292,7 @@ export async function runFinetuneJob(options: FinetuneJobOptions): Promise<Finet
   }
   checkColumns(cols, { obsDim: task.obsDim, actDim: task.actDim, source, robot: robot.spec.name });
 
-  const restored = restoreLearner(modelDir, pkg, options.seed);
+  const restored = restoreLearner(modelDir, pkg, options.seed, options.algo);
   const learner = options.wrapLearner ? options.wrapLearner(restored.learner) : restored.learner;
   const runId = makeRunId(["finetune", restored.runConfig.algo, robot.spec.name, `s${options.seed}`]);
   const outDir = resolve(options.out ?? join(root, "finetune", runId));
@@ -339,6 +366,7 @@ export async function runFinetuneJob(options: FinetuneJobOptions): Promise<Finet
         batchSize: options.batchSize,
         seed: options.seed,
         explorationStd: options.explorationStd,
+        extras: samplerExtras(restored.learner.algo, restored.runConfig.config ?? {}),
         normalizedScore: (r) => task.normalizedScore(r),
         withinLimits,
         shouldStop: options.shouldStop,

@@ -22,7 +22,6 @@ import type { Graph, Value } from "../../tensor/graph.js";
 import { ADAM_DEFAULTS } from "../../tensor/optim.js";
 import type { LogStdMode } from "../networks/actor-spec.js";
 import { ParamGroup } from "../networks/graph-mlp.js";
-import { initParams } from "../networks/mlp-spec.js";
 import type { ActorForm } from "../networks/actor-spec.js";
 import { batchFeeds, batchInputs, checkBatch } from "./graph-batch.js";
 import { GraphLearner } from "./graph-learner.js";
@@ -32,6 +31,7 @@ import {
   gaussianHead,
   GraphActor,
   twinQ,
+  twinQInit,
   twinQSpecs,
 } from "./graph-nets.js";
 import { GraphTrainer, type GroupValues, type Optimize, type UpdateGraph } from "./graph-trainer.js";
@@ -105,8 +105,8 @@ export class AwacLearner extends GraphLearner implements Learner {
     const { obsDim, actDim } = this.dims;
     const adam = { ...ADAM_DEFAULTS, lr: config.lr };
     // The draws of the earlier tfjs learner, in its order (checkpoints and seeds carry over): twin Q, actor, then the noise stream.
-    const q = new ParamGroup("q", twinQSpecs(obsDim, actDim, config.hidden));
-    const qInit = initParams(q.specs, rng.fork());
+    const q = new ParamGroup("q", twinQSpecs(obsDim, actDim, config.hidden, config.criticLayerNorm));
+    const qInit = twinQInit(q, rng.fork());
     this.actor = new GraphActor(config, obsDim, actDim);
     const actorInit = this.actor.init(rng.fork());
     this.noiseRng = rng.fork();
@@ -143,15 +143,29 @@ export class AwacLearner extends GraphLearner implements Learner {
     const { obs, nextObs, act, rew, notDone } = batchInputs(g, n, this.dims);
 
     // Critic (CORL's _update_critic): both heads regress r + γ(1 - d) min Q'(s', a' ~ π(s')).
-    const [t1, t2] = twinQ(g, nets.q, nextObs, this.sample(g, actor, nextObs, "noise_next"), "target");
+    const [t1, t2] = twinQ(
+      g,
+      nets.q,
+      nextObs,
+      this.sample(g, actor, nextObs, "noise_next"),
+      "target",
+      c.criticLayerNorm,
+    );
     const y = g.stopGradient(g.add(rew, g.mul(g.mul(notDone, c.discount), g.min(t1, t2))));
-    const [q1, q2] = twinQ(g, nets.q, obs, act);
+    const [q1, q2] = twinQ(g, nets.q, obs, act, "params", c.criticLayerNorm);
     const criticLoss = g.add(g.mean(g.square(g.sub(q1, y))), g.mean(g.square(g.sub(q2, y))));
     const stepped = optimize("q", criticLoss);
 
     // Actor (CORL's _update_actor): A = min Q(s, a) - min Q(s, π(s)) on the stepped critic.
-    const [p1, p2] = twinQ(g, stepped, obs, this.sample(g, actor, obs, "noise_pi"));
-    const [d1, d2] = twinQ(g, stepped, obs, act);
+    const [p1, p2] = twinQ(
+      g,
+      stepped,
+      obs,
+      this.sample(g, actor, obs, "noise_pi"),
+      "params",
+      c.criticLayerNorm,
+    );
+    const [d1, d2] = twinQ(g, stepped, obs, act, "params", c.criticLayerNorm);
     const qData = g.min(d1, d2);
     const adv = g.stopGradient(g.sub(qData, g.min(p1, p2)));
     const weights = advantageWeights(g, g.div(adv, c.lambda));

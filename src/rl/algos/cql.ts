@@ -18,10 +18,9 @@ import type { Rng } from "../../core/rng.js";
 import type { Graph, Value } from "../../tensor/graph.js";
 import { ADAM_DEFAULTS } from "../../tensor/optim.js";
 import { ParamGroup } from "../networks/graph-mlp.js";
-import { initParams } from "../networks/mlp-spec.js";
 import { batchFeeds, batchInputs, checkBatch } from "./graph-batch.js";
 import { GraphLearner } from "./graph-learner.js";
-import { gaussianHead, GraphActor, twinQ, twinQSpecs } from "./graph-nets.js";
+import { gaussianHead, GraphActor, twinQ, twinQInit, twinQSpecs } from "./graph-nets.js";
 import { GraphTrainer, type GroupValues, type Optimize, type UpdateGraph } from "./graph-trainer.js";
 import {
   completeDims,
@@ -130,8 +129,8 @@ export class CqlLearner extends GraphLearner implements Learner {
     this.dims = completeDims(dims);
     const { obsDim, actDim } = this.dims;
     // The draws of the earlier tfjs learner, in its order (checkpoints and seeds carry over): twin Q, actor, then the noise stream.
-    const q = new ParamGroup("q", twinQSpecs(obsDim, actDim, config.hidden));
-    const qInit = initParams(q.specs, rng.fork());
+    const q = new ParamGroup("q", twinQSpecs(obsDim, actDim, config.hidden, config.criticLayerNorm));
+    const qInit = twinQInit(q, rng.fork());
     this.actor = new GraphActor(
       { actor: "gaussian", logStd: "state", hidden: config.hidden },
       obsDim,
@@ -170,7 +169,7 @@ export class CqlLearner extends GraphLearner implements Learner {
       gaussianHead(g, this.actor.forward(g, actor, obs), actDim),
       g.input("noise_actor", [n, actDim]),
     );
-    const [qa1, qa2] = twinQ(g, nets.q, obs, s.action);
+    const [qa1, qa2] = twinQ(g, nets.q, obs, s.action, "params", c.criticLayerNorm);
     const actorLoss = g.mean(g.sub(g.mul(s.logProb, temperature), g.min(qa1, qa2)));
     const stepped = optimize(this.actor.group.name, actorLoss);
 
@@ -184,7 +183,7 @@ export class CqlLearner extends GraphLearner implements Learner {
       { mean: half(policy.mean, 1), logStd: half(policy.logStd, 1) },
       g.input("noise_next", [n, actDim]),
     );
-    const [t1, t2] = twinQ(g, nets.q, nextObs, next.action, "target");
+    const [t1, t2] = twinQ(g, nets.q, nextObs, next.action, "target", c.criticLayerNorm);
     const y = g.stopGradient(g.add(rew, g.mul(g.mul(notDone, c.discount), g.min(t1, t2))));
 
     // k uniform actions, then k policy samples at s and k at s' per state, in blocks of n rows.
@@ -204,6 +203,8 @@ export class CqlLearner extends GraphLearner implements Learner {
       nets.q,
       stackRows(g, Array<Value>(sets).fill(obs)),
       g.concat([act, uniform, g.stopGradient(sampled.action)], 0),
+      "params",
+      c.criticLayerNorm,
     );
     // Both heads side by side: [sets, 2n]; row 0 holds the data actions.
     const q = g.concat([g.reshape(qs1, [sets, n]), g.reshape(qs2, [sets, n])], 1);

@@ -29,6 +29,7 @@ import {
   GraphActor,
   effectiveSampleSize,
   twinQ,
+  twinQInit,
   valueSpec,
   twinQSpecs,
 } from "./graph-nets.js";
@@ -111,8 +112,8 @@ export class IqlLearner extends GraphLearner implements Learner {
     const { obsDim, actDim } = this.dims;
     const adam = { ...ADAM_DEFAULTS, lr: config.lr };
     // The same draws, in the same order, as the earlier tfjs learner (seeds carry over): twin Q, V, actor.
-    const q = new ParamGroup("q", twinQSpecs(obsDim, actDim, config.hidden));
-    const qInit = initParams(q.specs, rng.fork());
+    const q = new ParamGroup("q", twinQSpecs(obsDim, actDim, config.hidden, config.criticLayerNorm));
+    const qInit = twinQInit(q, rng.fork());
     const v = new ParamGroup("v", [valueSpec(obsDim, config.hidden)]);
     const vInit = initParams(v.specs, rng.fork());
     this.actor = new GraphActor(config, obsDim, actDim);
@@ -140,7 +141,7 @@ export class IqlLearner extends GraphLearner implements Learner {
     const { obs, nextObs, act, rew, notDone } = batchInputs(g, n, this.dims);
 
     // V: expectile regression toward min target-Q(s, a_data).
-    const [tq1, tq2] = twinQ(g, nets.q, obs, act, "target");
+    const [tq1, tq2] = twinQ(g, nets.q, obs, act, "target", c.criticLayerNorm);
     const targetQ = g.min(tq1, tq2);
     const vs = mlpGraph(g, valueSpec(obsDim, c.hidden), nets.v.layers(0), obs);
     const adv = g.sub(targetQ, vs);
@@ -153,7 +154,7 @@ export class IqlLearner extends GraphLearner implements Learner {
     // Q: both heads regress r + γ(1 - d) V(s').
     const nextV = mlpGraph(g, valueSpec(obsDim, c.hidden), nets.v.layers(0), nextObs);
     const y = g.stopGradient(g.add(rew, g.mul(g.mul(notDone, c.discount), nextV)));
-    const [q1, q2] = twinQ(g, nets.q, obs, act);
+    const [q1, q2] = twinQ(g, nets.q, obs, act, "params", c.criticLayerNorm);
     const criticLoss = g.add(g.mean(g.square(g.sub(q1, y))), g.mean(g.square(g.sub(q2, y))));
 
     // All three read the pre-update parameters, so the steps can be taken in any order.

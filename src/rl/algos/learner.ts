@@ -23,10 +23,15 @@ export interface CriticConfig {
   discount: number;
   /** Polyak rate of the target networks. */
   tau: number;
+  /**
+   * LayerNorm after each hidden ReLU of the critics (ReBRAC's, on by default there; an option for the others,
+   * off by default so their checkpoints keep their shape). Set when training offline: it changes the weights.
+   */
+  criticLayerNorm: boolean;
 }
 
 export const NETWORK_DEFAULTS: NetworkConfig = { hidden: [256, 256], lr: 3e-4 };
-export const CRITIC_DEFAULTS: CriticConfig = { discount: 0.99, tau: 0.005 };
+export const CRITIC_DEFAULTS: CriticConfig = { discount: 0.99, tau: 0.005, criticLayerNorm: false };
 
 /** Dimensions and dataset statistics a learner is built for. */
 export interface LearnerDims {
@@ -75,6 +80,8 @@ export interface Learner {
   act(observations: Float32Array): Float32Array;
   stateDict(): StateDict;
   loadStateDict(state: StateDict): void;
+  /** Called by the fine-tune loop before its online updates (ReBRAC starts decaying its BC penalties). */
+  beginFinetune?(plan: { updates: number }): void;
   actorWeights(): ActorWeights;
   dispose(): void;
 }

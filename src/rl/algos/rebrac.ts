@@ -9,7 +9,11 @@
  *   y = r + γ(1-d) (min Q'(s', a') - β_critic · Σ(a' - a'_data)²),  a' = clip(π'(s') + clip(ε), -1, 1)
  *   L_actor = mean(β_actor · Σ(π(s) - a)² - λ · min(Q1, Q2)(s, π(s))),  λ = 1 / mean|min Q| (no gradient)
  * The BC terms are sums over action dimensions (CORL), and the actor uses the critic after this update's step.
- * `bcDecay` (< 1) multiplies both β's every update, for online fine-tuning (1 offline: no decay).
+ * Online fine-tuning (`beginFinetune(U)`, called by the fine-tune loop before its U updates) decays both β's
+ * linearly from their offline values: the k-th online update uses β · max(minBcScale, 1 - k/U), CORL's
+ * finetune/rebrac.py schedule. CORL decays the actor's β that way and sets the critic's to 0 online (its decay
+ * left commented out); here both follow the schedule, as the issue and the paper's description of both penalties
+ * being relaxed online ask. Each fine-tune run starts again from the full β's.
  *
  * Metrics: loss/critic (sum of both heads' MSEs), loss/actor, loss/actor_bc (β_actor · mean Σ(π - a)²),
  * loss/critic_bc (β_critic · mean Σ(a' - a'_data)²), values/q (mean Q1 on data), values/lambda.
@@ -62,8 +66,8 @@ export interface ReBracConfig extends Pick<NetworkConfig, "hidden">, CriticConfi
   noiseClip: number;
   /** The actor and targets update every `policyFreq` critic updates. */
   policyFreq: number;
-  /** Both β's are multiplied by this every update (online fine-tuning; 1 offline). */
-  bcDecay: number;
+  /** Floor of the online decay factor of both β's (CORL's min_decay_coef, 0 there by default). */
+  minBcScale: number;
 }
 
 /** The paper's defaults (CORL's rebrac.py); β's are per domain in the paper, 1.0 / 1.0 is CORL's default. */
@@ -78,7 +82,7 @@ export const REBRAC_DEFAULTS: ReBracConfig = {
   policyNoise: 0.2,
   noiseClip: 0.5,
   policyFreq: 2,
-  bcDecay: 1,
+  minBcScale: 0,
 };
 
 /** The paper's batch size; `tether train` uses it for ReBRAC unless --batch-size says otherwise. */
@@ -90,6 +94,8 @@ export class ReBracLearner extends GraphLearner implements Learner {
   readonly actor: GraphActor;
   protected readonly trainer: GraphTrainer;
   private noiseRng: Rng;
+  /** The online decay: the update count when fine-tuning began and the updates it plans (0: offline, no decay). */
+  private decay = { start: 0, updates: 0 };
 
   constructor(
     readonly config: ReBracConfig,
@@ -123,10 +129,24 @@ export class ReBracLearner extends GraphLearner implements Learner {
     );
   }
 
-  /** β_actor and β_critic after `step` updates of decay. */
+  /** Starts the online decay of both β's over the next `updates` updates (from the full offline β's). */
+  beginFinetune(plan: { updates: number }): void {
+    if (!(Number.isInteger(plan.updates) && plan.updates >= 0))
+      throw new TetherError("CLI", `rebrac: fine-tune updates must be an integer >= 0, got ${plan.updates}`);
+    this.decay = { start: this.step, updates: plan.updates };
+  }
+
+  /** The factor on both β's at update `step` (counted from 0): 1 offline, CORL's linear decay online. */
+  bcScale(step = this.step): number {
+    const { start, updates } = this.decay;
+    if (updates === 0 || step < start) return 1;
+    return Math.max(this.config.minBcScale, 1 - (step - start) / updates);
+  }
+
+  /** β_actor and β_critic at update `step`. */
   betas(step = this.step): { actor: number; critic: number } {
-    const decay = this.config.bcDecay ** step;
-    return { actor: this.config.actorBc * decay, critic: this.config.criticBc * decay };
+    const scale = this.bcScale(step);
+    return { actor: this.config.actorBc * scale, critic: this.config.criticBc * scale };
   }
 
   private buildUpdate(
@@ -207,12 +227,18 @@ export class ReBracLearner extends GraphLearner implements Learner {
   override stateDict(): StateDict {
     const state = super.stateDict();
     saveRng(state, "noise_rng", this.noiseRng);
+    state.scalars["bc_decay/start"] = this.decay.start;
+    state.scalars["bc_decay/updates"] = this.decay.updates;
     return state;
   }
 
   override loadStateDict(state: StateDict): void {
     super.loadStateDict(state);
     this.noiseRng = loadRng(state, "noise_rng", this.noiseRng);
+    this.decay = {
+      start: state.scalars["bc_decay/start"] ?? 0,
+      updates: state.scalars["bc_decay/updates"] ?? 0,
+    };
   }
 }
 

@@ -93,12 +93,16 @@ export function wantsReturnNormalizedRewards(algo: AlgoName, config: Record<stri
   return resolvedConfig(algo, config).normalizeRewards === true;
 }
 
+/** What `tether finetune --algo` accepts: the offline-to-online algorithms (issue #22). */
+export const FINETUNE_ALGOS = ["iql", "awac", "calql", "rebrac"] as const satisfies readonly AlgoName[];
+
 /**
- * Whether `tether finetune` can continue the algorithm online: the online buffer holds plain transitions, so
- * an algorithm that learns from more columns (Cal-QL's returns-to-go, ReBRAC's next actions) cannot yet.
+ * Whether `tether finetune` can continue a package trained with the algorithm. The mixed buffer carries the
+ * extra columns (mixed-buffer.ts), so every learner with a critic can; the Decision Transformer has none to
+ * learn online from. Packages of bc, td3bc and cql still fine-tune without --algo, which only names the four above.
  */
 export function canFinetune(algo: AlgoName): boolean {
-  return Object.keys(samplerExtras(algo, {})).length === 0;
+  return algo !== "dt";
 }
 
 /** The mini-batch size when none is asked for: the paper's where it departs from the common 256. */

@@ -18,7 +18,7 @@ import type { Graph, Value } from "../../tensor/graph.js";
 import { ADAM_DEFAULTS } from "../../tensor/optim.js";
 import { batchFeeds, batchInputs, checkBatch, clippedNoise } from "./graph-batch.js";
 import { GraphLearner } from "./graph-learner.js";
-import { GraphActor, twinQ, twinQSpecs } from "./graph-nets.js";
+import { GraphActor, twinQ, twinQInit, twinQSpecs } from "./graph-nets.js";
 import {
   GraphTrainer,
   targetView,
@@ -27,7 +27,6 @@ import {
   type UpdateGraph,
 } from "./graph-trainer.js";
 import { ParamGroup } from "../networks/graph-mlp.js";
-import { initParams } from "../networks/mlp-spec.js";
 import {
   completeDims,
   CRITIC_DEFAULTS,
@@ -80,8 +79,8 @@ export class Td3BcLearner extends GraphLearner implements Learner {
     const { obsDim, actDim } = this.dims;
     const adam = { ...ADAM_DEFAULTS, lr: config.lr };
     // The draws of the earlier tfjs learner, in its order (checkpoints and seeds carry over): twin Q, actor, then the noise stream.
-    const q = new ParamGroup("q", twinQSpecs(obsDim, actDim, config.hidden));
-    const qInit = initParams(q.specs, rng.fork());
+    const q = new ParamGroup("q", twinQSpecs(obsDim, actDim, config.hidden, config.criticLayerNorm));
+    const qInit = twinQInit(q, rng.fork());
     this.actor = new GraphActor(
       { actor: "deterministic", logStd: "state", hidden: config.hidden },
       obsDim,
@@ -114,9 +113,9 @@ export class Td3BcLearner extends GraphLearner implements Learner {
 
     // Critic: y = r + γ(1-d) min Q'(s', clip(π'(s') + clip(ε), -1, 1)).
     const nextAct = g.clip(g.add(this.actor.action(g, targetView(actor), nextObs), noise), -1, 1);
-    const [t1, t2] = twinQ(g, nets.q, nextObs, nextAct, "target");
+    const [t1, t2] = twinQ(g, nets.q, nextObs, nextAct, "target", c.criticLayerNorm);
     const y = g.stopGradient(g.add(rew, g.mul(g.mul(notDone, c.discount), g.min(t1, t2))));
-    const [q1, q2] = twinQ(g, nets.q, obs, act);
+    const [q1, q2] = twinQ(g, nets.q, obs, act, "params", c.criticLayerNorm);
     const criticLoss = g.add(g.mean(g.square(g.sub(q1, y))), g.mean(g.square(g.sub(q2, y))));
     const stepped = optimize("q", criticLoss);
     const metrics: Record<string, Value> = { "loss/critic": criticLoss, "values/q": g.mean(q1) };
@@ -124,7 +123,7 @@ export class Td3BcLearner extends GraphLearner implements Learner {
 
     // Actor: L = -λ mean Q1(s, π(s)) + mean((π(s) - a)²), λ = α / mean|Q1| as a constant.
     const pi = this.actor.action(g, actor, obs);
-    const [qPi] = twinQ(g, stepped, obs, pi);
+    const [qPi] = twinQ(g, stepped, obs, pi, "params", c.criticLayerNorm);
     const lambda = g.stopGradient(g.div(c.alpha, g.add(g.mean(g.abs(qPi)), 1e-8)));
     const bcLoss = g.mean(g.square(g.sub(pi, act)));
     const actorLoss = g.add(g.neg(g.mul(lambda, g.mean(qPi))), bcLoss);

@@ -14,6 +14,7 @@ import type { Env } from "../../core/env.js";
 import { Rng } from "../../core/rng.js";
 import type { TransitionColumns } from "../../core/transitions.js";
 import type { Learner, Metrics } from "../algos/learner.js";
+import type { SamplerExtras } from "../replay.js";
 import { bootstrapMeanCI } from "../eval/bootstrap.js";
 import { MixedReplayBuffer } from "./mixed-buffer.js";
 
@@ -45,6 +46,8 @@ export interface FinetuneOptions {
   explorationStd: number;
   /** Online buffer capacity; default envSteps. */
   onlineCapacity?: number;
+  /** Columns beyond the transition the learner's batches carry (registry.samplerExtras), online rows included. */
+  extras?: SamplerExtras;
   /** Maps an episode return to a normalized score; without it the curve holds raw returns. */
   normalizedScore?: (episodeReturn: number) => number | undefined;
   /** The limit check of an action about to reach the env; default: finite and inside [-1, 1]. */
@@ -101,7 +104,10 @@ export async function runFinetuneLoop(
     options.onlineCapacity ?? Math.max(1, options.envSteps),
     options.ratio,
     options.batchSize,
+    options.extras,
   );
+  // The updates the whole budget owes, known up front (ReBRAC's BC decay runs over them).
+  learner.beginFinetune?.({ updates: Math.floor(options.envSteps * options.updatesPerStep + 1e-9) });
   const withinLimits = options.withinLimits ?? inUnitBox;
   const safe = new Float32Array(actDim);
   const counts = { filtered: 0, violations: 0, sent: 0 };
@@ -197,7 +203,14 @@ export async function runFinetuneLoop(
       const result = await env.step(action);
       done = step + 1;
       checkHalt();
-      buffer.add(obs, action, result.reward, result.observation, result.terminated);
+      buffer.add(
+        obs,
+        action,
+        result.reward,
+        result.observation,
+        result.terminated,
+        result.terminated || result.truncated,
+      );
       obs = result.observation;
       if (result.terminated || result.truncated) {
         episodes++;
@@ -212,7 +225,11 @@ export async function runFinetuneLoop(
       options.onProgress?.(step + 1, updates, lastMetrics);
       if (options.evalEvery > 0 && (step + 1) % options.evalEvery === 0 && step + 1 < options.envSteps) {
         await evaluate(step + 1, updates);
-        if (evalEnv === env) needReset = true;
+        if (evalEnv === env && !needReset) {
+          // The evaluation reset the shared env: the training episode is cut here.
+          buffer.endEpisode();
+          needReset = true;
+        }
       }
     }
     if (curve.at(-1)?.env_step !== done) await evaluate(done, updates);

@@ -2,11 +2,28 @@
  * Replay for online fine-tuning: the fixed offline dataset plus a ring buffer of online transitions.
  * Each mini-batch takes `offlineFraction * batchSize` rows (stochastically rounded) from the offline data and
  * the rest from the online buffer (RLPD-style symmetric sampling at 0.5); while the online buffer is empty every row is offline.
+ *
+ * With `extras` the batches carry the columns some learners need, for online rows as for offline ones:
+ * - `nextActions` (ReBRAC): an online row's next action is the action executed at the following online step
+ *   of its episode; until that step arrives, and at an episode's last row, the row's own action stands in
+ *   (the offline column's rule, replay.ts).
+ * - `mcDiscount` (Cal-QL): an online row's discounted return-to-go is computed when its episode ends (terminal,
+ *   time limit, or a cut such as an evaluation restarting the env), not bootstrapped past the end, like the
+ *   offline column. Until then the row has no bound (NO_MC_BOUND: the penalty is plain CQL's for it). The
+ *   partial return so far would not be a lower bound: pendulum's rewards go negative and reacher2's are never
+ *   positive, so the rest of an episode can only lower it.
  */
 import { ShapeMismatchError, TetherError } from "../../core/errors.js";
 import type { Rng } from "../../core/rng.js";
 import type { TransitionColumns } from "../../core/transitions.js";
 import type { Batch } from "../algos/learner.js";
+import { mcReturnColumn, nextActionColumn, type SamplerExtras } from "../replay.js";
+
+/**
+ * The return-to-go of an online row whose episode has not ended: so low that max(Q, bound) is Q (no calibration),
+ * finite so that scaling it by the reward scale in the graph stays finite.
+ */
+export const NO_MC_BOUND = Math.fround(-1e30);
 
 export class MixedReplayBuffer {
   readonly obsDim: number;
@@ -21,6 +38,13 @@ export class MixedReplayBuffer {
   private readonly batch: Batch;
   private size = 0;
   private head = 0;
+  /** Rows ever added, and that count when the current episode began (rows [episodeStart, added) are its own). */
+  private added = 0;
+  private episodeStart = 0;
+  private readonly offNextAct?: Float32Array;
+  private readonly offMc?: Float32Array;
+  private readonly nextAct?: Float32Array;
+  private readonly mc?: Float32Array;
 
   constructor(
     readonly offline: TransitionColumns,
@@ -28,6 +52,7 @@ export class MixedReplayBuffer {
     /** Fraction of each batch drawn from the offline dataset, in [0, 1]. */
     readonly offlineFraction: number,
     readonly batchSize: number,
+    readonly extras: SamplerExtras = {},
   ) {
     if (!(offlineFraction >= 0 && offlineFraction <= 1))
       throw new TetherError("CLI", `--ratio (offline fraction) must be in [0, 1], got ${offlineFraction}`);
@@ -52,6 +77,16 @@ export class MixedReplayBuffer {
       nextObservations: new Float32Array(batchSize * this.obsDim),
       terminals: new Float32Array(batchSize),
     };
+    if (extras.nextActions) {
+      this.offNextAct = nextActionColumn(offline);
+      this.nextAct = new Float32Array(capacity * this.actDim);
+      this.batch.nextActions = new Float32Array(batchSize * this.actDim);
+    }
+    if (extras.mcDiscount !== undefined) {
+      this.offMc = mcReturnColumn(offline, extras.mcDiscount);
+      this.mc = new Float32Array(capacity);
+      this.batch.mcReturns = new Float32Array(batchSize);
+    }
   }
 
   /** Online transitions held (at most `capacity`). */
@@ -59,13 +94,17 @@ export class MixedReplayBuffer {
     return this.size;
   }
 
-  /** Adds one online transition (the action actually executed, normalized). Overwrites the oldest when full. */
+  /**
+   * Adds one online transition (the action actually executed, normalized). Overwrites the oldest when full.
+   * `episodeEnd` (default: `terminal`) says the episode ended with this row, e.g. at the time limit.
+   */
   add(
     obs: ArrayLike<number>,
     action: ArrayLike<number>,
     reward: number,
     nextObs: ArrayLike<number>,
     terminal: boolean,
+    episodeEnd = terminal,
   ): void {
     const { obsDim, actDim } = this;
     if (obs.length !== obsDim) throw new ShapeMismatchError("online observation", obsDim, obs.length);
@@ -78,8 +117,36 @@ export class MixedReplayBuffer {
     this.act.set(action, i * actDim);
     this.rew[i] = reward;
     this.term[i] = terminal ? 1 : 0;
+    if (this.nextAct) {
+      // The previous row of this episode learns its next action (with capacity 1 it was just overwritten and
+      // the next line rewrites the slot); this row's own action stands in for its next one until then.
+      if (this.added > this.episodeStart)
+        this.nextAct.set(action, ((this.added - 1) % this.capacity) * actDim);
+      this.nextAct.set(action, i * actDim);
+    }
+    if (this.mc) this.mc[i] = NO_MC_BOUND;
     this.head = (i + 1) % this.capacity;
     this.size = Math.min(this.capacity, this.size + 1);
+    this.added++;
+    if (episodeEnd) this.endEpisode();
+  }
+
+  /**
+   * Ends the current online episode (the next row starts a new one): fills in its rows' returns-to-go
+   * G_t = r_t + γ G_{t+1}, not bootstrapped past the last row, for the rows the ring still holds.
+   */
+  endEpisode(): void {
+    if (this.mc && this.extras.mcDiscount !== undefined) {
+      const gamma = this.extras.mcDiscount;
+      const oldest = Math.max(this.episodeStart, this.added - this.capacity);
+      let g = 0;
+      for (let c = this.added - 1; c >= oldest; c--) {
+        const j = c % this.capacity;
+        g = this.rew[j] + gamma * g;
+        this.mc[j] = g;
+      }
+    }
+    this.episodeStart = this.added;
   }
 
   /** A mixed batch; the returned object and its arrays are reused by the next call. */
@@ -105,6 +172,9 @@ export class MixedReplayBuffer {
         batch.actions.set(offline.actions.subarray(i * actDim, (i + 1) * actDim), k * actDim);
         batch.rewards[k] = offline.rewards[i];
         batch.terminals[k] = offline.terminals[i];
+        if (this.offNextAct)
+          batch.nextActions?.set(this.offNextAct.subarray(i * actDim, (i + 1) * actDim), k * actDim);
+        if (this.offMc && batch.mcReturns) batch.mcReturns[k] = this.offMc[i];
       } else {
         const i = rng.int(this.size);
         batch.observations.set(this.obs.subarray(i * obsDim, (i + 1) * obsDim), k * obsDim);
@@ -112,6 +182,9 @@ export class MixedReplayBuffer {
         batch.actions.set(this.act.subarray(i * actDim, (i + 1) * actDim), k * actDim);
         batch.rewards[k] = this.rew[i];
         batch.terminals[k] = this.term[i];
+        if (this.nextAct)
+          batch.nextActions?.set(this.nextAct.subarray(i * actDim, (i + 1) * actDim), k * actDim);
+        if (this.mc && batch.mcReturns) batch.mcReturns[k] = this.mc[i];
       }
     }
     this.lastSplit = { offline: nOff, online: this.batchSize - nOff };

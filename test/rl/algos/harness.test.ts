@@ -50,6 +50,12 @@ const VARIANTS: { name: string; algo: AlgoName; extra: Record<string, unknown> }
   ...ALGO_NAMES.filter((algo) => algo !== "dt").map((algo) => ({ name: algo, algo, extra: {} })),
   { name: "iql (gaussian actor)", algo: "iql", extra: { actor: "gaussian" } },
   { name: "awac (gaussian actor)", algo: "awac", extra: { actor: "gaussian" } },
+  // LayerNorm critics, the fine-tuning recipe's option for the critic learners ReBRAC's default is not.
+  ...(["iql", "awac", "calql"] as const).map((algo) => ({
+    name: `${algo} (LayerNorm critics)`,
+    algo,
+    extra: { criticLayerNorm: true },
+  })),
 ];
 
 describe.each(VARIANTS)("$name learner", ({ algo, extra }) => {
@@ -212,3 +218,19 @@ describe.each(VARIANTS.filter((v) => v.algo !== "cql" && v.algo !== "calql"))(
     });
   },
 );
+
+describe("criticLayerNorm", () => {
+  it.each(["iql", "awac", "cql", "calql", "td3bc"] as const)(
+    "adds one gain and bias per hidden unit of each %s critic to the critic parameters",
+    (algo) => {
+      const dims = { obsDim: OBS, actDim: ACT };
+      const size = (criticLayerNorm: boolean): number => {
+        const l = createLearner(algo, { ...TINY, criticLayerNorm }, dims, new Rng(1));
+        const n = l.stateDict().arrays["q/params"].length;
+        l.dispose();
+        return n;
+      };
+      expect(size(true) - size(false)).toBe(2 * 2 * (16 + 16));
+    },
+  );
+});

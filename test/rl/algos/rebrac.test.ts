@@ -59,7 +59,7 @@ function batch(rng: Rng): Batch {
 }
 
 describe("ReBRAC losses by hand", () => {
-  const config = { hidden: HIDDEN, actorBc: 0.7, criticBc: 0.3, bcDecay: 0.5, policyNoise: 0, discount: 0.9 };
+  const config = { hidden: HIDDEN, actorBc: 0.7, criticBc: 0.3, policyNoise: 0, discount: 0.9 };
 
   it("critic: TD to r + γ(1-d)(min Q'(s', π'(s')) - β_critic Σ(π'(s') - a'_data)²) through LayerNorm critics", () => {
     const learner = create(config, { obsDim: OBS, actDim: ACT }, new Rng(3));
@@ -84,13 +84,15 @@ describe("ReBRAC losses by hand", () => {
 
   it("actor: β_actor Σ(π(s) - a)² - min Q(s, π(s)) / mean|min Q| on the stepped critics; both β's decayed", () => {
     const learner = create(config, { obsDim: OBS, actDim: ACT }, new Rng(3));
+    // A two-update fine-tune: the second update's β's are half the first's (linear decay, 1 - 1/2).
+    learner.beginFinetune({ updates: 2 });
     const b = batch(new Rng(4));
     const pi = learner.act(b.observations);
     const piNext = learner.act(b.nextObservations);
     learner.update(b); // critic only (policyFreq 2): the actor and its target stay as they are
     const m = learner.update(b);
     const q = critics(learner.stateDict().arrays["q/params"]);
-    // Second update: β's multiplied by bcDecay once.
+    // Second update: β's at half strength.
     const bc = mean(Array.from({ length: N }, (_, i) => sqDist(row(pi, i, ACT), row(b.actions, i, ACT))));
     expect(m["loss/actor_bc"]).toBeCloseTo(0.7 * 0.5 * bc, 5);
     const nextBc = Array.from({ length: N }, (_, i) =>
@@ -112,6 +114,64 @@ describe("ReBRAC losses by hand", () => {
     const b = batch(new Rng(4));
     delete b.nextActions;
     expect(() => learner.update(b)).toThrow(/rebrac needs batch\.nextActions/);
+    learner.dispose();
+  });
+});
+
+describe("ReBRAC's online BC decay (CORL's linear schedule)", () => {
+  const config = { hidden: HIDDEN, actorBc: 0.7, criticBc: 0.3, policyNoise: 0, discount: 0.9 };
+
+  it("keeps the full β's offline and decays both linearly from the first online update, floored at minBcScale", () => {
+    for (const [minBcScale, want] of [
+      [0, [1, 0.75, 0.5, 0.25, 0, 0]],
+      [0.5, [1, 0.75, 0.5, 0.5, 0.5, 0.5]],
+    ] as const) {
+      const learner = create({ ...config, minBcScale }, { obsDim: OBS, actDim: ACT }, new Rng(3));
+      const b = batch(new Rng(4));
+      for (let i = 0; i < 3; i++) learner.update(b); // offline
+      expect(learner.bcScale()).toBe(1);
+      learner.beginFinetune({ updates: 4 });
+      const got: number[] = [];
+      for (let k = 0; k < 6; k++) {
+        got.push(learner.bcScale());
+        expect(learner.betas()).toEqual({ actor: 0.7 * got[k], critic: 0.3 * got[k] });
+        learner.update(b);
+      }
+      expect(got).toEqual(want);
+      learner.dispose();
+    }
+  });
+
+  it("feeds the decayed β's to the update, and keeps the schedule through save and load", () => {
+    const base = create(config, { obsDim: OBS, actDim: ACT }, new Rng(3));
+    const b = batch(new Rng(4));
+    base.update(b);
+    base.update(b);
+    const state = base.stateDict();
+    base.dispose();
+    // From the same weights, the k-th online update's critic penalty is the offline one times 1 - k/4.
+    const criticBc = (k: number | undefined): number => {
+      const l = create(config, { obsDim: OBS, actDim: ACT }, new Rng(99));
+      const s = structuredClone(state);
+      if (k !== undefined) {
+        s.scalars["bc_decay/start"] = s.step - k;
+        s.scalars["bc_decay/updates"] = 4;
+      }
+      l.loadStateDict(s);
+      const m = l.update(b)["loss/critic_bc"];
+      expect(l.stateDict().scalars["bc_decay/updates"]).toBe(k === undefined ? 0 : 4);
+      l.dispose();
+      return m;
+    };
+    const full = criticBc(undefined);
+    expect(full).toBeGreaterThan(0);
+    for (const k of [0, 1, 2, 3]) expect(criticBc(k)).toBeCloseTo(full * (1 - k / 4), 6);
+  });
+
+  it("refuses a negative or fractional plan", () => {
+    const learner = create(config, { obsDim: OBS, actDim: ACT }, new Rng(3));
+    expect(() => learner.beginFinetune({ updates: -1 })).toThrow(/integer >= 0/);
+    expect(() => learner.beginFinetune({ updates: 1.5 })).toThrow(/integer >= 0/);
     learner.dispose();
   });
 });

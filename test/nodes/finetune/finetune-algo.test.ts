@@ -1,0 +1,154 @@
+/**
+ * `tether finetune --algo` for the offline-to-online algorithms: Cal-QL and ReBRAC packages trained for a few
+ * updates fine-tune in MujocoEnv behind the real shield and monitors (at 2 updates per env step), every update's
+ * metrics finite and a loadable version saved; --algo naming another algorithm than the package's, or one
+ * outside iql|awac|calql|rebrac, fails before any env step with the model named.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { collectDataset } from "../../../src/cli/commands/collect.js";
+import { restoreLearner, runFinetuneJob } from "../../../src/nodes/finetune/finetune-job.js";
+import { loadPolicyPackage } from "../../../src/policy/package.js";
+import type { Learner, Metrics } from "../../../src/rl/algos/learner.js";
+import { runTraining } from "../../../src/rl/run-training.js";
+import { tether } from "../../cli/tether-process.js";
+
+const root = mkdtempSync(join(tmpdir(), "tether-finetune-algo-"));
+const datasetDir = join(root, "pendulum-medium");
+const models = { calql: join(root, "models", "calql"), rebrac: join(root, "models", "rebrac") };
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+beforeAll(async () => {
+  await collectDataset({ robot: "pendulum", level: "medium", episodes: 3, out: datasetDir, workers: 0 });
+  for (const algo of ["calql", "rebrac"] as const)
+    await runTraining({
+      algo,
+      dataset: datasetDir,
+      robot: "pendulum",
+      steps: 10,
+      out: models[algo],
+      seed: 0,
+      evalEvery: 0,
+      evalEpisodes: 1,
+      resume: false,
+      batchSize: 16,
+      config: algo === "calql" ? { hidden: [8, 8], sampledActions: 2 } : { hidden: [8, 8] },
+      supportSteps: 10,
+    });
+}, 180_000);
+
+/** Records the metrics of every update the loop runs. */
+function recordingUpdates(sink: Metrics[]): (learner: Learner) => Learner {
+  return (learner) =>
+    new Proxy(learner, {
+      get(target, prop, receiver) {
+        if (prop === "update")
+          return (batch: Parameters<Learner["update"]>[0]) => {
+            const m = target.update(batch);
+            sink.push({ ...m });
+            return m;
+          };
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        return typeof v === "function" ? (v as (...args: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+}
+
+describe("finetune --algo calql|rebrac (real MuJoCo, tiny nets)", () => {
+  it.each(["calql", "rebrac"] as const)(
+    "fine-tunes a %s package with finite metrics at 2 updates per env step and saves a loadable version",
+    async (algo) => {
+      const metrics: Metrics[] = [];
+      const result = await runFinetuneJob({
+        model: models[algo],
+        algo,
+        robot: "pendulum",
+        dataset: datasetDir,
+        envSteps: 60,
+        ratio: 0.5,
+        updatesPerStep: 2,
+        evalEvery: 30,
+        evalEpisodes: 2,
+        batchSize: 16,
+        seed: 0,
+        explorationStd: 0.1,
+        out: join(root, `run-${algo}`),
+        plot: false,
+        saveVersions: "every-eval",
+        wrapLearner: recordingUpdates(metrics),
+      });
+      expect(result.algo).toBe(algo);
+      expect(result.updates).toBe(120);
+      expect(metrics.length).toBe(120);
+      for (const m of metrics) {
+        expect(Object.keys(m).length).toBeGreaterThan(0);
+        for (const [k, v] of Object.entries(m)) expect(Number.isFinite(v), `${k} = ${v}`).toBe(true);
+      }
+      if (algo === "rebrac") {
+        // The critic's BC penalty decays to nothing over the 120 updates (never negative).
+        const bc = metrics.map((m) => m["loss/critic_bc"]);
+        expect(bc.at(-1)).toBeLessThan(bc[0]);
+        expect(Math.min(...bc)).toBeGreaterThanOrEqual(0);
+      }
+      expect(result.violations).toBe(0);
+      for (const p of result.curve) expect(Number.isFinite(p.score)).toBe(true);
+      expect(result.versions.length).toBeGreaterThan(0);
+      const v = result.versions.at(-1)!;
+      const { learner } = restoreLearner(v.dir, loadPolicyPackage(v.dir), 0, algo);
+      expect(learner.algo).toBe(algo);
+      expect(learner.step).toBe(metrics.length + 10);
+      learner.dispose();
+    },
+    180_000,
+  );
+
+  it("refuses --algo naming another algorithm than the package's, naming the model", async () => {
+    await expect(
+      runFinetuneJob({
+        model: models.calql,
+        algo: "rebrac",
+        robot: "pendulum",
+        dataset: datasetDir,
+        envSteps: 10,
+        ratio: 0.5,
+        updatesPerStep: 1,
+        evalEvery: 0,
+        evalEpisodes: 2,
+        batchSize: 16,
+        seed: 0,
+        explorationStd: 0.1,
+        out: join(root, "run-mismatch"),
+        plot: false,
+      }),
+    ).rejects.toThrow(`model ${models.calql} was trained with calql; --algo rebrac cannot continue it`);
+  });
+
+  it.each(["td3bc", "bc", "cql", "dt", "sac"])("refuses --algo %s, naming the model", (algo) => {
+    const pkg = loadPolicyPackage(models.rebrac);
+    expect(() => restoreLearner(models.rebrac, pkg, 0, algo)).toThrow(
+      `--algo ${algo} cannot fine-tune model ${models.rebrac}`,
+    );
+  });
+
+  it("tether finetune --algo: a mismatch exits non-zero with the model and both algorithms named", async () => {
+    const r = await tether(
+      "finetune",
+      "--model",
+      models.rebrac,
+      "--algo",
+      "iql",
+      "--robot",
+      "pendulum",
+      "--dataset",
+      datasetDir,
+      "--env-steps",
+      "10",
+    );
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain(
+      `model ${models.rebrac} was trained with rebrac; --algo iql cannot continue it`,
+    );
+  }, 60_000);
+});

@@ -208,8 +208,13 @@ export class Graph {
     const [x, y] = [this.lift(a), this.lift(b)];
     const shape = broadcastShapes(x.shape, y.shape);
     if (!shape) this.fail("Less", "shapes do not broadcast");
-    const cond = this.node("Less", [x, y], shape, {}, "bool");
-    const mask = this.node("Cast", [cond], shape, { to: { int: this.dtype === "float32" ? 1 : 11 } });
+    return this.floatMask(this.node("Less", [x, y], shape, {}, "bool"));
+  }
+
+  /** A bool mask as 1/0 floats (no gradient). */
+  floatMask(cond: Value): Value {
+    if (cond.kind !== "bool") this.fail("Cast", `${cond.name} is not a bool mask`);
+    const mask = this.node("Cast", [cond], cond.shape, { to: { int: this.dtype === "float32" ? 1 : 11 } });
     this.noGrad.add(mask.name);
     return mask;
   }

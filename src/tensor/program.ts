@@ -90,6 +90,7 @@ export class Program {
   private readonly session: SyncSession;
   private readonly outputs: Record<string, ort.Tensor> = {};
   private readonly feedShapes = new Map<string, readonly number[]>();
+  private readonly feedTensors = new Map<string, ort.Tensor>();
   private readonly stateNames: string[] = [];
   private readonly nextNames: [string, string][] = [];
   /** Size of the model handed to ONNX Runtime, for logs and benches. */
@@ -196,7 +197,14 @@ export class Program {
           sizeOf(shape),
           data.length,
         );
-      inputs[name] = new ort.Tensor(g.dtype, data, [...shape]);
+      // Learners feed the same buffers every update (the sampler's batch, the trainer's scalars): their
+      // tensor wrappers are kept, so a run allocates nothing for them.
+      let tensor = this.feedTensors.get(name);
+      if (tensor?.data !== data) {
+        tensor = new ort.Tensor(g.dtype, data, [...shape]);
+        this.feedTensors.set(name, tensor);
+      }
+      inputs[name] = tensor;
     }
     const fetches: Record<string, ort.Tensor> = { ...this.outputs };
     for (const name of this.stateNames) inputs[name] = this.store.slot(name).cur;

@@ -118,4 +118,17 @@ describe("Program", () => {
     expect(program.run({ x: x0 }).loss[0]).toBeLessThan(before);
     program.dispose();
   });
+
+  it("reads a fed buffer's current contents on every run, also when the same buffer is fed again", () => {
+    const g = new Graph("refeed");
+    const x = g.input("x", [3]);
+    const program = new Program({ graph: g, state: [], outputs: { s: g.sum(x) } }, {}, ENGINE);
+    const buf = Float32Array.of(1, 2, 3);
+    expect(program.run({ x: buf }).s[0]).toBe(6);
+    buf[0] = 10;
+    expect(program.run({ x: buf }).s[0]).toBe(15);
+    expect(program.run({ x: Float32Array.of(0, 0, 1) }).s[0]).toBe(1);
+    expect(program.run({ x: buf }).s[0]).toBe(15);
+    program.dispose();
+  });
 });

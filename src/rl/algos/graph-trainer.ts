@@ -71,6 +71,7 @@ export class GraphTrainer {
   private readonly programs = new Map<string, Compiled>();
   private readonly forwards = new Map<string, Program>();
   private readonly store = new StateStore("float32");
+  private readonly scalars = new Map<string, Float32Array>();
 
   constructor(
     readonly name: string,
@@ -161,8 +162,16 @@ export class GraphTrainer {
       const adam = c.adam as AdamConfig;
       const t = (this.steps.get(n) ?? 0) + 1;
       const { stepSize, epsHat } = adamScalars(adam, t, adam.lr * (c.lrScale?.(t) ?? 1));
-      all[`${n}/step_size`] = Float32Array.of(stepSize);
-      all[`${n}/eps_hat`] = Float32Array.of(epsHat);
+      // One buffer per scalar for the trainer's life: the program reuses its tensor wrapper.
+      const [s, e] = [`${n}/step_size`, `${n}/eps_hat`].map((k) => {
+        let buf = this.scalars.get(k);
+        if (!buf) this.scalars.set(k, (buf = new Float32Array(1)));
+        return buf;
+      });
+      s[0] = stepSize;
+      e[0] = epsHat;
+      all[`${n}/step_size`] = s;
+      all[`${n}/eps_hat`] = e;
     }
     const out = compiled.program.run(all);
     for (const n of compiled.optimized) this.steps.set(n, (this.steps.get(n) ?? 0) + 1);

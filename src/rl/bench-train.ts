@@ -2,8 +2,8 @@
  * The training speed benchmark (`tether bench train`): updates per second of every learner at the reference
  * shape (obs 17, action 6, 2x256 hidden, batch 256), all on the engine (ONNX Runtime, one run per update):
  * `iql_updates_per_s` on `threads` intra-op threads, `iql_updates_per_s_single_thread` on one, `speedup`
- * their ratio. Reports wall-clock and process CPU time: on a shared machine wall-clock includes waiting for
- * a core.
+ * their ratio. Reports wall-clock and process CPU time (`cpu_ms_by_algo`): on a shared machine wall-clock
+ * includes waiting for a core.
  */
 import { Rng } from "../core/rng.js";
 import { availableParallelism } from "node:os";
@@ -71,6 +71,11 @@ export interface BenchTrainResult {
   };
   cpu_ms_per_update: number;
   cpu_ms_per_update_single_thread: number;
+  /**
+   * Process CPU ms (all threads) per update of each learner, keyed as ms_per_update: on a shared machine the
+   * wall-clock figures mostly measure the other processes, CPU time much less so.
+   */
+  cpu_ms_by_algo: Omit<BenchTrainResult["ms_per_update"], "total">;
   load_average: number;
 }
 
@@ -160,6 +165,14 @@ export async function benchTrain(options: Partial<BenchTrainOptions> = {}): Prom
     },
     cpu_ms_per_update: round2(main.cpuMs),
     cpu_ms_per_update_single_thread: round2(single.cpuMs),
+    cpu_ms_by_algo: {
+      iql: round2(main.cpuMs),
+      iql_single_thread: round2(single.cpuMs),
+      awac: round2(awac.cpuMs),
+      td3bc: round2(td3bc.cpuMs),
+      bc: round2(bc.cpuMs),
+      cql: round2(cql.cpuMs),
+    },
     load_average: Number(loadavg()[0].toFixed(2)),
   };
 }

@@ -119,7 +119,10 @@ const RULES: Record<string, Rule> = {
   },
   Neg: (g, _n, dy) => [g.neg(dy)],
   Identity: (_g, _n, dy) => [dy],
-  Relu: (g, n, dy) => [masked(g, g.compare("Greater", n.outputs[0], g.constant(0)), dy)],
+  // dy · 1[y > 0] as a float mask: ONNX Runtime's Mul is vectorized, its Where with a scalar branch is not
+  // (CQL's [7936, 256] critic layers: 1.7 vs 2.7 ms each). Equal to Where(y > 0, dy, 0) up to the sign of
+  // zero, except where dy is NaN/Inf at a dead unit (NaN here, 0 there): a run that far gone fails anyway.
+  Relu: (g, n, dy) => [g.mul(dy, g.floatMask(g.compare("Greater", n.outputs[0], g.constant(0))))],
   Tanh: (g, n, dy) => [g.mul(dy, g.sub(1, g.square(n.outputs[0])))],
   Sigmoid: (g, n, dy) => {
     const y = n.outputs[0];

@@ -208,8 +208,13 @@ export class Graph {
     const [x, y] = [this.lift(a), this.lift(b)];
     const shape = broadcastShapes(x.shape, y.shape);
     if (!shape) this.fail("Less", "shapes do not broadcast");
-    const cond = this.node("Less", [x, y], shape, {}, "bool");
-    const mask = this.node("Cast", [cond], shape, { to: { int: this.dtype === "float32" ? 1 : 11 } });
+    return this.floatMask(this.node("Less", [x, y], shape, {}, "bool"));
+  }
+
+  /** A bool mask as 1/0 floats (no gradient). */
+  floatMask(cond: Value): Value {
+    if (cond.kind !== "bool") this.fail("Cast", `${cond.name} is not a bool mask`);
+    const mask = this.node("Cast", [cond], cond.shape, { to: { int: this.dtype === "float32" ? 1 : 11 } });
     this.noGrad.add(mask.name);
     return mask;
   }
@@ -368,6 +373,23 @@ export class Graph {
     const shape = [...x.shape];
     shape[ax] = end - start;
     return this.node("Slice", [x, this.ints([start]), this.ints([end]), this.ints([ax])], shape);
+  }
+
+  /**
+   * Splits x along `axis` into consecutive pieces of `sizes` (one ONNX Split node, one copy of x). It has no
+   * gradient rule: the engine splits flat state into tensors and differentiates with respect to the pieces.
+   */
+  split(x: Value, axis: number, sizes: readonly number[]): Value[] {
+    const ax = normAxis(axis, x.shape.length);
+    if (sizes.reduce((a, b) => a + b, 0) !== x.shape[ax] || sizes.some((s) => s < 1))
+      this.fail("Split", `sizes ${sizes.join(", ")} do not partition axis ${ax} of size ${x.shape[ax]}`);
+    const outputs: Value[] = sizes.map((size) => {
+      const shape = [...x.shape];
+      shape[ax] = size;
+      return { name: this.fresh("split"), shape, kind: x.kind };
+    });
+    this.nodes.push({ op: "Split", inputs: [x, this.ints(sizes)], outputs, attrs: { axis: { int: ax } } });
+    return outputs;
   }
 
   /** Zero padding: `pads` is ONNX's [begin_0, ..., begin_n, end_0, ..., end_n]. */

@@ -7,6 +7,7 @@ import * as ort from "onnxruntime-node";
 import { ShapeMismatchError, TetherError } from "../core/errors.js";
 import { sizeOf, type Graph, type Value } from "./graph.js";
 import { encodeModel, type NodeSpec, type ValueInfo } from "./onnx-model.js";
+import { pruneDeadNodes } from "./prune.js";
 import { createSyncSession, engineOptions, type EngineOptions, type SyncSession } from "./session.js";
 
 type FloatArray = Float32Array | Float64Array;
@@ -89,10 +90,13 @@ export class Program {
   private readonly session: SyncSession;
   private readonly outputs: Record<string, ort.Tensor> = {};
   private readonly feedShapes = new Map<string, readonly number[]>();
+  private readonly feedTensors = new Map<string, ort.Tensor>();
   private readonly stateNames: string[] = [];
   private readonly nextNames: [string, string][] = [];
   /** Size of the model handed to ONNX Runtime, for logs and benches. */
   readonly modelBytes: number;
+  /** Nodes ONNX Runtime runs (after dead nodes are removed), for benches. */
+  readonly nodeCount: number;
 
   /**
    * `store` holds every state the graph declares (created by the caller); a StateStore of its own is
@@ -160,12 +164,18 @@ export class Program {
       outputs: n.outputs.map((x) => rename.get(x) ?? x),
     }));
     for (const e of extra) e.inputs = e.inputs.map((x) => rename.get(x) ?? x);
+    const live = pruneDeadNodes(
+      [...nodes, ...extra],
+      outputs.map((o) => o.name),
+    );
+    this.nodeCount = live.length;
+    const used = new Set(live.flatMap((n) => n.inputs));
     const bytes = encodeModel({
       graphName: g.name,
-      nodes: [...nodes, ...extra],
+      nodes: live,
       inputs: g.inputs,
       outputs,
-      initializers: g.initializers,
+      initializers: g.initializers.filter((t) => used.has(t.name)),
     });
     this.modelBytes = bytes.byteLength;
     this.session = createSyncSession(bytes, options);
@@ -187,7 +197,14 @@ export class Program {
           sizeOf(shape),
           data.length,
         );
-      inputs[name] = new ort.Tensor(g.dtype, data, [...shape]);
+      // Learners feed the same buffers every update (the sampler's batch, the trainer's scalars): their
+      // tensor wrappers are kept, so a run allocates nothing for them.
+      let tensor = this.feedTensors.get(name);
+      if (tensor?.data !== data) {
+        tensor = new ort.Tensor(g.dtype, data, [...shape]);
+        this.feedTensors.set(name, tensor);
+      }
+      inputs[name] = tensor;
     }
     const fetches: Record<string, ort.Tensor> = { ...this.outputs };
     for (const name of this.stateNames) inputs[name] = this.store.slot(name).cur;

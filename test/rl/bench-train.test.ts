@@ -42,6 +42,13 @@ describe("benchTrain", () => {
     expect(r.speedup).toBeCloseTo(r.iql_updates_per_s / r.iql_updates_per_s_single_thread, 1);
     expect(r.ms_per_update.total).toBe(r.ms_per_update.iql);
     expect(r.ms_per_update.iql).toBeCloseTo(1000 / r.iql_updates_per_s, 1);
+    expect(Object.keys(r.cpu_ms_by_algo).sort()).toEqual(
+      Object.keys(r.ms_per_update)
+        .filter((k) => k !== "total")
+        .sort(),
+    );
+    for (const v of Object.values(r.cpu_ms_by_algo)) expect(v).toBeGreaterThan(0);
+    expect(r.cpu_ms_by_algo.iql).toBe(r.cpu_ms_per_update);
     // The bench sets the engine's thread count per figure and restores the caller's afterwards.
     expect(engineOptions()).toEqual(before);
     expect(JSON.parse(JSON.stringify(r))).toEqual(r);

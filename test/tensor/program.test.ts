@@ -95,4 +95,40 @@ describe("Program", () => {
     expect(() => program.run({ x: new Float32Array(5) })).toThrow("feeds input x [2, 3]: expected 6, got 5");
     expect(program.run({ x: Float32Array.of(1, 2, 3, 4, 5, 6) }).y[0]).toBe(21);
   });
+
+  it("hands ONNX Runtime only the nodes an output or a next state needs", () => {
+    const g = new Graph("dead");
+    const w = g.input("w", [3, 3]);
+    const x = g.input("x", [2, 3]);
+    const loss = g.sum(g.square(g.matmul(x, w)));
+    // Autodiff emits the Gemm's input gradient too; x is data, so nothing reads it.
+    const [dw] = gradients(g, loss, [w]);
+    const unused = g.exp(g.matmul(x, w));
+    const program = new Program(
+      { graph: g, state: [{ name: "w", input: w, next: g.sub(w, g.mul(dw, 0.1)) }], outputs: { loss } },
+      { w: Float32Array.from({ length: 9 }, (_, i) => i / 9) },
+      ENGINE,
+    );
+    const built = g.nodes.length;
+    expect(g.nodes.some((n) => n.outputs[0].name === unused.name)).toBe(true);
+    // Kept: Gemm, Mul (square), ReduceSum, the dW chain; dropped: Exp, its Gemm and the unused dX Gemm.
+    expect(program.nodeCount).toBeLessThanOrEqual(built - 3);
+    const x0 = Float32Array.of(1, 0, 0, 0, 1, 0);
+    const before = program.run({ x: x0 }).loss[0];
+    expect(program.run({ x: x0 }).loss[0]).toBeLessThan(before);
+    program.dispose();
+  });
+
+  it("reads a fed buffer's current contents on every run, also when the same buffer is fed again", () => {
+    const g = new Graph("refeed");
+    const x = g.input("x", [3]);
+    const program = new Program({ graph: g, state: [], outputs: { s: g.sum(x) } }, {}, ENGINE);
+    const buf = Float32Array.of(1, 2, 3);
+    expect(program.run({ x: buf }).s[0]).toBe(6);
+    buf[0] = 10;
+    expect(program.run({ x: buf }).s[0]).toBe(15);
+    expect(program.run({ x: Float32Array.of(0, 0, 1) }).s[0]).toBe(1);
+    expect(program.run({ x: buf }).s[0]).toBe(15);
+    program.dispose();
+  });
 });

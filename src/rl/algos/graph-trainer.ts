@@ -1,14 +1,16 @@
 /**
  * What every engine learner shares: its networks' parameters, Adam moments and Polyak targets as engine
- * state (one StateStore); one training Program per batch size and variant, built from the algorithm's
+ * state (one StateStore, one flat tensor per group and kind, in the mlp-spec.ts layout: Adam and Polyak
+ * are then a dozen ops per group instead of per tensor, and a run marshals a few state tensors instead of
+ * a hundred); one training Program per batch size and variant, built from the algorithm's
  * forward losses (gradients and optimizer steps are appended here by `optimize`, never written by the
  * algorithm); small forward Programs for acting, reading the same state in place;
  * and the checkpoint layout of the earlier tfjs learners (`<net>/params`, `<net>/adam_m`, `<net>/adam_v`,
  * `<net>/target`, scalar `<net>/adam_step`), so existing checkpoints and tests carry over.
  */
-import { TetherError } from "../../core/errors.js";
+import { ShapeMismatchError, TetherError } from "../../core/errors.js";
 import { gradients } from "../../tensor/autodiff.js";
-import { Graph, type Value } from "../../tensor/graph.js";
+import { Graph, sizeOf, type Value } from "../../tensor/graph.js";
 import { adamInputs, adamScalars, adamUpdate, polyakUpdate, type AdamConfig } from "../../tensor/optim.js";
 import { Program, StateStore, type StateVar } from "../../tensor/program.js";
 import type { LayerValues, ParamGroup } from "../networks/graph-mlp.js";
@@ -53,12 +55,10 @@ export type BuildUpdate = (
   variant: string,
 ) => UpdateGraph;
 
-const TARGET = "_target";
-const ADAM_M = "_adam_m";
-const ADAM_V = "_adam_v";
-
 type Which = "params" | "target" | "adam_m" | "adam_v";
-const SUFFIX: Record<Which, string> = { params: "", target: TARGET, adam_m: ADAM_M, adam_v: ADAM_V };
+
+/** The state name of a group's flat tensor: the checkpoint key of the same array. */
+const stateName = (group: string, which: Which): string => `${group}/${which}`;
 
 interface Compiled {
   program: Program;
@@ -71,6 +71,7 @@ export class GraphTrainer {
   private readonly programs = new Map<string, Compiled>();
   private readonly forwards = new Map<string, Program>();
   private readonly store = new StateStore("float32");
+  private readonly scalars = new Map<string, Float32Array>();
 
   constructor(
     readonly name: string,
@@ -80,11 +81,8 @@ export class GraphTrainer {
     for (const c of groups) {
       const n = c.group.name;
       this.configs.set(n, c);
-      const add = (which: Which, flat: Float32Array): void => {
-        const split = c.group.split(flat, n + SUFFIX[which]);
-        const shapes = c.group.shapes();
-        Object.entries(split).forEach(([name, values], i) => this.store.add(name, values, shapes[i]));
-      };
+      const add = (which: Which, flat: Float32Array): void =>
+        this.store.add(stateName(n, which), flat, [c.group.size]);
       add("params", c.init);
       if (c.target) add("target", c.init);
       if (c.adam) {
@@ -95,13 +93,16 @@ export class GraphTrainer {
     }
   }
 
-  private declare(g: Graph, state: StateVar[]): Record<string, GroupValues> {
-    const out: Record<string, GroupValues> = {};
+  /** Declares every group's parameters (and targets) as state inputs of `g`. */
+  private declare(g: Graph, state: StateVar[]): Record<string, FlatGroup> {
+    const out: Record<string, FlatGroup> = {};
     for (const [n, c] of this.configs) {
-      const params = c.group.declare(g, n);
-      const target = c.target ? c.group.declare(g, n + TARGET) : [];
-      for (const v of [...params, ...target]) state.push({ name: v.name, input: v });
-      out[n] = groupValues(c, params, target);
+      const input = (which: Which): Value => {
+        const v = g.input(stateName(n, which), [c.group.size]);
+        state.push({ name: v.name, input: v });
+        return v;
+      };
+      out[n] = new FlatGroup(g, c.group, input("params"), c.target ? input("target") : undefined);
     }
     return out;
   }
@@ -111,37 +112,37 @@ export class GraphTrainer {
     const state: StateVar[] = [];
     const groups = this.declare(g, state);
     const byName = new Map(state.map((s) => [s.name, s]));
-    const latest = new Map<string, Value[]>();
+    const latest = new Map<string, Value>();
     const optimized: string[] = [];
     const optimize: Optimize = (n, loss) => {
       const c = this.configs.get(n);
       if (!c?.adam) throw new TetherError("LEARNER", `${this.name}: group ${n} has a loss but no optimizer`);
       if (latest.has(n))
         throw new TetherError("LEARNER", `${this.name}: group ${n} optimized twice in one update`);
-      const params = groups[n].params;
-      const grads = gradients(g, loss, params);
-      const [ms, vs] = [ADAM_M, ADAM_V].map((suffix) => c.group.declare(g, n + suffix));
-      const inputs = adamInputs(g, n);
-      const next = params.map((p, i) =>
-        adamUpdate(g, { param: p, m: ms[i], v: vs[i] }, grads[i], inputs, c.adam as AdamConfig),
+      const group = groups[n];
+      const grads = gradients(g, loss, group.params).map((d) =>
+        d.shape.length === 1 ? d : g.reshape(d, [sizeOf(d.shape)]),
       );
-      next.forEach((u, i) => {
-        (byName.get(params[i].name) as StateVar).next = u.param;
-        state.push(
-          { name: ms[i].name, input: ms[i], next: u.m },
-          { name: vs[i].name, input: vs[i], next: u.v },
-        );
-      });
-      const updated = next.map((u) => u.param);
-      latest.set(n, updated);
+      const grad = grads.length === 1 ? grads[0] : g.concat(grads, 0);
+      const [m, v] = (["adam_m", "adam_v"] as const).map((which) =>
+        g.input(stateName(n, which), [c.group.size]),
+      );
+      const next = adamUpdate(g, { param: group.flat, m, v }, grad, adamInputs(g, n), c.adam);
+      (byName.get(group.flat.name) as StateVar).next = next.param;
+      state.push({ name: m.name, input: m, next: next.m }, { name: v.name, input: v, next: next.v });
+      latest.set(n, next.param);
       optimized.push(n);
-      return groupValues(c, updated, groups[n].target);
+      return new FlatGroup(g, c.group, next.param, group.targetFlat);
     };
     const update = this.build(g, groups, batchSize, optimize, variant);
     for (const [n, tau] of Object.entries(update.polyak ?? {})) {
-      const source = latest.get(n) ?? groups[n].params;
-      groups[n].target.forEach(
-        (t, i) => ((byName.get(t.name) as StateVar).next = polyakUpdate(g, t, source[i], tau)),
+      const { flat, targetFlat } = groups[n];
+      if (!targetFlat) throw new TetherError("LEARNER", `${this.name}: group ${n} has no target network`);
+      (byName.get(targetFlat.name) as StateVar).next = polyakUpdate(
+        g,
+        targetFlat,
+        latest.get(n) ?? flat,
+        tau,
       );
     }
     return { program: new Program({ graph: g, state, outputs: update.metrics }, this.store), optimized };
@@ -161,8 +162,16 @@ export class GraphTrainer {
       const adam = c.adam as AdamConfig;
       const t = (this.steps.get(n) ?? 0) + 1;
       const { stepSize, epsHat } = adamScalars(adam, t, adam.lr * (c.lrScale?.(t) ?? 1));
-      all[`${n}/step_size`] = Float32Array.of(stepSize);
-      all[`${n}/eps_hat`] = Float32Array.of(epsHat);
+      // One buffer per scalar for the trainer's life: the program reuses its tensor wrapper.
+      const [s, e] = [`${n}/step_size`, `${n}/eps_hat`].map((k) => {
+        let buf = this.scalars.get(k);
+        if (!buf) this.scalars.set(k, (buf = new Float32Array(1)));
+        return buf;
+      });
+      s[0] = stepSize;
+      e[0] = epsHat;
+      all[`${n}/step_size`] = s;
+      all[`${n}/eps_hat`] = e;
     }
     const out = compiled.program.run(all);
     for (const n of compiled.optimized) this.steps.set(n, (this.steps.get(n) ?? 0) + 1);
@@ -193,15 +202,17 @@ export class GraphTrainer {
     return (program.run(feeds).out as Float32Array).slice();
   }
 
-  /** Flat parameters of a group (or its target / Adam moments), in the mlp-spec.ts layout. */
+  /** Flat parameters of a group (or its target / Adam moments), in the mlp-spec.ts layout (a copy). */
   read(group: string, which: Which = "params"): Float32Array {
-    return this.group(group).group.join((name) => this.store.view(name), group + SUFFIX[which]);
+    this.group(group);
+    return this.store.read(stateName(group, which)) as Float32Array;
   }
 
   write(group: string, which: Which, flat: Float32Array): void {
     const c = this.group(group);
-    for (const [name, values] of Object.entries(c.group.split(flat, group + SUFFIX[which])))
-      this.store.write(name, values);
+    if (flat.length !== c.group.size)
+      throw new ShapeMismatchError(`${group} ${which}`, c.group.size, flat.length);
+    this.store.write(stateName(group, which), flat);
   }
 
   adamStep(group: string): number {
@@ -251,12 +262,33 @@ export class GraphTrainer {
   }
 }
 
-function groupValues(c: GroupConfig, params: Value[], target: Value[]): GroupValues {
-  return {
-    params,
-    target,
-    layers: (net, which = "params") => c.group.layers(which === "params" ? params : target, net),
-  };
+/**
+ * A group in one graph: its flat parameter (and target) values, cut into per-layer tensors on first use,
+ * so a program that never reads a group's target (or parameters) has no nodes for it.
+ */
+class FlatGroup implements GroupValues {
+  private cut?: Value[];
+  private targetCut?: Value[];
+
+  constructor(
+    private readonly g: Graph,
+    private readonly group: ParamGroup,
+    readonly flat: Value,
+    readonly targetFlat: Value | undefined,
+  ) {}
+
+  get params(): Value[] {
+    return (this.cut ??= this.group.unpack(this.g, this.flat));
+  }
+
+  get target(): Value[] {
+    if (!this.targetFlat) return [];
+    return (this.targetCut ??= this.group.unpack(this.g, this.targetFlat));
+  }
+
+  layers(net: number, which: "params" | "target" = "params"): LayerValues[] {
+    return this.group.layers(which === "params" ? this.params : this.target, net);
+  }
 }
 
 /** A group's target networks seen as its parameters (a target actor's forward pass). */

@@ -1,7 +1,7 @@
 /**
- * MLPs on the training engine (src/tensor): a ParamGroup holds one or more networks' parameters as
- * per-layer engine state (`<group>/<net>/w<l>`, `<group>/<net>/b<l>`), convertible to and from the flat
- * layout checkpoints and exports use (mlp-spec.ts), and `mlpGraph` is the forward pass as graph nodes.
+ * MLPs on the training engine (src/tensor): a ParamGroup describes one or more networks' parameters in the
+ * flat layout checkpoints and exports use (mlp-spec.ts) and cuts that flat vector into per-layer graph
+ * values; `mlpGraph` is the forward pass as graph nodes.
  */
 import { ShapeMismatchError } from "../../core/errors.js";
 import type { Graph, Value } from "../../tensor/graph.js";
@@ -44,17 +44,12 @@ export class ParamGroup {
     this.size = o;
   }
 
-  /** State names of the tensors under `prefix` (the group's name by default), in flat layout order. */
-  names(prefix = this.name): string[] {
-    return this.slots.map((s) => `${prefix}/${s.suffix}`);
-  }
-
   /** Shapes of the tensors, in flat layout order. */
   shapes(): number[][] {
     return this.slots.map((s) => s.shape);
   }
 
-  /** Splits a flat vector into per-tensor state values named under `prefix`. */
+  /** Splits a flat vector into per-tensor values named under `prefix` (dt-onnx.ts bakes them as constants). */
   split(flat: Float32Array, prefix = this.name): Record<string, Float32Array> {
     if (flat.length !== this.size)
       throw new ShapeMismatchError(`${prefix} parameters`, this.size, flat.length);
@@ -63,19 +58,29 @@ export class ParamGroup {
     return out;
   }
 
-  /** The flat vector of the tensors under `prefix`, read one by one. */
-  join(read: (name: string) => ArrayLike<number>, prefix = this.name): Float32Array {
-    const out = new Float32Array(this.size);
-    for (const s of this.slots) out.set(read(`${prefix}/${s.suffix}`), s.offset);
-    return out;
+  /**
+   * The group's tensors, in flat layout order, as graph values cut from one flat [size] value: the engine
+   * keeps each group as one flat state tensor so its Adam and Polyak steps are a handful of ops.
+   */
+  unpack(g: Graph, flat: Value): Value[] {
+    if (flat.shape.length !== 1 || flat.shape[0] !== this.size)
+      throw new ShapeMismatchError(
+        `${this.name} flat parameters`,
+        `[${this.size}]`,
+        `[${flat.shape.join(", ")}]`,
+      );
+    const pieces =
+      this.slots.length === 1
+        ? [flat]
+        : g.split(
+            flat,
+            0,
+            this.slots.map((s) => s.size),
+          );
+    return pieces.map((v, i) => (this.slots[i].shape.length === 1 ? v : g.reshape(v, this.slots[i].shape)));
   }
 
-  /** Declares the tensors under `prefix` as graph inputs, in flat layout order. */
-  declare(g: Graph, prefix = this.name): Value[] {
-    return this.slots.map((s) => g.input(`${prefix}/${s.suffix}`, s.shape));
-  }
-
-  /** Net `i`'s layers among the values `declare` returned. */
+  /** Net `i`'s layers among the values `unpack` returned. */
   layers(values: Value[], i: number): LayerValues[] {
     let k = 0;
     for (let n = 0; n < i; n++) k += 2 * (this.specs[n].sizes.length - 1);

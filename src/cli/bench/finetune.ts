@@ -133,10 +133,10 @@ interface ArmRun {
 async function benchFinetune(flags: FinetuneBenchFlags) {
   const { loadRobot, REPO_ROOT } = await import("../../robot/load.js");
   const { assertAlgoName } = await import("../../rl/algos/registry.js");
-  const { collectDataset, DATASET_LEVELS } = await import("../commands/collect.js");
-  const { openDataset, loadTransitions, episodeReturns } = await import("../../data/dataset-reader.js");
+  const { DATASET_LEVELS } = await import("../commands/collect.js");
+  const { loadTransitions, episodeReturns } = await import("../../data/dataset-reader.js");
   const { compileTask } = await import("../../robot/task-functions.js");
-  const { qualityScale, qualityDatasetDir, checkQualityDataset } = await import("./quality-scale.js");
+  const { qualityScale, openBenchDataset } = await import("./quality-scale.js");
   const { pairedGain } = await import("../../rl/eval/paired-gain.js");
 
   const algo = assertAlgoName(flags.algo, "--algo");
@@ -168,32 +168,21 @@ async function benchFinetune(flags: FinetuneBenchFlags) {
   });
   const log = (line: string): void => void process.stderr.write(`bench finetune: ${line}\n`);
 
-  const datasetDir = qualityDatasetDir(
-    resolve(flags.dataDir ?? join(REPO_ROOT, "logs")),
-    name,
-    flags.level,
-    scale.dataset_episodes,
-  );
   const missing = (what: string): never => {
     throw new TetherError("CLI", `--partial: ${what} is missing; run the bench without --partial first`);
   };
-  if (!existsSync(join(datasetDir, "manifest.json"))) {
-    if (flags.partial) missing(datasetDir);
-    log(`collecting ${datasetDir} (${scale.dataset_episodes} episodes)`);
-    await collectDataset({
-      robot: flags.robot,
-      level: flags.level as (typeof DATASET_LEVELS)[number],
-      episodes: scale.dataset_episodes,
-      out: datasetDir,
-      seed: 0,
-    });
-  }
-  const ds = openDataset(datasetDir);
-  checkQualityDataset(ds.manifest, join(datasetDir, "manifest.json"), {
-    robot: name,
+  const ds = await openBenchDataset({
+    dataDir: resolve(flags.dataDir ?? join(REPO_ROOT, "logs")),
+    robot: flags.robot,
+    robotName: name,
     level: flags.level,
     episodes: scale.dataset_episodes,
+    log,
+    onMissing: (dir) => {
+      if (flags.partial) missing(dir);
+    },
   });
+  const datasetDir = ds.dir;
   const rets = Array.from(episodeReturns(loadTransitions(ds)).returns);
   const behavior = compileTask(robot.spec).normalizedScore(rets.reduce((a, b) => a + b, 0) / rets.length);
 

@@ -133,9 +133,8 @@ export function registerBenchO2o(bench: Command): void {
       const { engineOptions } = await import("../../tensor/session.js");
       const { runTraining } = await import("../../rl/run-training.js");
       const { runFinetuneJob } = await import("../../nodes/finetune/finetune-job.js");
-      const { collectDataset } = await import("../commands/collect.js");
-      const { openDataset, loadTransitions } = await import("../../data/dataset-reader.js");
-      const { qualityScale, qualityDatasetDir, checkQualityDataset } = await import("./quality-scale.js");
+      const { loadTransitions } = await import("../../data/dataset-reader.js");
+      const { qualityScale, openBenchDataset } = await import("./quality-scale.js");
       const { summarizeO2o, formatO2oTable } = await import("../../rl/eval/o2o-table.js");
 
       const split = (s: string): string[] =>
@@ -195,28 +194,15 @@ export function registerBenchO2o(bench: Command): void {
           dataset_episodes: opts.datasetEpisodes,
         });
         scales[robot.spec.name] = scale;
-        const datasetDir = qualityDatasetDir(
-          opts.dataDir ?? join(REPO_ROOT, "logs"),
-          robot.spec.name,
-          opts.level,
-          scale.dataset_episodes,
-        );
-        if (!existsSync(join(datasetDir, "manifest.json"))) {
-          process.stderr.write(`bench o2o: collecting ${datasetDir} (${scale.dataset_episodes} episodes)\n`);
-          await collectDataset({
-            robot: name,
-            level: opts.level as Parameters<typeof collectDataset>[0]["level"],
-            episodes: scale.dataset_episodes,
-            out: datasetDir,
-            seed: 0,
-          });
-        }
-        const ds = openDataset(datasetDir);
-        checkQualityDataset(ds.manifest, join(datasetDir, "manifest.json"), {
-          robot: robot.spec.name,
+        const ds = await openBenchDataset({
+          dataDir: opts.dataDir ?? join(REPO_ROOT, "logs"),
+          robot: name,
+          robotName: robot.spec.name,
           level: opts.level,
           episodes: scale.dataset_episodes,
+          log: (line) => process.stderr.write(`bench o2o: ${line}\n`),
         });
+        const datasetDir = ds.dir;
         const cols = loadTransitions(ds);
         for (const algo of algos) {
           const algoRuns: Parameters<typeof summarizeO2o>[2] = [];

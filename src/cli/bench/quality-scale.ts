@@ -2,8 +2,10 @@
  * The scale of one robot's cells in `tether bench quality`: dataset size, network widths and updates, from the
  * robot's `benchmark` section unless a flag sets them for every robot; and the dataset folder of that scale.
  */
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError } from "../../core/errors.js";
+import { openDataset, type OpenDataset } from "../../data/dataset-reader.js";
 import type { Manifest } from "../../data/manifest.js";
 import type { RobotSpec } from "../../robot/spec.js";
 
@@ -50,4 +52,41 @@ export function checkQualityDataset(
       });
     }
   }
+}
+
+/**
+ * The dataset of one robot, level and size that the benches share: collected (seed 0) into its folder when
+ * missing, then checked to be that dataset. `robot` is what `collect` takes (a name or a folder).
+ */
+export async function openBenchDataset(options: {
+  dataDir: string;
+  robot: string;
+  robotName: string;
+  level: string;
+  episodes: number;
+  log: (line: string) => void;
+  /** Called instead of collecting when the dataset is missing (e.g. to refuse); may throw. */
+  onMissing?: (dir: string) => void;
+}): Promise<OpenDataset> {
+  const { collectDataset } = await import("../commands/collect.js");
+  const dir = qualityDatasetDir(options.dataDir, options.robotName, options.level, options.episodes);
+  const manifestFile = join(dir, "manifest.json");
+  if (!existsSync(manifestFile)) {
+    options.onMissing?.(dir);
+    options.log(`collecting ${dir} (${options.episodes} episodes)`);
+    await collectDataset({
+      robot: options.robot,
+      level: options.level as Parameters<typeof collectDataset>[0]["level"],
+      episodes: options.episodes,
+      out: dir,
+      seed: 0,
+    });
+  }
+  const ds = openDataset(dir);
+  checkQualityDataset(ds.manifest, manifestFile, {
+    robot: options.robotName,
+    level: options.level,
+    episodes: options.episodes,
+  });
+  return ds;
 }

@@ -7,7 +7,7 @@
  * verdicts and (with --json) one JSON object.
  */
 import type { Command } from "commander";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TetherError } from "../../core/errors.js";
@@ -83,8 +83,8 @@ export function registerBenchQuality(bench: Command): void {
       const { evaluatePackage } = await import("../../rl/eval/evaluate-package.js");
       const { summarizeCell, formatQualityTable, qualityTargets, formatTargets } =
         await import("../../rl/eval/quality-table.js");
-      const { collectDataset, DATASET_LEVELS } = await import("../commands/collect.js");
-      const { openDataset, loadTransitions, episodeReturns } = await import("../../data/dataset-reader.js");
+      const { DATASET_LEVELS } = await import("../commands/collect.js");
+      const { loadTransitions, episodeReturns } = await import("../../data/dataset-reader.js");
       const { MujocoEnv } = await import("../../sim/mujoco-env.js");
 
       if (opts.plot !== undefined) checkPlotFile(opts.plot);
@@ -103,7 +103,7 @@ export function registerBenchQuality(bench: Command): void {
             `--levels: unknown level "${l}" (known: ${DATASET_LEVELS.join(", ")})`,
           );
       }
-      const { qualityScale, qualityDatasetDir, checkQualityDataset } = await import("./quality-scale.js");
+      const { qualityScale, openBenchDataset } = await import("./quality-scale.js");
       if (
         opts.seeds < 1 ||
         (opts.steps ?? 1) < 1 ||
@@ -153,30 +153,15 @@ export function registerBenchQuality(bench: Command): void {
           const env = await MujocoEnv.create(robot, { seed: 0 });
           try {
             for (const level of levels) {
-              const datasetDir = qualityDatasetDir(
-                opts.dataDir ?? join(REPO_ROOT, "logs"),
-                robot.spec.name,
-                level,
-                scale.dataset_episodes,
-              );
-              if (!existsSync(join(datasetDir, "manifest.json"))) {
-                process.stderr.write(
-                  `bench quality: collecting ${datasetDir} (${scale.dataset_episodes} episodes)\n`,
-                );
-                await collectDataset({
-                  robot: name,
-                  level: level as (typeof DATASET_LEVELS)[number],
-                  episodes: scale.dataset_episodes,
-                  out: datasetDir,
-                  seed: 0,
-                });
-              }
-              const ds = openDataset(datasetDir);
-              checkQualityDataset(ds.manifest, join(datasetDir, "manifest.json"), {
-                robot: robot.spec.name,
+              const ds = await openBenchDataset({
+                dataDir: opts.dataDir ?? join(REPO_ROOT, "logs"),
+                robot: name,
+                robotName: robot.spec.name,
                 level,
                 episodes: scale.dataset_episodes,
+                log: (line) => process.stderr.write(`bench quality: ${line}\n`),
               });
+              const datasetDir = ds.dir;
               const cols = loadTransitions(ds);
               const rets = Array.from(episodeReturns(cols).returns);
               const behaviorScore = task.normalizedScore(

@@ -129,7 +129,9 @@ describe("tether export", () => {
     expect(r.stdout).toMatch(
       /wrote .*older-b\/policy\.onnx \(\d+ bytes, opset 17, recorded in policy\.json\)/,
     );
-    expect(r.stdout).toMatch(/ONNX Runtime vs the plain-TS runner on 1000 random observations: max \|difference\| /);
+    expect(r.stdout).toMatch(
+      /ONNX Runtime vs the plain-TS runner on 1000 random observations: max \|difference\| /,
+    );
     const pkg = loadPolicyPackage(dir);
     expect(pkg.onnxFile).toBe(join(dir, "policy.onnx"));
     expect(pkg.manifest.onnx).toEqual(loadPolicyPackage(join(work, "td3bc")).manifest.onnx);

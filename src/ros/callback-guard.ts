@@ -9,7 +9,7 @@
  * If `onFault` itself throws, that error is rethrown to the runtime (the embedded runtime logs it on
  * `errors$`; under rclnodejs it reaches the executor): a fault handler that fails must not be quiet either.
  */
-import type { Node, Service, Subscription, SubscriptionOptions, Timer } from "./node.js";
+import type { MessageInfo, Node, Service, Subscription, SubscriptionOptions, Timer } from "./node.js";
 import type { MessageOf, ServiceRequestOf, ServiceResponseOf } from "../msgs/types.js";
 
 export interface CallbackFault {
@@ -58,7 +58,7 @@ export function guardCallbacks(node: Node, onFault: CallbackFaultHandler): Node 
       typeName: K,
       topic: string,
       options: SubscriptionOptions,
-      callback: (message: MessageOf<K>) => void,
+      callback: (message: MessageOf<K>, info?: MessageInfo) => void,
     ): Subscription<MessageOf<K>> {
       const label = `subscription ${topic}${callback.name ? ` (${callback.name})` : ""}`;
       return node.createSubscription(typeName, topic, options, wrap(label, callback));

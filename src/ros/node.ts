@@ -36,6 +36,15 @@ export interface PublisherOptions {
   qos?: Partial<QoS>;
 }
 
+/** What the middleware says of a received message besides its content. */
+export interface MessageInfo {
+  /**
+   * The publisher's clock at publication (DDS source timestamp), ns. Absent in the embedded runtime, whose
+   * in-process bus delivers in publication order. Orders messages of different topics as they were published.
+   */
+  sourceTimestampNs?: bigint;
+}
+
 export interface SubscriptionOptions {
   qos?: Partial<QoS>;
 }
@@ -123,7 +132,7 @@ export interface Node {
     typeName: K,
     topic: string,
     options: SubscriptionOptions,
-    callback: (message: MessageOf<K>) => void,
+    callback: (message: MessageOf<K>, info?: MessageInfo) => void,
   ): Subscription<MessageOf<K>>;
   /** A service server; the handler runs on the node's executor like a subscription callback. */
   createService<K extends string>(

@@ -24,6 +24,7 @@ import {
   type Service,
   type ServiceClient,
   type Subscription,
+  type MessageInfo,
   type SubscriptionOptions,
   type Timer,
 } from "./node.js";
@@ -229,7 +230,7 @@ export class RclnodejsNode implements Node {
     typeName: K,
     topic: string,
     options: SubscriptionOptions,
-    callback: (message: MessageOf<K>) => void,
+    callback: (message: MessageOf<K>, info?: MessageInfo) => void,
   ): Subscription<MessageOf<K>> {
     const qos = resolveQos(options.qos);
     const name = this.resolveTopicName(topic);
@@ -239,10 +240,11 @@ export class RclnodejsNode implements Node {
       name,
       { qos: toRclQos(this.rcl, qos) },
       (m: unknown, info?: RclMessageInfo) => {
+        const source = info?.sourceTimestamp;
         this.dispatch(
-          info?.sourceTimestamp,
+          source,
           () => {
-            callback(m as MessageOf<K>);
+            callback(m as MessageOf<K>, source === undefined ? {} : { sourceTimestampNs: BigInt(source) });
             subject.next(m as MessageOf<K>);
           },
           name,

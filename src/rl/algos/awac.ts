@@ -19,9 +19,7 @@
  */
 import type { Rng } from "../../core/rng.js";
 import type { Graph, Value } from "../../tensor/graph.js";
-import { ADAM_DEFAULTS } from "../../tensor/optim.js";
 import type { LogStdMode } from "../networks/actor-spec.js";
-import { ParamGroup } from "../networks/graph-mlp.js";
 import type { ActorForm } from "../networks/actor-spec.js";
 import { batchFeeds, batchInputs, checkBatch } from "./graph-batch.js";
 import { GraphLearner } from "./graph-learner.js";
@@ -29,10 +27,9 @@ import {
   advantageWeights,
   effectiveSampleSize,
   gaussianHead,
-  GraphActor,
   twinQ,
-  twinQInit,
-  twinQSpecs,
+  twinQActor,
+  type GraphActor,
 } from "./graph-nets.js";
 import { GraphTrainer, type GroupValues, type Optimize, type UpdateGraph } from "./graph-trainer.js";
 import {
@@ -102,21 +99,16 @@ export class AwacLearner extends GraphLearner implements Learner {
   ) {
     super();
     this.dims = completeDims(dims);
-    const { obsDim, actDim } = this.dims;
-    const adam = { ...ADAM_DEFAULTS, lr: config.lr };
     // The draws of the earlier tfjs learner, in its order (checkpoints and seeds carry over): twin Q, actor, then the noise stream.
-    const q = new ParamGroup("q", twinQSpecs(obsDim, actDim, config.hidden, config.criticLayerNorm));
-    const qInit = twinQInit(q, rng.fork());
-    this.actor = new GraphActor(config, obsDim, actDim);
-    const actorInit = this.actor.init(rng.fork());
+    const nets = twinQActor(
+      this.dims,
+      { ...config, criticLr: config.lr, actorLr: config.lr, actorTarget: false },
+      rng,
+    );
+    this.actor = nets.actor;
     this.noiseRng = rng.fork();
-    this.trainer = new GraphTrainer(
-      "awac",
-      [
-        { group: q, init: qInit, adam, target: true },
-        { group: this.actor.group, init: actorInit, adam },
-      ],
-      (g, nets, n, optimize) => this.buildUpdate(g, nets, n, optimize),
+    this.trainer = new GraphTrainer("awac", nets.groups, (g, nets, n, optimize) =>
+      this.buildUpdate(g, nets, n, optimize),
     );
   }
 

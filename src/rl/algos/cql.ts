@@ -16,11 +16,9 @@
  */
 import type { Rng } from "../../core/rng.js";
 import type { Graph, Value } from "../../tensor/graph.js";
-import { ADAM_DEFAULTS } from "../../tensor/optim.js";
-import { ParamGroup } from "../networks/graph-mlp.js";
 import { batchFeeds, batchInputs, checkBatch } from "./graph-batch.js";
 import { GraphLearner } from "./graph-learner.js";
-import { gaussianHead, GraphActor, twinQ, twinQInit, twinQSpecs } from "./graph-nets.js";
+import { gaussianHead, twinQ, twinQActor, type GraphActor } from "./graph-nets.js";
 import { GraphTrainer, type GroupValues, type Optimize, type UpdateGraph } from "./graph-trainer.js";
 import {
   completeDims,
@@ -127,26 +125,25 @@ export class CqlLearner extends GraphLearner implements Learner {
   ) {
     super();
     this.dims = completeDims(dims);
-    const { obsDim, actDim } = this.dims;
     // The draws of the earlier tfjs learner, in its order (checkpoints and seeds carry over): twin Q, actor, then the noise stream.
-    const q = new ParamGroup("q", twinQSpecs(obsDim, actDim, config.hidden, config.criticLayerNorm));
-    const qInit = twinQInit(q, rng.fork());
-    this.actor = new GraphActor(
-      { actor: "gaussian", logStd: "state", hidden: config.hidden },
-      obsDim,
-      actDim,
+    const nets = twinQActor(
+      this.dims,
+      {
+        ...config,
+        actor: "gaussian",
+        logStd: "state",
+        criticLr: config.criticLr,
+        actorLr: config.actorLr,
+        actorTarget: false,
+      },
+      rng,
     );
-    const actorInit = this.actor.init(rng.fork());
+    this.actor = nets.actor;
     this.rng = rng.fork();
     this.logTemperature = Math.log(config.initialTemperature);
-    this.targetEntropy = config.targetEntropy ?? -actDim;
-    this.trainer = new GraphTrainer(
-      "cql",
-      [
-        { group: q, init: qInit, adam: { ...ADAM_DEFAULTS, lr: config.criticLr }, target: true },
-        { group: this.actor.group, init: actorInit, adam: { ...ADAM_DEFAULTS, lr: config.actorLr } },
-      ],
-      (g, nets, n, optimize) => this.buildUpdate(g, nets, n, optimize),
+    this.targetEntropy = config.targetEntropy ?? -this.dims.actDim;
+    this.trainer = new GraphTrainer("cql", nets.groups, (g, nets, n, optimize) =>
+      this.buildUpdate(g, nets, n, optimize),
     );
   }
 

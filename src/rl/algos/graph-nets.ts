@@ -5,6 +5,7 @@
 import { ShapeMismatchError } from "../../core/errors.js";
 import type { Rng } from "../../core/rng.js";
 import type { Graph, Value } from "../../tensor/graph.js";
+import { ADAM_DEFAULTS } from "../../tensor/optim.js";
 import {
   assertFreeLogStd,
   deterministicActorSpec,
@@ -18,7 +19,7 @@ import { mlpGraph, ParamGroup } from "../networks/graph-mlp.js";
 import { initParams, type MlpSpec } from "../networks/mlp-spec.js";
 import { EXP_ADV_MAX, type ActorForm } from "../networks/actor-spec.js";
 import type { ActorWeights } from "../networks/weights-format.js";
-import type { GraphTrainer, GroupValues } from "./graph-trainer.js";
+import type { GraphTrainer, GroupConfig, GroupValues } from "./graph-trainer.js";
 import type { LearnerDims } from "./learner.js";
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
@@ -52,6 +53,20 @@ export function twinQInit(group: ParamGroup, rng: Rng): Float32Array {
   const values = initParams(group.specs, rng);
   resetLayerNorms(group, values, 2);
   return values;
+}
+
+/** The trainer's twin-Q group "q": twin critics with a target copy and Adam at `lr`, drawn from one fork of `rng`. */
+export function twinQGroup(
+  dims: { obsDim: number; actDim: number },
+  critic: { hidden: number[]; criticLayerNorm: boolean },
+  lr: number,
+  rng: Rng,
+): GroupConfig {
+  const group = new ParamGroup(
+    "q",
+    twinQSpecs(dims.obsDim, dims.actDim, critic.hidden, critic.criticLayerNorm),
+  );
+  return { group, init: twinQInit(group, rng.fork()), adam: { ...ADAM_DEFAULTS, lr }, target: true };
 }
 
 export function valueSpec(obsDim: number, hidden: number[]): MlpSpec {
@@ -213,4 +228,38 @@ export class GraphActor {
   checkLoadable(values?: Float32Array): void {
     if (this.free) assertFreeLogStd(this.spec, this.actDim, this.group.size, values);
   }
+}
+
+export interface TwinQActorOptions {
+  /** Hidden sizes of the critics and of the actor. */
+  hidden: number[];
+  criticLayerNorm: boolean;
+  actor: ActorForm;
+  logStd: LogStdMode;
+  criticLr: number;
+  actorLr: number;
+  /** The actor keeps a Polyak target copy (TD3+BC's and ReBRAC's target policy). */
+  actorTarget: boolean;
+}
+
+/**
+ * The twin critics and the actor of TD3+BC, ReBRAC, CQL/Cal-QL and AWAC, as the trainer's groups "q" then
+ * "actor". Draw order: twin Q from the first fork of `rng`, the actor from the second, the order of the
+ * earlier tfjs learners, so seeds and checkpoints carry over; the caller forks its own streams (noise) after.
+ * IQL draws its V between the two, so it builds them itself (twinQGroup, V, GraphActor).
+ */
+export function twinQActor(
+  dims: { obsDim: number; actDim: number },
+  options: TwinQActorOptions,
+  rng: Rng,
+): { actor: GraphActor; groups: GroupConfig[] } {
+  const q = twinQGroup(dims, options, options.criticLr, rng);
+  const actor = new GraphActor(
+    { actor: options.actor, logStd: options.logStd, hidden: options.hidden },
+    dims.obsDim,
+    dims.actDim,
+  );
+  const init = actor.init(rng.fork());
+  const adam = { ...ADAM_DEFAULTS, lr: options.actorLr };
+  return { actor, groups: [q, { group: actor.group, init, adam, target: options.actorTarget }] };
 }

@@ -29,9 +29,8 @@ import {
   GraphActor,
   effectiveSampleSize,
   twinQ,
-  twinQInit,
+  twinQGroup,
   valueSpec,
-  twinQSpecs,
 } from "./graph-nets.js";
 import {
   completeDims,
@@ -112,19 +111,14 @@ export class IqlLearner extends GraphLearner implements Learner {
     const { obsDim, actDim } = this.dims;
     const adam = { ...ADAM_DEFAULTS, lr: config.lr };
     // The same draws, in the same order, as the earlier tfjs learner (seeds carry over): twin Q, V, actor.
-    const q = new ParamGroup("q", twinQSpecs(obsDim, actDim, config.hidden, config.criticLayerNorm));
-    const qInit = twinQInit(q, rng.fork());
+    const q = twinQGroup(this.dims, config, config.lr, rng);
     const v = new ParamGroup("v", [valueSpec(obsDim, config.hidden)]);
     const vInit = initParams(v.specs, rng.fork());
     this.actor = new GraphActor(config, obsDim, actDim);
     const actorInit = this.actor.init(rng.fork());
     this.trainer = new GraphTrainer(
       "iql",
-      [
-        { group: q, init: qInit, adam, target: true },
-        { group: v, init: vInit, adam },
-        { group: this.actor.group, init: actorInit, adam },
-      ],
+      [q, { group: v, init: vInit, adam }, { group: this.actor.group, init: actorInit, adam }],
       (g, nets, batchSize, optimize) => this.buildUpdate(g, nets, batchSize, optimize),
     );
   }

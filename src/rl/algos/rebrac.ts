@@ -23,11 +23,9 @@
 import { TetherError } from "../../core/errors.js";
 import type { Rng } from "../../core/rng.js";
 import type { Graph, Value } from "../../tensor/graph.js";
-import { ADAM_DEFAULTS } from "../../tensor/optim.js";
-import { ParamGroup } from "../networks/graph-mlp.js";
 import { batchFeeds, batchInputs, checkBatch, clippedNoise } from "./graph-batch.js";
 import { GraphLearner } from "./graph-learner.js";
-import { GraphActor, twinQ, twinQInit, twinQSpecs } from "./graph-nets.js";
+import { twinQ, twinQActor, type GraphActor } from "./graph-nets.js";
 import {
   GraphTrainer,
   targetView,
@@ -104,28 +102,23 @@ export class ReBracLearner extends GraphLearner implements Learner {
   ) {
     super();
     this.dims = completeDims(dims);
-    const { obsDim, actDim } = this.dims;
-    const q = new ParamGroup("q", twinQSpecs(obsDim, actDim, config.hidden, config.criticLayerNorm));
-    const qInit = twinQInit(q, rng.fork());
-    this.actor = new GraphActor(
-      { actor: "deterministic", logStd: "state", hidden: config.hidden },
-      obsDim,
-      actDim,
+    // TD3+BC's draws: twin Q, actor, then the noise stream.
+    const nets = twinQActor(
+      this.dims,
+      {
+        ...config,
+        actor: "deterministic",
+        logStd: "state",
+        criticLr: config.criticLr,
+        actorLr: config.actorLr,
+        actorTarget: true,
+      },
+      rng,
     );
-    const actorInit = this.actor.init(rng.fork());
+    this.actor = nets.actor;
     this.noiseRng = rng.fork();
-    this.trainer = new GraphTrainer(
-      "rebrac",
-      [
-        { group: q, init: qInit, adam: { ...ADAM_DEFAULTS, lr: config.criticLr }, target: true },
-        {
-          group: this.actor.group,
-          init: actorInit,
-          adam: { ...ADAM_DEFAULTS, lr: config.actorLr },
-          target: true,
-        },
-      ],
-      (g, nets, n, optimize, variant) => this.buildUpdate(g, nets, n, optimize, variant === "actor"),
+    this.trainer = new GraphTrainer("rebrac", nets.groups, (g, nets, n, optimize, variant) =>
+      this.buildUpdate(g, nets, n, optimize, variant === "actor"),
     );
   }
 

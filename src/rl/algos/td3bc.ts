@@ -15,10 +15,9 @@
  */
 import type { Rng } from "../../core/rng.js";
 import type { Graph, Value } from "../../tensor/graph.js";
-import { ADAM_DEFAULTS } from "../../tensor/optim.js";
 import { batchFeeds, batchInputs, checkBatch, clippedNoise } from "./graph-batch.js";
 import { GraphLearner } from "./graph-learner.js";
-import { GraphActor, twinQ, twinQInit, twinQSpecs } from "./graph-nets.js";
+import { twinQ, twinQActor, type GraphActor } from "./graph-nets.js";
 import {
   GraphTrainer,
   targetView,
@@ -26,7 +25,6 @@ import {
   type Optimize,
   type UpdateGraph,
 } from "./graph-trainer.js";
-import { ParamGroup } from "../networks/graph-mlp.js";
 import {
   completeDims,
   CRITIC_DEFAULTS,
@@ -76,25 +74,23 @@ export class Td3BcLearner extends GraphLearner implements Learner {
   ) {
     super();
     this.dims = completeDims(dims);
-    const { obsDim, actDim } = this.dims;
-    const adam = { ...ADAM_DEFAULTS, lr: config.lr };
     // The draws of the earlier tfjs learner, in its order (checkpoints and seeds carry over): twin Q, actor, then the noise stream.
-    const q = new ParamGroup("q", twinQSpecs(obsDim, actDim, config.hidden, config.criticLayerNorm));
-    const qInit = twinQInit(q, rng.fork());
-    this.actor = new GraphActor(
-      { actor: "deterministic", logStd: "state", hidden: config.hidden },
-      obsDim,
-      actDim,
+    const nets = twinQActor(
+      this.dims,
+      {
+        ...config,
+        actor: "deterministic",
+        logStd: "state",
+        criticLr: config.lr,
+        actorLr: config.lr,
+        actorTarget: true,
+      },
+      rng,
     );
-    const actorInit = this.actor.init(rng.fork());
+    this.actor = nets.actor;
     this.noiseRng = rng.fork();
-    this.trainer = new GraphTrainer(
-      "td3bc",
-      [
-        { group: q, init: qInit, adam, target: true },
-        { group: this.actor.group, init: actorInit, adam, target: true },
-      ],
-      (g, nets, n, optimize, variant) => this.buildUpdate(g, nets, n, optimize, variant === "actor"),
+    this.trainer = new GraphTrainer("td3bc", nets.groups, (g, nets, n, optimize, variant) =>
+      this.buildUpdate(g, nets, n, optimize, variant === "actor"),
     );
   }
 

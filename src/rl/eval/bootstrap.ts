@@ -60,54 +60,70 @@ export function bootstrapMeanCI(samples: ArrayLike<number>, options: BootstrapOp
 }
 
 /**
- * Bootstrap CI of the mean of group means, resampling within each group (stratified): for pooling paired
- * differences over seeds, where each seed's evaluation episodes are exchangeable but the seeds are not.
- * Captures evaluation noise given these groups, not the spread between groups.
+ * 95% (by default) CI of a mean over seeds × episodes: the mean of the seeds' mean scores, with a two-level
+ * (hierarchical) percentile bootstrap that resamples seeds, then episodes within each drawn seed.
+ *
+ * Why two levels and not episodes within fixed seeds (a stratified bootstrap): the seeds are a sample of
+ * training runs, and the claim ("fine-tuning gains X", "this algorithm scores Y") is about the next run too;
+ * holding the seeds fixed leaves the spread between runs out, so 2 seeds × 20 episodes would get the same
+ * narrow interval as 20 seeds × 2 whatever the runs disagree by. Counting episode noise at both levels
+ * makes it slightly conservative; with 2 seeds it is still crude, as any interval from 2 runs is.
+ * `bench finetune` (its paired per-episode differences) and `bench o2o` (offline and online scores) use it.
  */
-export function bootstrapStratifiedMeanCI(
-  groups: readonly ArrayLike<number>[],
+export function bootstrapSeedEpisodeCI(
+  seeds: readonly ArrayLike<number>[],
   options: BootstrapOptions = {},
 ): MeanCI {
   const confidence = options.confidence ?? 0.95;
   const resamples = options.resamples ?? 4000;
-  if (groups.length === 0)
-    throw new TetherError("TOO_FEW_SAMPLES", "a stratified bootstrap needs at least one group");
-  for (const g of groups) {
-    if (g.length < 2)
+  if (seeds.length === 0)
+    throw new TetherError("TOO_FEW_SAMPLES", "a seed × episode bootstrap needs at least one seed, got none");
+  let n = 0;
+  seeds.forEach((episodes, s) => {
+    if (episodes.length === 0)
       throw new TetherError(
         "TOO_FEW_SAMPLES",
-        `a bootstrap confidence interval needs at least 2 samples per group, got ${g.length}`,
-        { n: g.length },
+        `a seed × episode bootstrap needs episodes in every seed; seed group ${s} has none`,
+        { group: s },
+        { hint: "leave out the seeds that have no evaluation (e.g. e-stopped before it)" },
       );
-    assertFinite("bootstrap samples", g);
-  }
+    assertFinite(`bootstrap samples of seed group ${s}`, episodes);
+    n += episodes.length;
+  });
+  if (n < 2)
+    throw new TetherError(
+      "TOO_FEW_SAMPLES",
+      `a bootstrap confidence interval needs at least 2 samples, got ${n}`,
+      { n },
+      { hint: "run more episodes (--episodes 10 or more gives a usable interval)" },
+    );
   if (!(confidence > 0 && confidence < 1))
     throw new TetherError("BAD_CONFIDENCE", `confidence must be in (0, 1), got ${confidence}`);
-  const rng = new Rng(options.seed ?? 0);
-  let mean = 0;
-  for (const g of groups) {
+  const meanOf = (a: ArrayLike<number>): number => {
     let s = 0;
-    for (let i = 0; i < g.length; i++) s += g[i];
-    mean += s / g.length / groups.length;
-  }
+    for (let i = 0; i < a.length; i++) s += a[i];
+    return s / a.length;
+  };
+  const rng = new Rng(options.seed ?? 0);
   const means = new Float64Array(resamples);
   for (let b = 0; b < resamples; b++) {
     let m = 0;
-    for (const g of groups) {
+    for (let k = 0; k < seeds.length; k++) {
+      const g = seeds[rng.int(seeds.length)];
       let s = 0;
       for (let i = 0; i < g.length; i++) s += g[rng.int(g.length)];
       m += s / g.length;
     }
-    means[b] = m / groups.length;
+    means[b] = m / seeds.length;
   }
   means.sort();
   const alpha = (1 - confidence) / 2;
   return {
-    mean,
+    mean: seeds.reduce((m, g) => m + meanOf(g), 0) / seeds.length,
     low: percentile(means, alpha),
     high: percentile(means, 1 - alpha),
     confidence,
-    n: groups.reduce((n, g) => n + g.length, 0),
+    n,
     resamples,
   };
 }

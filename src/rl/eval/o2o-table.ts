@@ -3,8 +3,7 @@
  * policy's score (the fine-tune run's step-0 evaluation, behind the same shield and monitors), the score
  * after the online budget (the run's last evaluation), CORL's regret and the e-stops.
  */
-import { TetherError } from "../../core/errors.js";
-import { Rng } from "../../core/rng.js";
+import { bootstrapSeedEpisodeCI } from "./bootstrap.js";
 
 /** What one fine-tune run contributes: its evaluations (per-episode normalized scores) and its e-stop. */
 export interface O2oRun {
@@ -54,35 +53,14 @@ export function runRegret(curve: O2oRun["curve"]): number {
 }
 
 /**
- * Mean of the per-seed mean scores with a 95% two-level percentile bootstrap CI: resample seeds, then each
- * resampled seed's episodes. With one seed it is the episodes' bootstrap. Seeds without episodes are skipped.
+ * Mean of the per-seed mean scores with bootstrapSeedEpisodeCI's 95% CI (seeds, then episodes). Seeds without
+ * episodes (a run e-stopped before that evaluation) are left out; none left gives NaN.
  */
-export function seedEpisodeCI(perSeed: number[][], seed = 0, resamples = 2000): ScoreCI {
+function seedScoreCI(perSeed: number[][], seed: number): ScoreCI {
   const groups = perSeed.filter((g) => g.length > 0);
   if (groups.length === 0) return { mean: NaN, ci_low: NaN, ci_high: NaN };
-  const mean = (a: ArrayLike<number>): number => {
-    let s = 0;
-    for (let i = 0; i < a.length; i++) s += a[i];
-    return s / a.length;
-  };
-  for (const g of groups)
-    for (const v of g)
-      if (!Number.isFinite(v)) throw new TetherError("NON_FINITE", `o2o: a non-finite episode score ${v}`);
-  const rng = new Rng(seed);
-  const stats = new Float64Array(resamples);
-  for (let r = 0; r < resamples; r++) {
-    let total = 0;
-    for (let s = 0; s < groups.length; s++) {
-      const g = groups[rng.int(groups.length)];
-      let sum = 0;
-      for (let e = 0; e < g.length; e++) sum += g[rng.int(g.length)];
-      total += sum / g.length;
-    }
-    stats[r] = total / groups.length;
-  }
-  stats.sort();
-  const at = (q: number): number => stats[Math.min(resamples - 1, Math.max(0, Math.floor(q * resamples)))];
-  return { mean: mean(groups.map(mean)), ci_low: at(0.025), ci_high: at(0.975) };
+  const ci = bootstrapSeedEpisodeCI(groups, { seed, resamples: 2000 });
+  return { mean: ci.mean, ci_low: ci.low, ci_high: ci.high };
 }
 
 export function summarizeO2o(robot: string, algo: string, runs: O2oRun[], normalized: boolean): O2oCell {
@@ -92,8 +70,8 @@ export function summarizeO2o(robot: string, algo: string, runs: O2oRun[], normal
     const p = r.curve.at(-1);
     return p && p.env_step > 0 ? p.scores : [];
   });
-  const off = seedEpisodeCI(first, 1);
-  const on = seedEpisodeCI(last, 2);
+  const off = seedScoreCI(first, 1);
+  const on = seedScoreCI(last, 2);
   const seeds = runs.map((r) => {
     const p0 = r.curve[0]?.env_step === 0 ? r.curve[0] : undefined;
     const pl = r.curve.at(-1);

@@ -1,10 +1,11 @@
 /**
  * The gain of one arm over another evaluated on the same episode seeds (fine-tuned vs offline-only control):
  * per seed, the bootstrap CI of the per-episode differences; pooled over seeds, the mean of the seeds' mean
- * differences with a CI that resamples episodes within each seed (bootstrapStratifiedMeanCI).
+ * differences with the two-level bootstrap (seeds, then episodes) of bootstrapSeedEpisodeCI. Pairing is by
+ * episode: each difference is one evaluation seed's online score minus the control's on the same seed.
  */
 import { TetherError } from "../../core/errors.js";
-import { bootstrapMeanCI, bootstrapStratifiedMeanCI, type MeanCI } from "./bootstrap.js";
+import { bootstrapMeanCI, bootstrapSeedEpisodeCI, type MeanCI } from "./bootstrap.js";
 
 export interface SeedPair {
   seed: number;
@@ -61,6 +62,6 @@ export function pairedGain(
       gain: interval(bootstrapMeanCI(d, opts)),
     };
   });
-  const pooled = bootstrapStratifiedMeanCI(diffs, opts);
+  const pooled = bootstrapSeedEpisodeCI(diffs, opts);
   return { gain: pooled.mean, gain_ci_low: pooled.low, gain_ci_high: pooled.high, per_seed: perSeed };
 }

@@ -22,6 +22,7 @@ import {
   type Service,
   type ServiceClient,
   type Subscription,
+  type MessageInfo,
   type SubscriptionOptions,
   type Timer,
 } from "../node.js";
@@ -127,7 +128,8 @@ export class EmbeddedNode implements Node, EndpointOwner {
     typeName: K,
     topic: string,
     options: SubscriptionOptions,
-    callback: (message: MessageOf<K>) => void,
+    // No MessageInfo: the in-process bus delivers in publication order.
+    callback: (message: MessageOf<K>, info?: MessageInfo) => void,
   ): Subscription<MessageOf<K>> {
     this.alive("create a subscription");
     const name = this.resolveTopicName(topic);

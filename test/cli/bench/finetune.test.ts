@@ -62,7 +62,7 @@ describe("bench finetune", () => {
       expect(s.gain.ci_high).toBeGreaterThanOrEqual(s.gain.mean);
       interventions += online.filtered + control.filtered;
     }
-    // Pooled: the mean of the seeds' paired means, with the stratified bootstrap of those differences.
+    // Pooled: the mean of the seeds' paired means, with the two-level (seeds, then episodes) bootstrap of those differences.
     expect(r.gain).toBeCloseTo((mean(perSeedDiffs[0]) + mean(perSeedDiffs[1])) / 2, 9);
     const again = pairedGain(
       [0, 1].map((seed) => ({

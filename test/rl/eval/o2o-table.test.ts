@@ -1,12 +1,9 @@
-/** The o2o table's arithmetic by hand: CORL's regret, the seed-then-episode bootstrap, the summary over seeds. */
+/**
+ * The o2o table's arithmetic by hand: CORL's regret, the summary over seeds (its seed-then-episode CI is
+ * bootstrapSeedEpisodeCI's, tested in bootstrap.test.ts).
+ */
 import { describe, expect, it } from "vitest";
-import {
-  formatO2oTable,
-  runRegret,
-  seedEpisodeCI,
-  summarizeO2o,
-  type O2oRun,
-} from "../../../src/rl/eval/o2o-table.js";
+import { formatO2oTable, runRegret, summarizeO2o, type O2oRun } from "../../../src/rl/eval/o2o-table.js";
 
 const point = (env_step: number, scores: number[]) => ({
   env_step,
@@ -19,27 +16,6 @@ describe("o2o table", () => {
     // (1 - 0.8) and (1 - 1.1): 0.2 and -0.1, mean 0.05; the step-0 score (50) is the offline policy's.
     expect(runRegret([point(0, [50]), point(10, [80]), point(20, [110])])).toBeCloseTo(0.05, 12);
     expect(runRegret([point(0, [50])])).toBeNaN();
-  });
-
-  it("bootstrap CI: a point when every episode agrees, around the mean of seed means otherwise", () => {
-    expect(
-      seedEpisodeCI([
-        [3, 3],
-        [3, 3, 3],
-      ]),
-    ).toEqual({ mean: 3, ci_low: 3, ci_high: 3 });
-    const ci = seedEpisodeCI([
-      [0, 10],
-      [20, 30, 40],
-    ]);
-    // Mean of seed means, not of the pooled episodes: (5 + 30) / 2 = 17.5 (pooled: 20).
-    expect(ci.mean).toBeCloseTo(17.5, 12);
-    expect(ci.ci_low).toBeLessThan(ci.mean);
-    expect(ci.ci_high).toBeGreaterThan(ci.mean);
-    expect(ci.ci_low).toBeGreaterThanOrEqual(0);
-    expect(ci.ci_high).toBeLessThanOrEqual(40);
-    expect(seedEpisodeCI([[], []]).mean).toBeNaN();
-    expect(() => seedEpisodeCI([[1, NaN]])).toThrow(/non-finite/);
   });
 
   it("summarizes seeds: offline = step 0, online = the last evaluation, regret averaged, e-stops counted", () => {
@@ -63,5 +39,21 @@ describe("o2o table", () => {
       /^robot\s+algo\s+offline \(95% CI\)\s+online \(95% CI\)\s+change\s+regret\s+estops$/,
     );
     expect(table[1]).toMatch(/^pendulum\s+iql\s+35\.0 \[.*\]\s+70\.0 \[.*\]\s+35\.0\s+0\.35\s+1\/2$/);
+  });
+
+  it("leaves out seeds without an online evaluation, gives NaN when none has one, and refuses non-finite scores", () => {
+    const early: O2oRun = { seed: 2, curve: [point(0, [30, 50])], estop_step: 3 };
+    const late: O2oRun = { seed: 3, curve: [point(0, [10, 30]), point(5, [60, 80])], estop_step: null };
+    const cell = summarizeO2o("pendulum", "iql", [early, late], true);
+    expect(cell.offline_score).toBeCloseTo((40 + 20) / 2, 12);
+    expect(cell.online_score).toBeCloseTo(70, 12);
+    expect(cell.online_ci[0]).toBeGreaterThanOrEqual(60);
+    expect(cell.online_ci[1]).toBeLessThanOrEqual(80);
+    const none = summarizeO2o("pendulum", "iql", [early], true);
+    expect(none.online_score).toBeNaN();
+    expect(none.online_ci).toEqual([NaN, NaN]);
+    expect(() =>
+      summarizeO2o("pendulum", "iql", [{ seed: 0, curve: [point(0, [1, NaN])], estop_step: null }], true),
+    ).toThrow(/bootstrap samples of seed group 0\[1\] is NaN/);
   });
 });

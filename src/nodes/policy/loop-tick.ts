@@ -11,6 +11,7 @@ import { signalLayout } from "../../robot/signals.js";
 import { safetyEvent } from "../../safety/events.js";
 import type { RunLog } from "../../safety/run-log.js";
 import { WorkerPolicy } from "../../safety/loop/worker-policy.js";
+import type { PolicyTrace } from "../../safety/loop/policy-trace.js";
 import { PolledWallClock } from "../../safety/loop/wall-clock.js";
 import type { RealtimeTick } from "../../safety/loop/realtime-tick.js";
 import type { SafetyCore } from "../../safety/safety-core.js";
@@ -31,6 +32,13 @@ export interface PolicyLoopOptions {
   policyTimeoutMs: number;
   /** The policy worker busy-waits this long before each tick's request is due (0: sleeps until woken). */
   policySpinMs?: number;
+  /**
+   * The loop pre-wakes the policy worker this long before each slot (its `loop.prepareMs`; the worker then
+   * spins for the request at most twice this long). 0 or absent: it sleeps until the request wakes it.
+   */
+  policyPrewakeMs?: number;
+  /** Benchmarks: the policy hand-over's stamps (policy-trace.ts). */
+  policyTrace?: PolicyTrace;
   /** WorkerPolicy module and options (default: the package's actor, policy-actor.ts). Fault injection. */
   policyModule?: string;
   policyOptions?: unknown;
@@ -54,6 +62,8 @@ export async function createRealtimeTick(o: PolicyLoopOptions): Promise<Realtime
     timeoutMs: o.policyTimeoutMs,
     spinMs: o.policySpinMs ?? 0,
     periodMs: 1000 / parts.rateHz,
+    prewakeSpinMs: 2 * (o.policyPrewakeMs ?? 0),
+    trace: o.policyTrace,
   });
   const clock = new PolledWallClock();
   const core: SafetyCore = parts.makeCore(clock, log, policy);
@@ -160,6 +170,14 @@ export async function createRealtimeTick(o: PolicyLoopOptions): Promise<Realtime
     tick() {
       try {
         step();
+      } catch (err) {
+        fault(err);
+      }
+    },
+    prepare() {
+      // Only when this slot's tick will ask the policy (not before the state arrived, not under e-stop).
+      try {
+        if (Atomics.load(ctrl, LOOP.ready) !== 0 && !core.estop.engaged) policy.prewake();
       } catch (err) {
         fault(err);
       }

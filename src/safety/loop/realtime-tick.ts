@@ -6,6 +6,8 @@
 export interface RealtimeTick<R = unknown> {
   /** One control tick for slot `slot`; must not allocate (it runs inside the deadline). */
   tick(slot: number): void;
+  /** Called `loop.prepareMs` before slot `slot` (when set): wake what the tick will need. Must not allocate. */
+  prepare?(slot: number): void;
   /** Called once after the last slot: what the tick wants to report (counts, its own figures). */
   finish(): R;
 }

@@ -24,7 +24,8 @@ async function main(): Promise<WorkerDone> {
   const mod = (await import(data.module)) as RealtimeTickModule;
   const rt = await mod.createRealtimeTick(data.options);
   const gc = watchGcPauses();
-  runRealtimeLoop((slot) => rt.tick(slot), data.loop, data.record);
+  const prepare = rt.prepare !== undefined ? (slot: number) => rt.prepare!(slot) : undefined;
+  runRealtimeLoop((slot) => rt.tick(slot), data.loop, data.record, prepare);
   return { type: "done", result: rt.finish(), gc: await gc.stop() };
 }
 

@@ -67,7 +67,8 @@ export async function runRealtime<R>(spec: RealtimeRunSpec): Promise<RealtimeRun
     const rt = await mod.createRealtimeTick(spec.options);
     const watch = watchGcPauses();
     const prepare = rt.prepare !== undefined ? (slot: number) => rt.prepare!(slot) : undefined;
-    runRealtimeLoop((slot) => rt.tick(slot), spec.loop, record, prepare);
+    const after = rt.after !== undefined ? (slot: number) => rt.after!(slot) : undefined;
+    runRealtimeLoop((slot) => rt.tick(slot), spec.loop, record, prepare, after);
     gc = await watch.stop();
     result = rt.finish();
   } else {

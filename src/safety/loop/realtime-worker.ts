@@ -25,7 +25,8 @@ async function main(): Promise<WorkerDone> {
   const rt = await mod.createRealtimeTick(data.options);
   const gc = watchGcPauses();
   const prepare = rt.prepare !== undefined ? (slot: number) => rt.prepare!(slot) : undefined;
-  runRealtimeLoop((slot) => rt.tick(slot), data.loop, data.record, prepare);
+  const after = rt.after !== undefined ? (slot: number) => rt.after!(slot) : undefined;
+  runRealtimeLoop((slot) => rt.tick(slot), data.loop, data.record, prepare, after);
   return { type: "done", result: rt.finish(), gc: await gc.stop() };
 }
 

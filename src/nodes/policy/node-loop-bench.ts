@@ -2,7 +2,9 @@
  * `tether bench loop`, path "policy_node": the policy node itself on its worker loop (loop: worker), at
  * 500 Hz on the pendulum with a policy package of random 2×256 ReLU weights, fed /joint_states by a fake
  * robot in the same embedded ROS 2 graph. The figures are the node's own loop record: tick wall time
- * (state read, SafetyCore tick with the policy in its worker, command handed back) and deadline misses.
+ * (state read, SafetyCore tick with the policy in its worker, command left in shared memory; the main
+ * thread is woken for it just after) and deadline misses. With `trace`, `handover` says where the policy
+ * hand-overs' time went (policy-trace.ts).
  *
  * Then, on this thread, what the tick costs without the machine's noise: `tick_cpu_us_*`, the process CPU
  * time of the node's SafetyCore tick run back to back with the policy called in place (the tick's own

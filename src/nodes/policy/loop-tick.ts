@@ -176,7 +176,8 @@ export async function createRealtimeTick(o: PolicyLoopOptions): Promise<Realtime
       }
     },
     after() {
-      // Waking the main thread (its waitAsync) costs this thread ~10 µs here, after the command is ready.
+      // Waking the main thread (its waitAsync) costs this thread a system call: done once the command is
+      // ready, outside the tick's time (docs/benchmarks.md, Loop: policy node tick latency).
       const seq = Atomics.load(ctrl, LOOP.cmdSeq);
       if (seq !== notified) {
         notified = seq;

@@ -1,11 +1,12 @@
 /**
  * A drift-free real-time loop, the same on any thread: slot k starts at t0 + k·period (the schedule never
  * accumulates error), the loop sleeps (Atomics.wait) until `spinMs` before the slot and spins the rest, then
- * calls `tick(slot)`. With `prepareMs` and a `prepare` callback, it calls `prepare(slot)` that long before the
- * slot first (to wake whatever the tick will hand work to); with an `after` callback, it calls `after(slot)`
- * once the tick's time is taken (to wake whoever takes the tick's output: a notify that wakes a sleeping
- * thread costs the notifier ~10–30 µs on this VM, time the command does not need to be ready). A slot misses its deadline when its tick has not returned by the end of the slot; slots
- * whose end passed before the loop got to them are skipped, and count as misses too.
+ * calls `tick(slot)`. With `prepareMs` and a `prepare` callback, it calls `prepare(slot)` that long before
+ * the slot (to wake what the tick will hand work to); with an `after` callback, `after(slot)` once the tick's
+ * time is taken (to wake whoever takes the tick's output: waking a sleeping thread costs the waker a system
+ * call and an interrupt, which the output does not need to be ready; docs/benchmarks.md). A slot misses its
+ * deadline when its tick has not returned by the end of the slot; slots whose end passed before the loop
+ * got to them are skipped, and count as misses too.
  *
  * Nothing is allocated per slot: timings go into a LoopRecord preallocated for every slot (on shared memory,
  * so a worker's record is read by the main thread without a copy), progress into a shared counter.

@@ -18,6 +18,8 @@ interface BenchLoopOptions {
   spinMs?: number;
   policyNode: boolean;
   policySpinMs?: number;
+  policyPrewakeMs?: number;
+  tracePolicy?: boolean;
 }
 
 export function registerBenchLoop(bench: Command): void {
@@ -49,6 +51,15 @@ export function registerBenchLoop(bench: Command): void {
       "policy_node: the policy worker's busy-wait before each request (the node's policy_spin_ms; default 0)",
       parseFloatOption("--policy-spin-ms"),
     )
+    .option(
+      "--policy-prewake-ms <ms>",
+      "policy_node: the loop wakes the policy worker this long before each slot (the node's policy_prewake_ms)",
+      parseFloatOption("--policy-prewake-ms"),
+    )
+    .option(
+      "--trace-policy",
+      "policy_node: stamp each policy hand-over and report where its time went (handover: wake, compute, seen)",
+    )
     .action(async (opts: BenchLoopOptions) => {
       const { runLoopBench } = await import("../../safety/loop/loop-bench.js");
       const { startProgress } = await import("../progress.js");
@@ -75,6 +86,8 @@ export function registerBenchLoop(bench: Command): void {
           spinMs: opts.spinMs,
           cpuTicks: opts.ticks,
           policySpinMs: opts.policySpinMs,
+          policyPrewakeMs: opts.policyPrewakeMs,
+          trace: opts.tracePolicy,
         });
       }
       const out = {

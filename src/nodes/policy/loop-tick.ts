@@ -11,6 +11,7 @@ import { signalLayout } from "../../robot/signals.js";
 import { safetyEvent } from "../../safety/events.js";
 import type { RunLog } from "../../safety/run-log.js";
 import { WorkerPolicy } from "../../safety/loop/worker-policy.js";
+import type { PolicyTrace } from "../../safety/loop/policy-trace.js";
 import { PolledWallClock } from "../../safety/loop/wall-clock.js";
 import type { RealtimeTick } from "../../safety/loop/realtime-tick.js";
 import type { SafetyCore } from "../../safety/safety-core.js";
@@ -31,6 +32,13 @@ export interface PolicyLoopOptions {
   policyTimeoutMs: number;
   /** The policy worker busy-waits this long before each tick's request is due (0: sleeps until woken). */
   policySpinMs?: number;
+  /**
+   * The loop pre-wakes the policy worker this long before each slot (its `loop.prepareMs`; the worker then
+   * spins for the request at most twice this long). 0 or absent: it sleeps until the request wakes it.
+   */
+  policyPrewakeMs?: number;
+  /** Benchmarks: the policy hand-over's stamps (policy-trace.ts). */
+  policyTrace?: PolicyTrace;
   /** WorkerPolicy module and options (default: the package's actor, policy-actor.ts). Fault injection. */
   policyModule?: string;
   policyOptions?: unknown;
@@ -54,6 +62,8 @@ export async function createRealtimeTick(o: PolicyLoopOptions): Promise<Realtime
     timeoutMs: o.policyTimeoutMs,
     spinMs: o.policySpinMs ?? 0,
     periodMs: 1000 / parts.rateHz,
+    prewakeSpinMs: 2 * (o.policyPrewakeMs ?? 0),
+    trace: o.policyTrace,
   });
   const clock = new PolledWallClock();
   const core: SafetyCore = parts.makeCore(clock, log, policy);
@@ -100,11 +110,12 @@ export async function createRealtimeTick(o: PolicyLoopOptions): Promise<Realtime
     } else core.raise(m.event);
   };
 
+  /** The command goes out at once; the main thread is woken for it after the tick (`after`). */
   const publish = (units: ArrayLike<number>): void => {
     for (let i = 0; i < nAct; i++) command[i] = units[i];
     Atomics.add(ctrl, LOOP.cmdSeq, 1);
-    Atomics.notify(ctrl, LOOP.cmdSeq);
   };
+  let notified = Atomics.load(ctrl, LOOP.cmdSeq);
 
   const step = (): void => {
     clock.poll();
@@ -160,6 +171,23 @@ export async function createRealtimeTick(o: PolicyLoopOptions): Promise<Realtime
     tick() {
       try {
         step();
+      } catch (err) {
+        fault(err);
+      }
+    },
+    after() {
+      // Waking the main thread (its waitAsync) costs this thread a system call: done once the command is
+      // ready, outside the tick's time (docs/benchmarks.md, Loop: policy node tick latency).
+      const seq = Atomics.load(ctrl, LOOP.cmdSeq);
+      if (seq !== notified) {
+        notified = seq;
+        Atomics.notify(ctrl, LOOP.cmdSeq);
+      }
+    },
+    prepare() {
+      // Only when this slot's tick will ask the policy (not before the state arrived, not under e-stop).
+      try {
+        if (Atomics.load(ctrl, LOOP.ready) !== 0 && !core.estop.engaged) policy.prewake();
       } catch (err) {
         fault(err);
       }

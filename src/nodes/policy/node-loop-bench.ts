@@ -2,7 +2,9 @@
  * `tether bench loop`, path "policy_node": the policy node itself on its worker loop (loop: worker), at
  * 500 Hz on the pendulum with a policy package of random 2×256 ReLU weights, fed /joint_states by a fake
  * robot in the same embedded ROS 2 graph. The figures are the node's own loop record: tick wall time
- * (state read, SafetyCore tick with the policy in its worker, command handed back) and deadline misses.
+ * (state read, SafetyCore tick with the policy in its worker, command left in shared memory; the main
+ * thread is woken for it just after) and deadline misses. With `trace`, `handover` says where the policy
+ * hand-overs' time went (policy-trace.ts).
  *
  * Then, on this thread, what the tick costs without the machine's noise: `tick_cpu_us_*`, the process CPU
  * time of the node's SafetyCore tick run back to back with the policy called in place (the tick's own
@@ -29,7 +31,13 @@ import type { LoopSummary } from "../../safety/loop/realtime-loop.js";
 import { createPolicyLoopBuffers, LOOP } from "./loop-shared.js";
 import { createRealtimeTick } from "./loop-tick.js";
 import { DEFAULT_SHIELD_PARAMS } from "./build-shield.js";
-import { DEFAULT_POLICY_SPIN_MS, startPolicyNode } from "./policy-node.js";
+import { DEFAULT_POLICY_PREWAKE_MS, DEFAULT_POLICY_SPIN_MS, startPolicyNode } from "./policy-node.js";
+import {
+  createPolicyTrace,
+  summarizePolicyTrace,
+  traceNow,
+  type PolicyTraceSummary,
+} from "../../safety/loop/policy-trace.js";
 import { loadPolicyCore, type PolicyCoreOptions } from "./policy-core.js";
 
 const RATE_HZ = 500;
@@ -42,6 +50,10 @@ export interface NodeLoopBenchResult extends LoopSummary {
   spin_ms: number;
   /** The policy worker's busy-wait before each request (the node's policy_spin_ms). */
   policy_spin_ms: number;
+  /** The loop's pre-wake of the policy worker before each slot (the node's policy_prewake_ms). */
+  policy_prewake_ms: number;
+  /** With `trace`: where the policy hand-over's time went (policy-trace.ts). */
+  handover?: PolicyTraceSummary;
   /** The node's loop tick, wall time (= wall_tick_us_p50/p99 of its loop record). */
   tick_us_p50: number;
   tick_us_p99: number;
@@ -87,6 +99,10 @@ export async function runNodeLoopBench(options: {
   cpuTicks?: number;
   /** The node's policy_spin_ms (default: the node's default). */
   policySpinMs?: number;
+  /** The node's policy_prewake_ms (default: the node's default). */
+  policyPrewakeMs?: number;
+  /** Stamp each policy hand-over and report `handover` (reading the clock costs the tick ~1 µs). */
+  trace?: boolean;
 }): Promise<NodeLoopBenchResult> {
   const dir = mkdtempSync(join(tmpdir(), "tether-bench-node-"));
   const spinMs = options.spinMs ?? 1000 / RATE_HZ;
@@ -114,9 +130,11 @@ export async function runNodeLoopBench(options: {
         loop: "worker",
         loop_spin_ms: spinMs,
         ...(options.policySpinMs !== undefined ? { policy_spin_ms: options.policySpinMs } : {}),
+        ...(options.policyPrewakeMs !== undefined ? { policy_prewake_ms: options.policyPrewakeMs } : {}),
       },
     });
-    const handle = await startPolicyNode(node, {});
+    const trace = options.trace === true ? createPolicyTrace(1 << 16) : undefined;
+    const handle = await startPolicyNode(node, { policyTrace: trace });
     // From the first tick on: starting the loop and policy workers takes a while, slots before do nothing.
     const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
     for (let waited = 0; handle.stats().ticks === 0; waited += 20) {
@@ -124,6 +142,7 @@ export async function runNodeLoopBench(options: {
       await sleep(20);
     }
     const since = handle.loopSlots();
+    const traceSince = traceNow();
     await sleep(options.seconds * 1000);
     const summary = handle.loopSummary(since)!;
     const sources = handle.stats().bySource;
@@ -141,6 +160,8 @@ export async function runNodeLoopBench(options: {
       wall_seconds: options.seconds,
       spin_ms: spinMs,
       policy_spin_ms: options.policySpinMs ?? DEFAULT_POLICY_SPIN_MS,
+      policy_prewake_ms: options.policyPrewakeMs ?? DEFAULT_POLICY_PREWAKE_MS,
+      ...(trace !== undefined ? { handover: summarizePolicyTrace(trace, traceSince) } : {}),
       tick_us_p50: summary.wall_tick_us_p50,
       tick_us_p99: summary.wall_tick_us_p99,
       ...cost,

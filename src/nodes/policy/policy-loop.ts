@@ -63,7 +63,13 @@ export function startPolicyLoop(spec: PolicyLoopSpec): PolicyLoop {
     {
       module: new URL("./loop-tick.ts", import.meta.url).href,
       options: { ...spec.tick, buffers } satisfies PolicyLoopOptions,
-      loop: { periodMs, slots: Infinity, spinMs: spec.spinMs < 0 ? periodMs : spec.spinMs },
+      loop: {
+        periodMs,
+        slots: Infinity,
+        spinMs: spec.spinMs < 0 ? periodMs : spec.spinMs,
+        // The tick's prepare pre-wakes the policy worker.
+        prepareMs: spec.tick.policyPrewakeMs ?? 0,
+      },
     },
     record,
     (m) => spec.onMessage(m as LoopMessage),

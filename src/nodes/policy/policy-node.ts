@@ -34,6 +34,9 @@
  *   policy_spin_ms   worker: the policy's worker busy-waits from this long before each tick's request is due
  *                    until it comes, so it starts without a wake-up (0, default: it sleeps until woken; at
  *                    most a quarter period; for a machine with a core to spare)
+ *   policy_prewake_ms  worker: the loop wakes the policy's worker this long before each slot, so it is
+ *                    running (it spins, at most twice this long) when the observation lands (0: off; at most
+ *                    a quarter period)
  */
 import { performance } from "node:perf_hooks";
 import { asyncScheduler, type SchedulerLike } from "rxjs";
@@ -47,6 +50,7 @@ import { ArrayRunLog, type RunLog } from "../../safety/run-log.js";
 import type { SafetyCore } from "../../safety/safety-core.js";
 import { toDiagnosticArray } from "../../safety/diagnostics.js";
 import type { LoopSummary } from "../../safety/loop/realtime-loop.js";
+import type { PolicyTrace } from "../../safety/loop/policy-trace.js";
 import { SignalAssembler, subscribeTaskTopics } from "../behavior/signal-assembler.js";
 import { DEFAULT_SHIELD_PARAMS } from "./build-shield.js";
 import { loadPolicyCore, type PolicyCoreOptions } from "./policy-core.js";
@@ -63,6 +67,8 @@ const DEFAULT_EPISODE_TOPIC = "/episode";
  * acted more often (docs/benchmarks.md, bench loop).
  */
 export const DEFAULT_POLICY_SPIN_MS = 0;
+/** The loop's pre-wake of the policy worker before each slot (policy_prewake_ms). */
+export const DEFAULT_POLICY_PREWAKE_MS = 0;
 
 export interface PolicyNodeHandle extends NodeHandle {
   /** Counters for tests and reports. */
@@ -94,6 +100,8 @@ export interface PolicyNodeTesting {
   policyOptions?: unknown;
   /** Worker loop: the tick throws after the core's tick number `throwAtTick`. */
   throwAtTick?: number;
+  /** Worker loop: stamps of each policy hand-over (benchmarks; policy-trace.ts). */
+  policyTrace?: PolicyTrace;
 }
 
 export function policyNode(rawNode: Node): Promise<PolicyNodeHandle> {
@@ -134,6 +142,11 @@ export async function startPolicyNode(rawNode: Node, testing: PolicyNodeTesting)
   );
   if (!(policySpinMs >= 0))
     throw new ConfigError(where, "policy_spin_ms", "must be >= 0", { actual: String(policySpinMs) });
+  const policyPrewakeMs = Number(
+    node.declareParameter("policy_prewake_ms", DEFAULT_POLICY_PREWAKE_MS, { double: true }),
+  );
+  if (!(policyPrewakeMs >= 0))
+    throw new ConfigError(where, "policy_prewake_ms", "must be >= 0", { actual: String(policyPrewakeMs) });
   if (loopParam !== "auto" && loopParam !== "worker" && loopParam !== "timer")
     throw new ConfigError(where, "loop", `unknown loop "${loopParam}"`, {
       expected: "auto | worker | timer",
@@ -360,6 +373,8 @@ export async function startPolicyNode(rawNode: Node, testing: PolicyNodeTesting)
         policyTimeoutMs: policyTimeoutParam > 0 ? policyTimeoutParam : periodMs / 2,
         // At most a quarter period: the worker sleeps most of each period.
         policySpinMs: Math.min(policySpinMs, periodMs / 4),
+        policyPrewakeMs: Math.min(policyPrewakeMs, periodMs / 4),
+        policyTrace: testing.policyTrace,
         policyModule: testing.policyModule,
         policyOptions: testing.policyOptions,
         throwAtTick: testing.throwAtTick,

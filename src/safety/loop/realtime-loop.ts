@@ -1,8 +1,12 @@
 /**
  * A drift-free real-time loop, the same on any thread: slot k starts at t0 + k·period (the schedule never
  * accumulates error), the loop sleeps (Atomics.wait) until `spinMs` before the slot and spins the rest, then
- * calls `tick(slot)`. A slot misses its deadline when its tick has not returned by the end of the slot; slots
- * whose end passed before the loop got to them are skipped, and count as misses too.
+ * calls `tick(slot)`. With `prepareMs` and a `prepare` callback, it calls `prepare(slot)` that long before
+ * the slot (to wake what the tick will hand work to); with an `after` callback, `after(slot)` once the tick's
+ * time is taken (to wake whoever takes the tick's output: waking a sleeping thread costs the waker a system
+ * call and an interrupt, which the output does not need to be ready; docs/benchmarks.md). A slot misses its
+ * deadline when its tick has not returned by the end of the slot; slots whose end passed before the loop
+ * got to them are skipped, and count as misses too.
  *
  * Nothing is allocated per slot: timings go into a LoopRecord preallocated for every slot (on shared memory,
  * so a worker's record is read by the main thread without a copy), progress into a shared counter.
@@ -22,6 +26,8 @@ export interface RealtimeLoopOptions {
   spinMs?: number;
   /** Delay before slot 0, ms. Default 5. */
   startDelayMs?: number;
+  /** Calls `prepare(slot)` this long before each slot, ms (0, default: never). */
+  prepareMs?: number;
 }
 
 /** What happened to each slot. */
@@ -61,19 +67,27 @@ export function runRealtimeLoop(
   tick: (slot: number) => void,
   options: RealtimeLoopOptions,
   record: LoopRecord,
+  prepare?: (slot: number) => void,
+  after?: (slot: number) => void,
 ): void {
   const { periodMs, slots } = options;
   const spinMs = options.spinMs ?? periodMs;
+  const prepareMs = prepare !== undefined ? (options.prepareMs ?? 0) : 0;
   const { lateUs, tickUs, slotMs, status, progress, stop } = record;
   const size = status.length;
   const start = performance.now() + (options.startDelayMs ?? 5);
   let slot = 0;
   while (slot < slots && Atomics.load(stop, 0) === 0) {
     const target = start + slot * periodMs;
+    if (prepareMs > 0) {
+      waitUntil(target - prepareMs, spinMs);
+      prepare!(slot);
+    }
     waitUntil(target, spinMs);
     const begin = performance.now();
     tick(slot);
     const end = performance.now();
+    if (after !== undefined) after(slot);
     const i = slot % size;
     slotMs[i] = target;
     lateUs[i] = (begin - target) * 1000;

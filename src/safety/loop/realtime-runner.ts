@@ -66,7 +66,9 @@ export async function runRealtime<R>(spec: RealtimeRunSpec): Promise<RealtimeRun
     const mod = (await import(spec.module)) as RealtimeTickModule;
     const rt = await mod.createRealtimeTick(spec.options);
     const watch = watchGcPauses();
-    runRealtimeLoop((slot) => rt.tick(slot), spec.loop, record);
+    const prepare = rt.prepare !== undefined ? (slot: number) => rt.prepare!(slot) : undefined;
+    const after = rt.after !== undefined ? (slot: number) => rt.after!(slot) : undefined;
+    runRealtimeLoop((slot) => rt.tick(slot), spec.loop, record, prepare, after);
     gc = await watch.stop();
     result = rt.finish();
   } else {

@@ -6,6 +6,13 @@
 export interface RealtimeTick<R = unknown> {
   /** One control tick for slot `slot`; must not allocate (it runs inside the deadline). */
   tick(slot: number): void;
+  /** Called `loop.prepareMs` before slot `slot` (when set): wake what the tick will need. Must not allocate. */
+  prepare?(slot: number): void;
+  /**
+   * Called right after `tick(slot)`, outside its timing: hand-offs that need not hold the tick, such as
+   * waking the thread that publishes the command the tick left in shared memory. Must not allocate.
+   */
+  after?(slot: number): void;
   /** Called once after the last slot: what the tick wants to report (counts, its own figures). */
   finish(): R;
 }

@@ -24,7 +24,9 @@ async function main(): Promise<WorkerDone> {
   const mod = (await import(data.module)) as RealtimeTickModule;
   const rt = await mod.createRealtimeTick(data.options);
   const gc = watchGcPauses();
-  runRealtimeLoop((slot) => rt.tick(slot), data.loop, data.record);
+  const prepare = rt.prepare !== undefined ? (slot: number) => rt.prepare!(slot) : undefined;
+  const after = rt.after !== undefined ? (slot: number) => rt.after!(slot) : undefined;
+  runRealtimeLoop((slot) => rt.tick(slot), data.loop, data.record, prepare, after);
   return { type: "done", result: rt.finish(), gc: await gc.stop() };
 }
 

@@ -3,12 +3,14 @@
  * request found in the shared control block (the latest one, if several came while it was busy). With
  * `spinMs` it busy-waits through the window the next request is due in (one period after the last), and
  * sleeps otherwise; a request that does not come in its window (e-stop: no policy calls) is waited for
- * asleep.
+ * asleep. Woken without a request (WorkerPolicy.prewake: one is due shortly), it busy-waits for it at most
+ * `prewakeSpinMs`, then sleeps again.
  */
 import { performance } from "node:perf_hooks";
 import { parentPort, workerData } from "node:worker_threads";
 import type { Controller } from "../fallback.js";
 import { CTRL, MESSAGE_BYTES, type WorkerPolicyBuffers } from "./worker-policy.js";
+import { stamp, TRACE, type PolicyTrace } from "./policy-trace.js";
 
 interface Data {
   module: string;
@@ -16,6 +18,8 @@ interface Data {
   buffers: WorkerPolicyBuffers;
   spinMs: number;
   periodMs: number;
+  prewakeSpinMs: number;
+  trace?: PolicyTrace;
 }
 
 const port = parentPort;
@@ -33,7 +37,7 @@ async function main(): Promise<void> {
   let seen = Atomics.load(ctrl, CTRL.request);
   let episodes = Atomics.load(ctrl, CTRL.episode);
   port!.postMessage({ type: "ready" });
-  const { spinMs, periodMs } = data;
+  const { spinMs, periodMs, prewakeSpinMs, trace } = data;
   /** performance.now() when the last request was seen (NaN: none yet). */
   let seenAt = NaN;
   for (;;) {
@@ -52,7 +56,20 @@ async function main(): Promise<void> {
     }
     Atomics.wait(ctrl, CTRL.request, seen);
     if (Atomics.load(ctrl, CTRL.stop) !== 0) return;
+    if (Atomics.load(ctrl, CTRL.request) === seen) {
+      // Pre-woken: the request is due shortly. Spin for it, at most prewakeSpinMs (then wait again).
+      const until = performance.now() + prewakeSpinMs;
+      while (
+        Atomics.load(ctrl, CTRL.request) === seen &&
+        Atomics.load(ctrl, CTRL.stop) === 0 &&
+        performance.now() < until
+      ) {
+        for (let i = 0; i < 100; i++) Atomics.load(ctrl, CTRL.request);
+      }
+      continue;
+    }
     const seq = Atomics.load(ctrl, CTRL.request);
+    if (trace !== undefined) stamp(trace, seq, TRACE.woke);
     seenAt = performance.now();
     let failed = 0;
     try {
@@ -72,6 +89,7 @@ async function main(): Promise<void> {
       );
     }
     Atomics.store(ctrl, CTRL.failed, failed);
+    if (trace !== undefined) stamp(trace, seq, TRACE.done);
     Atomics.store(ctrl, CTRL.done, seq);
     Atomics.notify(ctrl, CTRL.done);
     seen = seq;

@@ -9,13 +9,17 @@
  * one computed from an observation overwritten meanwhile) is never used.
  *
  * `begin` hands the observation over without waiting (SafetyCore runs its state monitors and the support
- * model meanwhile); `act` then waits for that request, the timeout counted from the hand-over.
+ * model meanwhile); `act` then waits for that request, the timeout counted from the hand-over. `prewake`,
+ * called by the control loop shortly before a tick, wakes the worker so that it is already running (it
+ * busy-waits, at most `prewakeSpinMs`) when the observation lands: a sleeping thread's wake-up is most of
+ * the hand-over on a virtual machine whose idle cores halt (docs/benchmarks.md, bench loop).
  */
 import { performance } from "node:perf_hooks";
 import type { Worker } from "node:worker_threads";
 import { TetherError } from "../../core/errors.js";
 import { startTsWorker } from "../../core/ts-worker.js";
 import { PolicyTimeoutError, type Controller } from "../fallback.js";
+import { stamp, TRACE, type PolicyTrace } from "./policy-trace.js";
 
 /** Int32 slots of the control block. */
 export const CTRL = { request: 0, done: 1, failed: 2, stop: 3, messageLength: 4, episode: 5 } as const;
@@ -47,6 +51,13 @@ export interface WorkerPolicyOptions {
    */
   spinMs?: number;
   periodMs?: number;
+  /**
+   * After a `prewake()`, the worker busy-waits at most this long for the request before it sleeps again
+   * (a tick that calls no policy: e-stop). 0 (default): a pre-wake is ignored (the worker sleeps on).
+   */
+  prewakeSpinMs?: number;
+  /** Benchmarks: stamps each request's hand-over, wake-up, answer and answer seen (policy-trace.ts). */
+  trace?: PolicyTrace;
 }
 
 export class WorkerPolicy implements Controller {
@@ -59,6 +70,8 @@ export class WorkerPolicy implements Controller {
     private readonly worker: Worker,
     private readonly buf: WorkerPolicyBuffers,
     private readonly timeoutMs: number,
+    private readonly trace: PolicyTrace | undefined,
+    private readonly prewakes: boolean,
   ) {}
 
   static async start(options: WorkerPolicyOptions): Promise<WorkerPolicy> {
@@ -73,17 +86,22 @@ export class WorkerPolicy implements Controller {
     const entry = new URL("./worker-policy-body.ts", import.meta.url);
     const spinMs = options.spinMs ?? 0;
     const periodMs = options.periodMs ?? 0;
+    const prewakeSpinMs = options.prewakeSpinMs ?? 0;
     if (!(spinMs >= 0) || !(periodMs >= 0) || (spinMs > 0 && !(periodMs > 0)))
       throw new TetherError(
         "POLICY_WORKER",
         `policy worker: spinMs (${spinMs}) needs periodMs (${periodMs}) > 0, both >= 0`,
       );
+    if (!(prewakeSpinMs >= 0))
+      throw new TetherError("POLICY_WORKER", `policy worker: prewakeSpinMs (${prewakeSpinMs}) must be >= 0`);
     const worker = startTsWorker(entry, {
       module: options.module,
       options: options.options,
       buffers: buf,
       spinMs,
       periodMs,
+      prewakeSpinMs,
+      trace: options.trace,
     });
     const failed = (why: string): TetherError =>
       new TetherError("POLICY_WORKER", `policy worker failed to start: ${why}`);
@@ -100,7 +118,16 @@ export class WorkerPolicy implements Controller {
       await worker.terminate();
       throw err;
     }
-    return new WorkerPolicy(worker, buf, options.timeoutMs);
+    return new WorkerPolicy(worker, buf, options.timeoutMs, options.trace, prewakeSpinMs > 0);
+  }
+
+  /**
+   * The next request is due shortly: wakes the worker if it sleeps, so it spins for it (see prewakeSpinMs)
+   * instead of waking up once it has come. Harmless when the worker is busy or already spinning; nothing
+   * without prewakeSpinMs.
+   */
+  prewake(): void {
+    if (this.prewakes) Atomics.notify(this.buf.ctrl, CTRL.request);
   }
 
   begin(obs: Float32Array, signals: Float64Array): void {
@@ -128,6 +155,7 @@ export class WorkerPolicy implements Controller {
         throw new PolicyTimeoutError(`policy output not ready within ${this.timeoutMs} ms`);
       for (let i = 0; i < 1000 && Atomics.load(ctrl, CTRL.done) !== seq; i++);
     }
+    if (this.trace !== undefined) stamp(this.trace, seq, TRACE.seen);
     if (Atomics.load(ctrl, CTRL.failed) !== 0) throw new Error(this.lastMessage());
     for (let i = 0; i < out.length; i++) out[i] = action[i];
   }
@@ -142,6 +170,7 @@ export class WorkerPolicy implements Controller {
     if (Atomics.load(ctrl, CTRL.done) !== last) return false;
     this.buf.obs.set(obs);
     this.buf.signals.set(signals);
+    if (this.trace !== undefined) stamp(this.trace, (last + 1) | 0, TRACE.handed);
     // `| 0`: wraps as the Int32 slot does after 2^31 requests (~50 days at 500 Hz), so the comparison with
     // `done` still matches.
     Atomics.store(ctrl, CTRL.request, (last + 1) | 0);

@@ -10,6 +10,12 @@ import type { DiagnosticArray, Float64MultiArray } from "../../../src/msgs/types
 import { timeFromSeconds } from "../../../src/msgs/time.js";
 import { ConfigError } from "../../../src/core/errors.js";
 import type { Node, PublisherOptions } from "../../../src/ros/node.js";
+import {
+  createPolicyTrace,
+  summarizePolicyTrace,
+  TRACE,
+  TRACE_FIELDS,
+} from "../../../src/safety/loop/policy-trace.js";
 
 // pendulum: 1 joint, obs [cos, sin, angular_velocity], effort range [-2, 2], velocity limit 15, 50 Hz.
 function writeConstantPolicy(
@@ -320,6 +326,31 @@ describe("policy node (embedded runtime)", () => {
         ctx!.createNode("policy2", { parameters: { robot: "pendulum", model: "x", policy_spin_ms: -1 } }),
       ),
     ).rejects.toThrow(/policy_spin_ms: must be >= 0/);
+  });
+
+  it("worker loop with policy_prewake_ms: the pre-woken policy drives the commands, one traced hand-over per policy tick", async () => {
+    const s = setup({ max_delta: 0.25, fallback: "none", loop: "worker", policy_prewake_ms: 1 });
+    const trace = createPolicyTrace(4096);
+    handle = await startPolicyNode(s.node, { policyTrace: trace });
+    await waitFor("policy commands", () => s.commands.length >= 5 && s.commands[s.commands.length - 1] > 0.7);
+    expect(s.commands[s.commands.length - 1]).toBeCloseTo(0.8);
+    await handle.close();
+    const { ticks, bySource } = handle.stats();
+    expect(bySource.policy).toBeGreaterThanOrEqual(5);
+    // Each policy tick's answer came from its own hand-over, stamped in order (a tick that held or fell
+    // back may have asked the policy too); at most one hand-over per tick, none after the last.
+    const { requests } = summarizePolicyTrace(trace);
+    expect(requests).toBeGreaterThanOrEqual(bySource.policy);
+    expect(requests).toBeLessThanOrEqual(ticks);
+    expect(trace[(ticks + 1) * TRACE_FIELDS + TRACE.handed]).toBe(0);
+    handle = undefined;
+    await expect(
+      policyNode(
+        ctx!.createNode("policy2", {
+          parameters: { robot: "pendulum", model: "x", policy_prewake_ms: -0.5 },
+        }),
+      ),
+    ).rejects.toThrow(/policy_prewake_ms: must be >= 0/);
   });
 
   it("rejects a package trained for another robot, naming the file and field", async () => {

@@ -33,6 +33,44 @@ describe("runRealtimeLoop", () => {
     // The schedule is drift-free: slot k is due k periods after slot 0 whatever happened before.
     for (let k = 1; k < 30; k++) expect(record.slotMs[k] - record.slotMs[0]).toBeCloseTo(k * periodMs, 9);
   });
+
+  it("calls prepare prepareMs before each slot it ticks, then the tick, then after outside the tick's time", () => {
+    const periodMs = 2;
+    const events: Array<[string, number, number]> = [];
+    const now = (): number => performance.now();
+    const record = createLoopRecord(20);
+    runRealtimeLoop(
+      (slot) => events.push(["tick", slot, now()]),
+      { periodMs, slots: 20, prepareMs: 0.5, spinMs: 0.2 },
+      record,
+      (slot) => events.push(["prepare", slot, now()]),
+      (slot) => {
+        events.push(["after", slot, now()]);
+        if (slot === 7) for (const t = now(); now() < t + 1;); // a slow hand-off after the tick
+      },
+    );
+    const ticked = events.filter((e) => e[0] === "tick").map((e) => e[1]);
+    expect(ticked.length).toBe(20 - record.status.filter((x) => x === SLOT.skipped).length);
+    for (const slot of ticked) {
+      const i = events.findIndex((e) => e[0] === "tick" && e[1] === slot);
+      // This slot's prepare right before its tick (not earlier than prepareMs ahead), its after right after.
+      expect(events[i - 1].slice(0, 2)).toEqual(["prepare", slot]);
+      expect(events[i + 1].slice(0, 2)).toEqual(["after", slot]);
+      expect(events[i - 1][2]).toBeGreaterThanOrEqual(record.slotMs[slot] - 0.5);
+      expect(events[i][2]).toBeGreaterThanOrEqual(record.slotMs[slot]);
+      // The tick's recorded end (slot start + lateness + tick time) comes before `after` starts.
+      const end = record.slotMs[slot] + (record.lateUs[slot] + record.tickUs[slot]) / 1000;
+      expect(end).toBeLessThanOrEqual(events[i + 1][2] + 1e-6);
+    }
+    let called = 0;
+    runRealtimeLoop(
+      () => {},
+      { periodMs, slots: 5 },
+      createLoopRecord(5),
+      () => called++,
+    );
+    expect(called).toBe(0);
+  });
 });
 
 describe("summarizeLoop", () => {

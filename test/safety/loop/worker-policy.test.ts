@@ -2,8 +2,16 @@ import { afterEach, describe, expect, it } from "vitest";
 import { PolicyTimeoutError } from "../../../src/safety/fallback.js";
 import { WorkerPolicy } from "../../../src/safety/loop/worker-policy.js";
 import { runWorkerPolicyFault } from "../../../src/safety/loop/worker-policy-faults.js";
+import {
+  createPolicyTrace,
+  summarizePolicyTrace,
+  TRACE,
+  TRACE_FIELDS,
+} from "../../../src/safety/loop/policy-trace.js";
 
 const module = new URL("./fixtures/gated-controller.ts", import.meta.url).href;
+const counting = new URL("./fixtures/counting-controller.ts", import.meta.url).href;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 let policy: WorkerPolicy | undefined;
 afterEach(async () => {
   await policy?.close();
@@ -123,6 +131,113 @@ describe("WorkerPolicy", () => {
     }
     await policy.close();
     policy = undefined;
+  });
+
+  it("pre-woken, answers the request that follows; a pre-wake with no request after it calls no policy", async () => {
+    const calls = new Int32Array(new SharedArrayBuffer(4));
+    policy = await WorkerPolicy.start({
+      module: counting,
+      options: { calls },
+      obsDim: 2,
+      sigDim: 1,
+      actDim: 2,
+      timeoutMs: 5000,
+      prewakeSpinMs: 1,
+    });
+    const ctrl = (policy as unknown as { buf: { ctrl: Int32Array } }).buf.ctrl;
+    const out = new Float64Array(2);
+    policy.prewake();
+    policy.act(Float32Array.of(0.25, -0.5), new Float64Array(1), out);
+    expect(Array.from(out)).toEqual([0.5, -1]);
+    expect(Atomics.load(calls, 0)).toBe(1);
+    // Pre-wakes with no request after them (an e-stopped loop): the worker spins out and sleeps again.
+    for (let i = 0; i < 5; i++) {
+      policy.prewake();
+      await sleep(5);
+    }
+    expect(Atomics.load(calls, 0)).toBe(1);
+    expect(Atomics.load(ctrl, 1)).toBe(Atomics.load(ctrl, 0)); // done = request: nothing answered twice
+    // Pre-wake, then begin/act, on and off schedule: each answer is its own request's.
+    for (let k = 1; k <= 20; k++) {
+      if (k % 3 !== 0) policy.prewake();
+      if (k % 4 === 0) await sleep(3); // past the pre-wake's spin: the worker went back to sleep
+      const v = k / 32;
+      policy.begin(Float32Array.of(v, -v), new Float64Array(1));
+      policy.act(Float32Array.of(9, 9), new Float64Array(1), out);
+      expect(Array.from(out)).toEqual([2 * v, -2 * v]);
+    }
+    expect(Atomics.load(calls, 0)).toBe(21);
+  });
+
+  it("ignores pre-wakes without prewakeSpinMs, and refuses a negative one", async () => {
+    const calls = new Int32Array(new SharedArrayBuffer(4));
+    policy = await WorkerPolicy.start({
+      module: counting,
+      options: { calls },
+      obsDim: 2,
+      sigDim: 1,
+      actDim: 2,
+      timeoutMs: 5000,
+    });
+    const out = new Float64Array(2);
+    policy.prewake();
+    policy.act(Float32Array.of(0.5, 0.25), new Float64Array(1), out);
+    expect(Array.from(out)).toEqual([1, 0.5]);
+    expect(Atomics.load(calls, 0)).toBe(1);
+    await expect(
+      WorkerPolicy.start({
+        module: counting,
+        options: { calls },
+        obsDim: 2,
+        sigDim: 1,
+        actDim: 2,
+        timeoutMs: 5,
+        prewakeSpinMs: -1,
+      }),
+    ).rejects.toThrow(/prewakeSpinMs \(-1\) must be >= 0/);
+  });
+
+  it("with a trace, stamps every answered request in order; an abandoned one never counts", async () => {
+    const gate = new Int32Array(new SharedArrayBuffer(4));
+    const trace = createPolicyTrace(8);
+    policy = await WorkerPolicy.start({
+      module,
+      options: { gate },
+      obsDim: 2,
+      sigDim: 1,
+      actDim: 2,
+      timeoutMs: 1000,
+      prewakeSpinMs: 1,
+      trace,
+    });
+    const out = new Float64Array(2);
+    for (let k = 1; k <= 3; k++) {
+      policy.prewake();
+      policy.act(Float32Array.of(k / 8, 0), new Float64Array(1), out);
+    }
+    let s = summarizePolicyTrace(trace);
+    expect(s.requests).toBe(3);
+    for (let k = 1; k <= 3; k++) {
+      const [h, w, d, seen] = [TRACE.handed, TRACE.woke, TRACE.done, TRACE.seen].map(
+        (f) => trace[k * TRACE_FIELDS + f],
+      );
+      expect(h).toBeGreaterThan(0);
+      expect(w).toBeGreaterThanOrEqual(h);
+      expect(d).toBeGreaterThanOrEqual(w);
+      expect(seen).toBeGreaterThanOrEqual(d);
+    }
+    expect(s.handover_us_p50).toBeGreaterThanOrEqual(s.compute_us_p50);
+    // Request 4 hangs past the timeout: handed over, never seen, so never summarized.
+    Atomics.store(gate, 0, 1);
+    expect(() => policy!.act(Float32Array.of(0.5, 0), new Float64Array(1), out)).toThrow(PolicyTimeoutError);
+    Atomics.store(gate, 0, 0);
+    Atomics.notify(gate, 0);
+    s = summarizePolicyTrace(trace);
+    expect(s.requests).toBe(3);
+    expect(trace[4 * TRACE_FIELDS + TRACE.seen]).toBe(0);
+    // Only requests handed over from `since` on.
+    expect(summarizePolicyTrace(trace, trace[3 * TRACE_FIELDS + TRACE.handed]).requests).toBe(1);
+    expect(summarizePolicyTrace(trace, Infinity).requests).toBe(0);
   });
 
   it("refuses a busy-wait without a period", async () => {

@@ -77,6 +77,39 @@ function matmulRule(g: Graph, node: GraphNode, dy: Value): Value[] {
   return [da, g.gemm(g.reshape(a, [rows, k]), g.reshape(dy, [rows, n]), undefined, true, false)];
 }
 
+/**
+ * LayerNormalization over the last axis, from its saved row means μ and inverse deviations r: with
+ * x̂ = (x - μ)·r and g = dy·gain, dx = r·(g - mean(g) - x̂·mean(g·x̂)); d gain = Σ_rows dy·x̂, d bias = Σ_rows dy.
+ */
+function layerNormRule(g: Graph, node: GraphNode, dy: Value): Value[] {
+  const [x, gain, bias] = node.inputs;
+  const [, mean, invStd] = node.outputs;
+  const last = [x.shape.length - 1];
+  const xhat = g.mul(g.sub(x, mean), invStd);
+  const dxhat = g.mul(dy, gain);
+  const centered = g.sub(dxhat, g.mean(dxhat, last, true));
+  const dx = g.mul(g.sub(centered, g.mul(xhat, g.mean(g.mul(dxhat, xhat), last, true))), invStd);
+  const d = gain.shape[0];
+  const rows = (v: Value) => (v.shape.length === 2 ? v : g.reshape(v, [sizeOf(v.shape) / d, d]));
+  return [dx, biasGradient(g, rows(g.mul(dy, xhat)), gain.shape), biasGradient(g, rows(dy), bias.shape)];
+}
+
+/**
+ * Gather's table gradient: dy's rows added into zeros at their indices (ScatterND with reduction "add",
+ * so a row picked twice gets both). Only axis 0 of a [n, d] table, which is what graph.gather builds.
+ */
+function gatherRule(g: Graph, node: GraphNode, dy: Value): (Value | undefined)[] {
+  const [table, indices] = node.inputs;
+  const [n, d] = table.shape;
+  const r = sizeOf(indices.shape);
+  const zeros = g.constant(new Array<number>(n * d).fill(0), [n, d]);
+  const updates = g.reshape(dy, [r, d]);
+  const scattered = g.node("ScatterND", [zeros, g.reshape(indices, [r, 1]), updates], [n, d], {
+    reduction: { string: "add" },
+  });
+  return [scattered, undefined];
+}
+
 /** dy where `cond`, else 0. */
 function masked(g: Graph, cond: Value, dy: Value): Value {
   return g.where(cond, dy, g.constant(0));
@@ -152,6 +185,8 @@ const RULES: Record<string, Rule> = {
     ];
   },
   Gemm: gemmRule,
+  LayerNormalization: layerNormRule,
+  Gather: gatherRule,
   MatMul: matmulRule,
   // d erf(x) = 2/√π · exp(-x²).
   Erf: (g, n, dy) => [g.mul(dy, g.mul(g.exp(g.neg(g.square(n.inputs[0]))), 2 / Math.sqrt(Math.PI)))],
@@ -231,6 +266,14 @@ export function gradients(g: Graph, loss: Value, wrt: readonly Value[]): Value[]
   for (let i = relevant.length - 1; i >= 0; i--) {
     const n = relevant[i];
     const dy = grads.get(n.outputs[0].name);
+    // Rules differentiate a node's first output; the others (LayerNormalization's statistics) are saved
+    // values for the backward pass, and a loss that used them would silently miss their gradient.
+    if (n.outputs.slice(1).some((o) => grads.has(o.name)))
+      throw new OnnxModelError(
+        g.name,
+        `${n.op} ${n.outputs[0].name}`,
+        "only its first output is differentiable",
+      );
     if (!dy) continue;
     const rule = RULES[n.op];
     if (!rule) throw new OnnxModelError(g.name, `${n.op} ${n.outputs[0].name}`, "has no gradient rule");

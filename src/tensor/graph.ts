@@ -85,6 +85,14 @@ export class Graph {
     return { name, shape: [...shape], kind: "float" };
   }
 
+  /** An int64 graph input (indices: a Gather's rows), fed as a BigInt64Array; it carries no gradient. */
+  inputInt64(name: string, shape: readonly number[]): Value {
+    if (this.inputs.some((v) => v.name === name)) this.fail(`input ${name}`, "declared twice");
+    this.inputs.push({ name, dtype: "int64", shape });
+    this.noGrad.add(name);
+    return { name, shape: [...shape], kind: "int64" };
+  }
+
   /** A constant tensor (initializer). Scalars of the same value are shared. */
   constant(values: number | ArrayLike<number>, shape: readonly number[] = []): Value {
     const data = typeof values === "number" ? [values] : values;
@@ -276,6 +284,44 @@ export class Graph {
     return this.node("MatMul", [a, b], [...lead, m, n]);
   }
 
+  /** Rows of `table` [n, d] picked by int64 `indices` [...] (ONNX Gather on axis 0): [..., d]. */
+  gather(table: Value, indices: Value): Value {
+    if (table.shape.length !== 2 || indices.kind !== "int64")
+      this.fail(
+        "Gather",
+        `needs a [n, d] table and int64 indices, got ${indices.kind} [${indices.shape.join(", ")}]`,
+      );
+    return this.node("Gather", [table, indices], [...indices.shape, table.shape[1]]);
+  }
+
+  /**
+   * ONNX LayerNormalization over the last axis: one kernel where the composite (layer-norm.ts) is nine
+   * elementwise ops forward and about twenty backward. Its two extra outputs, the row means and inverse
+   * standard deviations, are what the gradient rule reuses. ONNX Runtime has it for float32 only.
+   */
+  layerNormalization(x: Value, gain: Value, bias: Value, eps: number): Value {
+    const d = x.shape[x.shape.length - 1];
+    if (gain.shape.join() !== `${d}` || bias.shape.join() !== `${d}`)
+      this.fail(
+        "LayerNormalization",
+        `gain and bias must be [${d}], got [${gain.shape}] and [${bias.shape}]`,
+      );
+    if (this.dtype !== "float32") this.fail("LayerNormalization", "ONNX Runtime runs it in float32 only");
+    const stats = [...x.shape.slice(0, -1), 1];
+    const outputs: Value[] = [x.shape, stats, stats].map((shape) => ({
+      name: this.fresh("layernorm"),
+      shape: [...shape],
+      kind: "float" as const,
+    }));
+    this.nodes.push({
+      op: "LayerNormalization",
+      inputs: [x, gain, bias],
+      outputs,
+      attrs: { axis: { int: -1 }, epsilon: { float: eps } },
+    });
+    return outputs[0];
+  }
+
   /** The Gauss error function (exact GELU's building block). */
   erf(x: Value): Value {
     return this.node("Erf", [x], x.shape);
@@ -329,7 +375,7 @@ export class Graph {
         "Reshape",
         `[${x.shape.join(", ")}] has ${sizeOf(x.shape)} elements, [${shape.join(", ")}] ${sizeOf(shape)}`,
       );
-    return this.node("Reshape", [x, this.ints(shape)], shape);
+    return this.node("Reshape", [x, this.ints(shape)], shape, {}, x.kind);
   }
 
   transpose(x: Value, perm: readonly number[]): Value {

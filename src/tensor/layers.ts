@@ -1,6 +1,6 @@
 /**
  * Transformer pieces as compositions of graph ops (so their gradients come from the rules autodiff already
- * checks): softmax, exact GELU, layer normalization, causal attention masks and one-hot embedding lookup.
+ * checks): softmax, exact GELU, layer normalization, and causal attention masks (embedding lookup is graph.gather).
  */
 import type { Graph, Value } from "./graph.js";
 
@@ -24,9 +24,4 @@ export function causalMask(g: Graph, t: number): Value {
   const values = new Array<number>(t * t);
   for (let i = 0; i < t; i++) for (let j = 0; j < t; j++) values[i * t + j] = j <= i ? 0 : -1e9;
   return g.constant(values, [t, t]);
-}
-
-/** Rows of `table` [n, d] picked by one-hot rows `oneHot` [..., n]: a MatMul, so the table gets gradients. */
-export function embed(g: Graph, oneHot: Value, table: Value): Value {
-  return g.batchMatmul(oneHot, table);
 }

@@ -11,6 +11,8 @@ import { pruneDeadNodes } from "./prune.js";
 import { createSyncSession, engineOptions, type EngineOptions, type SyncSession } from "./session.js";
 
 type FloatArray = Float32Array | Float64Array;
+/** What a run is fed: the graph's float type, or BigInt64Array for its int64 inputs (indices). */
+export type FeedArray = FloatArray | BigInt64Array;
 
 /** A state variable: the graph input holding its current value and the value it takes after a run. */
 export interface StateVar {
@@ -89,7 +91,7 @@ export class Program {
   readonly store: StateStore;
   private readonly session: SyncSession;
   private readonly outputs: Record<string, ort.Tensor> = {};
-  private readonly feedShapes = new Map<string, readonly number[]>();
+  private readonly feedShapes = new Map<string, { shape: readonly number[]; int64: boolean }>();
   private readonly feedTensors = new Map<string, ort.Tensor>();
   private readonly stateNames: string[] = [];
   private readonly nextNames: [string, string][] = [];
@@ -157,7 +159,9 @@ export class Program {
         [...value.shape],
       );
     }
-    for (const v of g.inputs) if (!stateNames.has(v.name)) this.feedShapes.set(v.name, v.shape as number[]);
+    for (const v of g.inputs)
+      if (!stateNames.has(v.name))
+        this.feedShapes.set(v.name, { shape: v.shape as number[], int64: v.dtype === "int64" });
     const nodes = g.toNodes().map((n) => ({
       ...n,
       inputs: n.inputs.map((x) => rename.get(x) ?? x),
@@ -185,12 +189,20 @@ export class Program {
    * One run: feeds the batch inputs and the current state, writes the next state and the outputs into
    * preallocated buffers, swaps state buffers. The returned arrays are reused by the next run.
    */
-  run(feeds: Record<string, FloatArray>): Record<string, FloatArray> {
+  run(feeds: Record<string, FeedArray>): Record<string, FloatArray> {
     const g = this.spec.graph;
     const inputs: Record<string, ort.Tensor> = {};
-    for (const [name, shape] of this.feedShapes) {
+    for (const [name, { shape, int64 }] of this.feedShapes) {
       const data = feeds[name];
       if (!data) throw new TetherError("PROGRAM", `${g.name}: input ${name} was not fed`, { input: name });
+      if (int64 !== data instanceof BigInt64Array)
+        throw new TetherError(
+          "PROGRAM",
+          `${g.name}: input ${name} must be fed as ${int64 ? "int64" : g.dtype}`,
+          {
+            input: name,
+          },
+        );
       if (data.length !== sizeOf(shape))
         throw new ShapeMismatchError(
           `${g.name} input ${name} [${shape.join(", ")}]`,
@@ -201,7 +213,10 @@ export class Program {
       // tensor wrappers are kept, so a run allocates nothing for them.
       let tensor = this.feedTensors.get(name);
       if (tensor?.data !== data) {
-        tensor = new ort.Tensor(g.dtype, data, [...shape]);
+        tensor =
+          data instanceof BigInt64Array
+            ? new ort.Tensor("int64", data, [...shape])
+            : new ort.Tensor(g.dtype, data, [...shape]);
         this.feedTensors.set(name, tensor);
       }
       inputs[name] = tensor;

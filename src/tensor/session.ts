@@ -56,6 +56,11 @@ export function createSyncSession(bytes: Uint8Array, options: EngineOptions): Sy
       // (a shared machine, bench quality's parallel cells) the spinning only burns them: IQL at 2x256 on
       // two threads went from 22 to 11 CPU-ms per update with spinning off, wall 52 -> 27 ms.
       extra: { session: { intra_op: { allow_spinning: "0" } } },
+      // Per-node timings for engine work (docs/benchmarks.md): TETHER_ORT_PROFILE=<prefix> writes
+      // <prefix>_<date>.json per session, flushed when the session is disposed.
+      ...(process.env.TETHER_ORT_PROFILE
+        ? { enableProfiling: true, profileFilePrefix: process.env.TETHER_ORT_PROFILE }
+        : {}),
     });
   } catch (err) {
     if (options.device === "cuda")
@@ -65,7 +70,14 @@ export function createSyncSession(bytes: Uint8Array, options: EngineOptions): Sy
       });
     throw err;
   }
-  return session as unknown as SyncSession;
+  if (!process.env.TETHER_ORT_PROFILE) return session as unknown as SyncSession;
+  return {
+    run: (feeds, fetches, runOptions) => session.run(feeds, fetches, runOptions ?? {}),
+    dispose: () => {
+      session.endProfiling();
+      session.dispose();
+    },
+  };
 }
 
 function cudaHint(): string {

@@ -10,13 +10,21 @@
  * judge the policy's output (a crash, a late or non-finite action). An e-stop the behavior-driven robot
  * trips itself (a joint limit) does not latch the shadow core; it is reported as `robot_estops`.
  * The MCAP run log holds the robot's own commands, /joint_states, /diagnostics and /clock.
+ *
+ * A decision transformer is conditioned on a return-to-go that each reward lowers, as in eval: in the
+ * replay, each episode starts at the package's target and every logged step records its logged action and
+ * reward; live, the node's controller (package-controller.ts) records the command the robot applied and the
+ * robot's reward expression on the observed signals (robot.yaml `reward`, required by its schema, so every
+ * robot has one). `details.dt_return_to_go_end`: the mean return-to-go the live episodes ended on
+ * (dt_target_return less the mean live episode return).
  */
 import { TetherError } from "../../core/errors.js";
 import { buildPolicyStack, DEFAULT_SHIELD_PARAMS } from "../../nodes/policy/build-shield.js";
 import { makeBehavior, type BehaviorLevel } from "../../robot/behaviors/index.js";
 import { commandTopic } from "../../robot/spec.js";
 import { scaleAction } from "../../robot/task-functions.js";
-import { controllerFromRunner } from "../../safety/fallback.js";
+import { packageController } from "../../nodes/policy/package-controller.js";
+import { DtRunner } from "../../policy/dt-runner.js";
 import { SafetyCore } from "../../safety/safety-core.js";
 import { ClockScheduler } from "../../safety/loop/clock-scheduler.js";
 import { toDiagnosticArray } from "../../safety/diagnostics.js";
@@ -53,24 +61,34 @@ export async function runShadow(ctx: StageContext, options: ShadowOptions): Prom
   // 1. replayed dataset
   const data = ctx.dataset;
   const a = new Float64Array(actDim);
+  const dt = stack.runner instanceof DtRunner ? stack.runner : undefined;
   let agreeReplay = 0;
   for (let i = 0; i < data.size; i++) {
     const obs = data.observations.subarray(i * obsDim, (i + 1) * obsDim);
+    const logged = data.actions.subarray(i * actDim, (i + 1) * actDim);
+    if (dt && (i === 0 || data.episodes[i] !== data.episodes[i - 1])) dt.reset();
     stack.runner.act(obs, a);
-    if (withinTolerance(a, data.actions.subarray(i * actDim, (i + 1) * actDim), options.tolerance))
-      agreeReplay++;
+    if (withinTolerance(a, logged, options.tolerance)) agreeReplay++;
+    if (dt) {
+      dt.recordAction(logged);
+      dt.reward(data.rewards[i]);
+    }
   }
+  dt?.reset();
 
   // 2. live topics (sim robot under its own controller), policy in shadow
   const { MujocoEnv } = await import("../../sim/mujoco-env.js");
   const env = await MujocoEnv.create(ctx.robot, { seed: ctx.seed });
   const scheduler = new ClockScheduler(0);
+  // The node's controller: a decision transformer's context gets the applied command and its reward.
+  const policy = packageController(stack.runner, spec);
+  const returnToGoEnd: number[] = [];
   // One SafetyCore per episode (see shielded-episodes.ts: a long-lived core on the manual clock overflows).
   const makeCore = (): SafetyCore =>
     new SafetyCore({
       spec,
       shield: stack.shield,
-      policy: controllerFromRunner(stack.runner),
+      policy,
       scheduler,
       stateBox: stack.stateBox,
       shadow: true,
@@ -98,6 +116,7 @@ export async function runShadow(ctx: StageContext, options: ShadowOptions): Prom
   try {
     for (let ep = 0; ep < ctx.episodes; ep++) {
       if (ep > 0) core = makeCore();
+      policy.reset?.();
       env.reset(ctx.seed * 1000 + 500 + ep);
       behavior.reset(ctx.seed * 1000 + 500 + ep);
       let robotEstop = false;
@@ -133,6 +152,7 @@ export async function runShadow(ctx: StageContext, options: ShadowOptions): Prom
         const step = env.stepActuators(behaviorCommand);
         if (step.terminated || step.truncated) break;
       }
+      if (dt) returnToGoEnd.push(dt.currentReturnToGo);
       if (core.estop.engaged) estops++;
       if (robotEstop) robotEstops++;
       core.close();
@@ -165,6 +185,10 @@ export async function runShadow(ctx: StageContext, options: ShadowOptions): Prom
       live_agreement: ticks > 0 ? agreeLive / ticks : null,
       commands_published: published,
       tolerance: options.tolerance,
+      ...(dt && {
+        dt_target_return: dt.targetReturn,
+        dt_return_to_go_end: returnToGoEnd.reduce((x, y) => x + y, 0) / Math.max(1, returnToGoEnd.length),
+      }),
     },
     gapSamples: thin(gaps, 2000),
     baselines: behaviorCI ? { behavior: behaviorCI } : undefined,

@@ -7,6 +7,7 @@ import type { SchedulerLike } from "rxjs";
 import { ConfigError } from "../../core/errors.js";
 import type { RobotSpec } from "../../robot/spec.js";
 import type { PolicyPackage } from "../../policy/package.js";
+import { DtRunner } from "../../policy/dt-runner.js";
 import type { PackageRunner } from "../../policy/package-runner.js";
 import type { Controller } from "../../safety/fallback.js";
 import type { RunLog } from "../../safety/run-log.js";
@@ -28,6 +29,11 @@ export interface PolicyCoreOptions {
   returnBaseline: number;
   returnMaxDrop: number;
   shadow: boolean;
+  /**
+   * A decision transformer's target return (raw, the return it is conditioned on at each episode start);
+   * undefined: the package's own (the dataset's best episode return). Set for any other package: an error.
+   */
+  targetReturn?: number;
 }
 
 export interface PolicyCoreParts {
@@ -48,6 +54,7 @@ export async function loadPolicyCore(o: PolicyCoreOptions): Promise<PolicyCorePa
   const modelDir = resolvePackageDir(o.model, "model");
   const pkg = loadPolicyPackage(modelDir);
   const stack = buildPolicyStack(pkg, spec, o.params);
+  if (o.targetReturn !== undefined) conditionPolicy(stack.runner, o.targetReturn, o.where, pkg);
   const rateHz = o.rateHz > 0 ? o.rateHz : spec.control.rate_hz;
   const own: Controller = packageController(stack.runner, spec);
   const fallback = await makeFallback(o.fallback, o.where, spec, pkg, stack.runner);
@@ -70,6 +77,31 @@ export async function loadPolicyCore(o: PolicyCoreOptions): Promise<PolicyCorePa
       shadow: o.shadow,
     });
   return { spec, pkg, modelDir, stack, rateHz, fallback, makeCore };
+}
+
+/**
+ * Conditions a decision transformer on `targetReturn` for every episode from now on. An MLP package has
+ * nothing to condition: the parameter is an error rather than a warning, because an engineer who sets it
+ * expects return conditioning, and a package without it is most likely the wrong one deployed.
+ */
+export function conditionPolicy(
+  runner: PackageRunner,
+  targetReturn: number,
+  where: string,
+  pkg: PolicyPackage,
+): void {
+  if (!Number.isFinite(targetReturn))
+    throw new ConfigError(where, "target_return", "must be a finite number", {
+      actual: String(targetReturn),
+    });
+  if (!(runner instanceof DtRunner))
+    throw new ConfigError(
+      where,
+      "target_return",
+      `only a decision-transformer package is conditioned on a return; ${pkg.dir} is a ${pkg.manifest.policy.kind} package`,
+      { actual: String(targetReturn) },
+    );
+  runner.reset(targetReturn);
 }
 
 async function makeFallback(

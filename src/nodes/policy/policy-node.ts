@@ -23,6 +23,10 @@
  *   diagnostics_period_ms   repeat period of an ongoing event on /diagnostics
  *   run_log          JSONL file for the run log ("" : none)
  *   return_window, return_baseline, return_max_drop   return-collapse monitor over episodes (window 0: off)
+ *   target_return    decision-transformer packages: the return each episode is conditioned on, lowered by
+ *                    each reward (default, and what `ros2 param get` shows: the package's, the dataset's best
+ *                    episode return); must be finite; for any other package it stays 0 (another value is
+ *                    an error)
  *   loop             auto | worker | timer (auto: worker, except in shadow mode, which drives nothing, and
  *                    with use_sim_time: the worker's clock is the wall clock)
  *                    worker: the tick runs in the real-time loop (src/safety/loop) in a worker thread, with
@@ -53,7 +57,7 @@ import type { LoopSummary } from "../../safety/loop/realtime-loop.js";
 import type { PolicyTrace } from "../../safety/loop/policy-trace.js";
 import { SignalAssembler, subscribeTaskTopics } from "../behavior/signal-assembler.js";
 import { DEFAULT_SHIELD_PARAMS } from "./build-shield.js";
-import { loadPolicyCore, type PolicyCoreOptions } from "./policy-core.js";
+import { conditionPolicy, loadPolicyCore, type PolicyCoreOptions } from "./policy-core.js";
 import type { EStopState } from "./loop-shared.js";
 import { startPolicyLoop, type PolicyLoop } from "./policy-loop.js";
 import { DiagnosticsThrottle } from "./diagnostics-throttle.js";
@@ -187,6 +191,17 @@ export async function startPolicyNode(rawNode: Node, testing: PolicyNodeTesting)
   // Built here on both paths: a bad package or parameter fails the node's construction, named.
   const parts = await loadPolicyCore(coreOptions);
   const { spec, pkg, modelDir, stack, rateHz } = parts;
+  // Declared once the package is known, so its default is the package's own target. Other packages get 0
+  // (a parameter default must be a real value, NaN is none), and any other value is an error for them.
+  const targetReturn = Number(
+    node.declareParameter("target_return", pkg.transformer?.targetReturn ?? 0, { double: true }),
+  );
+  if (pkg.transformer !== undefined || targetReturn !== 0) {
+    // loadPolicyCore again would reload the package: the stack is conditioned in place, and the loop's
+    // policy worker builds its own from coreOptions.
+    coreOptions.targetReturn = targetReturn;
+    conditionPolicy(stack.runner, targetReturn, where, pkg);
+  }
   const log = node.getLogger();
 
   const clockMs = (): number => node.getClock().nowSeconds() * 1000;

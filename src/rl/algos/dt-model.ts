@@ -11,7 +11,7 @@
 import type { Rng } from "../../core/rng.js";
 import type { Graph, Value } from "../../tensor/graph.js";
 import { layerNorm } from "../../tensor/layer-norm.js";
-import { causalMask, embed, gelu, softmax } from "../../tensor/layers.js";
+import { causalMask, gelu, softmax } from "../../tensor/layers.js";
 import { ParamGroup } from "../networks/graph-mlp.js";
 import type { MlpSpec } from "../networks/mlp-spec.js";
 import type { GroupValues } from "./graph-trainer.js";
@@ -35,7 +35,7 @@ export interface DtInputs {
   actions: Value;
   /** [B, K, 1], already scaled. */
   returnsToGo: Value;
-  /** [B, K, timesteps] one-hot rows (training), or [B, K] int64 indices (the exported policy: a Gather). */
+  /** [B, K] int64 rows of the timestep table, already clipped to it (a Gather). */
   timesteps: Value;
   /** [B, K]: 1 for real steps, 0 for padding (never attended to). */
   mask: Value;
@@ -93,11 +93,7 @@ export class DtModel {
     const tokens = 3 * k;
     const p = (i: number) => net.layers(i)[0];
     const table = p(TIME).w;
-    const looked =
-      x.timesteps.kind === "int64"
-        ? g.node("Gather", [table, x.timesteps], [b, k, h])
-        : embed(g, x.timesteps, table);
-    const time = g.reshape(looked, [rows, h]);
+    const time = g.reshape(g.gather(table, x.timesteps), [rows, h]);
     const lin = (i: number, v: Value) => {
       const flat = g.reshape(v, [rows, v.shape[2]]);
       return g.reshape(g.add(g.gemm(flat, p(i).w, p(i).b), time), [b, k, 1, h]);
@@ -131,11 +127,13 @@ export class DtModel {
     return g.tanh(g.gemm(stateTokens, head.w, head.b));
   }
 
-  /** One-hot rows of `timesteps` into `out` ([n, timesteps]), clamped to the table. */
-  oneHot(timesteps: Int32Array, out: Float32Array): Float32Array {
+  /**
+   * `timesteps` as table rows into `out`, clamped to the table (the Gather's indices; they replaced one-hot
+   * rows [n, timesteps] times the table, whose MatMul and its gradient were ~6% of an update at batch 64).
+   */
+  indices(timesteps: Int32Array, out: BigInt64Array): BigInt64Array {
     const n = this.shape.timesteps;
-    out.fill(0);
-    timesteps.forEach((t, i) => (out[i * n + Math.min(Math.max(t, 0), n - 1)] = 1));
+    timesteps.forEach((t, i) => (out[i] = BigInt(Math.min(Math.max(t, 0), n - 1))));
     return out;
   }
 }

@@ -67,7 +67,8 @@ export class DtLearner implements Learner {
   readonly dims: Required<LearnerDims>;
   readonly model: DtModel;
   private readonly trainer: GraphTrainer;
-  private readonly oneHotBuffers = new Map<number, Float32Array>();
+  /** The timesteps as int64 Gather indices, one buffer per batch size. */
+  private readonly indexBuffers = new Map<number, BigInt64Array>();
   step = 0;
   /** The return evaluation conditions on (raw, unscaled): the trainer sets the dataset's best by default. */
   targetReturn = 0;
@@ -115,7 +116,7 @@ export class DtLearner implements Learner {
       observations: g.div(g.sub(obs, g.constant(obsMean, [obsDim])), g.constant(obsStd, [obsDim])),
       actions: g.input("actions", [b, k, actDim]),
       returnsToGo: g.mul(g.input("returns_to_go", [b, k, 1]), this.config.returnScale),
-      timesteps: g.input("timesteps", [b, k, this.config.maxEpisodeLength]),
+      timesteps: g.inputInt64("timesteps", [b, k]),
       mask: g.input("mask", [b, k]),
     };
   }
@@ -137,18 +138,17 @@ export class DtLearner implements Learner {
     return { metrics: { "loss/actor": loss } };
   }
 
-  private feeds(w: DtWindow, b: number): Record<string, Float32Array> {
-    const n = b * this.config.contextLength * this.config.maxEpisodeLength;
-    let oneHot = this.oneHotBuffers.get(b);
-    if (!oneHot) {
-      oneHot = new Float32Array(n);
-      this.oneHotBuffers.set(b, oneHot);
+  private feeds(w: DtWindow, b: number): Record<string, Float32Array | BigInt64Array> {
+    let indices = this.indexBuffers.get(b);
+    if (!indices) {
+      indices = new BigInt64Array(b * this.config.contextLength);
+      this.indexBuffers.set(b, indices);
     }
     return {
       observations: w.observations,
       actions: w.actions,
       returns_to_go: w.returnsToGo,
-      timesteps: this.model.oneHot(w.timesteps, oneHot),
+      timesteps: this.model.indices(w.timesteps, indices),
       mask: w.mask,
     };
   }

@@ -149,14 +149,18 @@ export class GraphTrainer {
   }
 
   /** One update on a batch of `batchSize` rows: `feeds` are the algorithm's batch inputs. */
-  update(feeds: Record<string, Float32Array>, batchSize: number, variant = "update"): Metrics {
+  update(
+    feeds: Record<string, Float32Array | BigInt64Array>,
+    batchSize: number,
+    variant = "update",
+  ): Metrics {
     const key = `${variant}/${batchSize}`;
     let compiled = this.programs.get(key);
     if (!compiled) {
       compiled = this.compile(batchSize, variant);
       this.programs.set(key, compiled);
     }
-    const all: Record<string, Float32Array> = { ...feeds };
+    const all: Record<string, Float32Array | BigInt64Array> = { ...feeds };
     for (const n of compiled.optimized) {
       const c = this.configs.get(n) as GroupConfig;
       const adam = c.adam as AdamConfig;
@@ -188,7 +192,7 @@ export class GraphTrainer {
     key: string,
     n: number,
     build: (g: Graph, groups: Record<string, GroupValues>) => Value,
-    feeds: Record<string, Float32Array>,
+    feeds: Record<string, Float32Array | BigInt64Array>,
   ): Float32Array {
     const id = `${key}/${n}`;
     let program = this.forwards.get(id);

@@ -117,6 +117,77 @@ describe("policy node with a decision-transformer package", () => {
     expect(new Set(positions.map((p) => p.toFixed(6))).size).toBeGreaterThan(5);
   }, 90_000);
 
+  /** The first `n` policy commands of a node on a robot held still at one state, and its raw node. */
+  async function commandsAtOneState(n: number, parameters: Record<string, unknown>) {
+    ctx = createEmbeddedContext({ logSink: () => {} });
+    const robot = ctx.createNode("fake_robot");
+    const js = robot.createPublisher("sensor_msgs/msg/JointState", "/joint_states");
+    robot.createTimer(5, () =>
+      js.publish({
+        header: { stamp: timeFromSeconds(robot.getClock().nowSeconds()), frame_id: "" },
+        name: ["pendulum_joint"],
+        position: [2.5],
+        velocity: [-0.5],
+        effort: [0],
+      }),
+    );
+    const commands: number[] = [];
+    ctx
+      .createNode("listener")
+      .createSubscription("std_msgs/msg/Float64MultiArray", COMMANDS, {}, (m: Float64MultiArray) =>
+        commands.push(m.data[0]),
+      );
+    // No rate limit (max_delta spans the normalized range): the commands are the transformer's actions.
+    const node = ctx.createNode("policy", {
+      parameters: {
+        robot: "pendulum",
+        model: dir,
+        loop: "timer",
+        fallback: "none",
+        max_delta: 2,
+        ...parameters,
+      },
+    });
+    handle = await policyNode(node);
+    await waitFor(`${n} commands`, () => commands.length >= n, 60_000);
+    expect(handle.stats().estop).toBe(false);
+    const out = { commands: commands.slice(0, n), targetReturn: node.getParameter("target_return") };
+    await handle.close();
+    ctx.shutdown();
+    handle = undefined;
+    ctx = undefined;
+    return out;
+  }
+
+  it("target_return reaches the transformer: another target, other actions at the same states", async () => {
+    const low = await commandsAtOneState(6, { target_return: -100_000 });
+    const again = await commandsAtOneState(6, { target_return: -100_000 });
+    const high = await commandsAtOneState(6, { target_return: 100_000 });
+    const byDefault = await commandsAtOneState(1, {});
+    expect(low.targetReturn).toBe(-100_000);
+    // Same target, same states: the same commands (the control); another target: others.
+    again.commands.forEach((c, i) => expect(c).toBeCloseTo(low.commands[i], 9));
+    const diff = Math.max(...high.commands.map((c, i) => Math.abs(c - low.commands[i])));
+    // The tiny 4-update model is weakly conditioned, yet far above the control's 1e-9 agreement.
+    expect(diff).toBeGreaterThan(1e-5);
+    // Unset, the parameter shows the package's own target (the dataset's best episode return).
+    const { loadPolicyPackage } = await import("../../../src/policy/package.js");
+    expect(byDefault.targetReturn).toBe(loadPolicyPackage(dir).transformer!.targetReturn);
+  }, 240_000);
+
+  it("target_return must be a finite number", async () => {
+    // The embedded node rejects a non-finite override itself (ROS 2 passes .inf and .nan through), so
+    // the guard the node calls with the parameter's value is checked directly.
+    const { conditionPolicy } = await import("../../../src/nodes/policy/policy-core.js");
+    const { createPackageRunner } = await import("../../../src/policy/package-runner.js");
+    const { loadPolicyPackage } = await import("../../../src/policy/package.js");
+    const pkg = loadPolicyPackage(dir);
+    for (const bad of [Number.POSITIVE_INFINITY, Number.NaN])
+      expect(() => conditionPolicy(createPackageRunner(pkg), bad, "node /policy", pkg)).toThrow(
+        /node \/policy: target_return: must be a finite number/,
+      );
+  }, 60_000);
+
   it("worker loop: the transformer answers from the policy worker", async () => {
     ctx = createEmbeddedContext({ logSink: () => {} });
     const robot = ctx.createNode("fake_robot");

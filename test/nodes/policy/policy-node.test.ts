@@ -364,4 +364,21 @@ describe("policy node (embedded runtime)", () => {
       policyNode(ctx.createNode("policy2", { parameters: { robot: "pendulum", model: dir } })),
     ).rejects.toThrow(/policy.json: robot: package was trained for robot "reacher2", not "pendulum"/);
   });
+
+  it("rejects target_return for a package that is no decision transformer, and accepts it unset", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tether-policy-node-"));
+    dirs.push(dir);
+    writeConstantPolicy(dir, 0.25);
+    ctx = createEmbeddedContext({ logSink: () => {} });
+    const node = ctx.createNode("policy", {
+      parameters: { robot: "pendulum", model: dir, loop: "timer", target_return: -150 },
+    });
+    await expect(policyNode(node)).rejects.toThrow(
+      /node \/policy: target_return: only a decision-transformer package is conditioned on a return/,
+    );
+    const ok = ctx.createNode("policy2", { parameters: { robot: "pendulum", model: dir, loop: "timer" } });
+    const h = await policyNode(ok);
+    expect(ok.getParameter("target_return")).toBe(0);
+    await h.close();
+  });
 });

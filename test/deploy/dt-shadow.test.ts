@@ -7,49 +7,25 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Rng } from "../../src/core/rng.js";
 import type { TransitionColumns } from "../../src/core/transitions.js";
 import { runShadow } from "../../src/deploy/runners/shadow.js";
 import { packageController } from "../../src/nodes/policy/package-controller.js";
 import { loadPolicyPackage, type PolicyPackage } from "../../src/policy/package.js";
 import { dtRunnerFromPackage } from "../../src/policy/package-runner.js";
 import { loadRobot } from "../../src/robot/load.js";
-import { compileTask } from "../../src/robot/task-functions.js";
 import { rolloutPolicy } from "../../src/rl/eval/rollout.js";
 import { runTraining } from "../../src/rl/run-training.js";
 import { MujocoEnv } from "../../src/sim/mujoco-env.js";
+import { pendulumColumns } from "../policy/fixtures/pendulum-columns.js";
 
 const robot = loadRobot("pendulum");
-const task = compileTask(robot.spec);
-
-/** Pendulum-shaped transitions, episodes of 25 steps, rewards as the robot's (negative) cost. */
-function columns(n: number): TransitionColumns {
-  const rng = new Rng(1);
-  const obs = new Float32Array(n * 3);
-  for (let i = 0; i < n; i++) {
-    const angle = rng.uniform(-Math.PI, Math.PI);
-    obs.set([Math.cos(angle), Math.sin(angle), rng.normal(0, 2)], i * 3);
-  }
-  return {
-    size: n,
-    obsDim: task.obsDim,
-    actDim: task.actDim,
-    observations: obs,
-    actions: Float32Array.from({ length: n }, () => rng.uniform(-1, 1)),
-    rewards: Float32Array.from({ length: n }, () => -rng.uniform(0, 10)),
-    nextObservations: obs.slice(),
-    terminals: new Uint8Array(n),
-    timeouts: new Uint8Array(n),
-    episodes: Uint32Array.from({ length: n }, (_, i) => Math.floor(i / 25)),
-  };
-}
 
 let dir: string;
 let pkg: PolicyPackage;
 let data: TransitionColumns;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "tether-dt-shadow-"));
-  data = columns(200);
+  data = pendulumColumns(200, (rng) => -rng.uniform(0, 10));
   await runTraining({
     algo: "dt",
     dataset: "synthetic",

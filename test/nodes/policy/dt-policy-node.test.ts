@@ -6,42 +6,16 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { Rng } from "../../../src/core/rng.js";
-import type { TransitionColumns } from "../../../src/core/transitions.js";
 import type { Float64MultiArray, JointState } from "../../../src/msgs/types.js";
 import { timeFromSeconds } from "../../../src/msgs/time.js";
 import { policyNode, type PolicyNodeHandle } from "../../../src/nodes/policy/policy-node.js";
 import { simRobotNode } from "../../../src/nodes/sim-robot/sim-robot-node.js";
-import { loadRobot } from "../../../src/robot/load.js";
-import { compileTask } from "../../../src/robot/task-functions.js";
 import { runTraining } from "../../../src/rl/run-training.js";
 import { createEmbeddedContext, type EmbeddedContext } from "../../../src/ros/embedded/context.js";
 import type { NodeHandle } from "../../../src/ros/node.js";
+import { pendulumColumns } from "../../policy/fixtures/pendulum-columns.js";
 
-const task = compileTask(loadRobot("pendulum").spec);
 const COMMANDS = "/forward_effort_controller/commands";
-
-/** Pendulum-shaped transitions around the upright-to-hanging range, episodes of 25 steps. */
-function columns(n: number): TransitionColumns {
-  const rng = new Rng(1);
-  const obs = new Float32Array(n * 3);
-  for (let i = 0; i < n; i++) {
-    const angle = rng.uniform(-Math.PI, Math.PI);
-    obs.set([Math.cos(angle), Math.sin(angle), rng.normal(0, 2)], i * 3);
-  }
-  return {
-    size: n,
-    obsDim: task.obsDim,
-    actDim: task.actDim,
-    observations: obs,
-    actions: Float32Array.from({ length: n }, () => rng.uniform(-1, 1)),
-    rewards: Float32Array.from({ length: n }, () => rng.uniform(0, 1)),
-    nextObservations: obs.slice(),
-    terminals: new Uint8Array(n),
-    timeouts: new Uint8Array(n),
-    episodes: Uint32Array.from({ length: n }, (_, i) => Math.floor(i / 25)),
-  };
-}
 
 async function waitFor(what: string, pred: () => boolean, timeoutMs = 30_000): Promise<void> {
   const t0 = Date.now();
@@ -66,7 +40,7 @@ beforeAll(async () => {
     resume: false,
     batchSize: 8,
     config: { embedDim: 8, layers: 1, heads: 1, contextLength: 5, maxEpisodeLength: 300, warmupSteps: 1 },
-    columns: columns(200),
+    columns: pendulumColumns(200, (rng) => rng.uniform(0, 1)),
     supportSteps: 20,
   });
 }, 120_000);

@@ -17,6 +17,7 @@ import type { FinetuneJobResult } from "../../nodes/finetune/finetune-job.js";
 import type { SeedPair } from "../../rl/eval/paired-gain.js";
 import type { CurvePoint } from "../../rl/finetune/finetune-loop.js";
 import { parseFloatOption, parseHiddenOption, parseIntOption, printJsonLine } from "../run.js";
+import { tryPidLock } from "./pid-lock.js";
 
 interface FinetuneBenchFlags {
   robot: string;
@@ -254,21 +255,21 @@ async function benchFinetune(flags: FinetuneBenchFlags) {
       return { seed, arm, curve };
     } else {
       // Two benches sharing --out must not run the same arm: the second would truncate the first's curve.
-      const lockFile = join(runDir, "bench.pid");
-      const owner = existsSync(lockFile) ? Number(readFileSync(lockFile, "utf8")) : undefined;
-      if (owner !== undefined && owner !== process.pid && isAlive(owner))
-        throw new TetherError("BENCH", `${label}: process ${owner} is running this arm in ${runDir}`, {
+      mkdirSync(runDir, { recursive: true });
+      const lock = tryPidLock(join(runDir, "bench.pid"), (stale) =>
+        log(`${label}: taking over ${join(runDir, "bench.pid")} from process ${stale}, which is gone`),
+      );
+      if (!("release" in lock))
+        throw new TetherError("BENCH", `${label}: process ${lock.owner} is running this arm in ${runDir}`, {
           hint: "split seeds between benches with --first-seed/--seeds, or wait and re-run to reuse it",
         });
       log(`${label}: fine-tune ${flags.envSteps} env steps at ratio ${ratio}`);
-      mkdirSync(runDir, { recursive: true });
-      rmSync(resultFile, { force: true });
-      writeFileSync(argsFile, JSON.stringify(args));
-      writeFileSync(lockFile, String(process.pid));
       try {
+        rmSync(resultFile, { force: true });
+        writeFileSync(argsFile, JSON.stringify(args));
         result = JSON.parse(await tetherChild(args, label, log)) as FinetuneJobResult;
       } finally {
-        rmSync(lockFile, { force: true });
+        lock.release();
       }
     }
     log(
@@ -423,15 +424,6 @@ async function tetherChild(args: string[], label: string, log: (line: string) =>
     });
   const lines = stdout.trim().split("\n");
   return lines[lines.length - 1];
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 function round2(x: number): number {

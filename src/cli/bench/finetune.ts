@@ -1,7 +1,7 @@
 /**
  * `tether bench finetune`: online fine-tuning behind the full default chain (shield + brake + monitors +
  * e-stop) against an offline-only control with the same update budget (`--ratio 1.0`: the same updates, on
- * offline data only, the same evaluation seeds), per seed; the gain is the paired difference at the last
+ * offline data only, the same evaluation seeds; ReBRAC keeps its offline BC weights there), per seed; the gain is the paired difference at the last
  * evaluation both arms reached. It collects the dataset (logs/<robot>-<level>-<N>ep, as bench quality does)
  * and trains the offline policy (models/finetune-…) when missing, reusing them otherwise. Every training and
  * fine-tune run is the real `tether train` / `tether finetune` in a child process, so arms can run side by
@@ -53,7 +53,7 @@ export function registerBenchFinetune(bench: Command): void {
       "Online fine-tuning behind shield + brake + monitors + e-stop vs an offline-only control with the same updates: paired gain per seed and pooled",
     )
     .requiredOption("--robot <name>", "robot folder name under robots/ (or a path)")
-    .option("--algo <name>", "offline algorithm to fine-tune (iql | awac)", "iql")
+    .option("--algo <name>", "offline algorithm to fine-tune (iql | awac | calql | rebrac)", "iql")
     .option("--seeds <n>", "fine-tune seeds, each with both arms", parseIntOption("--seeds"), 2)
     .option(
       "--first-seed <n>",
@@ -217,6 +217,10 @@ async function benchFinetune(flags: FinetuneBenchFlags) {
   const seeds = Array.from({ length: flags.seeds }, (_, i) => flags.firstSeed + i);
   for (const seed of seeds)
     arms.push({ seed, arm: "online", ratio: flags.ratio }, { seed, arm: "control", ratio: 1 });
+  // The control is the offline algorithm trained longer, so ReBRAC keeps its offline BC weights there.
+  // Only ReBRAC has an online BC schedule; other algorithms' arguments stay as they were, so their
+  // finished control arms are still reused.
+  const controlArgs = algo === "rebrac" ? ["--no-bc-decay"] : [];
   const runs = await pool(arms, flags.jobs, async ({ seed, arm, ratio }): Promise<ArmRun> => {
     const label = `s${seed} ${arm}`;
     const runDir = join(outRoot, `s${seed}-${arm}`);
@@ -233,6 +237,7 @@ async function benchFinetune(flags: FinetuneBenchFlags) {
       ...["--eval-every", String(flags.evalEvery), "--eval-episodes", String(flags.evalEpisodes)],
       ...["--seed", String(seed), "--threads", String(flags.threads)],
       ...["--out", runDir, "--json"],
+      ...(arm === "control" ? controlArgs : []),
     ];
     // An arm finished with exactly these arguments (same --out) is reused: a long bench can be re-run after
     // an interruption without repeating the arms it completed.
@@ -307,6 +312,7 @@ async function benchFinetune(flags: FinetuneBenchFlags) {
           arm,
           finished: true,
           ratio: r.ratio,
+          bc_decay: r.bc_decay,
           env_steps: r.env_steps,
           updates: r.updates,
           baseline_score: r.baseline_score,

@@ -4,6 +4,7 @@
  * - a state-conditional behavior model (a small Gaussian MLP: mean and spread of the data's action at a state).
  */
 import { ShapeMismatchError, TetherError } from "../core/errors.js";
+import { quantileOfSorted } from "../core/quantile.js";
 import { DenseForward, type DenseLayerWeights } from "./network.js";
 
 export const DEFAULT_QUANTILE_LEVELS: readonly number[] = [0.005, 0.025, 0.5, 0.975, 0.995];
@@ -43,13 +44,6 @@ export function computeActionQuantiles(
     values.push(levels.map((q) => quantileOfSorted(column, q)));
   }
   return { levels: [...levels], values };
-}
-
-export function quantileOfSorted(sorted: ArrayLike<number>, q: number): number {
-  const pos = q * (sorted.length - 1);
-  const lo = Math.floor(pos);
-  const hi = Math.min(sorted.length - 1, lo + 1);
-  return sorted[lo] + (pos - lo) * (sorted[hi] - sorted[lo]);
 }
 
 /** The [low, high] box per dimension between two stored levels (e.g. 0.005 and 0.995). */

@@ -1,7 +1,7 @@
 /**
  * `tether bench finetune`: online fine-tuning behind the full default chain (shield + brake + monitors +
  * e-stop) against an offline-only control with the same update budget (`--ratio 1.0`: the same updates, on
- * offline data only, the same evaluation seeds), per seed; the gain is the paired difference at the last
+ * offline data only, the same evaluation seeds; ReBRAC keeps its offline BC weights there), per seed; the gain is the paired difference at the last
  * evaluation both arms reached. It collects the dataset (logs/<robot>-<level>-<N>ep, as bench quality does)
  * and trains the offline policy (models/finetune-…) when missing, reusing them otherwise. Every training and
  * fine-tune run is the real `tether train` / `tether finetune` in a child process, so arms can run side by
@@ -17,6 +17,7 @@ import type { FinetuneJobResult } from "../../nodes/finetune/finetune-job.js";
 import type { SeedPair } from "../../rl/eval/paired-gain.js";
 import type { CurvePoint } from "../../rl/finetune/finetune-loop.js";
 import { parseFloatOption, parseHiddenOption, parseIntOption, printJsonLine } from "../run.js";
+import { tryPidLock } from "./pid-lock.js";
 
 interface FinetuneBenchFlags {
   robot: string;
@@ -52,7 +53,7 @@ export function registerBenchFinetune(bench: Command): void {
       "Online fine-tuning behind shield + brake + monitors + e-stop vs an offline-only control with the same updates: paired gain per seed and pooled",
     )
     .requiredOption("--robot <name>", "robot folder name under robots/ (or a path)")
-    .option("--algo <name>", "offline algorithm to fine-tune (iql | awac)", "iql")
+    .option("--algo <name>", "offline algorithm to fine-tune (iql | awac | calql | rebrac)", "iql")
     .option("--seeds <n>", "fine-tune seeds, each with both arms", parseIntOption("--seeds"), 2)
     .option(
       "--first-seed <n>",
@@ -216,6 +217,10 @@ async function benchFinetune(flags: FinetuneBenchFlags) {
   const seeds = Array.from({ length: flags.seeds }, (_, i) => flags.firstSeed + i);
   for (const seed of seeds)
     arms.push({ seed, arm: "online", ratio: flags.ratio }, { seed, arm: "control", ratio: 1 });
+  // The control is the offline algorithm trained longer, so ReBRAC keeps its offline BC weights there.
+  // Only ReBRAC has an online BC schedule; other algorithms' arguments stay as they were, so their
+  // finished control arms are still reused.
+  const controlArgs = algo === "rebrac" ? ["--no-bc-decay"] : [];
   const runs = await pool(arms, flags.jobs, async ({ seed, arm, ratio }): Promise<ArmRun> => {
     const label = `s${seed} ${arm}`;
     const runDir = join(outRoot, `s${seed}-${arm}`);
@@ -232,6 +237,7 @@ async function benchFinetune(flags: FinetuneBenchFlags) {
       ...["--eval-every", String(flags.evalEvery), "--eval-episodes", String(flags.evalEpisodes)],
       ...["--seed", String(seed), "--threads", String(flags.threads)],
       ...["--out", runDir, "--json"],
+      ...(arm === "control" ? controlArgs : []),
     ];
     // An arm finished with exactly these arguments (same --out) is reused: a long bench can be re-run after
     // an interruption without repeating the arms it completed.
@@ -254,21 +260,21 @@ async function benchFinetune(flags: FinetuneBenchFlags) {
       return { seed, arm, curve };
     } else {
       // Two benches sharing --out must not run the same arm: the second would truncate the first's curve.
-      const lockFile = join(runDir, "bench.pid");
-      const owner = existsSync(lockFile) ? Number(readFileSync(lockFile, "utf8")) : undefined;
-      if (owner !== undefined && owner !== process.pid && isAlive(owner))
-        throw new TetherError("BENCH", `${label}: process ${owner} is running this arm in ${runDir}`, {
+      mkdirSync(runDir, { recursive: true });
+      const lock = tryPidLock(join(runDir, "bench.pid"), (stale) =>
+        log(`${label}: taking over ${join(runDir, "bench.pid")} from process ${stale}, which is gone`),
+      );
+      if (!("release" in lock))
+        throw new TetherError("BENCH", `${label}: process ${lock.owner} is running this arm in ${runDir}`, {
           hint: "split seeds between benches with --first-seed/--seeds, or wait and re-run to reuse it",
         });
       log(`${label}: fine-tune ${flags.envSteps} env steps at ratio ${ratio}`);
-      mkdirSync(runDir, { recursive: true });
-      rmSync(resultFile, { force: true });
-      writeFileSync(argsFile, JSON.stringify(args));
-      writeFileSync(lockFile, String(process.pid));
       try {
+        rmSync(resultFile, { force: true });
+        writeFileSync(argsFile, JSON.stringify(args));
         result = JSON.parse(await tetherChild(args, label, log)) as FinetuneJobResult;
       } finally {
-        rmSync(lockFile, { force: true });
+        lock.release();
       }
     }
     log(
@@ -306,6 +312,7 @@ async function benchFinetune(flags: FinetuneBenchFlags) {
           arm,
           finished: true,
           ratio: r.ratio,
+          bc_decay: r.bc_decay,
           env_steps: r.env_steps,
           updates: r.updates,
           baseline_score: r.baseline_score,
@@ -423,15 +430,6 @@ async function tetherChild(args: string[], label: string, log: (line: string) =>
     });
   const lines = stdout.trim().split("\n");
   return lines[lines.length - 1];
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 function round2(x: number): number {

@@ -6,8 +6,9 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError } from "../../core/errors.js";
 import { openDataset, type OpenDataset } from "../../data/dataset-reader.js";
-import type { Manifest } from "../../data/manifest.js";
+import { readManifest, type Manifest } from "../../data/manifest.js";
 import type { RobotSpec } from "../../robot/spec.js";
+import { waitPidLock } from "./pid-lock.js";
 
 export interface QualityScale {
   dataset_episodes: number;
@@ -56,7 +57,9 @@ export function checkQualityDataset(
 
 /**
  * The dataset of one robot, level and size that the benches share: collected (seed 0) into its folder when
- * missing, then checked to be that dataset. `robot` is what `collect` takes (a name or a folder).
+ * missing, under a pid lock so that concurrent benches collect it once, then checked to be that dataset.
+ * A dataset left open by a collector that died is opened through crash recovery and checked like any other.
+ * `robot` is what `collect` takes (a name or a folder).
  */
 export async function openBenchDataset(options: {
   dataDir: string;
@@ -71,16 +74,32 @@ export async function openBenchDataset(options: {
   const { collectDataset } = await import("../commands/collect.js");
   const dir = qualityDatasetDir(options.dataDir, options.robotName, options.level, options.episodes);
   const manifestFile = join(dir, "manifest.json");
-  if (!existsSync(manifestFile)) {
-    options.onMissing?.(dir);
-    options.log(`collecting ${dir} (${options.episodes} episodes)`);
-    await collectDataset({
-      robot: options.robot,
-      level: options.level as Parameters<typeof collectDataset>[0]["level"],
-      episodes: options.episodes,
-      out: dir,
-      seed: 0,
+  if (readManifest(dir)?.status !== "complete") {
+    // Two benches may both find the dataset missing: one collects, the other waits and opens its result.
+    // The lock sits beside the folder, which the dataset writer wants new or empty.
+    const lockFile = `${dir}.pid`;
+    const lock = await waitPidLock(lockFile, {
+      onWait: (owner) => options.log(`process ${owner} is collecting ${dir}; waiting for it to finish`),
+      onStale: (stale) =>
+        options.log(
+          `taking over ${lockFile} from process ${stale}, which is gone (it was collecting ${dir})`,
+        ),
     });
+    try {
+      if (!existsSync(manifestFile)) {
+        options.onMissing?.(dir);
+        options.log(`collecting ${dir} (${options.episodes} episodes)`);
+        await collectDataset({
+          robot: options.robot,
+          level: options.level as Parameters<typeof collectDataset>[0]["level"],
+          episodes: options.episodes,
+          out: dir,
+          seed: 0,
+        });
+      }
+    } finally {
+      lock.release();
+    }
   }
   const ds = openDataset(dir);
   checkQualityDataset(ds.manifest, manifestFile, {

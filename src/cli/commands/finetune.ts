@@ -19,6 +19,7 @@ interface FinetuneFlags {
   out?: string;
   json?: boolean;
   monitors: boolean;
+  bcDecay: boolean;
 }
 
 /** `tether finetune`: online fine-tuning of an offline policy in MujocoEnv, every action through the shield. */
@@ -83,6 +84,10 @@ export function registerFinetune(program: Command): void {
       "--no-monitors",
       "shield only: skip the safety monitors and e-stop (sim experiments; every action still passes the shield)",
     )
+    .option(
+      "--no-bc-decay",
+      "keep the offline BC weights online (ReBRAC; other algorithms have none): the offline-only control of bench finetune",
+    )
     .option("--json", "end stdout with one JSON object summarizing the run")
     .action(async (flags: FinetuneFlags) => {
       const { setupEngine } = await import("../device-option.js");
@@ -108,6 +113,7 @@ export function registerFinetune(program: Command): void {
           seed: flags.seed,
           out: flags.out,
           monitors: flags.monitors,
+          bcDecay: flags.bcDecay,
           onProgress: (step, updates) => {
             if (step % 50 === 0) progress.update(step, { updates, score: lastScore });
           },

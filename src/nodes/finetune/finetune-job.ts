@@ -57,6 +57,7 @@ export interface FinetuneJobOptions extends Pick<
   | "batchSize"
   | "seed"
   | "explorationStd"
+  | "bcDecay"
 > {
   /** Policy package folder (with the trainer's checkpoint), or a name under models/. */
   model: string;
@@ -107,6 +108,8 @@ export interface FinetuneJobResult {
   updates: number;
   updates_per_second: number;
   ratio: number;
+  /** Whether a learner with an online BC schedule (ReBRAC) decayed its BC weights (false: kept the offline ones). */
+  bc_decay: boolean;
   curve: CurvePoint[];
   versions: SavedVersion[];
   baseline_score: number;
@@ -366,6 +369,7 @@ export async function runFinetuneJob(options: FinetuneJobOptions): Promise<Finet
         batchSize: options.batchSize,
         seed: options.seed,
         explorationStd: options.explorationStd,
+        bcDecay: options.bcDecay,
         extras: samplerExtras(restored.learner.algo, restored.runConfig.config ?? {}),
         normalizedScore: (r) => task.normalizedScore(r),
         withinLimits,
@@ -381,6 +385,7 @@ export async function runFinetuneJob(options: FinetuneJobOptions): Promise<Finet
               ratio: options.ratio,
               updatesPerStep: options.updatesPerStep,
               explorationStd: options.explorationStd,
+              bcDecay: options.bcDecay !== false,
               seed: options.seed,
               runId,
               shield: shieldParams,
@@ -423,6 +428,7 @@ export async function runFinetuneJob(options: FinetuneJobOptions): Promise<Finet
     updates: loop.updates,
     updates_per_second: loop.updates / Math.max(1e-9, seconds),
     ratio: options.ratio,
+    bc_decay: options.bcDecay !== false,
     curve,
     versions,
     baseline_score: baseline,

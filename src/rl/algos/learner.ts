@@ -80,7 +80,10 @@ export interface Learner {
   act(observations: Float32Array): Float32Array;
   stateDict(): StateDict;
   loadStateDict(state: StateDict): void;
-  /** Called by the fine-tune loop before its online updates (ReBRAC starts decaying its BC penalties). */
+  /**
+   * Called by the fine-tune loop before its online updates: ReBRAC decays its BC penalties over `updates`
+   * updates from its offline weights; 0 keeps the offline weights for the whole run.
+   */
   beginFinetune?(plan: { updates: number }): void;
   actorWeights(): ActorWeights;
   dispose(): void;

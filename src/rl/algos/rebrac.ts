@@ -13,7 +13,8 @@
  * linearly from their offline values: the k-th online update uses β · max(minBcScale, 1 - k/U), CORL's
  * finetune/rebrac.py schedule. CORL decays the actor's β that way and sets the critic's to 0 online (its decay
  * left commented out); here both follow the schedule, as the issue and the paper's description of both penalties
- * being relaxed online ask. Each fine-tune run starts again from the full β's.
+ * being relaxed online ask. Each fine-tune run starts again from the full β's; a plan of 0 updates keeps them
+ * (bench finetune's offline-only control, `tether finetune --no-bc-decay`).
  *
  * Metrics: loss/critic (sum of both heads' MSEs), loss/actor, loss/actor_bc (β_actor · mean Σ(π - a)²),
  * loss/critic_bc (β_critic · mean Σ(a' - a'_data)²), values/q (mean Q1 on data), values/lambda.

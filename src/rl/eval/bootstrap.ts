@@ -3,6 +3,7 @@
  * bare mean (Agarwal et al. 2021, "Deep RL at the Edge of the Statistical Precipice").
  */
 import { TetherError, assertFinite } from "../../core/errors.js";
+import { quantileOfSorted } from "../../core/quantile.js";
 import { Rng } from "../../core/rng.js";
 
 export interface MeanCI {
@@ -51,8 +52,8 @@ export function bootstrapMeanCI(samples: ArrayLike<number>, options: BootstrapOp
   const alpha = (1 - confidence) / 2;
   return {
     mean: total / n,
-    low: percentile(means, alpha),
-    high: percentile(means, 1 - alpha),
+    low: quantileOfSorted(means, alpha),
+    high: quantileOfSorted(means, 1 - alpha),
     confidence,
     n,
     resamples,
@@ -120,19 +121,12 @@ export function bootstrapSeedEpisodeCI(
   const alpha = (1 - confidence) / 2;
   return {
     mean: seeds.reduce((m, g) => m + meanOf(g), 0) / seeds.length,
-    low: percentile(means, alpha),
-    high: percentile(means, 1 - alpha),
+    low: quantileOfSorted(means, alpha),
+    high: quantileOfSorted(means, 1 - alpha),
     confidence,
     n,
     resamples,
   };
-}
-
-function percentile(sorted: Float64Array, q: number): number {
-  const pos = q * (sorted.length - 1);
-  const lo = Math.floor(pos);
-  const hi = Math.min(sorted.length - 1, lo + 1);
-  return sorted[lo] + (pos - lo) * (sorted[hi] - sorted[lo]);
 }
 
 export function formatCI(ci: MeanCI, digits = 1): string {

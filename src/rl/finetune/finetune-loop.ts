@@ -46,6 +46,11 @@ export interface FinetuneOptions {
   explorationStd: number;
   /** Online buffer capacity; default envSteps. */
   onlineCapacity?: number;
+  /**
+   * Default true: a learner with an online BC schedule (ReBRAC) relaxes its BC weights over the run's updates.
+   * False keeps the offline weights, so an offline-only run (ratio 1) is the offline algorithm trained longer.
+   */
+  bcDecay?: boolean;
   /** Columns beyond the transition the learner's batches carry (registry.samplerExtras), online rows included. */
   extras?: SamplerExtras;
   /** Maps an episode return to a normalized score; without it the curve holds raw returns. */
@@ -106,8 +111,10 @@ export async function runFinetuneLoop(
     options.batchSize,
     options.extras,
   );
-  // The updates the whole budget owes, known up front (ReBRAC's BC decay runs over them).
-  learner.beginFinetune?.({ updates: Math.floor(options.envSteps * options.updatesPerStep + 1e-9) });
+  // The updates the whole budget owes, known up front (ReBRAC's BC decay runs over them); a plan of 0
+  // updates keeps the offline BC weights, also when the learner was restored mid-schedule from a version.
+  const planned = Math.floor(options.envSteps * options.updatesPerStep + 1e-9);
+  learner.beginFinetune?.({ updates: options.bcDecay === false ? 0 : planned });
   const withinLimits = options.withinLimits ?? inUnitBox;
   const safe = new Float32Array(actDim);
   const counts = { filtered: 0, violations: 0, sent: 0 };

@@ -3,6 +3,7 @@
  * Lives in the policy's normalized action space ([-1, 1] per actuator), like dataset actions.
  */
 import { ConfigError, ShapeMismatchError } from "../../core/errors.js";
+import { quantileOfSorted } from "../../core/quantile.js";
 
 export interface ActionBox {
   /** Lower bound per dimension, normalized units. */
@@ -83,18 +84,10 @@ export function actionBoxFromActions(
   for (let d = 0; d < actDim; d++) {
     for (let r = 0; r < rows; r++) column[r] = actions[r * actDim + d];
     column.sort();
-    low[d] = quantileSorted(column, q);
-    high[d] = quantileSorted(column, 1 - q);
+    low[d] = quantileOfSorted(column, q);
+    high[d] = quantileOfSorted(column, 1 - q);
   }
   return actionBoxFromQuantiles(low, high, options);
-}
-
-/** Linear-interpolated quantile of a sorted array. */
-export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
-  const pos = q * (sorted.length - 1);
-  const i = Math.floor(pos);
-  const j = Math.min(sorted.length - 1, i + 1);
-  return sorted[i] + (pos - i) * (sorted[j] - sorted[i]);
 }
 
 /** Clamps `x` into the box in place; returns how many dimensions were moved. No allocation. */

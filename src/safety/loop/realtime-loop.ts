@@ -134,6 +134,10 @@ export interface LoopSummary {
   wall_tick_us_p99: number;
 }
 
+/**
+ * Nearest-rank percentile (no interpolation), unlike core/quantile's interpolated one: a latency report
+ * should quote a tick that actually happened, and an empty record reads NaN.
+ */
 export function percentile(sorted: Float64Array, q: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];

@@ -97,9 +97,36 @@ describe("bench finetune", () => {
     expect(p.shield_interventions).toBe(interventions - s1Online);
     expect(p.estops).toBe(0);
 
+    // IQL has no BC schedule: its control runs with the arguments it always had (finished arms stay reusable).
+    expect(readFileSync(join(root, "out", "s0-control", "bench-args.json"), "utf8")).not.toContain(
+      "bc-decay",
+    );
+
     // An arm another live process is running is refused, not started a second time into the same folder.
     writeFileSync(join(root, "out", "s1-online", "bench.pid"), String(process.ppid));
     await expect(benchJson(registerBenchFinetune, args)).rejects.toThrow(/is running this arm/);
+  }, 900_000);
+
+  it("--algo rebrac: the control arm keeps the offline BC weights, the online arm decays them", async () => {
+    const out = join(root, "out-rebrac");
+    const r = await benchJson(registerBenchFinetune, [
+      ...args.map((a) => (a === join(root, "out") ? out : a)),
+      ...["--algo", "rebrac", "--seeds", "1"],
+    ]);
+    expect(r.algo).toBe("rebrac");
+    const byArm = (arm: string) => r.runs.find((x: { arm: string }) => x.arm === arm);
+    expect(byArm("control").bc_decay).toBe(false);
+    expect(byArm("online").bc_decay).toBe(true);
+    const result = (arm: string): FinetuneJobResult =>
+      JSON.parse(readFileSync(join(out, `s0-${arm}`, "result.json"), "utf8")) as FinetuneJobResult;
+    expect([result("online").bc_decay, result("online").ratio]).toEqual([true, 0.5]);
+    expect([result("control").bc_decay, result("control").ratio]).toEqual([false, 1]);
+    expect(JSON.parse(readFileSync(join(out, "s0-control", "bench-args.json"), "utf8"))).toContain(
+      "--no-bc-decay",
+    );
+    expect(JSON.parse(readFileSync(join(out, "s0-online", "bench-args.json"), "utf8"))).not.toContain(
+      "--no-bc-decay",
+    );
   }, 900_000);
 
   it("rejects a control ratio for the online arm and too few evaluation episodes", async () => {

@@ -12,6 +12,7 @@ import { collectDataset } from "../../../src/cli/commands/collect.js";
 import { restoreLearner, runFinetuneJob } from "../../../src/nodes/finetune/finetune-job.js";
 import { loadPolicyPackage } from "../../../src/policy/package.js";
 import type { Learner, Metrics } from "../../../src/rl/algos/learner.js";
+import type { ReBracLearner } from "../../../src/rl/algos/rebrac.js";
 import { runTraining } from "../../../src/rl/run-training.js";
 import { tether } from "../../cli/tether-process.js";
 
@@ -103,6 +104,62 @@ describe("finetune --algo calql|rebrac (real MuJoCo, tiny nets)", () => {
     },
     180_000,
   );
+
+  it("rebrac: the offline-only control (ratio 1, bcDecay false) keeps the offline β's, the online arm decays them", async () => {
+    const run = async (arm: "online" | "control") => {
+      const betas: { actor: number; critic: number }[] = [];
+      let offline: { actor: number; critic: number } | undefined;
+      const result = await runFinetuneJob({
+        model: models.rebrac,
+        robot: "pendulum",
+        dataset: datasetDir,
+        envSteps: 40,
+        ratio: arm === "online" ? 0.5 : 1,
+        bcDecay: arm === "online" ? undefined : false,
+        updatesPerStep: 1,
+        evalEvery: 0,
+        evalEpisodes: 2,
+        batchSize: 16,
+        seed: 0,
+        explorationStd: 0.1,
+        out: join(root, `rebrac-${arm}`),
+        plot: false,
+        // The β's each update is fed, read from the real learner the job restored.
+        wrapLearner: (learner) => {
+          const rebrac = learner as ReBracLearner;
+          offline = { actor: rebrac.config.actorBc, critic: rebrac.config.criticBc };
+          return new Proxy(rebrac, {
+            get(target, prop, receiver) {
+              if (prop === "update")
+                return (batch: Parameters<Learner["update"]>[0]) => {
+                  betas.push(target.betas());
+                  return target.update(batch);
+                };
+              const v = Reflect.get(target, prop, receiver) as unknown;
+              return typeof v === "function" ? (v as (...args: unknown[]) => unknown).bind(target) : v;
+            },
+          });
+        },
+      });
+      return { result, betas, offline: offline! };
+    };
+    const online = await run("online");
+    const control = await run("control");
+    for (const r of [online, control]) {
+      expect(r.betas).toHaveLength(40);
+      expect(r.offline.actor).toBeGreaterThan(0);
+      expect(r.offline.critic).toBeGreaterThan(0);
+    }
+    expect(control.result.bc_decay).toBe(false);
+    expect(online.result.bc_decay).toBe(true);
+    for (const b of control.betas) expect(b).toEqual(control.offline);
+    // Online: CORL's linear schedule from the offline β's, the k-th of 40 updates at 1 - k/40.
+    online.betas.forEach((b, k) => {
+      expect(b.actor).toBeCloseTo(online.offline.actor * (1 - k / 40), 12);
+      expect(b.critic).toBeCloseTo(online.offline.critic * (1 - k / 40), 12);
+    });
+    expect(online.betas.at(-1)!.actor).toBeLessThan(online.offline.actor / 10);
+  }, 300_000);
 
   it("refuses --algo naming another algorithm than the package's, naming the model", async () => {
     await expect(

@@ -178,13 +178,9 @@ export class DtRunner {
    * return-to-go and the episode's step count. Its reward follows through `reward`.
    */
   act(obs: ArrayLike<number>, out: Float32Array | Float64Array): void {
-    const { ring, obsDim, actDim } = this;
+    const { ring, actDim } = this;
     const k = this.contextLength;
-    const slot = this.t % k;
-    for (let i = 0; i < obsDim; i++) ring.observations[slot * obsDim + i] = obs[i];
-    for (let i = 0; i < actDim; i++) ring.actions[slot * actDim + i] = 0;
-    ring.returnsToGo[slot] = this.returnToGo;
-    ring.timesteps[slot] = this.t;
+    const slot = this.join(obs);
     const filled = Math.min(this.t + 1, k);
     for (let i = 0; i < filled; i++) this.order[i] = (this.t - filled + 1 + i) % k;
     this.forward(ring, filled, out);
@@ -193,8 +189,30 @@ export class DtRunner {
   }
 
   /**
+   * A step another controller acted on (a fallback, a canary's mix, the e-stop): it joins the context as
+   * `act`'s step would, without running the transformer, so the step count and the return-to-go stay the
+   * episode's. Its action follows through `recordAction`, its reward through `reward`.
+   */
+  observe(obs: ArrayLike<number>): void {
+    this.join(obs);
+    this.t += 1;
+  }
+
+  /** Writes step t's slot (observation, a zero action until one is known, return-to-go, step); its index. */
+  private join(obs: ArrayLike<number>): number {
+    const { ring, obsDim, actDim } = this;
+    const slot = this.t % this.contextLength;
+    for (let i = 0; i < obsDim; i++) ring.observations[slot * obsDim + i] = obs[i];
+    for (let i = 0; i < actDim; i++) ring.actions[slot * actDim + i] = 0;
+    ring.returnsToGo[slot] = this.returnToGo;
+    ring.timesteps[slot] = this.t;
+    return slot;
+  }
+
+  /**
    * The action actually applied at the last step (normalized), when something after the policy (the
-   * shield, a fallback) changed it: the context then holds what the robot did.
+   * shield, a fallback) changed it or another controller acted (`observe`): the context then holds what the
+   * robot did.
    */
   recordAction(action: ArrayLike<number>): void {
     if (this.t === 0) return;

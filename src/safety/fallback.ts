@@ -24,6 +24,17 @@ export interface Controller {
   begin?(obs: Float32Array, signals: Float64Array): void;
   /** A new episode begins (a policy with memory, such as a decision transformer's context, clears it). */
   reset?(): void;
+  /**
+   * Optional, for a policy with memory (a decision transformer's context): this tick another controller
+   * acts (the fallback, a canary's mix, the e-stop), and the policy takes the step into its memory without
+   * acting, as it would have on its own tick. May throw (the caller reports it, as a throw from `act`).
+   */
+  observe?(obs: Float32Array, signals: Float64Array): void;
+  /**
+   * Optional, for a policy with memory: the episode ended after the last command; `signals` is the state
+   * after it (its action block the applied command), whose outcome the policy records as the next tick would.
+   */
+  finish?(signals: Float64Array): void;
 }
 
 /** Adapts a PolicyRunner-like `act(obs, out)` to a Controller. */

@@ -16,6 +16,8 @@
  *        error (other)  -> the fallback controller (BC or behavior) through the shield, else hold;
  *        none/warn      -> the policy through the shield;
  *   4. the command leaves the shield; events go to the run log and to `events` for /diagnostics.
+ * While the e-stop is engaged the policy is not asked; one with memory (`Controller.observe`) still takes
+ * each tick into it, so a decision transformer's context and return-to-go follow the robot's every step.
  * Timer-driven monitor events (silence, stall) that fire between ticks are taken into the next tick.
  * The first command after construction and after an e-stop reset is rate-limited from the measured actuator
  * effort (Shield.resetToMeasured), so the shield's guarantee holds from the first tick.
@@ -256,7 +258,18 @@ export class SafetyCore {
       this.gapSample.gap = gap;
       this.gap$.next(this.gapSample);
     } else {
-      // No policy runs while the e-stop is engaged; the loop itself is alive, so the deadline is met.
+      // No policy runs while the e-stop is engaged; the loop itself is alive, so the deadline is met. A
+      // policy with memory still takes the tick into it (the robot made the step, under zero effort).
+      if (cfg.policy.observe !== undefined) {
+        try {
+          cfg.policy.observe(this.obs, sig);
+        } catch (err) {
+          const msg = err instanceof Error ? err.message : String(err);
+          this.pending.push(
+            safetyEvent("policy", "crash", "error", 0, 0, now, `policy threw taking an e-stop tick: ${msg}`),
+          );
+        }
+      }
       this.raw.fill(NaN);
       this.timing.tick = tick;
       this.timing.start = now;

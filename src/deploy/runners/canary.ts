@@ -3,6 +3,10 @@
  * The policy acts on `fraction` of the ticks, the fallback (BC or the behavior model) on the rest, all
  * under tightened clamps (no box margin, a smaller rate limit, a narrower support interval). The caller
  * records the decision with recordStage, which rolls back on a gate trip.
+ *
+ * A decision transformer takes every tick into its context, the fallback's too (mixedController), with the
+ * command the robot applied and its reward: `details.dt_return_to_go_end`, the mean return-to-go its
+ * episodes ended on, is `dt_target_return` less `mean_return`.
  */
 import {
   buildPolicyStack,
@@ -10,6 +14,7 @@ import {
   type ShieldParams,
 } from "../../nodes/policy/build-shield.js";
 import { packageController } from "../../nodes/policy/package-controller.js";
+import { DtRunner } from "../../policy/dt-runner.js";
 import { behaviorScore, fallbackController, scoreInterval, type StageContext } from "./context.js";
 import { runLogPath, runShieldedEpisodes } from "./shielded-episodes.js";
 import type { StageRunResult } from "./types.js";
@@ -33,6 +38,8 @@ export async function runCanary(
     stage === "canary" ? CANARY_SHIELD_PARAMS : DEFAULT_SHIELD_PARAMS,
   );
   const runLog = runLogPath(ctx.runLogDir, stage, ctx.version);
+  const dt = stack.runner instanceof DtRunner ? stack.runner : undefined;
+  const returnToGoEnd: number[] = [];
   const r = await runShieldedEpisodes({
     robot: ctx.robot,
     shield: stack.shield,
@@ -44,7 +51,10 @@ export async function runCanary(
     policyFraction: stage === "canary" ? fraction : 1,
     runLog,
     stage,
-    onEpisode: ctx.onProgress,
+    onEpisode: (done, total) => {
+      if (dt) returnToGoEnd.push(dt.currentReturnToGo);
+      ctx.onProgress?.(done, total);
+    },
   });
   const behavior = behaviorScore(ctx);
   return {
@@ -65,8 +75,14 @@ export async function runCanary(
       published: r.published,
       mixed_fallback_ticks: r.mixFallbackTicks,
       error_fallback_ticks: r.sources.fallback ?? 0,
+      mean_return: mean(r.returns),
+      ...(dt && { dt_target_return: dt.targetReturn, dt_return_to_go_end: mean(returnToGoEnd) }),
     },
     gapSamples: r.gapSamples,
     version: ctx.version,
   };
+}
+
+function mean(values: number[]): number | null {
+  return values.length > 0 ? values.reduce((x, y) => x + y, 0) / values.length : null;
 }

@@ -5,6 +5,7 @@
 import { loadRobot, type LoadedRobot } from "../../robot/load.js";
 import type { TransitionColumns } from "../../core/transitions.js";
 import { loadPolicyPackage, type PolicyPackage } from "../../policy/package.js";
+import { createPackageRunner } from "../../policy/package-runner.js";
 import { PolicyRunner, SupportRunner } from "../../policy/runner.js";
 import { controllerFromRunner, type Controller } from "../../safety/fallback.js";
 import { bootstrapMeanCI } from "../../rl/eval/bootstrap.js";
@@ -44,7 +45,8 @@ export function robotOf(name: string): LoadedRobot {
 /** The fallback controller: the BC package when given, else the package's behavior model mean. */
 export function fallbackController(ctx: StageContext): Controller | undefined {
   if (ctx.fallbackPkg) return controllerFromRunner(PolicyRunner.fromPackage(ctx.fallbackPkg));
-  const sr = SupportRunner.fromPackage(ctx.pkg);
+  // The package's own runner normalizes the observation (PolicyRunner alone refuses a decision transformer).
+  const sr = SupportRunner.fromPackage(ctx.pkg, createPackageRunner(ctx.pkg));
   if (!sr) return undefined;
   const std = new Float64Array(ctx.pkg.manifest.action.dim);
   return { act: (obs, _sig, out) => sr.evaluate(obs, out, std) };

@@ -59,7 +59,11 @@ export interface ShieldedEpisodesResult {
   runLog?: string;
 }
 
-/** Picks the policy on a `fraction` of ticks and the fallback otherwise (both behind the same shield). */
+/**
+ * Picks the policy on a `fraction` of ticks and the fallback otherwise (both behind the same shield). On the
+ * fallback's ticks a policy with memory (a decision transformer) still takes the step (`observe`), so its
+ * context holds every tick and the next one records the command the robot applied and its reward.
+ */
 export function mixedController(
   policy: Controller,
   fallback: Controller,
@@ -67,15 +71,18 @@ export function mixedController(
   rng: Rng,
   onFallback: () => void = () => undefined,
 ): Controller {
-  return {
+  const mixed: Controller = {
     act(obs, signals, out) {
       if (fraction >= 1 || rng.next() < fraction) policy.act(obs, signals, out);
       else {
         onFallback();
+        policy.observe?.(obs, signals);
         fallback.act(obs, signals, out);
       }
     },
   };
+  if (policy.observe) mixed.observe = (obs, signals) => policy.observe?.(obs, signals);
+  return mixed;
 }
 
 export async function runShieldedEpisodes(options: ShieldedEpisodesOptions): Promise<ShieldedEpisodesResult> {
@@ -170,6 +177,8 @@ export async function runShieldedEpisodes(options: ShieldedEpisodesOptions): Pro
         ret += step.reward;
         if (step.terminated || step.truncated) break;
       }
+      // The last command's outcome: a decision transformer's return-to-go ends at its target less `ret`.
+      options.policy.finish?.(env.signals());
       if (core.estop.engaged) estops++;
       core.close();
       returns.push(ret);

@@ -5,6 +5,11 @@
  * sleeps otherwise; a request that does not come in its window (e-stop: no policy calls) is waited for
  * asleep. Woken without a request (WorkerPolicy.prewake: one is due shortly), it busy-waits for it at most
  * `prewakeSpinMs`, then sleeps again.
+ *
+ * A controller with memory (`observe`) also takes in the ticks the control thread skipped (worker busy,
+ * e-stop; see worker-policy.ts): before each action and whenever it wakes, the ring's entries tagged with a
+ * request already answered, in order. An entry of an earlier episode than the controller's is dropped (its
+ * context was cleared), of a later one resets it first. A throw there fails the next request with its message.
  */
 import { performance } from "node:perf_hooks";
 import { parentPort, workerData } from "node:worker_threads";
@@ -31,16 +36,49 @@ async function main(): Promise<void> {
     createController(options: unknown): Controller | Promise<Controller>;
   };
   const controller = await mod.createController(data.options);
-  const { ctrl, obs, signals, action, message } = data.buffers;
+  const { ctrl, obs, signals, action, message, skipObs, skipSignals, skipTags } = data.buffers;
   const encoder = new TextEncoder();
+  const observe = controller.observe?.bind(controller);
+  const cap = skipTags.length / 2;
+  // One view per ring slot, made once: taking a skipped tick in allocates nothing.
+  const obsDim = obs.length;
+  const sigDim = signals.length;
+  const skippedObs = Array.from({ length: cap }, (_, i) => skipObs.subarray(i * obsDim, (i + 1) * obsDim));
+  const skippedSignals = Array.from({ length: cap }, (_, i) =>
+    skipSignals.subarray(i * sigDim, (i + 1) * sigDim),
+  );
+  /** A throw while taking in a skipped tick, reported as the next request's failure. */
+  let observeError: string | undefined = undefined;
   // Read before saying ready: the first request may arrive right after, and must not be taken as seen.
   let seen = Atomics.load(ctrl, CTRL.request);
   let episodes = Atomics.load(ctrl, CTRL.episode);
-  port!.postMessage({ type: "ready" });
+  /** Takes in the skipped ticks written before any request not yet answered (tag <= seen). */
+  const drain = (): void => {
+    if (observe === undefined) return;
+    for (;;) {
+      const r = Atomics.load(ctrl, CTRL.drained);
+      if (r === Atomics.load(ctrl, CTRL.skipped)) return;
+      const slot = r & (cap - 1);
+      if (((skipTags[2 * slot] - seen) | 0) > 0) return;
+      const later = (skipTags[2 * slot + 1] - episodes) | 0;
+      try {
+        if (later > 0) {
+          episodes = skipTags[2 * slot + 1];
+          controller.reset?.();
+        }
+        if (later >= 0) observe(skippedObs[slot], skippedSignals[slot]);
+      } catch (err) {
+        observeError ??= `policy threw in its worker taking in a skipped tick: ${err instanceof Error ? err.message : String(err)}`;
+      }
+      Atomics.store(ctrl, CTRL.drained, (r + 1) | 0);
+    }
+  };
+  port!.postMessage({ type: "ready", observes: observe !== undefined });
   const { spinMs, periodMs, prewakeSpinMs, trace } = data;
   /** performance.now() when the last request was seen (NaN: none yet). */
   let seenAt = NaN;
   for (;;) {
+    drain();
     if (spinMs > 0 && seenAt === seenAt) {
       const due = seenAt + periodMs;
       const sleep = due - spinMs - performance.now();
@@ -72,6 +110,7 @@ async function main(): Promise<void> {
     if (trace !== undefined) stamp(trace, seq, TRACE.woke);
     seenAt = performance.now();
     let failed = 0;
+    drain();
     try {
       const e = Atomics.load(ctrl, CTRL.episode);
       if (e !== episodes) {
@@ -79,9 +118,12 @@ async function main(): Promise<void> {
         controller.reset?.();
       }
       controller.act(obs, signals, action);
+      if (observeError !== undefined) throw new Error(observeError);
     } catch (err) {
       failed = 1;
-      const text = `policy threw in its worker: ${err instanceof Error ? err.message : String(err)}`;
+      const text =
+        observeError ?? `policy threw in its worker: ${err instanceof Error ? err.message : String(err)}`;
+      observeError = undefined;
       Atomics.store(
         ctrl,
         CTRL.messageLength,

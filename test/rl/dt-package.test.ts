@@ -30,7 +30,7 @@ import { exportPolicyOnnxFile, POLICY_ONNX_TOLERANCE } from "../../src/rl/policy
 import { runTraining } from "../../src/rl/run-training.js";
 import { MujocoEnv } from "../../src/sim/mujoco-env.js";
 import { modelMetadata } from "../../src/tensor/onnx-model.js";
-import { rampColumns } from "../fixtures/ramp-columns.js";
+import { rampColumns } from "../fixtures/synthetic-columns.js";
 import { checkWithPythonOnnx, SKIP_CHECKER } from "./policy-onnx-check.js";
 
 const robot = loadRobot("pendulum");

@@ -9,7 +9,7 @@ import { loadPolicyPackage } from "../../src/policy/package.js";
 import { loadRobot } from "../../src/robot/load.js";
 import { compileTask } from "../../src/robot/task-functions.js";
 import { runTraining } from "../../src/rl/run-training.js";
-import { rampColumns } from "../fixtures/ramp-columns.js";
+import { rampColumns } from "../fixtures/synthetic-columns.js";
 
 const task = compileTask(loadRobot("reacher2").spec);
 const TINY = { embedDim: 8, layers: 1, contextLength: 4, maxEpisodeLength: 300, warmupSteps: 2 };

@@ -2,8 +2,6 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { collectViaLaunch } from "../../src/nodes/recorder/collect-via-launch.js";
-import { runTraining } from "../../src/rl/run-training.js";
 import { loadPolicyPackage } from "../../src/policy/package.js";
 import { loadTransitions } from "../../src/data/dataset-reader.js";
 import { loadRobot } from "../../src/robot/load.js";
@@ -12,36 +10,16 @@ import { runShadow } from "../../src/deploy/runners/shadow.js";
 import { readLedger } from "../../src/deploy/ledger.js";
 import { DEFAULT_GATES, evaluateGates } from "../../src/deploy/gates.js";
 import type { StageContext } from "../../src/deploy/runners/context.js";
+import { tinyPackage } from "../fixtures/tiny-package.js";
 
 let ctx: StageContext;
 let modelDir: string;
 
 beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), "tether-deploy-"));
-  const datasetDir = join(dir, "data");
-  await collectViaLaunch({
-    robot: "pendulum",
-    level: "medium",
-    episodes: 2,
-    out: datasetDir,
-    seed: 1,
-    quietMs: 300,
-  });
-  modelDir = join(dir, "iql");
-  await runTraining({
-    algo: "iql",
-    dataset: datasetDir,
-    robot: "pendulum",
-    steps: 20,
-    out: modelDir,
-    seed: 0,
-    evalEvery: 0,
-    evalEpisodes: 1,
-    resume: false,
-    batchSize: 32,
-    config: { hidden: [8, 8] },
-    supportSteps: 20,
-  });
+  const tiny = await tinyPackage(dir, { robot: "pendulum", episodes: 2, seed: 1, via: "launch", steps: 20 });
+  const datasetDir = tiny.datasetDir;
+  modelDir = tiny.modelDir;
   ctx = {
     robot: loadRobot("pendulum"),
     pkg: loadPolicyPackage(modelDir),

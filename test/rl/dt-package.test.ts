@@ -9,7 +9,6 @@ import * as ort from "onnxruntime-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConfigError } from "../../src/core/errors.js";
 import { Rng } from "../../src/core/rng.js";
-import type { TransitionColumns } from "../../src/core/transitions.js";
 import { dtPairShapes } from "../../src/policy/dt-layout.js";
 import { DtRunner } from "../../src/policy/dt-runner.js";
 import { loadPolicyPackage, type PolicyPackage } from "../../src/policy/package.js";
@@ -31,6 +30,7 @@ import { exportPolicyOnnxFile, POLICY_ONNX_TOLERANCE } from "../../src/rl/policy
 import { runTraining } from "../../src/rl/run-training.js";
 import { MujocoEnv } from "../../src/sim/mujoco-env.js";
 import { modelMetadata } from "../../src/tensor/onnx-model.js";
+import { rampColumns } from "../fixtures/synthetic-columns.js";
 import { checkWithPythonOnnx, SKIP_CHECKER } from "./policy-onnx-check.js";
 
 const robot = loadRobot("pendulum");
@@ -38,25 +38,8 @@ const task = compileTask(robot.spec);
 const K = 4;
 const TINY = { embedDim: 8, layers: 2, heads: 2, contextLength: K, maxEpisodeLength: 300, warmupSteps: 2 };
 
-/** Pendulum-shaped episodes of 25 steps; episode e's rewards are all e / 10 (the last is the best). */
-function columns(n: number): TransitionColumns {
-  const rng = new Rng(0);
-  const f = (k: number, g: () => number) => Float32Array.from({ length: k }, g);
-  return {
-    size: n,
-    obsDim: task.obsDim,
-    actDim: task.actDim,
-    observations: f(n * task.obsDim, () => rng.normal()),
-    actions: f(n * task.actDim, () => rng.uniform(-1, 1)),
-    rewards: f(n, () => 0).map((_, i) => Math.floor(i / 25) / 10),
-    nextObservations: f(n * task.obsDim, () => rng.normal()),
-    terminals: new Uint8Array(n),
-    timeouts: new Uint8Array(n),
-    episodes: Uint32Array.from({ length: n }, (_, i) => Math.floor(i / 25)),
-  };
-}
-
-const cols = columns(100);
+/** The pendulum's dimensions, episodes of 25 steps; episode e's rewards are all e / 10 (the last is the best). */
+const cols = rampColumns(100, task, 25);
 let dir: string;
 let pkg: PolicyPackage;
 

@@ -4,34 +4,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import * as ort from "onnxruntime-node";
-import { Rng } from "../../src/core/rng.js";
 import { DT_ONNX_INPUTS } from "../../src/rl/algos/dt-onnx.js";
 import { loadPolicyPackage } from "../../src/policy/package.js";
-import type { TransitionColumns } from "../../src/core/transitions.js";
 import { loadRobot } from "../../src/robot/load.js";
 import { compileTask } from "../../src/robot/task-functions.js";
 import { runTraining } from "../../src/rl/run-training.js";
+import { rampColumns } from "../fixtures/synthetic-columns.js";
 
 const task = compileTask(loadRobot("reacher2").spec);
 const TINY = { embedDim: 8, layers: 1, contextLength: 4, maxEpisodeLength: 300, warmupSteps: 2 };
-
-/** Episodes of 20 steps; episode e's rewards are all e / 10, so episode 3 is the best (return 6). */
-function columns(n: number): TransitionColumns {
-  const rng = new Rng(0);
-  const f = (k: number, g: () => number) => Float32Array.from({ length: k }, g);
-  return {
-    size: n,
-    obsDim: task.obsDim,
-    actDim: task.actDim,
-    observations: f(n * task.obsDim, () => rng.normal()),
-    actions: f(n * task.actDim, () => rng.uniform(-1, 1)),
-    rewards: f(n, () => 0).map((_, i) => Math.floor(i / 20) / 10),
-    nextObservations: f(n * task.obsDim, () => rng.normal()),
-    terminals: new Uint8Array(n),
-    timeouts: new Uint8Array(n),
-    episodes: Uint32Array.from({ length: n }, (_, i) => Math.floor(i / 20)),
-  };
-}
 
 const run = (out: string, targetReturn?: number, onLog?: (line: string) => void) =>
   runTraining(
@@ -47,7 +28,7 @@ const run = (out: string, targetReturn?: number, onLog?: (line: string) => void)
       resume: false,
       batchSize: 8,
       config: TINY,
-      columns: columns(80),
+      columns: rampColumns(80, task, 20), // episode 3 is the best (return 6)
       targetReturn,
     },
     { onLog },

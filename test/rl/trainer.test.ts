@@ -3,7 +3,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { TetherError } from "../../src/core/errors.js";
-import { Rng } from "../../src/core/rng.js";
 import type { TransitionColumns } from "../../src/core/transitions.js";
 import { loadPolicyPackage } from "../../src/policy/package.js";
 import { loadRobot } from "../../src/robot/load.js";
@@ -11,26 +10,19 @@ import { compileTask } from "../../src/robot/task-functions.js";
 import { loadCheckpoint } from "../../src/rl/checkpoint.js";
 import { runTraining } from "../../src/rl/run-training.js";
 import { trainOffline, type TrainerOptions } from "../../src/rl/trainer.js";
+import { syntheticColumns } from "../fixtures/synthetic-columns.js";
 
 const robot = loadRobot("reacher2");
 const task = compileTask(robot.spec);
 const TINY = { hidden: [16, 16] };
 
+/** Normal rewards, episodes of 20 steps. */
 function columns(n: number, obsDim = task.obsDim, actDim = task.actDim, seed = 0): TransitionColumns {
-  const rng = new Rng(seed);
-  const f = (k: number, g: () => number) => Float32Array.from({ length: k }, g);
-  return {
-    size: n,
-    obsDim,
-    actDim,
-    observations: f(n * obsDim, () => rng.normal()),
-    actions: f(n * actDim, () => rng.uniform(-1, 1)),
-    rewards: f(n, () => rng.normal()),
-    nextObservations: f(n * obsDim, () => rng.normal()),
-    terminals: new Uint8Array(n),
-    timeouts: new Uint8Array(n),
-    episodes: Uint32Array.from({ length: n }, (_, i) => Math.floor(i / 20)),
-  };
+  return syntheticColumns(
+    n,
+    { obsDim, actDim },
+    { episodeLength: 20, reward: (_, rng) => rng.normal(), seed },
+  );
 }
 
 function options(outDir: string, over: Partial<TrainerOptions> = {}): TrainerOptions {

@@ -8,36 +8,21 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } fr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { collectDataset } from "../../src/cli/commands/collect.js";
-import { runTraining } from "../../src/rl/run-training.js";
+import { tinyPackage } from "../fixtures/tiny-package.js";
 import { describeRos2, nodeList, ros2Env, run, startTether, waitUntil, type Proc } from "./ros2-env.js";
 
 const DOMAIN = 91;
 
 describeRos2("finetune.launch.xml under --ros", () => {
   const root = mkdtempSync(join(tmpdir(), "tether-ros2-finetune-"));
-  const datasetDir = join(root, "reacher2-medium");
-  const modelDir = join(root, "iql-tiny");
+  let datasetDir: string;
+  let modelDir: string;
   /** A second copy for the interrupted run, so its run folder is the only one under finetune/. */
   const model = join(root, "iql-stop");
   let launch: Proc | undefined;
 
   beforeAll(async () => {
-    await collectDataset({ robot: "reacher2", level: "medium", episodes: 2, out: datasetDir, workers: 0 });
-    await runTraining({
-      algo: "iql",
-      dataset: datasetDir,
-      robot: "reacher2",
-      steps: 10,
-      out: modelDir,
-      seed: 0,
-      evalEvery: 0,
-      evalEpisodes: 1,
-      resume: false,
-      batchSize: 32,
-      config: { hidden: [8, 8] },
-      supportSteps: 10,
-    });
+    ({ datasetDir, modelDir } = await tinyPackage(root, { robot: "reacher2", episodes: 2 }));
     cpSync(modelDir, model, { recursive: true });
   }, 120_000);
 

@@ -16,7 +16,8 @@ import { TetherError } from "../../core/errors.js";
 import type { FinetuneJobResult } from "../../nodes/finetune/finetune-job.js";
 import type { SeedPair } from "../../rl/eval/paired-gain.js";
 import type { CurvePoint } from "../../rl/finetune/finetune-loop.js";
-import { parseFloatOption, parseHiddenOption, parseIntOption, printJsonLine } from "../run.js";
+import { parseHiddenOption, parseIntOption, printJsonLine } from "../run.js";
+import { addOnlineBudgetOptions } from "./online-budget-options.js";
 import { tryPidLock } from "./pid-lock.js";
 
 interface FinetuneBenchFlags {
@@ -47,7 +48,7 @@ interface FinetuneBenchFlags {
 export const DEFAULT_OFFLINE_STEPS = 60_000;
 
 export function registerBenchFinetune(bench: Command): void {
-  bench
+  const cmd = bench
     .command("finetune")
     .description(
       "Online fine-tuning behind shield + brake + monitors + e-stop vs an offline-only control with the same updates: paired gain per seed and pooled",
@@ -60,33 +61,19 @@ export function registerBenchFinetune(bench: Command): void {
       "seeds are first..first+seeds-1 (split one bench over processes sharing --out, then pool them)",
       parseIntOption("--first-seed"),
       0,
-    )
-    .option("--env-steps <n>", "online env steps per arm", parseIntOption("--env-steps"), 100_000)
-    .option("--eval-every <n>", "evaluate every N env steps", parseIntOption("--eval-every"), 10_000)
-    .option(
-      "--eval-episodes <n>",
-      "episodes per evaluation (the same seeds in both arms)",
-      parseIntOption("--eval-episodes"),
-      20,
-    )
-    .option(
-      "--ratio <f>",
-      "offline fraction of each batch in the online arm",
-      parseFloatOption("--ratio"),
-      0.5,
-    )
-    .option(
-      "--updates-per-step <f>",
-      "learner updates per env step, both arms",
-      parseFloatOption("--updates-per-step"),
-      0.5,
-    )
-    .option(
-      "--exploration-std <f>",
-      "Gaussian exploration noise (normalized units), before the shield",
-      parseFloatOption("--exploration-std"),
-      0.1,
-    )
+    );
+  addOnlineBudgetOptions(cmd, {
+    envSteps: { help: "online env steps per arm", default: 100_000 },
+    evalEvery: { help: "evaluate every N env steps", default: 10_000 },
+    evalEpisodes: { help: "episodes per evaluation (the same seeds in both arms)", default: 20 },
+    ratio: { help: "offline fraction of each batch in the online arm", default: 0.5 },
+    updatesPerStep: { help: "learner updates per env step, both arms", default: 0.5 },
+    explorationStd: {
+      help: "Gaussian exploration noise (normalized units), before the shield",
+      default: 0.1,
+    },
+  });
+  cmd
     .option("--level <name>", "offline dataset level", "medium")
     .option(
       "--dataset-episodes <n>",

@@ -12,7 +12,8 @@ import { existsSync, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { TetherError } from "../../core/errors.js";
 import { parsePerAlgoConfigOption } from "../config-option.js";
-import { parseFloatOption, parseHiddenOption, parseIntOption, printJsonLine } from "../run.js";
+import { parseHiddenOption, parseIntOption, printJsonLine } from "../run.js";
+import { addOnlineBudgetOptions } from "./online-budget-options.js";
 
 interface O2oOptions {
   robots: string;
@@ -64,7 +65,7 @@ export function o2oPackageDir(
 }
 
 export function registerBenchO2o(bench: Command): void {
-  bench
+  const cmd = bench
     .command("o2o")
     .description(
       "Offline to online: train IQL/AWAC/Cal-QL/ReBRAC offline, fine-tune each behind the shield and monitors; offline and online scores, regret, e-stops",
@@ -99,27 +100,22 @@ export function registerBenchO2o(bench: Command): void {
       parseIntOption("--dataset-episodes"),
     )
     .option("--batch-size <n>", "mini-batch size, offline and online", parseIntOption("--batch-size"), 256)
-    .option("--config <json>", 'per-algorithm config overrides, e.g. \'{"rebrac": {"minBcScale": 0.5}}\'')
-    .option("--env-steps <n>", "online env-step budget per run", parseIntOption("--env-steps"), 10_000)
-    .option(
-      "--updates-per-step <f>",
-      "learner updates per env step (> 1 for a higher update-to-data ratio)",
-      parseFloatOption("--updates-per-step"),
-      0.5,
-    )
-    .option("--ratio <f>", "offline fraction of each online batch", parseFloatOption("--ratio"), 0.5)
-    .option(
-      "--eval-every <n>",
-      "evaluate every N env steps (default: a fifth of --env-steps)",
-      parseIntOption("--eval-every"),
-    )
-    .option("--eval-episodes <n>", "episodes per evaluation", parseIntOption("--eval-episodes"), 10)
-    .option(
-      "--exploration-std <f>",
-      "Gaussian exploration noise (normalized units), before the shield",
-      parseFloatOption("--exploration-std"),
-      0.1,
-    )
+    .option("--config <json>", 'per-algorithm config overrides, e.g. \'{"rebrac": {"minBcScale": 0.5}}\'');
+  addOnlineBudgetOptions(cmd, {
+    envSteps: { help: "online env-step budget per run", default: 10_000 },
+    updatesPerStep: {
+      help: "learner updates per env step (> 1 for a higher update-to-data ratio)",
+      default: 0.5,
+    },
+    ratio: { help: "offline fraction of each online batch", default: 0.5 },
+    evalEvery: { help: "evaluate every N env steps (default: a fifth of --env-steps)" },
+    evalEpisodes: { help: "episodes per evaluation", default: 10 },
+    explorationStd: {
+      help: "Gaussian exploration noise (normalized units), before the shield",
+      default: 0.1,
+    },
+  });
+  cmd
     .option("--models-dir <dir>", "where offline packages are kept and reused (default: models/)")
     .option("--out <dir>", "folder for the fine-tune runs' curves and results (default: logs/o2o-<time>)")
     .option("--data-dir <dir>", "where datasets <robot>-<level>-<N>ep are read or collected (default: logs/)")

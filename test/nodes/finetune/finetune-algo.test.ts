@@ -8,13 +8,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { collectDataset } from "../../../src/cli/commands/collect.js";
 import { restoreLearner, runFinetuneJob } from "../../../src/nodes/finetune/finetune-job.js";
 import { loadPolicyPackage } from "../../../src/policy/package.js";
 import type { Learner, Metrics } from "../../../src/rl/algos/learner.js";
 import type { ReBracLearner } from "../../../src/rl/algos/rebrac.js";
-import { runTraining } from "../../../src/rl/run-training.js";
 import { tether } from "../../cli/tether-process.js";
+import { collectTinyDataset, trainTinyPackage } from "../../fixtures/tiny-package.js";
 
 const root = mkdtempSync(join(tmpdir(), "tether-finetune-algo-"));
 const datasetDir = join(root, "pendulum-medium");
@@ -22,21 +21,13 @@ const models = { calql: join(root, "models", "calql"), rebrac: join(root, "model
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 beforeAll(async () => {
-  await collectDataset({ robot: "pendulum", level: "medium", episodes: 3, out: datasetDir, workers: 0 });
+  await collectTinyDataset(datasetDir, { robot: "pendulum" });
   for (const algo of ["calql", "rebrac"] as const)
-    await runTraining({
-      algo,
-      dataset: datasetDir,
+    await trainTinyPackage(datasetDir, models[algo], {
       robot: "pendulum",
-      steps: 10,
-      out: models[algo],
-      seed: 0,
-      evalEvery: 0,
-      evalEpisodes: 1,
-      resume: false,
+      algo,
       batchSize: 16,
       config: algo === "calql" ? { hidden: [8, 8], sampledActions: 2 } : { hidden: [8, 8] },
-      supportSteps: 10,
     });
 }, 180_000);
 

@@ -7,35 +7,20 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { collectDataset } from "../../../src/cli/commands/collect.js";
 import type { Env } from "../../../src/core/env.js";
 import { runFinetuneJob, type FinetuneJobOptions } from "../../../src/nodes/finetune/finetune-job.js";
 import { loadRobot } from "../../../src/robot/load.js";
 import type { Learner } from "../../../src/rl/algos/learner.js";
-import { runTraining } from "../../../src/rl/run-training.js";
 import { MujocoEnv } from "../../../src/sim/mujoco-env.js";
+import { tinyPackage } from "../../fixtures/tiny-package.js";
 
 const root = mkdtempSync(join(tmpdir(), "tether-finetune-chain-"));
-const datasetDir = join(root, "pendulum-medium");
-const modelDir = join(root, "models", "iql-tiny");
+let datasetDir: string;
+let modelDir: string;
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 beforeAll(async () => {
-  await collectDataset({ robot: "pendulum", level: "medium", episodes: 3, out: datasetDir, workers: 0 });
-  await runTraining({
-    algo: "iql",
-    dataset: datasetDir,
-    robot: "pendulum",
-    steps: 10,
-    out: modelDir,
-    seed: 0,
-    evalEvery: 0,
-    evalEpisodes: 1,
-    resume: false,
-    batchSize: 32,
-    config: { hidden: [8, 8] },
-    supportSteps: 10,
-  });
+  ({ datasetDir, modelDir } = await tinyPackage(root, { robot: "pendulum" }));
 }, 120_000);
 
 const VELOCITY_LIMIT = 15; // robots/pendulum/robot.yaml safety.joints.pendulum_joint.velocity

@@ -2,7 +2,6 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, write
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { collectDataset } from "../../../src/cli/commands/collect.js";
 import type { Env } from "../../../src/core/env.js";
 import type { DiagnosticArray } from "../../../src/msgs/types.js";
 import { finetuneNode, FINETUNE_DIAGNOSTIC } from "../../../src/nodes/finetune/finetune-node.js";
@@ -16,32 +15,18 @@ import { loadPolicyPackage } from "../../../src/policy/package.js";
 import { createEmbeddedContext } from "../../../src/ros/embedded/context.js";
 import { loadRobot } from "../../../src/robot/load.js";
 import type { Learner } from "../../../src/rl/algos/learner.js";
-import { runTraining } from "../../../src/rl/run-training.js";
 import { hardLimitsFromSpec } from "../../../src/safety/clamps/hard-limits.js";
 import { compileTask } from "../../../src/robot/task-functions.js";
 import { MujocoEnv } from "../../../src/sim/mujoco-env.js";
+import { tinyPackage } from "../../fixtures/tiny-package.js";
 
 const root = mkdtempSync(join(tmpdir(), "tether-finetune-"));
-const datasetDir = join(root, "reacher2-medium");
-const modelDir = join(root, "models", "iql-tiny");
+let datasetDir: string;
+let modelDir: string;
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 beforeAll(async () => {
-  await collectDataset({ robot: "reacher2", level: "medium", episodes: 3, out: datasetDir, workers: 0 });
-  await runTraining({
-    algo: "iql",
-    dataset: datasetDir,
-    robot: "reacher2",
-    steps: 10,
-    out: modelDir,
-    seed: 0,
-    evalEvery: 0,
-    evalEpisodes: 1,
-    resume: false,
-    batchSize: 32,
-    config: { hidden: [8, 8] },
-    supportSteps: 10,
-  });
+  ({ datasetDir, modelDir } = await tinyPackage(root, { robot: "reacher2" }));
 }, 120_000);
 
 /** Wraps an env and records every action it is asked to execute. */

@@ -275,7 +275,8 @@ export function gradients(g: Graph, loss: Value, wrt: readonly Value[]): Value[]
         "only its first output is differentiable",
       );
     if (!dy) continue;
-    const rule = RULES[n.op];
+    const custom = g.customGradients.get(n.outputs[0].name);
+    const rule: Rule | undefined = custom ? (_g, _n, d) => custom(d) : RULES[n.op];
     if (!rule) throw new OnnxModelError(g.name, `${n.op} ${n.outputs[0].name}`, "has no gradient rule");
     const dxs = rule(g, n, dy);
     n.inputs.forEach((x, k) => {

@@ -149,6 +149,49 @@ describe("gradients match finite differences", () => {
   it("Erf and exact GELU (float32: ONNX Runtime has no double Erf kernel)", () => {
     prop(matrix, (g, [x]) => g.add(g.erf(x), gelu(g, x)), value, "float32");
   });
+  it("GELU's own gradient rule equals the per-op rules' gradient of the same composite, tails included", () => {
+    // The float32 differences above are coarse (h = 1e-2); the per-op rules (Mul, Add, Erf) are each held
+    // to float64 differences, so their gradient of x·0.5·(1 + erf(x/√2)) is the reference here.
+    const run = (build: (g: Graph, x: Value) => Value, xs: number[], w: number[]) => {
+      const g = new Graph("gelu", "float32");
+      const x = g.input("x", [xs.length]);
+      const y = build(g, x);
+      const [dx] = gradients(g, g.sum(g.mul(y, g.constant(w, [w.length]))), [x]);
+      const program = new Program(
+        { graph: g, state: [], outputs: { y, dx } },
+        {},
+        { device: "cpu", threads: 1 },
+      );
+      const out = program.run({ x: Float32Array.from(xs) });
+      const copy = { y: Array.from(out.y), dx: Array.from(out.dx), ops: g.nodes.length };
+      program.dispose();
+      return copy;
+    };
+    const composite = (g: Graph, x: Value) => g.mul(g.mul(x, 0.5), g.add(g.erf(g.mul(x, Math.SQRT1_2)), 1));
+    const cases = fc
+      .integer({ min: 1, max: 40 })
+      .chain((n) =>
+        fc.tuple(
+          fc.array(fc.double({ min: -9, max: 9, noNaN: true }), { minLength: n, maxLength: n }),
+          fc.array(value, { minLength: n, maxLength: n }),
+        ),
+      );
+    fc.assert(
+      fc.property(cases, ([xs, w]) => {
+        const own = run(gelu, xs, w);
+        const reference = run(composite, xs, w);
+        expect(own.ops).toBeLessThan(reference.ops);
+        for (const k of ["y", "dx"] as const)
+          own[k].forEach((v, i) => {
+            const e = reference[k][i];
+            expect(Math.abs(v - e), `${k}[${i}] at x = ${xs[i]}: ${v} vs ${e}`).toBeLessThanOrEqual(
+              1e-6 + 1e-5 * Math.abs(e),
+            );
+          });
+      }),
+      { numRuns: 20, seed: 29 },
+    );
+  });
   it("softmax over the last axis, with a causal mask added", () => {
     const shapes = fc.tuple(dim, dim).map(([b, t]) => [[b, t, t]]);
     prop(shapes, (g, [x]) => softmax(g, g.add(x, causalMask(g, x.shape[1]))));

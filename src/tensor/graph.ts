@@ -440,8 +440,8 @@ export class Graph {
   }
 
   /**
-   * Splits x along `axis` into consecutive pieces of `sizes` (one ONNX Split node, one copy of x). It has no
-   * gradient rule: the engine splits flat state into tensors and differentiates with respect to the pieces.
+   * Splits x along `axis` into consecutive pieces of `sizes` (one ONNX Split node, one copy of x): the
+   * engine's flat state into tensors, a transformer's fused Q/K/V projection into Q, K and V.
    */
   split(x: Value, axis: number, sizes: readonly number[]): Value[] {
     const ax = normAxis(axis, x.shape.length);

@@ -314,6 +314,17 @@ describe("gradients match finite differences", () => {
       return g.mul(g.expand(t, [2, ...t.shape.slice(1)]), 2);
     });
   });
+  it("Split: each piece's gradient lands in its place, zeros for a piece the loss does not read", () => {
+    const shapes = fc.tuple(dim, dim, dim, dim).map(([r, a, b, c]) => [[r, a + b + c]]);
+    prop(shapes, (g, [x]) => {
+      const [p, , q] = g.split(x, 1, [1, x.shape[1] - 2, 1]);
+      return g.add(g.mul(g.exp(p), 2), g.square(q));
+    });
+    prop(shapes, (g, [x]) => {
+      const [p, q, r] = g.split(x, 1, [1, 1, x.shape[1] - 2]);
+      return g.concat([g.mul(q, p), g.tanh(r), p], 1);
+    });
+  });
   it("stopGradient and lessMask pass no gradient: d/dx Σ w·(sg(exp x)·x + mask(x < 0)) = w·exp(x)", () => {
     const g = new Graph("sg", "float64");
     const x = g.input("x", [5]);

@@ -166,6 +166,12 @@ const RULES: Record<string, Rule> = {
     return [g.mul(dy, g.mul(y, g.sub(1, y)))];
   },
   Exp: (g, n, dy) => [g.mul(dy, n.outputs[0])],
+  // From the saved output: dx = y·(dy − Σ dy·y) over the softmax's axis.
+  Softmax: (g, n, dy) => {
+    const y = n.outputs[0];
+    const axis = "int" in n.attrs.axis ? n.attrs.axis.int : -1;
+    return [g.mul(y, g.sub(dy, g.sum(g.mul(dy, y), [axis], true)))];
+  },
   Log: (g, n, dy) => [g.div(dy, n.inputs[0])],
   Sqrt: (g, n, dy) => [g.div(g.mul(dy, 0.5), n.outputs[0])],
   Abs: (g, n, dy) => {

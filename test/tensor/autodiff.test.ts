@@ -192,9 +192,51 @@ describe("gradients match finite differences", () => {
       { numRuns: 20, seed: 29 },
     );
   });
-  it("softmax over the last axis, with a causal mask added", () => {
+  it("softmax over the last axis (ONNX Softmax and its rule), with a causal mask added", () => {
     const shapes = fc.tuple(dim, dim).map(([b, t]) => [[b, t, t]]);
     prop(shapes, (g, [x]) => softmax(g, g.add(x, causalMask(g, x.shape[1]))));
+  });
+  it("softmax's rule equals the per-op rules' gradient of the max-shifted composite, large scores included", () => {
+    const run = (fused: boolean, rows: number, cols: number, xs: number[], w: number[]) => {
+      const g = new Graph("softmax", "float64");
+      const x = g.input("x", [rows, cols]);
+      const e = g.exp(g.sub(x, g.maxNoGrad(x, [1], true)));
+      const y = fused ? softmax(g, x) : g.div(e, g.sum(e, [1], true));
+      const [dx] = gradients(g, g.sum(g.mul(y, g.constant(w, [rows, cols]))), [x]);
+      const program = new Program(
+        { graph: g, state: [], outputs: { y, dx } },
+        {},
+        { device: "cpu", threads: 1 },
+      );
+      const out = program.run({ x: Float64Array.from(xs) });
+      const copy = { y: Array.from(out.y), dx: Array.from(out.dx), ops: g.nodes.map((n) => n.op) };
+      program.dispose();
+      return copy;
+    };
+    const cases = fc
+      .tuple(dim, fc.integer({ min: 1, max: 8 }))
+      .chain(([r, c]) =>
+        fc.tuple(
+          fc.constant([r, c]),
+          fc.array(fc.double({ min: -50, max: 50, noNaN: true }), { minLength: r * c, maxLength: r * c }),
+          fc.array(value, { minLength: r * c, maxLength: r * c }),
+        ),
+      );
+    fc.assert(
+      fc.property(cases, ([[r, c], xs, w]) => {
+        const own = run(true, r, c, xs, w);
+        const reference = run(false, r, c, xs, w);
+        expect(own.ops).toContain("Softmax");
+        for (const k of ["y", "dx"] as const)
+          own[k].forEach((v, i) => {
+            const e = reference[k][i];
+            expect(Math.abs(v - e), `${k}[${i}]: ${v} vs ${e}`).toBeLessThanOrEqual(
+              1e-12 + 1e-9 * Math.abs(e),
+            );
+          });
+      }),
+      { numRuns: 20, seed: 31 },
+    );
   });
   it("Gather of table rows: the gradient adds into every row picked, repeats included", () => {
     const shapes = fc.tuple(dim, dim, dim).map(([b, n, d]) => [

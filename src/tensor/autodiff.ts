@@ -8,7 +8,11 @@
 import { OnnxModelError } from "./onnx-model.js";
 import { sizeOf, type Graph, type GraphNode, type Value } from "./graph.js";
 
-type Rule = (g: Graph, node: GraphNode, dy: Value) => (Value | undefined)[];
+/** `dys` are the gradients of all outputs (Split's rule needs them); `dy` is the first's. */
+type Rule = (g: Graph, node: GraphNode, dy: Value, dys: (Value | undefined)[]) => (Value | undefined)[];
+
+/** Ops whose outputs are all differentiable; the other multi-output ops (LayerNormalization) save values. */
+const ALL_OUTPUTS = new Set(["Split"]);
 
 /** Sums `dy` over the axes that broadcasting added, so the gradient has the shape of `x`. */
 export function unbroadcast(g: Graph, dy: Value, shape: readonly number[]): Value {
@@ -162,6 +166,12 @@ const RULES: Record<string, Rule> = {
     return [g.mul(dy, g.mul(y, g.sub(1, y)))];
   },
   Exp: (g, n, dy) => [g.mul(dy, n.outputs[0])],
+  // From the saved output: dx = y·(dy − Σ dy·y) over the softmax's axis.
+  Softmax: (g, n, dy) => {
+    const y = n.outputs[0];
+    const axis = "int" in n.attrs.axis ? n.attrs.axis.int : -1;
+    return [g.mul(y, g.sub(dy, g.sum(g.mul(dy, y), [axis], true)))];
+  },
   Log: (g, n, dy) => [g.div(dy, n.inputs[0])],
   Sqrt: (g, n, dy) => [g.div(g.mul(dy, 0.5), n.outputs[0])],
   Abs: (g, n, dy) => {
@@ -210,6 +220,15 @@ const RULES: Record<string, Rule> = {
       start += x.shape[axis];
       return part;
     });
+  },
+  // The output gradients side by side (zeros for a piece the loss does not read): one Concat where three
+  // Slices' rules took three Pads and two Adds (a DT block's Q/K/V).
+  Split: (g, n, _dy, dys) => {
+    const axis = "int" in n.attrs.axis ? n.attrs.axis.int : 0;
+    const parts = n.outputs.map(
+      (o, i) => dys[i] ?? g.constant(new Array<number>(sizeOf(o.shape)).fill(0), o.shape),
+    );
+    return [g.concat(parts, axis), undefined];
   },
   Slice: (g, n, dy) => {
     const [x, starts, , axes] = n.inputs;
@@ -265,19 +284,21 @@ export function gradients(g: Graph, loss: Value, wrt: readonly Value[]): Value[]
   grads.set(loss.name, g.constant(1, loss.shape));
   for (let i = relevant.length - 1; i >= 0; i--) {
     const n = relevant[i];
-    const dy = grads.get(n.outputs[0].name);
-    // Rules differentiate a node's first output; the others (LayerNormalization's statistics) are saved
-    // values for the backward pass, and a loss that used them would silently miss their gradient.
-    if (n.outputs.slice(1).some((o) => grads.has(o.name)))
+    const dys = n.outputs.map((o) => grads.get(o.name));
+    const dy = dys[0];
+    // Rules differentiate a node's first output, except ALL_OUTPUTS' ops; the others (LayerNormalization's
+    // statistics) are saved values for the backward pass, and a loss that used them would miss their gradient.
+    if (!ALL_OUTPUTS.has(n.op) && dys.slice(1).some((d) => d !== undefined))
       throw new OnnxModelError(
         g.name,
         `${n.op} ${n.outputs[0].name}`,
         "only its first output is differentiable",
       );
-    if (!dy) continue;
-    const rule = RULES[n.op];
+    if (!dys.some((d) => d !== undefined)) continue;
+    const custom = g.customGradients.get(n.outputs[0].name);
+    const rule: Rule | undefined = custom && dy ? (_g, _n, d) => custom(d) : RULES[n.op];
     if (!rule) throw new OnnxModelError(g.name, `${n.op} ${n.outputs[0].name}`, "has no gradient rule");
-    const dxs = rule(g, n, dy);
+    const dxs = rule(g, n, dy ?? dys.find((d) => d !== undefined)!, dys);
     n.inputs.forEach((x, k) => {
       const dx = dxs[k];
       if (!dx || !reach.has(x.name) || g.noGrad.has(x.name)) return;

@@ -22,6 +22,12 @@ export interface Value {
   readonly kind: "float" | "bool" | "int64";
 }
 
+/**
+ * A node's own gradient rule: given the gradient of its (first) output, one gradient per input (undefined:
+ * none). It replaces the op's rule in autodiff.ts, so a composite can reuse values its forward pass cached.
+ */
+export type NodeGradient = (dy: Value) => (Value | undefined)[];
+
 /** A node as autodiff sees it: its op, attributes and typed inputs/outputs. */
 export interface GraphNode {
   op: string;
@@ -57,6 +63,8 @@ export class Graph {
   readonly initializers: TensorInit[] = [];
   /** Values that must not receive gradients (masks, targets, stop-gradient). */
   readonly noGrad = new Set<string>();
+  /** Gradient rules of single nodes, by the name of their first output (see customGradient). */
+  readonly customGradients = new Map<string, NodeGradient>();
   private counter = 0;
   private readonly constants = new Map<string, Value>();
 
@@ -207,6 +215,16 @@ export class Graph {
     this.noGrad.add(out.name);
     return out;
   }
+  /**
+   * Gives the node that computed `y` its own gradient rule instead of its op's. The composite's inner
+   * values should be noGrad (no gradient flows through them), so the rule alone differentiates it.
+   */
+  customGradient(y: Value, rule: NodeGradient): void {
+    if (!this.nodes.some((n) => n.outputs[0].name === y.name))
+      this.fail(`customGradient ${y.name}`, "is not the first output of a node of this graph");
+    this.customGradients.set(y.name, rule);
+  }
+
   identity(x: Value): Value {
     return this.node("Identity", [x], x.shape);
   }
@@ -422,8 +440,8 @@ export class Graph {
   }
 
   /**
-   * Splits x along `axis` into consecutive pieces of `sizes` (one ONNX Split node, one copy of x). It has no
-   * gradient rule: the engine splits flat state into tensors and differentiates with respect to the pieces.
+   * Splits x along `axis` into consecutive pieces of `sizes` (one ONNX Split node, one copy of x): the
+   * engine's flat state into tensors, a transformer's fused Q/K/V projection into Q, K and V.
    */
   split(x: Value, axis: number, sizes: readonly number[]): Value[] {
     const ax = normAxis(axis, x.shape.length);

@@ -149,9 +149,94 @@ describe("gradients match finite differences", () => {
   it("Erf and exact GELU (float32: ONNX Runtime has no double Erf kernel)", () => {
     prop(matrix, (g, [x]) => g.add(g.erf(x), gelu(g, x)), value, "float32");
   });
-  it("softmax over the last axis, with a causal mask added", () => {
+  it("GELU's own gradient rule equals the per-op rules' gradient of the same composite, tails included", () => {
+    // The float32 differences above are coarse (h = 1e-2); the per-op rules (Mul, Add, Erf) are each held
+    // to float64 differences, so their gradient of x·0.5·(1 + erf(x/√2)) is the reference here.
+    const run = (build: (g: Graph, x: Value) => Value, xs: number[], w: number[]) => {
+      const g = new Graph("gelu", "float32");
+      const x = g.input("x", [xs.length]);
+      const y = build(g, x);
+      const [dx] = gradients(g, g.sum(g.mul(y, g.constant(w, [w.length]))), [x]);
+      const program = new Program(
+        { graph: g, state: [], outputs: { y, dx } },
+        {},
+        { device: "cpu", threads: 1 },
+      );
+      const out = program.run({ x: Float32Array.from(xs) });
+      const copy = { y: Array.from(out.y), dx: Array.from(out.dx), ops: g.nodes.length };
+      program.dispose();
+      return copy;
+    };
+    const composite = (g: Graph, x: Value) => g.mul(g.mul(x, 0.5), g.add(g.erf(g.mul(x, Math.SQRT1_2)), 1));
+    const cases = fc
+      .integer({ min: 1, max: 40 })
+      .chain((n) =>
+        fc.tuple(
+          fc.array(fc.double({ min: -9, max: 9, noNaN: true }), { minLength: n, maxLength: n }),
+          fc.array(value, { minLength: n, maxLength: n }),
+        ),
+      );
+    fc.assert(
+      fc.property(cases, ([xs, w]) => {
+        const own = run(gelu, xs, w);
+        const reference = run(composite, xs, w);
+        expect(own.ops).toBeLessThan(reference.ops);
+        for (const k of ["y", "dx"] as const)
+          own[k].forEach((v, i) => {
+            const e = reference[k][i];
+            expect(Math.abs(v - e), `${k}[${i}] at x = ${xs[i]}: ${v} vs ${e}`).toBeLessThanOrEqual(
+              1e-6 + 1e-5 * Math.abs(e),
+            );
+          });
+      }),
+      { numRuns: 20, seed: 29 },
+    );
+  });
+  it("softmax over the last axis (ONNX Softmax and its rule), with a causal mask added", () => {
     const shapes = fc.tuple(dim, dim).map(([b, t]) => [[b, t, t]]);
     prop(shapes, (g, [x]) => softmax(g, g.add(x, causalMask(g, x.shape[1]))));
+  });
+  it("softmax's rule equals the per-op rules' gradient of the max-shifted composite, large scores included", () => {
+    const run = (fused: boolean, rows: number, cols: number, xs: number[], w: number[]) => {
+      const g = new Graph("softmax", "float64");
+      const x = g.input("x", [rows, cols]);
+      const e = g.exp(g.sub(x, g.maxNoGrad(x, [1], true)));
+      const y = fused ? softmax(g, x) : g.div(e, g.sum(e, [1], true));
+      const [dx] = gradients(g, g.sum(g.mul(y, g.constant(w, [rows, cols]))), [x]);
+      const program = new Program(
+        { graph: g, state: [], outputs: { y, dx } },
+        {},
+        { device: "cpu", threads: 1 },
+      );
+      const out = program.run({ x: Float64Array.from(xs) });
+      const copy = { y: Array.from(out.y), dx: Array.from(out.dx), ops: g.nodes.map((n) => n.op) };
+      program.dispose();
+      return copy;
+    };
+    const cases = fc
+      .tuple(dim, fc.integer({ min: 1, max: 8 }))
+      .chain(([r, c]) =>
+        fc.tuple(
+          fc.constant([r, c]),
+          fc.array(fc.double({ min: -50, max: 50, noNaN: true }), { minLength: r * c, maxLength: r * c }),
+          fc.array(value, { minLength: r * c, maxLength: r * c }),
+        ),
+      );
+    fc.assert(
+      fc.property(cases, ([[r, c], xs, w]) => {
+        const own = run(true, r, c, xs, w);
+        const reference = run(false, r, c, xs, w);
+        expect(own.ops).toContain("Softmax");
+        for (const k of ["y", "dx"] as const)
+          own[k].forEach((v, i) => {
+            const e = reference[k][i];
+            expect(Math.abs(v - e), `${k}[${i}]: ${v} vs ${e}`).toBeLessThanOrEqual(
+              1e-12 + 1e-9 * Math.abs(e),
+            );
+          });
+      }),
+      { numRuns: 20, seed: 31 },
+    );
   });
   it("Gather of table rows: the gradient adds into every row picked, repeats included", () => {
     const shapes = fc.tuple(dim, dim, dim).map(([b, n, d]) => [
@@ -269,6 +354,17 @@ describe("gradients match finite differences", () => {
       const s = g.slice(c, 1, 1, c.shape[1]);
       const t = g.transpose(g.reshape(s, [s.shape[0], s.shape[1], 1]), [2, 1, 0]);
       return g.mul(g.expand(t, [2, ...t.shape.slice(1)]), 2);
+    });
+  });
+  it("Split: each piece's gradient lands in its place, zeros for a piece the loss does not read", () => {
+    const shapes = fc.tuple(dim, dim, dim, dim).map(([r, a, b, c]) => [[r, a + b + c]]);
+    prop(shapes, (g, [x]) => {
+      const [p, , q] = g.split(x, 1, [1, x.shape[1] - 2, 1]);
+      return g.add(g.mul(g.exp(p), 2), g.square(q));
+    });
+    prop(shapes, (g, [x]) => {
+      const [p, q, r] = g.split(x, 1, [1, 1, x.shape[1] - 2]);
+      return g.concat([g.mul(q, p), g.tanh(r), p], 1);
     });
   });
   it("stopGradient and lessMask pass no gradient: d/dx Σ w·(sg(exp x)·x + mask(x < 0)) = w·exp(x)", () => {

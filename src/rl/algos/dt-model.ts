@@ -110,10 +110,11 @@ export class DtModel {
     const hd = h / heads;
     for (let l = 0; l < this.shape.layers; l++) {
       const base = EMB_NORM + 1 + l * PER_LAYER;
-      const qkv = g.gemm(ln(base + LN1, y), p(base + QKV).w, p(base + QKV).b);
-      const split = (j: number, perm: number[]) =>
-        g.transpose(g.reshape(g.slice(qkv, 1, j * h, (j + 1) * h), [b, tokens, heads, hd]), perm);
-      const [q, kT, v] = [split(0, [0, 2, 1, 3]), split(1, [0, 2, 3, 1]), split(2, [0, 2, 1, 3])];
+      // One Gemm for Q, K and V ([h, 3h] weight), cut by one Split (its gradient is one Concat).
+      const qkv = g.split(g.gemm(ln(base + LN1, y), p(base + QKV).w, p(base + QKV).b), 1, [h, h, h]);
+      const heads4 = (j: number, perm: number[]) =>
+        g.transpose(g.reshape(qkv[j], [b, tokens, heads, hd]), perm);
+      const [q, kT, v] = [heads4(0, [0, 2, 1, 3]), heads4(1, [0, 2, 3, 1]), heads4(2, [0, 2, 1, 3])];
       const scores = g.add(g.mul(g.batchMatmul(q, kT), 1 / Math.sqrt(hd)), mask);
       const attended = g.transpose(g.batchMatmul(softmax(g, scores), v), [0, 2, 1, 3]);
       y = g.add(y, g.gemm(g.reshape(attended, [b * tokens, h]), p(base + PROJ).w, p(base + PROJ).b));

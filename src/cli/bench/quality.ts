@@ -85,7 +85,11 @@ export function registerBenchQuality(bench: Command): void {
     )
     .option("--data-dir <dir>", "where datasets <robot>-<level>-<N>ep are read or collected (default: logs/)")
     .option("--device <name>", "engine device: cpu | cuda (default: cuda when its provider loads, else cpu)")
-    .option("--threads <n>", "engine threads (default: all cores; 1 when cells run side by side)", parseIntOption("--threads"))
+    .option(
+      "--threads <n>",
+      "engine threads (default: all cores; 1 when cells run side by side)",
+      parseIntOption("--threads"),
+    )
     .option("--plot <file>", "also draw the table as a chart, to an .svg or .png file")
     .option("--json", "end stdout with one JSON object")
     .action(async (opts: QualityOptions) => {

@@ -27,6 +27,7 @@ import { SafetyCore } from "../../src/safety/safety-core.js";
 import { ClockScheduler } from "../../src/safety/loop/clock-scheduler.js";
 import { MujocoEnv } from "../../src/sim/mujoco-env.js";
 import { pendulumColumns } from "../policy/fixtures/pendulum-columns.js";
+import { tinyTrainingOptions, trainTinyDtPackage } from "../policy/fixtures/tiny-dt-package.js";
 
 const robot = loadRobot("pendulum");
 const spec = robot.spec;
@@ -65,25 +66,13 @@ async function loggedCommands(file: string): Promise<number[]> {
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "tether-dt-canary-"));
   data = pendulumColumns(200, (rng) => rng.uniform(0, 1));
-  const common = {
-    dataset: "synthetic",
-    robot: "pendulum",
-    steps: 4,
-    seed: 0,
-    evalEvery: 0,
-    evalEpisodes: 0,
-    resume: false,
-    batchSize: 8,
-    columns: data,
-    supportSteps: 20,
-  };
+  await trainTinyDtPackage(join(dir, "dt"), data);
   await runTraining({
-    ...common,
-    algo: "dt",
-    out: join(dir, "dt"),
-    config: { embedDim: 8, layers: 1, heads: 1, contextLength: 5, maxEpisodeLength: 300, warmupSteps: 1 },
+    ...tinyTrainingOptions(data),
+    algo: "bc",
+    out: join(dir, "bc"),
+    config: { hidden: [8, 8] },
   });
-  await runTraining({ ...common, algo: "bc", out: join(dir, "bc"), config: { hidden: [8, 8] } });
   dtPkg = loadPolicyPackage(join(dir, "dt"));
   mlpPkg = loadPolicyPackage(join(dir, "bc"));
 }, 240_000);

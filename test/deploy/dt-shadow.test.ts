@@ -14,9 +14,9 @@ import { loadPolicyPackage, type PolicyPackage } from "../../src/policy/package.
 import { dtRunnerFromPackage } from "../../src/policy/package-runner.js";
 import { loadRobot } from "../../src/robot/load.js";
 import { rolloutPolicy } from "../../src/rl/eval/rollout.js";
-import { runTraining } from "../../src/rl/run-training.js";
 import { MujocoEnv } from "../../src/sim/mujoco-env.js";
 import { pendulumColumns } from "../policy/fixtures/pendulum-columns.js";
+import { trainTinyDtPackage } from "../policy/fixtures/tiny-dt-package.js";
 
 const robot = loadRobot("pendulum");
 
@@ -26,21 +26,7 @@ let data: TransitionColumns;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "tether-dt-shadow-"));
   data = pendulumColumns(200, (rng) => -rng.uniform(0, 10));
-  await runTraining({
-    algo: "dt",
-    dataset: "synthetic",
-    robot: "pendulum",
-    steps: 4,
-    out: join(dir, "dt"),
-    seed: 0,
-    evalEvery: 0,
-    evalEpisodes: 0,
-    resume: false,
-    batchSize: 8,
-    config: { embedDim: 8, layers: 1, heads: 1, contextLength: 5, maxEpisodeLength: 300, warmupSteps: 1 },
-    columns: data,
-    supportSteps: 20,
-  });
+  await trainTinyDtPackage(join(dir, "dt"), data);
   pkg = loadPolicyPackage(join(dir, "dt"));
 }, 120_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -10,10 +10,10 @@ import type { Float64MultiArray, JointState } from "../../../src/msgs/types.js";
 import { timeFromSeconds } from "../../../src/msgs/time.js";
 import { policyNode, type PolicyNodeHandle } from "../../../src/nodes/policy/policy-node.js";
 import { simRobotNode } from "../../../src/nodes/sim-robot/sim-robot-node.js";
-import { runTraining } from "../../../src/rl/run-training.js";
 import { createEmbeddedContext, type EmbeddedContext } from "../../../src/ros/embedded/context.js";
 import type { NodeHandle } from "../../../src/ros/node.js";
 import { pendulumColumns } from "../../policy/fixtures/pendulum-columns.js";
+import { trainTinyDtPackage } from "../../policy/fixtures/tiny-dt-package.js";
 
 const COMMANDS = "/forward_effort_controller/commands";
 
@@ -28,21 +28,10 @@ async function waitFor(what: string, pred: () => boolean, timeoutMs = 30_000): P
 let dir: string;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "tether-dt-node-"));
-  await runTraining({
-    algo: "dt",
-    dataset: "synthetic",
-    robot: "pendulum",
-    steps: 4,
-    out: dir,
-    seed: 0,
-    evalEvery: 0,
-    evalEpisodes: 0,
-    resume: false,
-    batchSize: 8,
-    config: { embedDim: 8, layers: 1, heads: 1, contextLength: 5, maxEpisodeLength: 300, warmupSteps: 1 },
-    columns: pendulumColumns(200, (rng) => rng.uniform(0, 1)),
-    supportSteps: 20,
-  });
+  await trainTinyDtPackage(
+    dir,
+    pendulumColumns(200, (rng) => rng.uniform(0, 1)),
+  );
 }, 120_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -15,9 +15,9 @@ import { signalLayout } from "../../../src/robot/signals.js";
 import { safetyEvent } from "../../../src/safety/events.js";
 import { ClockScheduler } from "../../../src/safety/loop/clock-scheduler.js";
 import { WorkerPolicy } from "../../../src/safety/loop/worker-policy.js";
-import { runTraining } from "../../../src/rl/run-training.js";
 import { MujocoEnv } from "../../../src/sim/mujoco-env.js";
 import { pendulumColumns } from "../../policy/fixtures/pendulum-columns.js";
+import { trainTinyDtPackage } from "../../policy/fixtures/tiny-dt-package.js";
 
 const robot = loadRobot("pendulum");
 const [lo, hi] = robot.spec.actuators[0].range;
@@ -26,21 +26,10 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 let dir: string;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "tether-dt-worker-"));
-  await runTraining({
-    algo: "dt",
-    dataset: "synthetic",
-    robot: "pendulum",
-    steps: 4,
-    out: dir,
-    seed: 0,
-    evalEvery: 0,
-    evalEpisodes: 0,
-    resume: false,
-    batchSize: 8,
-    config: { embedDim: 8, layers: 1, heads: 1, contextLength: 5, maxEpisodeLength: 300, warmupSteps: 1 },
-    columns: pendulumColumns(200, (rng) => rng.uniform(0, 1)),
-    supportSteps: 20,
-  });
+  await trainTinyDtPackage(
+    dir,
+    pendulumColumns(200, (rng) => rng.uniform(0, 1)),
+  );
 }, 120_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

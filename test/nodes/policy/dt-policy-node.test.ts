@@ -11,7 +11,7 @@ import { timeFromSeconds } from "../../../src/msgs/time.js";
 import { policyNode, type PolicyNodeHandle } from "../../../src/nodes/policy/policy-node.js";
 import { simRobotNode } from "../../../src/nodes/sim-robot/sim-robot-node.js";
 import { createEmbeddedContext, type EmbeddedContext } from "../../../src/ros/embedded/context.js";
-import type { NodeHandle } from "../../../src/ros/node.js";
+import { CLOCK_QOS, type NodeHandle } from "../../../src/ros/node.js";
 import { pendulumColumns } from "../../policy/fixtures/pendulum-columns.js";
 import { trainTinyDtPackage } from "../../policy/fixtures/tiny-dt-package.js";
 
@@ -80,20 +80,18 @@ describe("policy node with a decision-transformer package", () => {
     expect(new Set(positions.map((p) => p.toFixed(6))).size).toBeGreaterThan(5);
   }, 90_000);
 
-  /** The first `n` policy commands of a node on a robot held still at one state, and its raw node. */
+  /**
+   * The first `n` commands of a node on a robot held still at one state, every one of them a policy tick.
+   * The test owns the clock: on the wall clock a loaded machine turned ticks into holds (the policy over its
+   * 20 ms budget, the timer late by two periods, a state older than 100 ms), which changed the commands and
+   * the transformer's context. On sim time driven from here each tick is one synchronous step: the state,
+   * then /clock one period on, and the deadline, stall and stale-state monitors see exactly those stamps.
+   */
   async function commandsAtOneState(n: number, parameters: Record<string, unknown>) {
     ctx = createEmbeddedContext({ logSink: () => {} });
     const robot = ctx.createNode("fake_robot");
     const js = robot.createPublisher("sensor_msgs/msg/JointState", "/joint_states");
-    robot.createTimer(5, () =>
-      js.publish({
-        header: { stamp: timeFromSeconds(robot.getClock().nowSeconds()), frame_id: "" },
-        name: ["pendulum_joint"],
-        position: [2.5],
-        velocity: [-0.5],
-        effort: [0],
-      }),
-    );
+    const clock = robot.createPublisher("rosgraph_msgs/msg/Clock", "/clock", { qos: CLOCK_QOS });
     const commands: number[] = [];
     ctx
       .createNode("listener")
@@ -106,15 +104,32 @@ describe("policy node with a decision-transformer package", () => {
         robot: "pendulum",
         model: dir,
         loop: "timer",
+        use_sim_time: true,
         fallback: "none",
         max_delta: 2,
         ...parameters,
       },
     });
     handle = await policyNode(node);
-    await waitFor(`${n} commands`, () => commands.length >= n, 60_000);
-    expect(handle.stats().estop).toBe(false);
-    const out = { commands: commands.slice(0, n), targetReturn: node.getParameter("target_return") };
+    const periodS = 1 / 50; // the pendulum's control.rate_hz
+    const step = (t: number): void => {
+      js.publish({
+        header: { stamp: timeFromSeconds(t), frame_id: "" },
+        name: ["pendulum_joint"],
+        position: [2.5],
+        velocity: [-0.5],
+        effort: [0],
+      });
+      clock.publish({ clock: timeFromSeconds(t) });
+      ctx!.spinSome();
+    };
+    step(100); // starts the node's sim-time timer: due one period on
+    for (let k = 1; k <= n; k++) {
+      step(100 + k * periodS);
+      expect(commands.length, `command of tick ${k}`).toBe(k);
+    }
+    expect(handle.stats().bySource).toEqual({ policy: n });
+    const out = { commands, targetReturn: node.getParameter("target_return") };
     await handle.close();
     ctx.shutdown();
     handle = undefined;
@@ -128,10 +143,11 @@ describe("policy node with a decision-transformer package", () => {
     const high = await commandsAtOneState(6, { target_return: 100_000 });
     const byDefault = await commandsAtOneState(1, {});
     expect(low.targetReturn).toBe(-100_000);
-    // Same target, same states: the same commands (the control); another target: others.
-    again.commands.forEach((c, i) => expect(c).toBeCloseTo(low.commands[i], 9));
+    // Same target, same states, policy ticks only: the very same commands (the control); another target:
+    // others.
+    expect(again.commands).toEqual(low.commands);
     const diff = Math.max(...high.commands.map((c, i) => Math.abs(c - low.commands[i])));
-    // The tiny 4-update model is weakly conditioned, yet far above the control's 1e-9 agreement.
+    // The tiny 4-update model is weakly conditioned, yet far from the control's exact agreement.
     expect(diff).toBeGreaterThan(1e-5);
     // Unset, the parameter shows the package's own target (the dataset's best episode return).
     const { loadPolicyPackage } = await import("../../../src/policy/package.js");

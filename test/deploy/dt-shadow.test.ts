@@ -1,7 +1,8 @@
 /**
  * A decision transformer in shadow: its return-to-go falls by the robot's reward as in eval. The node's
  * controller (what shadow and canary run) fed from MuJoCo's signals must reproduce eval's rollout of the
- * same package step for step; runShadow must report the returns-to-go its live episodes ended on.
+ * same package step for step, `finish` included; runShadow must report the returns-to-go its live episodes
+ * ended on: the target less each episode's whole return.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -66,6 +67,18 @@ describe("decision transformer in shadow", () => {
       }
       // The rewards arrived: the return-to-go fell (pendulum rewards are mostly positive, at most 1).
       expect(evalRtg[evalRtg.length - 1]).toBeLessThan(evalRtg[0] - 1);
+      // `finish` (what shadow and canary call at an episode's end) takes the last step's reward, which eval
+      // gave after its last action: both end on the target less the episode's return.
+      controller.finish?.(env.signals());
+      expect(runner.currentReturnToGo).toBeCloseTo(evalRunner.currentReturnToGo, 9);
+      // It leaves nothing behind: after the reset the same episode gets the same actions.
+      controller.reset?.();
+      env.reset(11);
+      for (let t = 0; t < rollout.steps; t++) {
+        controller.act(env.observe(), env.signals(), out);
+        expect(out[0], `action at step ${t} of the episode after finish`).toBeCloseTo(rollout.actions[t], 5);
+        env.step(rollout.actions.subarray(t, t + 1));
+      }
     } finally {
       env.close();
     }
@@ -87,8 +100,10 @@ describe("decision transformer in shadow", () => {
     const target = r.details.dt_target_return as number;
     const end = r.details.dt_return_to_go_end as number;
     expect(target).toBe(pkg.transformer!.targetReturn);
-    // target - end is the mean live episode return: pendulum rewards are at most 1 per tick.
+    // target - end is the mean live episode return, every step's reward counted (the last one too, which
+    // arrives after the episode's last tick): pendulum rewards are at most 1 per tick.
     const ticksPerEpisode = (r.details.live_ticks as number) / 2;
+    expect(Math.abs(target - end - (r.details.live_mean_return as number))).toBeLessThan(1e-6);
     expect(target - end).toBeGreaterThan(1);
     expect(target - end).toBeLessThanOrEqual(ticksPerEpisode);
     expect(r.details.commands_published).toBe(0);

@@ -15,8 +15,8 @@
  * replay, each episode starts at the package's target and every logged step records its logged action and
  * reward; live, the node's controller (package-controller.ts) records the command the robot applied and the
  * robot's reward expression on the observed signals (robot.yaml `reward`, required by its schema, so every
- * robot has one). `details.dt_return_to_go_end`: the mean return-to-go the live episodes ended on
- * (dt_target_return less the mean live episode return).
+ * robot has one). `details.dt_return_to_go_end`: the mean return-to-go the live episodes ended on, which is
+ * `dt_target_return` less `live_mean_return` (the mean live episode return, every step's reward counted).
  */
 import { TetherError } from "../../core/errors.js";
 import { buildPolicyStack, DEFAULT_SHIELD_PARAMS } from "../../nodes/policy/build-shield.js";
@@ -83,6 +83,7 @@ export async function runShadow(ctx: StageContext, options: ShadowOptions): Prom
   // The node's controller: a decision transformer's context gets the applied command and its reward.
   const policy = packageController(stack.runner, spec);
   const returnToGoEnd: number[] = [];
+  const liveReturns: number[] = [];
   // One SafetyCore per episode (see shielded-episodes.ts: a long-lived core on the manual clock overflows).
   const makeCore = (): SafetyCore =>
     new SafetyCore({
@@ -120,6 +121,7 @@ export async function runShadow(ctx: StageContext, options: ShadowOptions): Prom
       env.reset(ctx.seed * 1000 + 500 + ep);
       behavior.reset(ctx.seed * 1000 + 500 + ep);
       let robotEstop = false;
+      let ret = 0;
       for (let t = 0; t < env.maxEpisodeSteps; t++) {
         simMs += core.periodMs;
         scheduler.advanceTo(simMs);
@@ -150,8 +152,13 @@ export async function runShadow(ctx: StageContext, options: ShadowOptions): Prom
           log.diagnostics(tNs, toDiagnosticArray(out.events, simMs / 1000, spec.name).status);
         }
         const step = env.stepActuators(behaviorCommand);
+        ret += step.reward;
         if (step.terminated || step.truncated) break;
       }
+      liveReturns.push(ret);
+      // The last command's outcome comes after the last tick (as in canary): without it the return-to-go
+      // would end one reward short of the target less the episode's return.
+      policy.finish?.(env.signals());
       if (dt) returnToGoEnd.push(dt.currentReturnToGo);
       if (core.estop.engaged) estops++;
       if (robotEstop) robotEstops++;
@@ -183,6 +190,8 @@ export async function runShadow(ctx: StageContext, options: ShadowOptions): Prom
       policy_evaluated_ticks: policyEvaluatedTicks,
       robot_estops: robotEstops,
       live_agreement: ticks > 0 ? agreeLive / ticks : null,
+      live_mean_return:
+        liveReturns.length > 0 ? liveReturns.reduce((x, y) => x + y, 0) / liveReturns.length : null,
       commands_published: published,
       tolerance: options.tolerance,
       ...(dt && {

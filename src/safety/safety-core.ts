@@ -351,6 +351,8 @@ export class SafetyCore {
   /** Reports a finished episode's return to the return-collapse monitor (its events join the next tick). */
   endEpisode(episode: number, ret: number): void {
     this.episode$.next({ stamp: this.scheduler.now(), episode, return: ret });
+    // No `finish` first: the last step's outcome would only lower a return-to-go this reset puts back at the
+    // target (the node reports none), so a decision transformer acts the same without it.
     this.cfg.policy.reset?.();
   }
 

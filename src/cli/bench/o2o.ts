@@ -36,6 +36,7 @@ interface O2oOptions {
   out?: string;
   dataDir?: string;
   device?: string;
+  threads?: number;
   json?: boolean;
 }
 
@@ -120,6 +121,11 @@ export function registerBenchO2o(bench: Command): void {
     .option("--out <dir>", "folder for the fine-tune runs' curves and results (default: logs/o2o-<time>)")
     .option("--data-dir <dir>", "where datasets <robot>-<level>-<N>ep are read or collected (default: logs/)")
     .option("--device <name>", "engine device: cpu | cuda (default: cuda when its provider loads, else cpu)")
+    .option(
+      "--threads <n>",
+      "engine threads (default: all cores; 1 when runs go side by side)",
+      parseIntOption("--threads"),
+    )
     .option("--json", "end stdout with one JSON object")
     .action(async (opts: O2oOptions) => {
       const { loadRobot, REPO_ROOT } = await import("../../robot/load.js");

@@ -57,6 +57,12 @@ export type LoopMessage =
   | { type: "fault"; event: SafetyEvent; estop: EStopState }
   | { type: "reset"; by: string; trips: number };
 
-/** Main thread -> loop (read with receiveMessageOnPort when LOOP.control moves). */
+/**
+ * Main thread -> loop (read with receiveMessageOnPort when LOOP.control moves). An episode mark carries the
+ * latest state the main thread had when it came (its `stateSeq` and signals): the ending episode's last state,
+ * which may be newer than the loop's last read and already overwritten in `state` by the next episode's first.
+ */
 export type ControlMessage =
-  { type: "reset"; by: string } | { type: "episode"; data: number } | { type: "raise"; event: SafetyEvent };
+  | { type: "reset"; by: string }
+  | { type: "episode"; data: number; stateSeq: number; signals: Float64Array }
+  | { type: "raise"; event: SafetyEvent };

@@ -8,6 +8,7 @@
  */
 import { parentPort, receiveMessageOnPort } from "node:worker_threads";
 import { signalLayout } from "../../robot/signals.js";
+import { EpisodeReturn } from "../../safety/episode-return.js";
 import { safetyEvent } from "../../safety/events.js";
 import type { RunLog } from "../../safety/run-log.js";
 import { WorkerPolicy } from "../../safety/loop/worker-policy.js";
@@ -74,9 +75,11 @@ export async function createRealtimeTick(o: PolicyLoopOptions): Promise<Realtime
   // The last published command stays in the signals (as SignalAssembler.setAction does on the timer path).
   const action = new Float64Array(nAct);
   let stampMs = 0;
+  /** The seqlock value of the state in `signals` (its id for episodeReturn). */
+  let readSeq = 0;
   let control = 0;
   let episode: number | undefined = undefined;
-  let episodeReturn = 0;
+  const episodeReturn = new EpisodeReturn(core.task);
   let faulted = false;
 
   const estopState = (): EStopState => ({
@@ -93,6 +96,7 @@ export async function createRealtimeTick(o: PolicyLoopOptions): Promise<Realtime
     for (let i = 0; i < incoming.length; i++) incoming[i] = state[1 + i];
     if (Atomics.load(ctrl, LOOP.stateSeq) !== before) return;
     stampMs = stamp;
+    readSeq = before;
     signals.set(incoming);
     for (let i = 0; i < nAct; i++) signals[layout.action + i] = action[i];
   };
@@ -104,9 +108,11 @@ export async function createRealtimeTick(o: PolicyLoopOptions): Promise<Realtime
         post({ type: "reset", by: m.by, trips: core.estop.trips });
       }
     } else if (m.type === "episode") {
-      if (episode !== undefined && m.data !== episode) core.endEpisode(episode, episodeReturn);
+      // The ending episode's latest state as the main thread had it, with the command last sent.
+      for (let i = 0; i < nAct; i++) m.signals[layout.action + i] = action[i];
+      const ret = episodeReturn.end(m.signals, m.stateSeq);
+      if (episode !== undefined && m.data !== episode) core.endEpisode(episode, ret);
       episode = m.data;
-      episodeReturn = 0;
     } else core.raise(m.event);
   };
 
@@ -127,6 +133,7 @@ export async function createRealtimeTick(o: PolicyLoopOptions): Promise<Realtime
     }
     if (Atomics.load(ctrl, LOOP.ready) === 0) return;
     readState();
+    episodeReturn.settle(signals);
     const wasEngaged = core.estop.engaged;
     const out = core.tick(stampMs, signals);
     if (out.tick === o.throwAtTick) throw new Error(`injected fault at tick ${out.tick}`);
@@ -137,7 +144,7 @@ export async function createRealtimeTick(o: PolicyLoopOptions): Promise<Realtime
       for (let i = 0; i < nAct; i++) action[i] = out.command[i];
       for (let i = 0; i < nAct; i++) signals[layout.action + i] = action[i];
       publish(out.command);
-      episodeReturn += core.task.reward(signals);
+      episodeReturn.sent(readSeq);
     }
     const estopChanged = core.estop.engaged !== wasEngaged;
     if (out.events.length > 0 || estopChanged)

@@ -35,6 +35,8 @@ export interface PolicyLoopSpec {
 export interface PolicyLoop {
   /** `stampMs` on the loop's clock (epoch ms, performance.timeOrigin + performance.now()). */
   writeState(stampMs: number, signals: Float64Array): void;
+  /** The state's seqlock value after the last writeState (the loop's id of that state). */
+  stateSeq(): number;
   /** The loop starts ticking (state and task topics have arrived). */
   setReady(): void;
   post(message: ControlMessage): void;
@@ -101,6 +103,9 @@ export function startPolicyLoop(spec: PolicyLoopSpec): PolicyLoop {
       state[0] = stampMs;
       state.set(signals, 1);
       Atomics.add(ctrl, LOOP.stateSeq, 1);
+    },
+    stateSeq() {
+      return Atomics.load(ctrl, LOOP.stateSeq);
     },
     setReady() {
       Atomics.store(ctrl, LOOP.ready, 1);

@@ -47,8 +47,10 @@ import { asyncScheduler, type SchedulerLike } from "rxjs";
 import { ConfigError } from "../../core/errors.js";
 import type { JointState } from "../../msgs/types.js";
 import { commandTopic } from "../../robot/spec.js";
+import { compileTask } from "../../robot/task-functions.js";
 import { LATCHED_QOS, type Node, type NodeHandle } from "../../ros/node.js";
 import { guardCallbacks, type CallbackFault, type CallbackFaultHandler } from "../../ros/callback-guard.js";
+import { EpisodeReturn } from "../../safety/episode-return.js";
 import { safetyEvent, type SafetyEvent } from "../../safety/events.js";
 import { ArrayRunLog, type RunLog } from "../../safety/run-log.js";
 import type { SafetyCore } from "../../safety/safety-core.js";
@@ -223,12 +225,15 @@ export async function startPolicyNode(rawNode: Node, testing: PolicyNodeTesting)
 
   let core: SafetyCore | undefined = undefined;
   let stateStampMs = 0;
+  /** Joint states accepted so far: the id of the latest state, for episodeReturn. */
+  let stateCount = 0;
   let haveState = false;
   let warnedClock = false;
   const pendingTasks = subscribeTaskTopics(node, spec, assembler);
   const stats = { ticks: 0, published: 0, faults: 0, bySource: {} as Record<string, number> };
   let episode: number | undefined = undefined;
-  let episodeReturn = 0;
+  // Timer loop only (the worker loop keeps its own): each step scored from the state after it.
+  const episodeReturn = new EpisodeReturn(compileTask(spec));
   // Shadow: agreement with whoever else commands the robot (mean |policy - live| in normalized units).
   const live = new Float64Array(spec.actuators.length);
   let haveLive = false;
@@ -320,6 +325,7 @@ export async function startPolicyNode(rawNode: Node, testing: PolicyNodeTesting)
     function onJointState(msg: JointState) {
       if (!assembler.acceptJointState(msg, spec.ros.joint_states_topic, (t) => log.warn(t))) return;
       stateStampMs = (msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9) * 1000;
+      stateCount++;
       haveState = true;
       if (!warnedClock && Math.abs(clockMs() - stateStampMs) > 60_000) {
         warnedClock = true;
@@ -337,13 +343,17 @@ export async function startPolicyNode(rawNode: Node, testing: PolicyNodeTesting)
     { qos: LATCHED_QOS },
     function onEpisode(m) {
       if (loop !== undefined) {
-        loop.post({ type: "episode", data: m.data });
+        loop.post({
+          type: "episode",
+          data: m.data,
+          stateSeq: loop.stateSeq(),
+          signals: assembler.signals.slice(),
+        });
         return;
       }
-      if (core !== undefined && episode !== undefined && m.data !== episode)
-        core.endEpisode(episode, episodeReturn);
+      const ret = episodeReturn.end(assembler.signals, stateCount);
+      if (core !== undefined && episode !== undefined && m.data !== episode) core.endEpisode(episode, ret);
       episode = m.data;
-      episodeReturn = 0;
     },
   );
   const resetDiagnostics = (trips: number): void =>
@@ -435,6 +445,8 @@ export async function startPolicyNode(rawNode: Node, testing: PolicyNodeTesting)
     timer = node.createTimer(1000 / rateHz, function tick() {
       if (!haveState || pendingTasks.size > 0) return;
       if (core === undefined) core = makeCore();
+      // The last command's step, scored from this tick's state (with that command still in the signals).
+      episodeReturn.settle(assembler.signals);
       const wasEngaged = core.estop.engaged;
       const out = core.tick(stateStampMs, assembler.signals);
       stats.ticks++;
@@ -443,7 +455,7 @@ export async function startPolicyNode(rawNode: Node, testing: PolicyNodeTesting)
         cmdPub.publish({ data: out.command.slice() });
         assembler.setAction(out.command);
         stats.published++;
-        episodeReturn += core.task.reward(assembler.signals);
+        episodeReturn.sent(stateCount);
       }
       if (shadow && haveLive) {
         let d = 0;

@@ -3,9 +3,10 @@
  * e-stop) against an offline-only control with the same update budget (`--ratio 1.0`: the same updates, on
  * offline data only, the same evaluation seeds; ReBRAC keeps its offline BC weights there), per seed; the gain is the paired difference at the last
  * evaluation both arms reached. It collects the dataset (logs/<robot>-<level>-<N>ep, as bench quality does)
- * and trains the offline policy (models/finetune-…) when missing, reusing them otherwise. Every training and
- * fine-tune run is the real `tether train` / `tether finetune` in a child process, so arms can run side by
- * side (`--jobs 2`) and the figures are those of the command a user runs.
+ * and trains the offline policy (models/finetune-…) when missing, reusing them otherwise; two benches sharing
+ * --models-dir train it once (a pid lock beside the folder). Every training and fine-tune run is the real
+ * `tether train` / `tether finetune` in a child process, so arms can run side by side (`--jobs 2`) and the
+ * figures are those of the command a user runs.
  */
 import type { Command } from "commander";
 import { spawn } from "node:child_process";
@@ -18,7 +19,7 @@ import type { SeedPair } from "../../rl/eval/paired-gain.js";
 import type { CurvePoint } from "../../rl/finetune/finetune-loop.js";
 import { parseHiddenOption, parseIntOption, printJsonLine } from "../run.js";
 import { addOnlineBudgetOptions } from "./online-budget-options.js";
-import { tryPidLock } from "./pid-lock.js";
+import { tryPidLock, withPidLock } from "./pid-lock.js";
 
 interface FinetuneBenchFlags {
   robot: string;
@@ -178,22 +179,29 @@ async function benchFinetune(flags: FinetuneBenchFlags) {
     resolve(flags.modelsDir ?? join(REPO_ROOT, "models")),
     `finetune-${name}-${flags.level}-${scale.dataset_episodes}ep-${algo}-${scale.hidden.join("x")}-${scale.steps}u`,
   );
-  if (existsSync(join(modelDir, "policy.json")) && existsSync(join(modelDir, "config.json"))) {
-    log(`reusing the offline policy ${modelDir}`);
-  } else {
-    if (flags.partial) missing(modelDir);
-    log(`training ${algo} ${scale.hidden.join("x")} for ${scale.steps} updates into ${modelDir}`);
-    await tetherChild(
-      [
+  // Two benches sharing --models-dir may both find the policy missing: one trains it, the other waits and
+  // reuses it. policy.json is written only after the trainer's last checkpoint, so a package holding it is
+  // finished and is reused without the lock. The lock sits beside the folder, as the datasets' does.
+  const trained = (): boolean =>
+    existsSync(join(modelDir, "policy.json")) && existsSync(join(modelDir, "config.json"));
+  const reuse = (): void => log(`reusing the offline policy ${modelDir}`);
+  if (trained()) reuse();
+  else
+    await withPidLock(`${modelDir}.pid`, `training ${modelDir}`, log, async () => {
+      if (trained()) return reuse();
+      if (flags.partial) missing(modelDir);
+      log(`training ${algo} ${scale.hidden.join("x")} for ${scale.steps} updates into ${modelDir}`);
+      await tetherChild(
+        [
+          "train",
+          ...["--algo", algo, "--dataset", datasetDir, "--robot", flags.robot],
+          ...["--hidden", scale.hidden.join(","), "--steps", String(scale.steps), "--seed", "0"],
+          ...["--eval-every", "0", "--threads", String(flags.threads), "--out", modelDir, "--json"],
+        ],
         "train",
-        ...["--algo", algo, "--dataset", datasetDir, "--robot", flags.robot],
-        ...["--hidden", scale.hidden.join(","), "--steps", String(scale.steps), "--seed", "0"],
-        ...["--eval-every", "0", "--threads", String(flags.threads), "--out", modelDir, "--json"],
-      ],
-      "train",
-      log,
-    );
-  }
+        log,
+      );
+    });
 
   const outRoot = resolve(
     flags.out ??

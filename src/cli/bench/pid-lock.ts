@@ -1,6 +1,6 @@
 /**
  * A lock file holding its owner's pid, for bench steps that two processes may start at once on one folder
- * (a `bench finetune` arm, a dataset the benches share). Taking it is atomic: the pid is written to a
+ * (a `bench finetune` arm, a dataset the benches share, bench finetune's offline policy). Taking it is atomic: the pid is written to a
  * temporary file that is then hard-linked to the lock's name, which fails if the lock exists, so no reader
  * ever sees an empty lock. A lock whose process is gone is stale and is taken over.
  */
@@ -63,6 +63,28 @@ export async function waitPidLock(
     if (lock.owner !== seen) options.onWait?.(lock.owner);
     seen = lock.owner;
     await new Promise((r) => setTimeout(r, options.pollMs ?? 500));
+  }
+}
+
+/**
+ * Runs `fn` holding the lock, for a step two processes may both find undone (collecting a dataset, training a
+ * policy): the second waits for the first and then runs `fn`, which checks again whether the step is done.
+ * `doing` names the step in the log: who is doing it while this process waits, whose stale lock is taken over.
+ */
+export async function withPidLock<T>(
+  file: string,
+  doing: string,
+  log: (line: string) => void,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const lock = await waitPidLock(file, {
+    onWait: (owner) => log(`process ${owner} is ${doing}; waiting for it to finish`),
+    onStale: (stale) => log(`taking over ${file} from process ${stale}, which is gone (it was ${doing})`),
+  });
+  try {
+    return await fn();
+  } finally {
+    lock.release();
   }
 }
 

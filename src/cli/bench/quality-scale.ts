@@ -8,7 +8,7 @@ import { ConfigError } from "../../core/errors.js";
 import { openDataset, type OpenDataset } from "../../data/dataset-reader.js";
 import { readManifest, type Manifest } from "../../data/manifest.js";
 import type { RobotSpec } from "../../robot/spec.js";
-import { waitPidLock } from "./pid-lock.js";
+import { withPidLock } from "./pid-lock.js";
 
 export interface QualityScale {
   dataset_episodes: number;
@@ -77,29 +77,18 @@ export async function openBenchDataset(options: {
   if (readManifest(dir)?.status !== "complete") {
     // Two benches may both find the dataset missing: one collects, the other waits and opens its result.
     // The lock sits beside the folder, which the dataset writer wants new or empty.
-    const lockFile = `${dir}.pid`;
-    const lock = await waitPidLock(lockFile, {
-      onWait: (owner) => options.log(`process ${owner} is collecting ${dir}; waiting for it to finish`),
-      onStale: (stale) =>
-        options.log(
-          `taking over ${lockFile} from process ${stale}, which is gone (it was collecting ${dir})`,
-        ),
+    await withPidLock(`${dir}.pid`, `collecting ${dir}`, options.log, async () => {
+      if (existsSync(manifestFile)) return;
+      options.onMissing?.(dir);
+      options.log(`collecting ${dir} (${options.episodes} episodes)`);
+      await collectDataset({
+        robot: options.robot,
+        level: options.level as Parameters<typeof collectDataset>[0]["level"],
+        episodes: options.episodes,
+        out: dir,
+        seed: 0,
+      });
     });
-    try {
-      if (!existsSync(manifestFile)) {
-        options.onMissing?.(dir);
-        options.log(`collecting ${dir} (${options.episodes} episodes)`);
-        await collectDataset({
-          robot: options.robot,
-          level: options.level as Parameters<typeof collectDataset>[0]["level"],
-          episodes: options.episodes,
-          out: dir,
-          seed: 0,
-        });
-      }
-    } finally {
-      lock.release();
-    }
   }
   const ds = openDataset(dir);
   checkQualityDataset(ds.manifest, manifestFile, {

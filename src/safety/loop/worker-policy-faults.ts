@@ -50,6 +50,11 @@ export interface WorkerPolicyFaultResult {
   spike_us: number;
   /** Ticks before the fault not driven by the policy (false alarms, e.g. a slow worker on a busy machine). */
   ticks_not_policy_before_fault: number;
+  /**
+   * The e-stop engaged before the fault was armed (a loop starved of CPU past the stale-state limit, 5 state
+   * ages): the policy was never called again, so the run says nothing of the fault.
+   */
+  estop_before_fault: boolean;
   deadline_misses: number;
   monitors: string[];
   unsafe_reasons: string[];
@@ -104,6 +109,7 @@ export async function runWorkerPolicyFault(
   let whileStuck = 0;
   let published = 0;
   let falseAlarms = 0;
+  let estopBefore = false;
   let lastSlot = -1;
 
   try {
@@ -122,8 +128,10 @@ export async function runWorkerPolicyFault(
           if ((e.severity === "error" || e.severity === "fatal") && !monitors.includes(e.monitor))
             monitors.push(e.monitor);
         if (out.source !== "policy") {
-          if (injected < 0) falseAlarms++;
-          else if (reaction === null) {
+          if (injected < 0) {
+            falseAlarms++;
+            if (out.source === "estop") estopBefore = true;
+          } else if (reaction === null) {
             reaction = slot - injected;
             reactedWith = out.source;
           }
@@ -163,6 +171,7 @@ export async function runWorkerPolicyFault(
     command_us_max_after_injection: r(maxAfter),
     spike_us: fault === "latency_spike" ? spikeMs * 1000 : 0,
     ticks_not_policy_before_fault: falseAlarms,
+    estop_before_fault: estopBefore,
     deadline_misses: misses,
     monitors,
     unsafe_reasons: checker.reasons,

@@ -13,43 +13,16 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { Float64MultiArray } from "../../../src/msgs/types.js";
 import { timeFromSeconds } from "../../../src/msgs/time.js";
 import { policyNode, type PolicyNodeHandle } from "../../../src/nodes/policy/policy-node.js";
-import { writePolicyPackage } from "../../../src/policy/package.js";
-import { DEFAULT_QUANTILE_LEVELS } from "../../../src/policy/support.js";
 import { createEmbeddedContext, type EmbeddedContext } from "../../../src/ros/embedded/context.js";
 import { CLOCK_QOS, LATCHED_QOS } from "../../../src/ros/node.js";
 import { MujocoEnv } from "../../../src/sim/mujoco-env.js";
+import { writeLinearPendulumPolicy } from "../../fixtures/linear-pendulum-policy.js";
 
 const COMMANDS = "/forward_effort_controller/commands";
 
 /** A pendulum policy that lifts it off the bottom and damps the swing (normalized: 0.4 + 0.5 sin θ - 0.2 ω). */
 function writeSwingPolicy(dir: string): void {
-  writePolicyPackage(dir, {
-    robot: "pendulum",
-    obsNames: ["cos_angle", "sin_angle", "angular_velocity"],
-    actNames: ["pendulum_effort"],
-    actionLow: [-2],
-    actionHigh: [2],
-    actor: {
-      kind: "deterministic",
-      obsDim: 3,
-      actDim: 1,
-      network: {
-        layers: [
-          {
-            weight: Float32Array.of(0, 0.5, -0.2),
-            bias: Float32Array.of(0.4),
-            inDim: 3,
-            outDim: 1,
-            activation: "linear",
-          },
-        ],
-      },
-      obsMean: [0, 0, 0],
-      obsStd: [1, 1, 1],
-    },
-    support: { quantiles: { levels: [...DEFAULT_QUANTILE_LEVELS], values: [[-1, -0.5, 0, 0.5, 1]] } },
-    provenance: { algorithm: "test", datasetHash: "0".repeat(8), config: {}, metrics: {} },
-  });
+  writeLinearPendulumPolicy(dir, { bias: 0.4, weight: [0, 0.5, -0.2], support: [-1, -0.5, 0, 0.5, 1] });
 }
 
 describe("policy node: the episode return of the return-collapse monitor", () => {

@@ -3,8 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createEmbeddedContext, type EmbeddedContext } from "../../../src/ros/embedded/context.js";
-import { writePolicyPackage } from "../../../src/policy/package.js";
-import { DEFAULT_QUANTILE_LEVELS } from "../../../src/policy/support.js";
+import { writeLinearPendulumPolicy } from "../../fixtures/linear-pendulum-policy.js";
 import { policyNode, startPolicyNode, type PolicyNodeHandle } from "../../../src/nodes/policy/policy-node.js";
 import type { DiagnosticArray, Float64MultiArray } from "../../../src/msgs/types.js";
 import { timeFromSeconds } from "../../../src/msgs/time.js";
@@ -24,33 +23,7 @@ function writeConstantPolicy(
   robot = "pendulum",
   weight: readonly number[] = [0, 0, 0],
 ): void {
-  writePolicyPackage(dir, {
-    robot,
-    obsNames: ["cos_angle", "sin_angle", "angular_velocity"],
-    actNames: ["pendulum_effort"],
-    actionLow: [-2],
-    actionHigh: [2],
-    actor: {
-      kind: "deterministic",
-      obsDim: 3,
-      actDim: 1,
-      network: {
-        layers: [
-          {
-            weight: Float32Array.from(weight),
-            bias: Float32Array.of(action),
-            inDim: 3,
-            outDim: 1,
-            activation: "linear",
-          },
-        ],
-      },
-      obsMean: [0, 0, 0],
-      obsStd: [1, 1, 1],
-    },
-    support: { quantiles: { levels: [...DEFAULT_QUANTILE_LEVELS], values: [[-0.6, -0.5, 0, 0.5, 0.6]] } },
-    provenance: { algorithm: "test", datasetHash: "0".repeat(8), config: {}, metrics: {} },
-  });
+  writeLinearPendulumPolicy(dir, { bias: action, robot, weight });
 }
 
 /** The node, except that publishers on `topic` publish through `wrap` (fault injection at the transport). */

@@ -26,6 +26,12 @@ describe("quantileOfSorted", () => {
     );
   });
 
+  it("returns an exact position's order statistic itself: -0 stays -0, huge opposite neighbours give no NaN", () => {
+    expect(Object.is(quantileOfSorted(Float64Array.from([-0, 0]), 0), -0)).toBe(true);
+    expect(quantileOfSorted(Float64Array.from([-1.7e308, 1.7e308]), 0)).toBe(-1.7e308);
+    expect(quantileOfSorted(Float64Array.from([-1.7e308, 1.7e308]), 1)).toBe(1.7e308);
+  });
+
   it("stays between its two neighbouring order statistics and never decreases in q", () => {
     fc.assert(
       fc.property(sortedArray, level, level, (a, q1, q2) => {

@@ -8,6 +8,7 @@
  * command the robot applied and its reward: `details.dt_return_to_go_end`, the mean return-to-go its
  * episodes ended on, is `dt_target_return` less `mean_return`.
  */
+import { meanOrNull } from "../../core/mean.js";
 import {
   buildPolicyStack,
   DEFAULT_SHIELD_PARAMS,
@@ -75,14 +76,10 @@ export async function runCanary(
       published: r.published,
       mixed_fallback_ticks: r.mixFallbackTicks,
       error_fallback_ticks: r.sources.fallback ?? 0,
-      mean_return: mean(r.returns),
-      ...(dt && { dt_target_return: dt.targetReturn, dt_return_to_go_end: mean(returnToGoEnd) }),
+      mean_return: meanOrNull(r.returns),
+      ...(dt && { dt_target_return: dt.targetReturn, dt_return_to_go_end: meanOrNull(returnToGoEnd) }),
     },
     gapSamples: r.gapSamples,
     version: ctx.version,
   };
-}
-
-function mean(values: number[]): number | null {
-  return values.length > 0 ? values.reduce((x, y) => x + y, 0) / values.length : null;
 }

@@ -18,6 +18,7 @@
  * robot has one). `details.dt_return_to_go_end`: the mean return-to-go the live episodes ended on, which is
  * `dt_target_return` less `live_mean_return` (the mean live episode return, every step's reward counted).
  */
+import { meanOrNull } from "../../core/mean.js";
 import { TetherError } from "../../core/errors.js";
 import { buildPolicyStack, DEFAULT_SHIELD_PARAMS } from "../../nodes/policy/build-shield.js";
 import { makeBehavior, type BehaviorLevel } from "../../robot/behaviors/index.js";
@@ -190,8 +191,7 @@ export async function runShadow(ctx: StageContext, options: ShadowOptions): Prom
       policy_evaluated_ticks: policyEvaluatedTicks,
       robot_estops: robotEstops,
       live_agreement: ticks > 0 ? agreeLive / ticks : null,
-      live_mean_return:
-        liveReturns.length > 0 ? liveReturns.reduce((x, y) => x + y, 0) / liveReturns.length : null,
+      live_mean_return: meanOrNull(liveReturns),
       commands_published: published,
       tolerance: options.tolerance,
       ...(dt && {

@@ -3,6 +3,7 @@
  * policy's score (the fine-tune run's step-0 evaluation, behind the same shield and monitors), the score
  * after the online budget (the run's last evaluation), CORL's regret and the e-stops.
  */
+import { meanOrNull } from "../../core/mean.js";
 import { bootstrapSeedEpisodeCI } from "./bootstrap.js";
 
 /** What one fine-tune run contributes: its evaluations (per-episode normalized scores) and its e-stop. */
@@ -93,7 +94,7 @@ export function summarizeO2o(robot: string, algo: string, runs: O2oRun[], normal
     offline_ci: [off.ci_low, off.ci_high],
     online_score: on.mean,
     online_ci: [on.ci_low, on.ci_high],
-    regret: regrets.length > 0 ? regrets.reduce((a, b) => a + b, 0) / regrets.length : null,
+    regret: meanOrNull(regrets),
     estops: runs.filter((r) => r.estop_step !== null).length,
     seeds,
   };

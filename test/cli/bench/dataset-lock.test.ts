@@ -3,7 +3,7 @@
  * dataset missing collect it once and open the same complete dataset; a lock left by a dead process is
  * taken over with a message naming it.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { isAlive, tryPidLock, waitPidLock } from "../../../src/cli/bench/pid-lock.js";
 import { openBenchDataset, qualityDatasetDir } from "../../../src/cli/bench/quality-scale.js";
 import { REPO_ROOT } from "../../../src/robot/load.js";
+import { loggedChild } from "./logged-child.js";
 
 const root = mkdtempSync(join(tmpdir(), "tether-dataset-lock-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -94,27 +95,13 @@ interface Opened {
 
 /** A bench process opening the dataset; resolves with its stdout JSON and its log, calls onLog per chunk. */
 function benchChild(dataDir: string, onLog: () => void) {
-  const child = spawn(
+  const child = loggedChild(
     join(REPO_ROOT, "node_modules/.bin/tsx"),
     [join(REPO_ROOT, "test/cli/bench/open-bench-dataset-child.ts"), dataDir],
-    { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] },
+    onLog,
   );
-  let stdout = "";
-  let log = "";
-  child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-  child.stderr.setEncoding("utf8").on("data", (d: string) => {
-    log += d;
-    onLog();
-  });
-  const done = new Promise<{ opened: Opened; log: string }>((res, rej) => {
-    child.on("error", rej);
-    child.on("close", (code) =>
-      code === 0
-        ? res({ opened: JSON.parse(stdout) as Opened, log })
-        : rej(new Error(`child exited ${code}: ${log}`)),
-    );
-  });
-  return { done, log: () => log };
+  const done = child.done.then(({ stdout, log }) => ({ opened: JSON.parse(stdout) as Opened, log }));
+  return { done, log: child.log };
 }
 
 describe("openBenchDataset under the lock", () => {

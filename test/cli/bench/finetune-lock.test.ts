@@ -4,7 +4,7 @@
  * the policy's lock first, so both must reach the training step before either can take it; it then leaves
  * the lock to a dead process, so the race starts from a stale lock, which one of them takes over, saying so.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,6 +12,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { isAlive, tryPidLock } from "../../../src/cli/bench/pid-lock.js";
 import { openBenchDataset } from "../../../src/cli/bench/quality-scale.js";
 import { REPO_ROOT } from "../../../src/robot/load.js";
+import { loggedChild } from "./logged-child.js";
 
 const root = mkdtempSync(join(tmpdir(), "tether-finetune-lock-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -30,26 +31,12 @@ function benchChild(seed: number, onLog: () => void) {
     ...["--dataset-episodes", "3", "--hidden", "8,8", "--offline-steps", "20"],
     ...["--env-steps", "100", "--eval-every", "100", "--eval-episodes", "2", "--threads", "1", "--json"],
   ];
-  const child = spawn(process.execPath, [join(REPO_ROOT, "src/cli/bin.js"), ...args], {
-    cwd: REPO_ROOT,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let log = "";
-  child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-  child.stderr.setEncoding("utf8").on("data", (d: string) => {
-    log += d;
-    onLog();
-  });
-  const done = new Promise<{ summary: Record<string, unknown>; log: string }>((res, rej) => {
-    child.on("error", rej);
-    child.on("close", (code) =>
-      code === 0
-        ? res({ summary: JSON.parse(stdout.trim().split("\n").pop()!) as Record<string, unknown>, log })
-        : rej(new Error(`bench exited ${code}: ${log}`)),
-    );
-  });
-  return { done, log: () => log };
+  const child = loggedChild(process.execPath, [join(REPO_ROOT, "src/cli/bin.js"), ...args], onLog);
+  const done = child.done.then(({ stdout, log }) => ({
+    summary: JSON.parse(stdout.trim().split("\n").pop()!) as Record<string, unknown>,
+    log,
+  }));
+  return { done, log: child.log };
 }
 
 const count = (text: string, line: string): number => text.split("\n").filter((l) => l === line).length;
